@@ -1,0 +1,402 @@
+//! The gcda (counter data) file: decode to a typed model and encode back,
+//! byte for byte, for both format families and both byte orders.
+//!
+//! Summary records and tags we do not interpret are kept verbatim in file
+//! order, so `encode(decode(x)) == x` for every file we accept. See
+//! `formats/gcda.md` for the layout.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::{Reader, Writer};
+use crate::record::{Header, RawRecord, Records, read_header};
+use crate::version::{CounterKind, Family, Format, LengthUnit, counter_index, counter_tag};
+use serde::Serialize;
+use serde::ser::{SerializeSeq, SerializeStruct};
+
+/// The magic word, spelled in big-endian order.
+pub const MAGIC: &[u8; 4] = b"gcda";
+pub const TAG_FUNCTION: u32 = 0x0100_0000;
+pub const TAG_OBJECT_SUMMARY: u32 = 0xa100_0000;
+pub const TAG_PROGRAM_SUMMARY: u32 = 0xa300_0000;
+
+/// A decoded gcda file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gcda {
+    pub header: Header,
+    /// Top-level records in file order; counters are nested in their function.
+    pub records: Vec<Record>,
+    /// Whether the records end with a zero word (libgcov writes one; Xen's payloads have none).
+    pub end_marker: bool,
+    /// Bytes after the end marker, ignored by gcov and kept for byte-exact
+    /// encoding: stale data of a longer earlier file that older libgcov
+    /// rewrote in place, or the zero length word LLVM writes after the marker.
+    #[serde(serialize_with = "hex_bytes")]
+    pub after_end: Vec<u8>,
+}
+
+fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "record", rename_all = "kebab-case")]
+pub enum Record {
+    Function(Function),
+    /// A summary or any record we do not interpret, kept verbatim.
+    Other(OtherRecord),
+}
+
+/// A function record and the counter records that follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    /// `None` for a length-0 placeholder (a COMDAT copy this object does not own).
+    pub id: Option<FunctionId>,
+    /// Words past the fields we interpret (LLVM's writers append a name here).
+    pub extra: Vec<u32>,
+    pub counters: Vec<Counters>,
+}
+
+/// What identifies a function across profiles of the same build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct FunctionId {
+    pub ident: u32,
+    /// The line-number checksum; the only checksum of the 3.4 family.
+    pub lineno_checksum: u32,
+    /// The CFG checksum of the 4.7 family; `None` in the 3.4 family.
+    pub cfg_checksum: Option<u32>,
+}
+
+/// One counter record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counters {
+    pub kind: CounterKind,
+    pub values: Values,
+}
+
+/// Counter values as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    /// Written out one by one.
+    Stored(Vec<u64>),
+    /// The compact all-zero form of GCC 11+: only the count is stored. Kept
+    /// unexpanded so that a lying count costs no memory.
+    Zero(u32),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Stored(v) => v.len(),
+            Values::Zero(n) => *n as usize,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_compact(&self) -> bool {
+        matches!(self, Values::Zero(_))
+    }
+
+    /// The values, zeros included for the compact form.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        let (stored, zeros) = match self {
+            Values::Stored(v) => (v.as_slice(), 0),
+            Values::Zero(n) => (&[][..], *n as usize),
+        };
+        stored.iter().copied().chain(std::iter::repeat_n(0, zeros))
+    }
+}
+
+/// A record kept verbatim: summaries and unknown tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherRecord {
+    pub tag: u32,
+    pub words: Vec<u32>,
+}
+
+impl OtherRecord {
+    /// The name gcov-dump uses for this tag.
+    pub fn name(&self) -> &'static str {
+        match self.tag {
+            TAG_OBJECT_SUMMARY => "OBJECT_SUMMARY",
+            TAG_PROGRAM_SUMMARY => "PROGRAM_SUMMARY",
+            _ => "UNKNOWN",
+        }
+    }
+
+    /// `(runs, sum_max)` of a GCC 9+ object summary.
+    pub fn runs_sum_max(&self) -> Option<(u32, u32)> {
+        match (self.tag, self.words.as_slice()) {
+            (TAG_OBJECT_SUMMARY, &[runs, sum_max]) => Some((runs, sum_max)),
+            _ => None,
+        }
+    }
+}
+
+impl Gcda {
+    /// Decodes a whole gcda image.
+    pub fn decode(data: &[u8]) -> Result<Gcda> {
+        let (header, reader) = read_header(data, MAGIC)?;
+        let format = header.version.format();
+        let mut records = Records::new(reader, header.version);
+        let mut out: Vec<Record> = Vec::new();
+        for raw in &mut records {
+            let raw = raw?;
+            if counter_index(raw.tag).is_some() {
+                let counters = decode_counters(&raw, &header, &format)?;
+                match out.last_mut() {
+                    Some(Record::Function(f)) => f.counters.push(counters),
+                    _ => {
+                        return Err(Error::new(
+                            raw.offset,
+                            ErrorKind::CounterOutsideFunction { tag: raw.tag },
+                        ));
+                    }
+                }
+            } else if raw.tag == TAG_FUNCTION {
+                out.push(Record::Function(decode_function(&raw, &header, &format)?));
+            } else {
+                out.push(Record::Other(OtherRecord {
+                    tag: raw.tag,
+                    words: decode_words(&raw, &header)?,
+                }));
+            }
+        }
+        Ok(Gcda {
+            header,
+            records: out,
+            end_marker: records.saw_end_marker(),
+            after_end: records.after_end().to_vec(),
+        })
+    }
+
+    /// Encodes the file in its own byte order and its version's layout.
+    pub fn encode(&self) -> Vec<u8> {
+        let format = self.header.version.format();
+        let mut w = RecordWriter::new(&self.header, &format);
+        for record in &self.records {
+            match record {
+                Record::Function(f) => {
+                    w.record(TAG_FUNCTION, |w| {
+                        if let Some(id) = f.id {
+                            w.u32(id.ident);
+                            w.u32(id.lineno_checksum);
+                            if format.family == Family::Gcc47 {
+                                w.u32(id.cfg_checksum.unwrap_or(0));
+                            }
+                        }
+                        f.extra.iter().for_each(|&x| w.u32(x));
+                    });
+                    for c in &f.counters {
+                        let tag = counter_tag(c.kind.index);
+                        match &c.values {
+                            Values::Stored(v) => {
+                                w.record(tag, |w| v.iter().for_each(|&x| w.u64(x)))
+                            }
+                            Values::Zero(n) => w.compact(tag, u64::from(*n) * 8),
+                        }
+                    }
+                }
+                Record::Other(o) => w.record(o.tag, |w| o.words.iter().for_each(|&x| w.u32(x))),
+            }
+        }
+        w.finish(self.end_marker, &self.after_end)
+    }
+
+    /// The function records, in file order.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.records.iter().filter_map(|r| match r {
+            Record::Function(f) => Some(f),
+            Record::Other(_) => None,
+        })
+    }
+}
+
+fn decode_function(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Function> {
+    let mut words = decode_words(raw, header)?.into_iter();
+    if words.len() == 0 {
+        return Ok(Function {
+            id: None,
+            extra: Vec::new(),
+            counters: Vec::new(),
+        });
+    }
+    let needed = format.family.function_words();
+    if words.len() < needed {
+        return Err(Error::new(
+            raw.payload_offset(),
+            ErrorKind::FunctionTooShort {
+                words: words.len(),
+                needed,
+            },
+        ));
+    }
+    let mut next = || words.next().unwrap_or(0);
+    let id = FunctionId {
+        ident: next(),
+        lineno_checksum: next(),
+        cfg_checksum: (format.family == Family::Gcc47).then(&mut next),
+    };
+    Ok(Function {
+        id: Some(id),
+        extra: words.collect(),
+        counters: Vec::new(),
+    })
+}
+
+fn decode_counters(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Counters> {
+    let index = counter_index(raw.tag).unwrap_or(u32::MAX);
+    let kind = *format.counter_kind(raw.tag).ok_or_else(|| {
+        Error::new(
+            raw.offset,
+            ErrorKind::UnknownCounterKind {
+                tag: raw.tag,
+                index,
+                gcc: header.version.gcc(),
+                kinds: format.counter_kinds.len(),
+            },
+        )
+    })?;
+    let bytes = raw.compact_bytes.unwrap_or(raw.payload.len() as u64);
+    if !bytes.is_multiple_of(8) {
+        return Err(Error::new(
+            raw.offset + 4,
+            ErrorKind::LengthNotMultiple {
+                tag: raw.tag,
+                bytes,
+                unit: 8,
+            },
+        ));
+    }
+    let values = match raw.compact_bytes {
+        // At most 2^31 units of at most 4 bytes: the count fits in u32.
+        Some(_) => Values::Zero(u32::try_from(bytes / 8).unwrap_or(u32::MAX)),
+        None => {
+            let mut r = raw.reader(header.endian);
+            // Capacity is justified by bytes already present in the input.
+            let mut v = Vec::with_capacity(raw.payload.len() / 8);
+            while !r.is_empty() {
+                v.push(r.u64("a counter value")?);
+            }
+            Values::Stored(v)
+        }
+    };
+    Ok(Counters { kind, values })
+}
+
+fn decode_words(raw: &RawRecord<'_>, header: &Header) -> Result<Vec<u32>> {
+    let len = raw.payload.len();
+    if !len.is_multiple_of(4) {
+        return Err(Error::new(
+            raw.offset + 4,
+            ErrorKind::LengthNotMultiple {
+                tag: raw.tag,
+                bytes: len as u64,
+                unit: 4,
+            },
+        ));
+    }
+    let mut r: Reader<'_> = raw.reader(header.endian);
+    let mut words = Vec::with_capacity(len / 4);
+    while !r.is_empty() {
+        words.push(r.u32("a record word")?);
+    }
+    Ok(words)
+}
+
+/// Writes a header and length-prefixed records in one format; shared by
+/// everything that emits gcov files.
+pub(crate) struct RecordWriter {
+    w: Writer,
+    unit: LengthUnit,
+}
+
+impl RecordWriter {
+    pub(crate) fn new(header: &Header, format: &Format) -> Self {
+        let mut w = Writer::new(header.endian);
+        w.u32(u32::from_be_bytes(*MAGIC));
+        w.u32(header.version.word());
+        w.u32(header.stamp);
+        if format.header_checksum {
+            w.u32(header.checksum.unwrap_or(0));
+        }
+        RecordWriter {
+            w,
+            unit: format.length_unit,
+        }
+    }
+
+    /// A record whose payload `body` writes; the length is filled in after.
+    pub(crate) fn record(&mut self, tag: u32, body: impl FnOnce(&mut Writer)) {
+        let mut payload = Writer::new(self.w.endian());
+        body(&mut payload);
+        self.w.u32(tag);
+        self.w.u32(self.length(payload.len() as u64));
+        self.w.bytes(&payload.into_bytes());
+    }
+
+    /// A compact all-zero counter record standing for `bytes` of zeros.
+    pub(crate) fn compact(&mut self, tag: u32, bytes: u64) {
+        self.w.u32(tag);
+        self.w.u32(self.length(bytes).wrapping_neg());
+    }
+
+    fn length(&self, bytes: u64) -> u32 {
+        (bytes / self.unit.bytes_per_unit()) as u32
+    }
+
+    pub(crate) fn finish(mut self, end_marker: bool, after_end: &[u8]) -> Vec<u8> {
+        if end_marker {
+            self.w.u32(0);
+            self.w.bytes(after_end);
+        }
+        self.w.into_bytes()
+    }
+}
+
+impl Serialize for Counters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Counters", 6)?;
+        st.serialize_field("tag", &format!("{:#010x}", counter_tag(self.kind.index)))?;
+        st.serialize_field("kind", self.kind.name)?;
+        st.serialize_field("merge", &self.kind.merge)?;
+        st.serialize_field("count", &self.values.len())?;
+        st.serialize_field("compact", &self.values.is_compact())?;
+        st.serialize_field("values", &ValuesSeq(&self.values))?;
+        st.end()
+    }
+}
+
+/// Streams the values (zeros of a compact record included) without collecting them.
+struct ValuesSeq<'a>(&'a Values);
+
+impl Serialize for ValuesSeq<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for v in self.0.iter() {
+            seq.serialize_element(&v)?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for OtherRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("OtherRecord", 4)?;
+        st.serialize_field("tag", &format!("{:#010x}", self.tag))?;
+        st.serialize_field("name", self.name())?;
+        st.serialize_field("words", &self.words)?;
+        match self.runs_sum_max() {
+            Some((runs, sum_max)) => {
+                st.serialize_field("runs", &runs)?;
+                st.serialize_field("sum_max", &sum_max)?;
+            }
+            None => {
+                st.skip_field("runs")?;
+                st.skip_field("sum_max")?;
+            }
+        }
+        st.end()
+    }
+}

@@ -1,0 +1,23 @@
+//! xencov-rs: GCC coverage data (gcov `.gcda`/`.gcno`, Xen coverage dumps).
+//!
+//! The library is pure: bytes in, typed values out, typed values back to
+//! bytes. It does no I/O and prints nothing; the `xencov-rs` binary is a thin
+//! CLI on top of it.
+//!
+//! Layers, lowest first:
+//! - [`endian`] and [`reader`]: endian-aware word access with offsets in every error;
+//! - [`version`]: the gcov version word and everything that follows from it ([`version::Format`]);
+//! - [`record`]: the tag/length record framing shared by gcda and gcno files (zero-copy);
+//! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly.
+
+pub mod endian;
+pub mod error;
+pub mod gcda;
+pub mod reader;
+pub mod record;
+pub mod version;
+
+pub use endian::Endian;
+pub use error::{Error, ErrorKind, Result};
+pub use gcda::Gcda;
+pub use version::{Format, Version};
