@@ -125,13 +125,80 @@ impl OtherRecord {
         }
     }
 
-    /// `(runs, sum_max)` of a GCC 9+ object summary.
-    pub fn runs_sum_max(&self) -> Option<(u32, u32)> {
-        match (self.tag, self.words.as_slice()) {
-            (TAG_OBJECT_SUMMARY, &[runs, sum_max]) => Some((runs, sum_max)),
-            _ => None,
+    /// The summary this record holds, if it is one. The layout is told by
+    /// the word count (2: GCC 9+; 9: GCC 3.4-4.7; 17 + 5 per histogram
+    /// bucket: GCC 4.8-8), which is unambiguous between the eras.
+    pub fn summary(&self) -> Option<Summary> {
+        if self.tag != TAG_OBJECT_SUMMARY && self.tag != TAG_PROGRAM_SUMMARY {
+            return None;
         }
+        let w = self.words.as_slice();
+        let u64_at = |i: usize| Some(u64::from(*w.get(i + 1)?) << 32 | u64::from(*w.get(i)?));
+        if let &[runs, sum_max] = w {
+            return (self.tag == TAG_OBJECT_SUMMARY).then_some(Summary {
+                checksum: None,
+                num: None,
+                runs,
+                sum_all: None,
+                run_max: None,
+                sum_max: u64::from(sum_max),
+                histogram: Vec::new(),
+            });
+        }
+        let mut summary = Summary {
+            checksum: Some(*w.first()?),
+            num: Some(*w.get(1)?),
+            runs: *w.get(2)?,
+            sum_all: Some(u64_at(3)?),
+            run_max: Some(u64_at(5)?),
+            sum_max: u64_at(7)?,
+            histogram: Vec::new(),
+        };
+        if w.len() == 9 {
+            return Some(summary);
+        }
+        let bits = w.get(9..17)?;
+        let mut at = 17;
+        for (i, &word) in bits.iter().enumerate() {
+            for bit in 0..32 {
+                if word & (1 << bit) != 0 {
+                    summary.histogram.push(Bucket {
+                        index: (i * 32 + bit) as u32,
+                        num_counters: *w.get(at)?,
+                        min_value: u64_at(at + 1)?,
+                        cum_value: u64_at(at + 3)?,
+                    });
+                    at += 5;
+                }
+            }
+        }
+        (at == w.len()).then_some(summary)
     }
+}
+
+/// An object or program summary (arc counters only), decoded from its words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Program checksum (GCC 3.4-8).
+    pub checksum: Option<u32>,
+    /// Number of arc counters (GCC 3.4-8).
+    pub num: Option<u32>,
+    pub runs: u32,
+    pub sum_all: Option<u64>,
+    pub run_max: Option<u64>,
+    /// Sum over runs of each run's largest arc counter (32 bits from GCC 9).
+    pub sum_max: u64,
+    /// Non-empty histogram buckets (GCC 4.8-8).
+    pub histogram: Vec<Bucket>,
+}
+
+/// One non-empty bucket of a GCC 4.8-8 summary histogram.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub index: u32,
+    pub num_counters: u32,
+    pub min_value: u64,
+    pub cum_value: u64,
 }
 
 impl Gcda {
@@ -387,16 +454,7 @@ impl Serialize for OtherRecord {
         st.serialize_field("tag", &format!("{:#010x}", self.tag))?;
         st.serialize_field("name", self.name())?;
         st.serialize_field("words", &self.words)?;
-        match self.runs_sum_max() {
-            Some((runs, sum_max)) => {
-                st.serialize_field("runs", &runs)?;
-                st.serialize_field("sum_max", &sum_max)?;
-            }
-            None => {
-                st.skip_field("runs")?;
-                st.skip_field("sum_max")?;
-            }
-        }
+        st.serialize_field("summary", &self.summary())?;
         st.end()
     }
 }

@@ -27,3 +27,73 @@ fn every_corpus_gcda_round_trips() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The GCC 4.4 files are real 3.4-family data: two-word function records,
+/// then the object and program summaries after the functions.
+#[test]
+fn gcc_4_4_files_are_3_4_family() {
+    use xencov_rs::gcda::{Record, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
+    use xencov_rs::version::Family;
+    let dir = common::corpus().join("org.eclipse.linuxtools");
+    let files = common::files_with_suffix(&dir, ".gcda");
+    assert_eq!(files.len(), 6);
+    for path in files {
+        let g = Gcda::decode(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(g.header.version.chars(), "404*");
+        assert_eq!(g.header.version.format().family, Family::Gcc34);
+        let tags: Vec<u32> = g
+            .records
+            .iter()
+            .map(|r| match r {
+                Record::Function(f) => {
+                    let id = f.id.expect("no placeholders in 4.4");
+                    assert!(id.cfg_checksum.is_none() && f.extra.is_empty());
+                    assert!(!f.counters.is_empty());
+                    0
+                }
+                Record::Other(o) => {
+                    let s = o.summary().expect("a 9-word summary");
+                    assert!(s.runs >= 1 && s.checksum.is_some() && s.histogram.is_empty());
+                    o.tag
+                }
+            })
+            .collect();
+        let first_summary = tags.iter().position(|&t| t != 0).unwrap();
+        assert!(first_summary > 0, "{}", path.display());
+        assert_eq!(tags[first_summary], TAG_OBJECT_SUMMARY);
+        assert!(
+            tags[first_summary + 1..]
+                .iter()
+                .all(|&t| t == TAG_PROGRAM_SUMMARY)
+        );
+    }
+}
+
+/// Summaries of every era decode: GCC 4.9-8 with histograms, 9+ runs/sum_max.
+#[test]
+fn gcc_summaries_of_every_era_decode() {
+    use xencov_rs::gcda::Record;
+    let mut histograms = 0;
+    for path in common::files_with_suffix(&common::corpus(), ".gcda") {
+        let g = Gcda::decode(&std::fs::read(&path).unwrap()).unwrap();
+        let v = g.header.version;
+        if v.chars() == "402*" || path.to_string_lossy().contains("clang") {
+            continue; // LLVM's summaries follow no GCC era
+        }
+        for r in &g.records {
+            if let Record::Other(o) = r {
+                let s = o
+                    .summary()
+                    .unwrap_or_else(|| panic!("{}: {o:?}", path.display()));
+                if v.at_least(4, 8) && !v.at_least(9, 0) {
+                    assert!(!s.histogram.is_empty(), "{}", path.display());
+                    histograms += 1;
+                }
+                if v.at_least(9, 0) {
+                    assert!(s.checksum.is_none(), "{}", path.display());
+                }
+            }
+        }
+    }
+    assert!(histograms >= 10);
+}

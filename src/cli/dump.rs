@@ -166,9 +166,22 @@ fn other(s: &mut String, p: &impl std::fmt::Display, o: &OtherRecord, unit: Leng
         length(unit, o.words.len() * 4),
         o.name()
     );
-    match o.runs_sum_max() {
-        Some((runs, sum_max)) => {
-            let _ = writeln!(s, " runs={runs}, sum_max={sum_max}");
+    match o.summary() {
+        Some(sum) if sum.checksum.is_none() => {
+            let _ = writeln!(s, " runs={}, sum_max={}", sum.runs, sum.sum_max);
+        }
+        Some(sum) => {
+            let _ = writeln!(
+                s,
+                " checksum={:#010x}, num={}, runs={}, sum_all={}, run_max={}, sum_max={}, {} histogram buckets",
+                sum.checksum.unwrap_or(0),
+                sum.num.unwrap_or(0),
+                sum.runs,
+                sum.sum_all.unwrap_or(0),
+                sum.run_max.unwrap_or(0),
+                sum.sum_max,
+                sum.histogram.len()
+            );
         }
         None => {
             let words: Vec<String> = o.words.iter().map(|w| format!("{w:#010x}")).collect();
