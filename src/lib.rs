@@ -10,11 +10,14 @@
 //! - [`record`]: the tag/length record framing shared by gcda and gcno files (zero-copy);
 //! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly.
 
+pub mod dump;
 pub mod endian;
 pub mod error;
 pub mod gcda;
+pub mod paths;
 pub mod reader;
 pub mod record;
+pub mod sysctl;
 pub mod version;
 
 pub use endian::Endian;

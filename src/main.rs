@@ -20,6 +20,34 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write one .gcda file per unit of a Xen coverage dump (replaces `xencov_split`).
+    Split {
+        /// The dump (Xen 4.9+ container or Xen 4.3-4.8 legacy dump); `-` reads standard input.
+        dump: PathBuf,
+        /// Output directory; each gcda lands at DIR + its recorded path.
+        #[arg(short = 'o', long = "output", value_name = "DIR", default_value = ".")]
+        output: PathBuf,
+        /// Remove this leading directory from every recorded path.
+        #[arg(long, value_name = "P")]
+        strip_prefix: Option<String>,
+        /// Replace a leading OLD directory by NEW (repeatable; the first match applies).
+        #[arg(long, value_name = "OLD=NEW", value_parser = xencov_rs::paths::parse_prefix_map)]
+        prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
+        /// Treat warnings (payloads that do not decode, paths without the prefix) as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Read the coverage dump from the running hypervisor (dom0 only).
+    Read {
+        /// Write the dump to FILE (atomically) instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Reset the counters after reading.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Reset the hypervisor's coverage counters (dom0 only).
+    Reset,
     /// Print .gcda files record by record, like `gcov-dump -l`.
     Dump {
         /// The .gcda files to print.
@@ -35,12 +63,29 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dump { files, json } => cli::dump::run(&files, json),
+        Command::Split {
+            dump,
+            output,
+            strip_prefix,
+            prefix_map,
+            strict,
+        } => {
+            let mapping = xencov_rs::paths::PathMapping {
+                prefix_maps: prefix_map,
+                strip_prefix: strip_prefix.map(String::into_bytes),
+            };
+            cli::split::run(&dump, &output, &mapping, strict).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Read { output, reset } => {
+            cli::xen::run_read(output.as_deref(), reset).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Reset => cli::xen::run_reset().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("xencov-rs: error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }

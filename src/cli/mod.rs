@@ -1,1 +1,4 @@
 pub mod dump;
+pub mod output;
+pub mod split;
+pub mod xen;

@@ -1,0 +1,80 @@
+//! Writing outputs safely: every file goes to a temporary name in its
+//! directory and is renamed into place, so a reader (or a crash) never sees
+//! half a file; directories inside an output root are created without
+//! following symlinks, so nothing lands outside the root.
+
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` atomically: temporary file in the same
+/// directory, flushed to disk, renamed over `path`. On error the temporary
+/// file is removed (tempfile does so on drop).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".xencov-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
+    Ok(())
+}
+
+/// `root/rel`, creating the directories of `rel` below `root` one by one and
+/// refusing any that is a symlink or not a directory, and refusing a final
+/// path that is a symlink. `rel` must be made of normal components (see
+/// `xencov_rs::paths`).
+pub fn path_within(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let mut at = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    let Some((file, dirs)) = parts.split_last() else {
+        bail!("empty path");
+    };
+    for part in dirs {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                bail!(
+                    "{} is a symlink inside the output directory: refused",
+                    at.display()
+                )
+            }
+            Ok(m) if !m.is_dir() => bail!("{} exists and is not a directory", at.display()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&at)
+                .with_context(|| format!("cannot create {}", at.display()))?,
+            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", at.display())),
+        }
+    }
+    at.push(file);
+    if let Ok(m) = std::fs::symlink_metadata(&at)
+        && m.file_type().is_symlink()
+    {
+        bail!(
+            "{} is a symlink inside the output directory: refused",
+            at.display()
+        );
+    }
+    Ok(at)
+}
+
+/// Reads a whole input file, or standard input for `-`.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
+            .context("cannot read standard input")?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}

@@ -1,0 +1,391 @@
+//! `xencov-rs read` and `reset`: the coverage sysctl through
+//! `/dev/xen/privcmd`. Every system call goes through libc (never raw
+//! syscalls), which is also what lets the tests put a fake hypervisor
+//! (an LD_PRELOAD library) in front of it.
+
+use anyhow::{Context, Result, anyhow, bail};
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use xencov_rs::sysctl::{
+    Failure, INTERFACES, IOCTL_PRIVCMD_HYPERCALL, Interface, Layout, Op, SYSCTL_SIZE, classify,
+    encode_hypercall, encode_sysctl, returned_size,
+};
+
+const PRIVCMD: &CStr = c"/dev/xen/privcmd";
+const HYPERCALL_DEV: &CStr = c"/dev/xen/hypercall";
+/// How often EINTR/EAGAIN are retried before giving up.
+const RETRIES: usize = 16;
+/// How often a read is retried when the dump grew after get-size.
+const GROWTH_RETRIES: usize = 8;
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// `Operation not supported (EOPNOTSUPP, errno 95)`: the text, and the name
+/// that Xen's documentation and headers use.
+fn errno_text(e: i32) -> String {
+    let name = match e {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::EINTR => "EINTR",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::ENODEV => "ENODEV",
+        libc::ENXIO => "ENXIO",
+        libc::EINVAL => "EINVAL",
+        libc::ENOSYS => "ENOSYS",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::ENOBUFS => "ENOBUFS",
+        _ => "",
+    };
+    let text = std::io::Error::from_raw_os_error(e).to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    if name.is_empty() {
+        format!("{text} (errno {e})")
+    } else {
+        format!("{text} ({name}, errno {e})")
+    }
+}
+
+fn open(path: &CStr) -> Result<OwnedFd, i32> {
+    // SAFETY: a valid NUL-terminated path; the fd is owned from here on.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if fd < 0 {
+        Err(errno())
+    } else {
+        // SAFETY: `fd` was just returned by open and is not owned elsewhere.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+/// Hypercall-safe memory: pages of `/dev/xen/hypercall`, or, where that
+/// device is missing (tools before Xen 4.11, older kernels), anonymous pages
+/// locked in memory and kept out of forked children, as libxencall does.
+struct HypercallBuf {
+    ptr: *mut u8,
+    len: usize,
+    _device: Option<OwnedFd>,
+}
+
+impl HypercallBuf {
+    fn new(wanted: usize) -> Result<HypercallBuf> {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let len = wanted.max(1).div_ceil(page) * page;
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        match open(HYPERCALL_DEV) {
+            Ok(dev) => {
+                // SAFETY: mapping a fresh region of a device we opened.
+                let ptr = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        prot,
+                        libc::MAP_SHARED,
+                        dev.as_raw_fd(),
+                        0,
+                    )
+                };
+                if ptr == libc::MAP_FAILED {
+                    bail!(
+                        "cannot map {len} bytes of /dev/xen/hypercall: {}",
+                        errno_text(errno())
+                    );
+                }
+                Ok(HypercallBuf {
+                    ptr: ptr.cast(),
+                    len,
+                    _device: Some(dev),
+                })
+            }
+            Err(libc::ENOENT) => {
+                let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+                // SAFETY: an anonymous private mapping.
+                let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0) };
+                if ptr == libc::MAP_FAILED {
+                    bail!(
+                        "cannot allocate {len} bytes for a hypercall buffer: {}",
+                        errno_text(errno())
+                    );
+                }
+                let buf = HypercallBuf {
+                    ptr: ptr.cast(),
+                    len,
+                    _device: None,
+                };
+                // SAFETY: `ptr..ptr+len` is the mapping made above.
+                if unsafe { libc::mlock(ptr, len) } != 0 {
+                    bail!(
+                        "cannot lock {len} bytes for a hypercall buffer (see `ulimit -l`): {}",
+                        errno_text(errno())
+                    );
+                }
+                // SAFETY: as above; failure only means children would share it.
+                unsafe { libc::madvise(ptr, len, libc::MADV_DONTFORK) };
+                Ok(buf)
+            }
+            Err(e) => bail!("cannot open /dev/xen/hypercall: {}", errno_text(e)),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is `len` readable bytes, alive as long as self.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`, and we hold the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    fn address(&self) -> u64 {
+        self.ptr as u64
+    }
+}
+
+impl Drop for HypercallBuf {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the region we mapped.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// A privcmd connection that found the hypervisor's interface version.
+pub struct Xen {
+    privcmd: OwnedFd,
+    sysctl: HypercallBuf,
+    iface: Interface,
+}
+
+impl Xen {
+    /// Opens privcmd and finds the interface version by asking for the dump
+    /// size with each known version, newest first (a hypervisor answers any
+    /// version but its own with EACCES).
+    pub fn connect() -> Result<Xen> {
+        let privcmd = open(PRIVCMD).map_err(|e| match e {
+            libc::ENOENT | libc::ENODEV | libc::ENXIO => anyhow!(
+                "not running on Xen: /dev/xen/privcmd is missing (in dom0 it needs the xen-privcmd \
+                 driver and xenfs): {}",
+                errno_text(e)
+            ),
+            libc::EACCES | libc::EPERM => anyhow!(
+                "cannot open /dev/xen/privcmd: {}; coverage is read as root in dom0",
+                errno_text(e)
+            ),
+            _ => anyhow!("cannot open /dev/xen/privcmd: {}", errno_text(e)),
+        })?;
+        let mut xen = Xen {
+            privcmd,
+            sysctl: HypercallBuf::new(SYSCTL_SIZE)?,
+            iface: INTERFACES[0],
+        };
+        for &iface in INTERFACES {
+            xen.iface = iface;
+            match xen.call(Op::GetSize) {
+                Ok(_) => return Ok(xen),
+                Err(e) if classify(e) == Failure::WrongInterfaceOrDenied => continue,
+                Err(e) => return Err(xen.explain(e)),
+            }
+        }
+        bail!(
+            "the hypervisor accepted none of the sysctl interface versions xencov-rs knows \
+             ({:#x} for Xen {} down to {:#x} for Xen {}; each answered EACCES): either it is newer \
+             than this tool, or XSM/FLASK denies the coverage sysctl to this domain",
+            INTERFACES[0].version,
+            INTERFACES[0].xen,
+            INTERFACES[INTERFACES.len() - 1].version,
+            INTERFACES[INTERFACES.len() - 1].xen
+        )
+    }
+
+    pub fn interface(&self) -> Interface {
+        self.iface
+    }
+
+    /// Issues one coverage sysctl, repeating it on EINTR/EAGAIN; returns
+    /// the size the hypervisor wrote back, or the errno.
+    fn call(&mut self, op: Op) -> Result<u32, i32> {
+        let request = encode_sysctl(self.iface, op);
+        let hypercall = encode_hypercall(self.sysctl.address());
+        for attempt in 0.. {
+            self.sysctl.bytes_mut()[..SYSCTL_SIZE].copy_from_slice(&request);
+            // SAFETY: privcmd reads the 48-byte hypercall struct; the sysctl it
+            // points to lives in our hypercall buffer, which outlives the call.
+            let r = unsafe {
+                libc::ioctl(
+                    self.privcmd.as_raw_fd(),
+                    IOCTL_PRIVCMD_HYPERCALL as _,
+                    hypercall.as_ptr(),
+                )
+            };
+            if r >= 0 {
+                let mut back = [0u8; SYSCTL_SIZE];
+                back.copy_from_slice(&self.sysctl.bytes()[..SYSCTL_SIZE]);
+                return Ok(returned_size(self.iface, &back));
+            }
+            let e = errno();
+            if classify(e) != Failure::Retry || attempt + 1 >= RETRIES {
+                return Err(e);
+            }
+        }
+        Err(libc::EINTR)
+    }
+
+    fn explain(&self, e: i32) -> anyhow::Error {
+        let xen = self.iface.xen;
+        match classify(e) {
+            Failure::NotPrivileged => anyhow!(
+                "the hypervisor refused the coverage sysctl: not privileged; coverage can only be \
+                 read or reset from dom0: {}",
+                errno_text(e)
+            ),
+            Failure::NoCoverage => anyhow!(
+                "this hypervisor (sysctl interface {:#x}, Xen {xen}) was built without coverage \
+                 support (CONFIG_COVERAGE): {}",
+                self.iface.version,
+                errno_text(e)
+            ),
+            Failure::Retry => anyhow!("the coverage sysctl kept failing with {}", errno_text(e)),
+            _ => anyhow!("the coverage sysctl failed: {}", errno_text(e)),
+        }
+    }
+
+    fn checked(&mut self, op: Op) -> Result<u32> {
+        self.call(op).map_err(|e| self.explain(e))
+    }
+
+    /// Reads the whole dump (and resets the counters after, with `reset`).
+    pub fn read(&mut self, reset: bool) -> Result<Vec<u8>> {
+        match self.iface.layout {
+            Layout::Current => {
+                let data = self.read_current()?;
+                if reset {
+                    self.checked(Op::Reset)
+                        .context("reading succeeded, resetting failed")?;
+                }
+                Ok(data)
+            }
+            Layout::Legacy => self.read_legacy(reset),
+        }
+    }
+
+    fn read_current(&mut self) -> Result<Vec<u8>> {
+        for _ in 0..GROWTH_RETRIES {
+            let size = self.checked(Op::GetSize)?;
+            let mut buf = HypercallBuf::new(size as usize)?;
+            buf.bytes_mut().fill(0);
+            let op = Op::Read {
+                buffer: buf.address(),
+                size,
+            };
+            match self.call(op) {
+                Ok(written) if written <= size => {
+                    return Ok(buf.bytes()[..written as usize].to_vec());
+                }
+                Ok(written) => bail!(
+                    "the hypervisor claims to have written {written} bytes into a {size}-byte buffer"
+                ),
+                // The dump grew between get-size and read (modules, livepatches): again.
+                Err(e) if classify(e) == Failure::BufferTooSmall => continue,
+                Err(e) => return Err(self.explain(e)),
+            }
+        }
+        bail!(
+            "the dump kept growing between asking its size and reading it ({GROWTH_RETRIES} attempts)"
+        )
+    }
+
+    /// Xen 4.3–4.8 reads are not size-checked: the buffer gets a page of
+    /// slack and the size is asked again after, so a dump that grew is read again.
+    fn read_legacy(&mut self, reset: bool) -> Result<Vec<u8>> {
+        for _ in 0..GROWTH_RETRIES {
+            let size = self.checked(Op::GetSize)?;
+            let mut buf = HypercallBuf::new(size as usize + 4096)?;
+            buf.bytes_mut().fill(0);
+            let op = if reset {
+                Op::ReadAndReset {
+                    buffer: buf.address(),
+                }
+            } else {
+                Op::Read {
+                    buffer: buf.address(),
+                    size,
+                }
+            };
+            self.checked(op)?;
+            if self.checked(Op::GetSize)? == size {
+                return Ok(buf.bytes()[..size as usize].to_vec());
+            }
+            if reset {
+                bail!("the dump changed size while it was read and reset; the counters are reset");
+            }
+        }
+        bail!("the dump kept changing size while it was read ({GROWTH_RETRIES} attempts)")
+    }
+
+    pub fn reset(&mut self) -> Result<()> {
+        self.checked(Op::Reset).map(|_| ())
+    }
+}
+
+/// Says on stderr what the dump is, and refuses one that does not
+/// validate, so that a short or garbled read is never saved as if complete.
+fn validate(data: &[u8]) -> Result<()> {
+    use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
+    match identify(data).context("the hypervisor returned data that is not a coverage dump")? {
+        Identified::Container(_) => {
+            let c = Container::parse(data)
+                .context("the dump read from the hypervisor does not validate")?;
+            let bad: Vec<String> = c
+                .units
+                .iter()
+                .filter_map(|u| u.gcda().err().map(|e| format!("{} ({e})", u.path_lossy())))
+                .collect();
+            if !bad.is_empty() {
+                eprintln!(
+                    "xencov-rs: warning: {} of {} units do not decode as gcda (a hypervisor with a \
+                     wrong gcov_info layout?): {}",
+                    bad.len(),
+                    c.units.len(),
+                    bad.join("; ")
+                );
+            }
+        }
+        Identified::Legacy(_) => {
+            LegacyDump::parse(data)
+                .context("the legacy dump read from the hypervisor does not validate")?;
+        }
+        Identified::LlvmProfile { .. } => eprintln!(
+            "xencov-rs: note: this is a raw LLVM profile (the hypervisor was built with clang); \
+             it is saved as it is, for `llvm-profdata merge`"
+        ),
+    }
+    Ok(())
+}
+
+pub fn run_read(output: Option<&std::path::Path>, reset: bool) -> Result<()> {
+    let mut xen = Xen::connect()?;
+    let data = xen.read(reset)?;
+    validate(&data)?;
+    let iface = xen.interface();
+    eprintln!(
+        "xencov-rs: read {} bytes of coverage (sysctl interface {:#x}, Xen {}){}",
+        data.len(),
+        iface.version,
+        iface.xen,
+        if reset { ", counters reset" } else { "" }
+    );
+    match output {
+        Some(path) => super::output::write_atomic(path, &data)?,
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &data)
+            .context("cannot write the dump to standard output")?,
+    }
+    Ok(())
+}
+
+pub fn run_reset() -> Result<()> {
+    Xen::connect()?.reset()
+}
