@@ -196,7 +196,7 @@ fn hostile_records_are_refused_naming_record_and_offset() {
         &["record 1", "climbs out"],
     );
 
-    let mut no_nul = container(Endian::Little, &[good.clone()]);
+    let mut no_nul = container(Endian::Little, std::slice::from_ref(&good));
     no_nul.extend_from_slice(b"/build/no-terminator.gcda");
     let at = 4 + 15 + 4 + gcda.len();
     refused(
@@ -222,7 +222,7 @@ fn hostile_records_are_refused_naming_record_and_offset() {
         ],
     );
 
-    let mut empty = container(Endian::Little, &[good.clone()]);
+    let mut empty = container(Endian::Little, std::slice::from_ref(&good));
     empty.extend_from_slice(b"\0\0\0\0\0");
     refused("empty", &empty, &["record 1", "empty gcda path"]);
 
