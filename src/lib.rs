@@ -11,6 +11,7 @@
 //! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly.
 
 pub mod dump;
+pub mod elf;
 pub mod endian;
 pub mod error;
 pub mod gcda;

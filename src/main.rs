@@ -48,6 +48,24 @@ enum Command {
     },
     /// Reset the hypervisor's coverage counters (dom0 only).
     Reset,
+    /// Which GCC made what, and will the gcov here read it: a table and a verdict per pair.
+    /// Exit status 0 when all agree, 1 when something is incompatible, 2 on bad input.
+    Check {
+        /// Dumps, .gcda/.gcno files, directories of them, or ELF files.
+        inputs: Vec<PathBuf>,
+        /// The hypervisor's ELF image (or any ELF object): its .comment names the compiler.
+        #[arg(long, value_name = "FILE")]
+        xen_syms: Vec<PathBuf>,
+        /// A build tree whose .gcno files to check.
+        #[arg(long, value_name = "DIR")]
+        gcno_dir: Option<PathBuf>,
+        /// The gcov to check (default: `gcov` on PATH, if any).
+        #[arg(long, value_name = "PATH")]
+        gcov: Option<PathBuf>,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print .gcda files record by record, like `gcov-dump -l`.
     Dump {
         /// The .gcda files to print.
@@ -80,6 +98,19 @@ fn main() -> ExitCode {
             cli::xen::run_read(output.as_deref(), reset).map(|()| ExitCode::SUCCESS)
         }
         Command::Reset => cli::xen::run_reset().map(|()| ExitCode::SUCCESS),
+        Command::Check {
+            inputs,
+            xen_syms,
+            gcno_dir,
+            gcov,
+            json,
+        } => cli::check::run(cli::check::Args {
+            inputs: &inputs,
+            xen_syms: &xen_syms,
+            gcno_dir: gcno_dir.as_deref(),
+            gcov: gcov.as_deref(),
+            json,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -291,3 +291,24 @@ fn container_parse_and_encode_round_trip() {
         assert_eq!(u.gcda().unwrap().header.endian, Endian::Big);
     }
 }
+
+#[test]
+fn a_dump_that_mixes_gcov_versions_is_a_warning_naming_the_units() {
+    let t = Scratch::new("mixed");
+    let mut units = units("gcc-12");
+    let old = &self::units("gcc-11")[0];
+    units[2] = (b"/build/xen/arch/x86/old.gcda".to_vec(), old.1.clone());
+    std::fs::write(t.path("d"), container(Endian::Little, &units)).unwrap();
+    let out = xencov(&["split", &t.s("d"), "-o", &t.s("out")]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mixes gcov versions"), "{err}");
+    assert!(
+        err.contains("B13* (1 unit: /build/xen/arch/x86/old.gcda)"),
+        "{err}"
+    );
+    assert!(err.contains("B22* (3 units:"), "{err}");
+    let out = xencov(&["split", &t.s("d"), "-o", &t.s("strict"), "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(files_under(&t.path("strict")).is_empty());
+}

@@ -1,3 +1,4 @@
+pub mod check;
 pub mod dump;
 pub mod output;
 pub mod split;

@@ -33,7 +33,14 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         Identified::Container(endian) => {
             let c = Container::parse(&data).with_context(|| name.clone())?;
             let mut outs = Vec::with_capacity(c.units.len());
+            let mut versions: std::collections::BTreeMap<String, Vec<String>> = Default::default();
             for u in &c.units {
+                if let Ok(g) = u.gcda() {
+                    versions
+                        .entry(g.header.version.chars())
+                        .or_default()
+                        .push(u.path_lossy());
+                }
                 match u.gcda() {
                     Ok(g) if g.header.endian != endian => warn(format!(
                         "{name}: record {} ({}) at byte offset {}: a {} gcda in a {} dump",
@@ -54,6 +61,9 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
                     recorded: u.path.to_vec(),
                     bytes: u.payload.to_vec(),
                 });
+            }
+            if versions.len() > 1 {
+                warn(mixed_versions(&name, &versions))?;
             }
             outs
         }
@@ -107,4 +117,29 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         }
     );
     Ok(())
+}
+
+/// `the dump mixes gcov versions: B22* (3 units: a, b, c), B13* (1 unit: d)`.
+fn mixed_versions(
+    name: &str,
+    versions: &std::collections::BTreeMap<String, Vec<String>>,
+) -> String {
+    let parts: Vec<String> = versions
+        .iter()
+        .map(|(v, units)| {
+            let shown: Vec<&str> = units.iter().take(5).map(String::as_str).collect();
+            let more = units.len().saturating_sub(5);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            let noun = if units.len() == 1 { "unit" } else { "units" };
+            format!("{v} ({} {noun}: {}{more})", units.len(), shown.join(", "))
+        })
+        .collect();
+    format!(
+        "{name}: the dump mixes gcov versions, so its units come from different compilers: {}",
+        parts.join("; ")
+    )
 }

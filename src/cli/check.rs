@@ -1,0 +1,355 @@
+//! `xencov-rs check`: every GCC version in sight — the compiler in ELF
+//! `.comment`, the data files and dump records, the notes files, the gcov
+//! that lcov would run — and a verdict on each pair.
+
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
+use xencov_rs::elf::{ProducerKind, producers};
+use xencov_rs::gcda::MAGIC as GCDA_MAGIC;
+use xencov_rs::record::read_header;
+use xencov_rs::version::{Agreement, Role, Status, Verdict, Version, judge};
+
+/// Everything seen with one version in one role.
+#[derive(Debug, Serialize)]
+struct Source {
+    role: Role,
+    /// `None` for a clang compiler or an LLVM profile: no gcov version at all.
+    chars: Option<String>,
+    gcc: Option<String>,
+    /// What named it: a `.comment` string or the `gcov --version` line.
+    banner: Option<String>,
+    count: usize,
+    examples: Vec<String>,
+    #[serde(skip)]
+    version: Option<Version>,
+}
+
+#[derive(Debug, Serialize)]
+struct PairVerdict {
+    a: String,
+    b: String,
+    #[serde(flatten)]
+    verdict: Verdict,
+    /// False when another compiler listed in the same ELF file agrees, so
+    /// this pair alone does not make the inputs incompatible.
+    decisive: bool,
+}
+
+#[derive(Default)]
+struct Seen {
+    sources: BTreeMap<(Role, String), Source>,
+    /// Inputs that name no version at all (an ELF file without `.comment`).
+    notes: Vec<String>,
+}
+
+impl Seen {
+    fn add(
+        &mut self,
+        role: Role,
+        version: Option<Version>,
+        banner: Option<String>,
+        origin: String,
+    ) {
+        let key = match (version, &banner) {
+            (Some(v), _) => v.chars(),
+            (None, Some(b)) => b.clone(),
+            (None, None) => String::new(),
+        };
+        let s = self.sources.entry((role, key)).or_insert_with(|| Source {
+            role,
+            chars: version.map(Version::chars),
+            gcc: version.map(Version::gcc),
+            banner: banner.clone(),
+            count: 0,
+            examples: Vec::new(),
+            version,
+        });
+        s.count += 1;
+        if s.examples.len() < 3 {
+            s.examples.push(origin);
+        }
+    }
+}
+
+/// Reads one input; anything unreadable is bad input (exit 2).
+fn gather(seen: &mut Seen, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        let mut stack = vec![path.to_path_buf()];
+        let mut files = Vec::new();
+        while let Some(d) = stack.pop() {
+            for e in
+                std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
+            {
+                let p = e?.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "gcda" || x == "gcno") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        return files.iter().try_for_each(|f| gather(seen, f));
+    }
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    if data.starts_with(b"\x7fELF") {
+        let list = producers(&data).with_context(|| name.clone())?;
+        if list.is_empty() {
+            seen.notes.push(format!(
+                "{name} has no .comment section (stripped?): its compiler cannot be told"
+            ));
+            return Ok(());
+        }
+        for p in list {
+            match p.kind {
+                ProducerKind::Gcc { major, minor, .. } => {
+                    let v = Version::new(major, minor, Status::Release)
+                        .map_err(|e| anyhow!("{name}: {}: {e}", p.text))?;
+                    seen.add(Role::Compiler, Some(v), Some(p.text), name.clone());
+                }
+                ProducerKind::Clang => seen.add(Role::Compiler, None, Some(p.text), name.clone()),
+                ProducerKind::Other => {}
+            }
+        }
+        return Ok(());
+    }
+    for (magic, role) in [(GCDA_MAGIC, Role::Data), (b"gcno", Role::Notes)] {
+        let first: &[u8] = data.get(..4).unwrap_or_default();
+        if first == magic || first.iter().rev().eq(magic.iter()) {
+            let (h, _) = read_header(&data, magic).with_context(|| name.clone())?;
+            seen.add(role, Some(h.version), None, name);
+            return Ok(());
+        }
+    }
+    match identify(&data).with_context(|| format!("{name}: not ELF, gcda, gcno or a Xen dump"))? {
+        Identified::Container(_) => {
+            let c = Container::parse(&data).with_context(|| name.clone())?;
+            for u in &c.units {
+                let origin = format!("{name}: {}", u.path_lossy());
+                match read_header(u.payload, GCDA_MAGIC) {
+                    Ok((h, _)) => seen.add(Role::Data, Some(h.version), None, origin),
+                    Err(e) => return Err(anyhow!("{origin}: {e}")),
+                }
+            }
+        }
+        Identified::Legacy(_) => {
+            let d = LegacyDump::parse(&data).with_context(|| name.clone())?;
+            for u in &d.units {
+                let origin = format!("{name}: {}", String::from_utf8_lossy(&u.path));
+                seen.add(Role::Data, Some(u.version), None, origin);
+            }
+        }
+        Identified::LlvmProfile { version, .. } => seen.add(
+            Role::Data,
+            None,
+            Some(format!("LLVM raw profile, version {version}")),
+            name,
+        ),
+    }
+    Ok(())
+}
+
+/// `gcov --version` of the given or the PATH gcov; `None` if there is none to run.
+fn gcov(seen: &mut Seen, gcov: Option<&Path>) -> Result<()> {
+    let program = gcov.map_or_else(|| PathBuf::from("gcov"), Path::to_path_buf);
+    let out = match std::process::Command::new(&program)
+        .arg("--version")
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) if gcov.is_none() && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(anyhow!("cannot run {} --version: {e}", program.display())),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap_or_default().trim().to_string();
+    let (major, minor, _) = xencov_rs::version::release_in_banner(&line).ok_or_else(|| {
+        anyhow!(
+            "{} --version printed no GCC version: {line:?}",
+            program.display()
+        )
+    })?;
+    let v = Version::new(major, minor, Status::Release).map_err(|e| anyhow!("{line}: {e}"))?;
+    seen.add(
+        Role::Gcov,
+        Some(v),
+        Some(line),
+        program.display().to_string(),
+    );
+    Ok(())
+}
+
+fn label(s: &Source) -> String {
+    match (&s.chars, &s.banner) {
+        (Some(c), _) if s.role == Role::Compiler => {
+            format!(
+                "compiler GCC {} ({c})",
+                s.gcc.as_deref().unwrap_or_default()
+            )
+        }
+        (Some(c), _) => format!("{} {c}", s.role.name()),
+        (None, Some(b)) => format!("{} {b:?}", s.role.name()),
+        (None, None) => s.role.name().to_string(),
+    }
+}
+
+fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
+    let mut out = Vec::new();
+    for (i, a) in sources.iter().enumerate() {
+        for b in &sources[i + 1..] {
+            // Several compilers in one ELF file are no conflict by themselves.
+            if a.role == Role::Compiler && b.role == Role::Compiler {
+                continue;
+            }
+            if a.role == b.role && a.role != Role::Data {
+                continue;
+            }
+            let verdict = match (a.version, b.version) {
+                (Some(va), Some(vb)) => judge((a.role, va), (b.role, vb)),
+                _ => Verdict {
+                    agreement: Agreement::Incompatible,
+                    why: "one side is clang/LLVM: a clang-built hypervisor returns an LLVM \
+                          profile, not gcov data"
+                        .into(),
+                    advice: Some(
+                        "use llvm-profdata and llvm-cov for a clang-built hypervisor".into(),
+                    ),
+                },
+            };
+            out.push(PairVerdict {
+                a: label(a),
+                b: label(b),
+                verdict,
+                decisive: true,
+            });
+        }
+    }
+    // A compiler pair is not decisive when another compiler agrees with the other side.
+    let agreeing: Vec<String> = out
+        .iter()
+        .filter(|p| p.a.starts_with("compiler") && p.verdict.agreement != Agreement::Incompatible)
+        .map(|p| p.b.clone())
+        .collect();
+    for p in &mut out {
+        if p.a.starts_with("compiler")
+            && p.verdict.agreement == Agreement::Incompatible
+            && agreeing.contains(&p.b)
+        {
+            p.decisive = false;
+        }
+    }
+    out
+}
+
+pub struct Args<'a> {
+    pub inputs: &'a [PathBuf],
+    pub xen_syms: &'a [PathBuf],
+    pub gcno_dir: Option<&'a Path>,
+    pub gcov: Option<&'a Path>,
+    pub json: bool,
+}
+
+pub fn run(args: Args<'_>) -> Result<ExitCode> {
+    let mut seen = Seen::default();
+    let gathered = args
+        .xen_syms
+        .iter()
+        .chain(args.inputs)
+        .chain(args.gcno_dir.map(Path::to_path_buf).as_ref())
+        .try_for_each(|p| gather(&mut seen, p))
+        .and_then(|()| gcov(&mut seen, args.gcov));
+    if let Err(e) = gathered {
+        eprintln!("xencov-rs: error: {e:#}");
+        return Ok(ExitCode::from(2));
+    }
+    for note in &seen.notes {
+        eprintln!("xencov-rs: note: {note}");
+    }
+    let sources: Vec<&Source> = seen.sources.values().collect();
+    let verdicts = verdicts(&sources);
+    let bad = verdicts
+        .iter()
+        .any(|v| v.decisive && v.verdict.agreement == Agreement::Incompatible);
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            sources: &'a [&'a Source],
+            notes: &'a [String],
+            verdicts: &'a [PairVerdict],
+            status: &'static str,
+        }
+        let report = Report {
+            sources: &sources,
+            notes: &seen.notes,
+            verdicts: &verdicts,
+            status: if bad { "incompatible" } else { "ok" },
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", text(&sources, &verdicts, bad));
+    }
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn text(sources: &[&Source], verdicts: &[PairVerdict], bad: bool) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<9} {:<7} {:<6} {:>5}  seen in",
+        "role", "version", "GCC", "count"
+    );
+    for src in sources {
+        let mut seen_in = src.examples.join(", ");
+        if src.count > src.examples.len() {
+            let _ = write!(seen_in, " (+{} more)", src.count - src.examples.len());
+        }
+        if let Some(b) = &src.banner {
+            seen_in = format!("{seen_in} [{b}]");
+        }
+        let _ = writeln!(
+            s,
+            "{:<9} {:<7} {:<6} {:>5}  {seen_in}",
+            src.role.name(),
+            src.chars.as_deref().unwrap_or("-"),
+            src.gcc.as_deref().unwrap_or("-"),
+            src.count
+        );
+    }
+    if sources.iter().all(|s| s.role != Role::Gcov) {
+        let _ = writeln!(s, "(no gcov on PATH: `xencov-rs lcov` needs none)");
+    }
+    s.push('\n');
+    for v in verdicts {
+        let word = match v.verdict.agreement {
+            Agreement::Same => "same format",
+            Agreement::Compatible => "compatible",
+            Agreement::Incompatible if v.decisive => "INCOMPATIBLE",
+            Agreement::Incompatible => "incompatible (another listed compiler agrees)",
+        };
+        let _ = writeln!(s, "{} vs {}: {word}: {}", v.a, v.b, v.verdict.why);
+        if let Some(a) = &v.verdict.advice
+            && v.verdict.agreement != Agreement::Same
+        {
+            let _ = writeln!(s, "    what to do: {a}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "verdict: {}",
+        if bad {
+            "incompatible (exit status 1)"
+        } else {
+            "all agree"
+        }
+    );
+    s
+}
