@@ -192,7 +192,7 @@ impl Xen {
         }
         bail!(
             "the hypervisor accepted none of the sysctl interface versions xencov-rs knows \
-             ({:#x} for Xen {} down to {:#x} for Xen {}; each answered EACCES): either it is newer \
+             ({:#04x} for Xen {} down to {:#04x} for Xen {}; each answered EACCES): either it is newer \
              than this tool, or XSM/FLASK denies the coverage sysctl to this domain",
             INTERFACES[0].version,
             INTERFACES[0].xen,
@@ -243,7 +243,7 @@ impl Xen {
                 errno_text(e)
             ),
             Failure::NoCoverage => anyhow!(
-                "this hypervisor (sysctl interface {:#x}, Xen {xen}) was built without coverage \
+                "this hypervisor (sysctl interface {:#04x}, Xen {xen}) was built without coverage \
                  support (CONFIG_COVERAGE): {}",
                 self.iface.version,
                 errno_text(e)
@@ -372,7 +372,7 @@ pub fn run_read(output: Option<&std::path::Path>, reset: bool) -> Result<()> {
     validate(&data)?;
     let iface = xen.interface();
     eprintln!(
-        "xencov-rs: read {} bytes of coverage (sysctl interface {:#x}, Xen {}){}",
+        "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {}){}",
         data.len(),
         iface.version,
         iface.xen,
