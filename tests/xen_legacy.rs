@@ -9,9 +9,9 @@ mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xencov_rs::dump::{LegacyDump, identify, Identified};
-use xencov_rs::gcda::{Gcda, Record};
 use xencov_rs::Endian;
+use xencov_rs::dump::{Identified, LegacyDump, identify};
+use xencov_rs::gcda::{Gcda, Record};
 
 fn dir() -> PathBuf {
     common::samples().join("xen-legacy")
@@ -41,17 +41,33 @@ fn split_gives_the_expected_gcda_of_every_unit() {
         let out = std::env::temp_dir().join(format!("xencov-legacy-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let r = split(&dir().join(name), &out);
-        assert!(r.status.success(), "{name}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(
+            r.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
         let bytes = std::fs::read(dir().join(name)).unwrap();
-        let endian = if d["endian"] == "big" { Endian::Big } else { Endian::Little };
-        assert_eq!(identify(&bytes).unwrap(), Identified::Legacy(endian), "{name}");
+        let endian = if d["endian"] == "big" {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        assert_eq!(
+            identify(&bytes).unwrap(),
+            Identified::Legacy(endian),
+            "{name}"
+        );
         for u in d["units"].as_array().unwrap() {
             let path = u["path"].as_str().unwrap();
             let ours = std::fs::read(out.join(&path[1..])).unwrap();
-            let want = std::fs::read(dir().join(u["converted_gcda"]["file"].as_str().unwrap())).unwrap();
+            let want =
+                std::fs::read(dir().join(u["converted_gcda"]["file"].as_str().unwrap())).unwrap();
             assert_eq!(ours, want, "{name}: {path}");
             let g = Gcda::decode(&ours).unwrap();
-            assert_eq!(g.header.version.chars(), u["version_chars"].as_str().unwrap());
+            assert_eq!(
+                g.header.version.chars(),
+                u["version_chars"].as_str().unwrap()
+            );
             assert_eq!(u64::from(g.header.stamp), u["stamp"].as_u64().unwrap());
             let fns: Vec<_> = g.functions().collect();
             let want_fns = u["functions"].as_array().unwrap();
@@ -59,10 +75,18 @@ fn split_gives_the_expected_gcda_of_every_unit() {
             for (f, w) in fns.iter().zip(want_fns) {
                 let id = f.id.unwrap();
                 assert_eq!(u64::from(id.ident), w["ident"].as_u64().unwrap());
-                assert_eq!(u64::from(id.lineno_checksum), w["checksum"].as_u64().unwrap());
+                assert_eq!(
+                    u64::from(id.lineno_checksum),
+                    w["checksum"].as_u64().unwrap()
+                );
                 for (c, wc) in f.counters.iter().zip(w["counters"].as_array().unwrap()) {
                     assert_eq!(c.kind.name, wc["kind"].as_str().unwrap());
-                    let want: Vec<u64> = wc["values"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+                    let want: Vec<u64> = wc["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_u64().unwrap())
+                        .collect();
                     assert_eq!(c.values.iter().collect::<Vec<_>>(), want, "{name}: {path}");
                 }
             }
@@ -84,13 +108,24 @@ fn converted_units_carry_the_real_gcc_4_4_counters() {
         let dump = std::fs::read(dir().join(d["file"].as_str().unwrap())).unwrap();
         let parsed = LegacyDump::parse(&dump).unwrap();
         for (unit, u) in parsed.units.iter().zip(d["units"].as_array().unwrap()) {
-            let source = u["source"]["file"].as_str().unwrap().trim_start_matches("shared/corpus/");
-            let real = Gcda::decode(&std::fs::read(common::corpus().join(source)).unwrap()).unwrap();
+            let source = u["source"]["file"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("shared/corpus/");
+            let real =
+                Gcda::decode(&std::fs::read(common::corpus().join(source)).unwrap()).unwrap();
             let ours = unit.to_gcda(real.header.endian);
-            let real_functions: Vec<_> = real.records.iter().filter(|r| matches!(r, Record::Function(_))).collect();
+            let real_functions: Vec<_> = real
+                .records
+                .iter()
+                .filter(|r| matches!(r, Record::Function(_)))
+                .collect();
             let our_functions: Vec<_> = ours.records.iter().collect();
             assert_eq!(our_functions, real_functions, "{source}");
-            assert_eq!((ours.header.version, ours.header.stamp), (real.header.version, real.header.stamp));
+            assert_eq!(
+                (ours.header.version, ours.header.stamp),
+                (real.header.version, real.header.stamp)
+            );
             compared += 1;
         }
     }
@@ -104,7 +139,12 @@ fn the_legacy_samples_are_what_the_generator_writes() {
         .arg("--check")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -125,7 +165,11 @@ fn invalid_legacy_dumps_are_refused_with_offsets() {
     let parsed = LegacyDump::parse(&good).unwrap();
     let first = &parsed.units[0];
     let counter_at = (first.offset + 16 + first.path.len()).next_multiple_of(8);
-    assert_eq!(&good[counter_at..counter_at + 4], &0x5854_4330u32.to_le_bytes(), "COUNTER(0) tag");
+    assert_eq!(
+        &good[counter_at..counter_at + 4],
+        &0x5854_4330u32.to_le_bytes(),
+        "COUNTER(0) tag"
+    );
     let num_at = counter_at + 4;
     let mut wrong = good.clone();
     let n = u32::from_le_bytes(wrong[num_at..num_at + 4].try_into().unwrap());
@@ -138,18 +182,29 @@ fn invalid_legacy_dumps_are_refused_with_offsets() {
     // Bytes after END.
     let mut after = good.clone();
     after.extend_from_slice(&[0u8; 12]);
-    assert!(LegacyDump::parse(&after).unwrap_err().to_string().contains("follow the END tag"));
+    assert!(
+        LegacyDump::parse(&after)
+            .unwrap_err()
+            .to_string()
+            .contains("follow the END tag")
+    );
 }
 
 #[test]
 fn an_llvm_raw_profile_is_recognised_and_not_split() {
     let profraw = common::samples().join("llvm/small.profraw");
     let bytes = std::fs::read(&profraw).unwrap();
-    assert!(matches!(identify(&bytes).unwrap(), Identified::LlvmProfile { version: 8, .. }));
+    assert!(matches!(
+        identify(&bytes).unwrap(),
+        Identified::LlvmProfile { version: 8, .. }
+    ));
     let out = std::env::temp_dir().join(format!("xencov-llvm-{}", std::process::id()));
     let r = split(&profraw, &out);
     assert_eq!(r.status.code(), Some(1));
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(err.contains("raw LLVM profile") && err.contains("llvm-profdata merge"), "{err}");
+    assert!(
+        err.contains("raw LLVM profile") && err.contains("llvm-profdata merge"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
