@@ -8,13 +8,28 @@
 //! - [`endian`] and [`reader`]: endian-aware word access with offsets in every error;
 //! - [`version`]: the gcov version word and everything that follows from it ([`version::Format`]);
 //! - [`record`]: the tag/length record framing shared by gcda and gcno files (zero-copy);
-//! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly.
+//! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly;
+//! - [`dump`]: Xen's coverage dumps; [`merge`]: profiles of many runs into one;
+//! - [`sysctl`]: the hypervisor ABI as bytes; [`paths`], [`elf`]: output paths, compilers.
+//!
+//! ```
+//! use xencov_rs::gcda::Gcda;
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/ppc64-gcc-12/calc/run1/main.gcda");
+//! let bytes = std::fs::read(path).unwrap();
+//! let gcda = Gcda::decode(&bytes)?;
+//! assert_eq!(gcda.header.version.gcc(), "12.2");
+//! assert_eq!(gcda.header.endian, xencov_rs::Endian::Big);
+//! assert!(gcda.functions().count() > 0);
+//! assert_eq!(gcda.encode(), bytes);
+//! # Ok::<(), xencov_rs::Error>(())
+//! ```
 
 pub mod dump;
 pub mod elf;
 pub mod endian;
 pub mod error;
 pub mod gcda;
+pub mod merge;
 pub mod paths;
 pub mod reader;
 pub mod record;

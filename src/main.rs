@@ -37,6 +37,30 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Merge runs (dumps, .gcda files, trees of .gcda) into one profile, as gcov-tool merge does.
+    Merge {
+        /// Inputs, each optionally with an integer weight as INPUT:W.
+        #[arg(required = true, value_parser = cli::merge::parse_input)]
+        inputs: Vec<cli::merge::Input>,
+        /// The output: a dump file, or a directory with --to gcda.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: PathBuf,
+        /// What to write.
+        #[arg(long, value_enum, default_value = "dump")]
+        to: cli::merge::To,
+        /// Weights of the inputs in order, like `gcov-tool merge -w` (e.g. `-w 2,1`).
+        #[arg(short = 'w', long = "weight", value_delimiter = ',')]
+        weights: Vec<u64>,
+        /// Replace a leading OLD directory by NEW in unit paths before matching (repeatable).
+        #[arg(long, value_name = "OLD=NEW", value_parser = xencov_rs::paths::parse_prefix_map)]
+        prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
+        /// What to do when inputs do not line up (another build, a changed function).
+        #[arg(long, value_enum, default_value = "error")]
+        on_conflict: ConflictArg,
+        /// Treat warnings (mixed gcov versions) as errors.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Read the coverage dump from the running hypervisor (dom0 only).
     Read {
         /// Write the dump to FILE (atomically) instead of standard output.
@@ -77,6 +101,26 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ConflictArg {
+    /// Stop with an error naming both inputs, the unit and the function.
+    Error,
+    /// Keep what was merged so far; leave the conflicting part of the later input out.
+    Skip,
+    /// The later input's conflicting part replaces the earlier one.
+    KeepNewest,
+}
+
+impl From<ConflictArg> for xencov_rs::merge::OnConflict {
+    fn from(a: ConflictArg) -> Self {
+        match a {
+            ConflictArg::Error => Self::Error,
+            ConflictArg::Skip => Self::Skip,
+            ConflictArg::KeepNewest => Self::KeepNewest,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -98,6 +142,41 @@ fn main() -> ExitCode {
             cli::xen::run_read(output.as_deref(), reset).map(|()| ExitCode::SUCCESS)
         }
         Command::Reset => cli::xen::run_reset().map(|()| ExitCode::SUCCESS),
+        Command::Merge {
+            mut inputs,
+            output,
+            to,
+            weights,
+            prefix_map,
+            on_conflict,
+            strict,
+        } => (|| {
+            if !weights.is_empty() {
+                if weights.len() != inputs.len() || weights.contains(&0) {
+                    anyhow::bail!(
+                        "-w needs one weight of at least 1 per input ({} inputs)",
+                        inputs.len()
+                    );
+                }
+                inputs
+                    .iter_mut()
+                    .zip(&weights)
+                    .for_each(|(i, &w)| i.weight = w);
+            }
+            let mapping = xencov_rs::paths::PathMapping {
+                prefix_maps: prefix_map,
+                strip_prefix: None,
+            };
+            cli::merge::run(cli::merge::Args {
+                inputs,
+                output: &output,
+                to,
+                mapping: &mapping,
+                on_conflict: on_conflict.into(),
+                strict,
+            })
+        })()
+        .map(|()| ExitCode::SUCCESS),
         Command::Check {
             inputs,
             xen_syms,

@@ -1,0 +1,483 @@
+//! `xencov-rs merge`: byte-identical to gcov-tool-11/12 merge on real runs
+//! (value profiling included), N-way equal to chained gcov-tool merges,
+//! conflicts never mixed silently, and the merge properties.
+
+mod common;
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use xencov_rs::gcda::{Gcda, Record, Values};
+use xencov_rs::merge::{OnConflict, merge_unit, scale};
+
+/// The little-endian sets gcov-tool writes byte-identically (it writes host order).
+const SETS: [(&str, &str); 4] = [
+    ("gcc-11/calc", "11"),
+    ("gcc-12/calc", "12"),
+    ("gcc-11-pg/vp", "11"),
+    ("gcc-12-pg/vp", "12"),
+];
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(name: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("xencov-merge-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+    fn p(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn xencov(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ours(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["merge".as_ref()];
+    args.extend(inputs.iter().map(|p| p.as_os_str()));
+    args.extend([
+        "--to".as_ref(),
+        "gcda".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    xencov(&args)
+}
+
+fn gcov_tool(v: &str, a: &Path, b: &Path, out: &Path, weights: Option<&str>) {
+    let mut cmd = Command::new(format!("gcov-tool-{v}"));
+    cmd.arg("merge");
+    if let Some(w) = weights {
+        cmd.args(["-w", w]);
+    }
+    let o = cmd.arg(a).arg(b).arg("-o").arg(out).output().unwrap();
+    assert!(
+        o.status.success(),
+        "gcov-tool-{v}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn run(set: &str, n: u32) -> PathBuf {
+    common::samples().join(format!("{set}/run{n}"))
+}
+
+fn assert_same_trees(ours: &Path, theirs: &Path, what: &str) {
+    let theirs_files = common::files_with_suffix(theirs, ".gcda");
+    assert_eq!(theirs_files.len(), 4, "{what}");
+    assert_eq!(common::files_with_suffix(ours, ".gcda").len(), 4, "{what}");
+    for t in theirs_files {
+        let o = ours.join(t.strip_prefix(theirs).unwrap());
+        assert!(
+            std::fs::read(&o).unwrap() == std::fs::read(&t).unwrap(),
+            "{what}: {} differs",
+            o.display()
+        );
+    }
+}
+
+#[test]
+fn every_pair_of_runs_is_byte_identical_to_gcov_tool_merge() {
+    for (set, v) in SETS {
+        for a in 1..=4 {
+            for b in 1..=4 {
+                if a == b {
+                    continue;
+                }
+                let t = Tmp::new(&format!("pair-{}-{a}{b}", set.replace('/', "-")));
+                gcov_tool(v, &run(set, a), &run(set, b), &t.p("theirs"), None);
+                let o = ours(&[run(set, a), run(set, b)], &t.p("ours"), &[]);
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                assert_same_trees(
+                    &t.p("ours"),
+                    &t.p("theirs"),
+                    &format!("{set} run{a}+run{b}"),
+                );
+            }
+        }
+    }
+}
+
+/// gcov-tool merges two directories at a time; without top-N overflow its
+/// rules are associative, so one 4-way merge equals the chained merges.
+#[test]
+fn n_way_merge_equals_chained_gcov_tool_merges() {
+    for (set, v) in SETS {
+        let t = Tmp::new(&format!("nway-{}", set.replace('/', "-")));
+        gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("c12"), None);
+        gcov_tool(v, &t.p("c12"), &run(set, 3), &t.p("c123"), None);
+        gcov_tool(v, &t.p("c123"), &run(set, 4), &t.p("c1234"), None);
+        let runs: Vec<PathBuf> = (1..=4).map(|n| run(set, n)).collect();
+        let o = ours(&runs, &t.p("ours"), &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_same_trees(&t.p("ours"), &t.p("c1234"), &format!("{set} 4-way"));
+    }
+}
+
+#[test]
+fn weights_scale_counters_like_gcov_tool() {
+    for (set, v) in [("gcc-11/calc", "11"), ("gcc-12/calc", "12")] {
+        let t = Tmp::new(&format!("w-{}", set.replace('/', "-")));
+        gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("theirs"), Some("1,3"));
+        let o = ours(&[run(set, 1), run(set, 2)], &t.p("a"), &["-w", "1,3"]);
+        assert!(o.status.success());
+        assert_same_trees(&t.p("a"), &t.p("theirs"), &format!("{set} -w 1,3"));
+        let r2w = format!("{}:3", run(set, 2).display());
+        let o = ours(&[run(set, 1), PathBuf::from(r2w)], &t.p("b"), &[]);
+        assert!(o.status.success());
+        assert_same_trees(&t.p("b"), &t.p("theirs"), &format!("{set} INPUT:3"));
+    }
+}
+
+/// Each function's id and its counters as (kind index, values).
+type Functions = Vec<(Option<xencov_rs::gcda::FunctionId>, Vec<(u32, Vec<u64>)>)>;
+
+fn functions(g: &Gcda) -> Functions {
+    g.functions()
+        .map(|f| {
+            (
+                f.id,
+                f.counters
+                    .iter()
+                    .map(|c| (c.kind.index, c.values.iter().collect()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// gcov-tool writes host order; we keep the inputs' big-endian order, with the same values.
+#[test]
+fn big_endian_runs_merge_to_the_same_values_in_their_own_byte_order() {
+    let t = Tmp::new("ppc64");
+    let set = "ppc64-gcc-12/calc";
+    gcov_tool("12", &run(set, 1), &run(set, 3), &t.p("theirs"), None);
+    assert!(
+        ours(&[run(set, 1), run(set, 3)], &t.p("ours"), &[])
+            .status
+            .success()
+    );
+    for f in common::files_with_suffix(&t.p("theirs"), ".gcda") {
+        let theirs = Gcda::decode(&std::fs::read(&f).unwrap()).unwrap();
+        let ours = Gcda::decode(&std::fs::read(t.p("ours").join(f.file_name().unwrap())).unwrap())
+            .unwrap();
+        assert_eq!(ours.header.endian, xencov_rs::Endian::Big);
+        assert_eq!(functions(&ours), functions(&theirs), "{}", f.display());
+        assert_eq!(ours.records[0], theirs.records[0], "summary");
+    }
+}
+
+/// Xen's payloads carry no summary and a zero checksum; merging them with
+/// libgcov's files of the same build is no conflict, and dumps merge to dumps.
+#[test]
+fn xen_dumps_merge_with_each_other_and_with_libgcov_files() {
+    let t = Tmp::new("xen");
+    let x = |rel: &str| common::samples().join("xen/gcc-12").join(rel);
+    let dump = t.p("merged.xcov");
+    let o = xencov(&[
+        "merge".as_ref(),
+        x("calc-run1.xcov").as_os_str(),
+        x("calc-run2.xcov").as_os_str(),
+        "-o".as_ref(),
+        dump.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    gcov_tool(
+        "12",
+        &x("libgcov-run1"),
+        &x("libgcov-run2"),
+        &t.p("theirs"),
+        None,
+    );
+    let bytes = std::fs::read(&dump).unwrap();
+    let merged = xencov_rs::dump::Container::parse(&bytes).unwrap();
+    assert_eq!(merged.units.len(), 4);
+    for u in &merged.units {
+        let ours = u.gcda().unwrap();
+        let name = Path::new(std::str::from_utf8(u.path).unwrap())
+            .file_name()
+            .unwrap();
+        let theirs = Gcda::decode(&std::fs::read(t.p("theirs").join(name)).unwrap()).unwrap();
+        assert_eq!(functions(&ours), functions(&theirs), "{}", u.path_lossy());
+        // Still written as Xen writes: no summary, zeros written out, no end marker.
+        assert!(
+            ours.records
+                .iter()
+                .all(|r| matches!(r, Record::Function(_)))
+        );
+        assert!(!ours.end_marker);
+    }
+    // A Xen payload with libgcov's file of the same build: no conflict.
+    let o = ours(
+        &[x("calc-run1.xcov"), x("libgcov-run2")],
+        &t.p("mixed"),
+        &["--prefix-map", "/tmp/xencov-xen-build/gcc-12/calc="],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("conflict"));
+    for f in common::files_with_suffix(&t.p("theirs"), ".gcda") {
+        let theirs = Gcda::decode(&std::fs::read(&f).unwrap()).unwrap();
+        let mixed =
+            Gcda::decode(&std::fs::read(t.p("mixed").join(f.file_name().unwrap())).unwrap())
+                .unwrap();
+        assert_eq!(functions(&mixed), functions(&theirs), "{}", f.display());
+        assert_eq!(
+            mixed.header.checksum, theirs.header.checksum,
+            "the real checksum wins over Xen's 0"
+        );
+    }
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn two_builds_of_a_unit_are_a_conflict_naming_both_inputs_and_the_unit() {
+    let t = Tmp::new("stamps");
+    let a = run("gcc-12/calc", 1);
+    let b = common::samples().join("xen/gcc-12/libgcov-run1"); // another build of calc
+    let o = ours(&[a.clone(), b.clone()], &t.p("x"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(
+        e.contains("different object stamps")
+            && e.contains(&a.display().to_string())
+            && e.contains(&b.display().to_string())
+            && e.contains("main.gcda"),
+        "{e}"
+    );
+    assert!(!t.p("x").exists(), "nothing written on error");
+
+    let o = ours(
+        &[a.clone(), b.clone()],
+        &t.p("skip"),
+        &["--on-conflict", "skip"],
+    );
+    assert!(o.status.success());
+    assert!(
+        err(&o).contains("4 conflicts resolved") && err(&o).contains("skipped"),
+        "{}",
+        err(&o)
+    );
+    for f in common::files_with_suffix(&a, ".gcda") {
+        assert_eq!(
+            std::fs::read(t.p("skip").join(f.file_name().unwrap())).unwrap(),
+            std::fs::read(&f).unwrap()
+        );
+    }
+    let o = ours(
+        &[a, b.clone()],
+        &t.p("newest"),
+        &["--on-conflict", "keep-newest"],
+    );
+    assert!(o.status.success());
+    for f in common::files_with_suffix(&b, ".gcda") {
+        assert_eq!(
+            std::fs::read(t.p("newest").join(f.file_name().unwrap())).unwrap(),
+            std::fs::read(&f).unwrap()
+        );
+    }
+}
+
+/// A copy of run2 with one function's record changed by `edit`.
+fn edited_run2(t: &Tmp, edit: impl Fn(&mut Gcda)) -> PathBuf {
+    let dir = t.p("edited");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in common::files_with_suffix(&run("gcc-12/calc", 2), ".gcda") {
+        let mut g = Gcda::decode(&std::fs::read(&f).unwrap()).unwrap();
+        if f.ends_with("ops.gcda") {
+            edit(&mut g);
+        }
+        std::fs::write(dir.join(f.file_name().unwrap()), g.encode()).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_changed_function_and_a_changed_counter_section_are_conflicts() {
+    let t = Tmp::new("fn");
+    let changed = edited_run2(&t, |g| {
+        if let Some(Record::Function(f)) = g.records.get_mut(2) {
+            f.id.as_mut().unwrap().cfg_checksum = Some(0xdead_beef);
+        }
+    });
+    let o = ours(&[run("gcc-12/calc", 1), changed.clone()], &t.p("x"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(
+        e.contains("ops.gcda")
+            && e.contains("function ")
+            && e.contains("checksums differ")
+            && e.contains("0xdeadbeef"),
+        "{e}"
+    );
+    let o = ours(
+        &[run("gcc-12/calc", 1), changed],
+        &t.p("skip"),
+        &["--on-conflict", "skip"],
+    );
+    assert!(o.status.success());
+    assert!(err(&o).contains("1 conflicts resolved"), "{}", err(&o));
+
+    let t = Tmp::new("len");
+    let shorter = edited_run2(&t, |g| {
+        if let Some(Record::Function(f)) = g.records.get_mut(1) {
+            let v: Vec<u64> = f.counters[0].values.iter().skip(1).collect();
+            f.counters[0].values = Values::Stored(v);
+        }
+    });
+    let o = ours(&[run("gcc-12/calc", 1), shorter], &t.p("x"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("arcs counters differ in length"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn different_gcov_versions_are_a_conflict_and_mixed_units_a_warning() {
+    let t = Tmp::new("versions");
+    let o = ours(
+        &[run("gcc-11/calc", 1), run("gcc-12/calc", 1)],
+        &t.p("x"),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("different gcov versions"), "{}", err(&o));
+    // Different units of different compilers: merged, with a warning (an error with --strict).
+    let mixed = t.p("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    std::fs::copy(
+        run("gcc-11/calc", 1).join("ops.gcda"),
+        mixed.join("ops.gcda"),
+    )
+    .unwrap();
+    std::fs::copy(
+        run("gcc-12/calc", 1).join("main.gcda"),
+        mixed.join("main.gcda"),
+    )
+    .unwrap();
+    let o = ours(std::slice::from_ref(&mixed), &t.p("y"), &[]);
+    assert!(o.status.success());
+    assert!(err(&o).contains("mixes gcov versions"), "{}", err(&o));
+    let o = ours(&[mixed], &t.p("z"), &["--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn merging_one_input_alone_gives_it_back_byte_for_byte() {
+    for set in ["gcc-11/calc", "gcc-12-pg/vp", "ppc64-gcc-12/calc"] {
+        let t = Tmp::new(&format!("one-{}", set.replace('/', "-")));
+        assert!(ours(&[run(set, 3)], &t.p("o"), &[]).status.success());
+        for f in common::files_with_suffix(&run(set, 3), ".gcda") {
+            assert_eq!(
+                std::fs::read(t.p("o").join(f.file_name().unwrap())).unwrap(),
+                std::fs::read(&f).unwrap()
+            );
+        }
+    }
+    let t = Tmp::new("one-dump");
+    for dump in [
+        "xen/gcc-11/calc-run1.xcov",
+        "xen/ppc64-gcc-12/calc-run2.xcov",
+    ] {
+        let src = common::samples().join(dump);
+        let out = t.p("d.xcov");
+        let o = xencov(&[
+            "merge".as_ref(),
+            src.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert!(o.status.success());
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(&src).unwrap(),
+            "{dump}"
+        );
+    }
+}
+
+// Properties, on real unit layouts with random counter values.
+
+fn unit(set: &str, name: &str) -> Gcda {
+    Gcda::decode(&std::fs::read(run(set, 1).join(name)).unwrap()).unwrap()
+}
+
+/// `g` with its additive, ior and time-profiler values replaced from `seed`,
+/// and top-N sections dropped (their lists are order-dependent by design).
+fn randomized(mut g: Gcda, values: &[u64]) -> Gcda {
+    let mut next = values.iter().cycle().copied();
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            f.counters.retain(|c| {
+                c.kind.merge.site_len().is_some() && c.kind.merge.site_len() == Some(1)
+            });
+            for c in &mut f.counters {
+                let n = c.values.len();
+                let v: Vec<u64> = (0..n)
+                    .map(|_| next.next().unwrap_or(0) % 1_000_000)
+                    .collect();
+                c.values = Values::Stored(v);
+            }
+        }
+    }
+    g
+}
+
+fn merged(a: &Gcda, b: &Gcda) -> Gcda {
+    let mut out = a.clone();
+    merge_unit(&mut out, b, OnConflict::Error).unwrap();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn merging_is_order_independent_and_associative(
+        which in 0usize..4,
+        va in prop::collection::vec(any::<u64>(), 1..64),
+        vb in prop::collection::vec(any::<u64>(), 1..64),
+        vc in prop::collection::vec(any::<u64>(), 1..64),
+    ) {
+        let (set, name) = [("gcc-12/calc", "ops.gcda"), ("gcc-11/calc", "main.gcda"),
+                           ("gcc-12-pg/vp", "arith.gcda"), ("gcc-11-pg/vp", "buffer.gcda")][which];
+        let base = unit(set, name);
+        let (a, b, c) = (randomized(base.clone(), &va), randomized(base.clone(), &vb), randomized(base, &vc));
+        prop_assert_eq!(merged(&a, &b).encode(), merged(&b, &a).encode());
+        prop_assert_eq!(merged(&merged(&a, &b), &c).encode(), merged(&a, &merged(&b, &c)).encode());
+    }
+
+    #[test]
+    fn merging_n_copies_equals_weighting_by_n(
+        which in 0usize..2,
+        va in prop::collection::vec(any::<u64>(), 1..64),
+        n in 1u64..6,
+    ) {
+        let (set, name) = [("gcc-12/calc", "parse.gcda"), ("gcc-12-pg/vp", "buffer.gcda")][which];
+        let a = randomized(unit(set, name), &va);
+        let mut copies = a.clone();
+        for _ in 1..n {
+            copies = merged(&copies, &a);
+        }
+        let mut weighted = a.clone();
+        scale(&mut weighted, n);
+        // Weights scale counters only; the summary counts runs.
+        prop_assert_eq!(functions(&copies), functions(&weighted));
+    }
+}
