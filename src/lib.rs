@@ -24,15 +24,19 @@
 //! # Ok::<(), xencov_rs::Error>(())
 //! ```
 
+pub mod coverage;
 pub mod dump;
 pub mod elf;
 pub mod endian;
 pub mod error;
 pub mod gcda;
+pub mod gcno;
+pub mod lcov;
 pub mod merge;
 pub mod paths;
 pub mod reader;
 pub mod record;
+pub mod report;
 pub mod sysctl;
 pub mod version;
 

@@ -61,6 +61,22 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// An lcov tracefile computed from the build tree's .gcno files and the counters (no gcov needed).
+    Lcov {
+        #[command(flatten)]
+        common: ReportArgs,
+        /// The test name (TN:) of the tracefile.
+        #[arg(long, default_value = "")]
+        test_name: String,
+    },
+    /// Coverage reports for CI: a summary table, gcov's JSON, or Cobertura XML.
+    Report {
+        #[command(flatten)]
+        common: ReportArgs,
+        /// The report to write.
+        #[arg(long, value_enum, default_value = "summary")]
+        format: cli::lcov::Format,
+    },
     /// Read the coverage dump from the running hypervisor (dom0 only).
     Read {
         /// Write the dump to FILE (atomically) instead of standard output.
@@ -99,6 +115,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `lcov` and `report` share.
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Dumps, .gcda files or trees of them (merged first if several), optionally INPUT:W.
+    #[arg(required = true, value_parser = cli::merge::parse_input)]
+    inputs: Vec<cli::merge::Input>,
+    /// The build tree: each unit's .gcno is found beside its gcda path under DIR.
+    #[arg(long, value_name = "DIR")]
+    gcno_dir: PathBuf,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Replace a leading OLD directory by NEW in unit paths (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = xencov_rs::paths::parse_prefix_map)]
+    prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
+    /// What to do when inputs do not line up while merging.
+    #[arg(long, value_enum, default_value = "error")]
+    on_conflict: ConflictArg,
+    /// A unit without matching notes (or of another compiler) is an error, not a warning.
+    #[arg(long)]
+    strict: bool,
+}
+
+impl ReportArgs {
+    fn run(&self, f: impl FnOnce(cli::lcov::Args<'_>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let mapping = xencov_rs::paths::PathMapping {
+            prefix_maps: self.prefix_map.clone(),
+            strip_prefix: None,
+        };
+        f(cli::lcov::Args {
+            inputs: &self.inputs,
+            gcno_dir: &self.gcno_dir,
+            output: self.output.as_deref(),
+            mapping: &mapping,
+            on_conflict: self.on_conflict.into(),
+            strict: self.strict,
+        })
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -142,6 +198,12 @@ fn main() -> ExitCode {
             cli::xen::run_read(output.as_deref(), reset).map(|()| ExitCode::SUCCESS)
         }
         Command::Reset => cli::xen::run_reset().map(|()| ExitCode::SUCCESS),
+        Command::Lcov { common, test_name } => common
+            .run(|a| cli::lcov::run_lcov(a, &test_name))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Report { common, format } => common
+            .run(|a| cli::lcov::run_report(a, format))
+            .map(|()| ExitCode::SUCCESS),
         Command::Merge {
             mut inputs,
             output,

@@ -60,11 +60,11 @@ pub struct Args<'a> {
 }
 
 /// A unit of the merged profile and the inputs it came from.
-struct Merged {
+pub struct Merged {
     /// The unit's path as first seen (after --prefix-map): a dump records it.
-    path: Vec<u8>,
-    gcda: Gcda,
-    origin: String,
+    pub path: Vec<u8>,
+    pub gcda: Gcda,
+    pub origin: String,
 }
 
 /// Units match by path made of its normal components, so `/main.gcda` (a
@@ -138,17 +138,25 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<(Vec<u8>, Gcda
         .collect()
 }
 
-pub fn run(args: Args<'_>) -> Result<()> {
-    let bar = ProgressBar::new(args.inputs.len() as u64);
+/// Reads and merges `inputs` in order (see the module doc): the merged
+/// units by match key, with what was resolved under `on_conflict` reported
+/// on stderr and the quiet version check of `check` applied.
+pub fn merge_inputs(
+    inputs: &[Input],
+    mapping: &PathMapping,
+    on_conflict: OnConflict,
+    strict: bool,
+) -> Result<IndexMap<Vec<u8>, Merged>> {
+    let bar = ProgressBar::new(inputs.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("merging {bar:30} {pos}/{len} inputs, {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut acc: IndexMap<Vec<u8>, Merged> = IndexMap::new();
     let mut resolved: Vec<String> = Vec::new();
-    for input in &args.inputs {
+    for input in inputs {
         let name = input.path.display().to_string();
-        let units = read_units(input, args.mapping)?;
+        let units = read_units(input, mapping)?;
         let mut incoming: IndexMap<Vec<u8>, (Vec<u8>, Gcda)> = IndexMap::with_capacity(units.len());
         for (path, g) in units {
             if incoming
@@ -166,7 +174,7 @@ pub fn run(args: Args<'_>) -> Result<()> {
             .filter_map(|(key, m)| incoming.get(key).map(|(_, g)| (key, m, g)))
             .map(|(key, m, g)| {
                 let unit = String::from_utf8_lossy(key);
-                let conflicts = merge_unit(&mut m.gcda, g, args.on_conflict).map_err(|kind| {
+                let conflicts = merge_unit(&mut m.gcda, g, on_conflict).map_err(|kind| {
                     anyhow!("{unit}: {} and {name} do not merge: {kind}", m.origin)
                 })?;
                 let notes = conflicts
@@ -180,16 +188,17 @@ pub fn run(args: Args<'_>) -> Result<()> {
                         format!("{unit}: {} and {name}: {}: {done}", m.origin, c.kind)
                     })
                     .collect();
-                if conflicts.iter().any(|c| {
+                let replaced_unit = conflicts.iter().any(|c| {
                     matches!(
                         c.kind,
                         ConflictKind::Stamp { .. } | ConflictKind::Version { .. }
                     ) && c.resolution == Resolution::Replaced
-                }) {
-                    m.origin = name.clone();
+                });
+                m.origin = if replaced_unit {
+                    name.clone()
                 } else {
-                    m.origin = format!("{} + {name}", m.origin);
-                }
+                    format!("{} + {name}", m.origin)
+                };
                 Ok(notes)
             })
             .collect();
@@ -217,7 +226,7 @@ pub fn run(args: Args<'_>) -> Result<()> {
             "the merged profile mixes gcov versions (units per version: {versions:?}): its units come \
              from different compilers"
         );
-        if args.strict {
+        if strict {
             bail!("{msg}");
         }
         eprintln!("xencov-rs: warning: {msg}");
@@ -231,6 +240,11 @@ pub fn run(args: Args<'_>) -> Result<()> {
             eprintln!("  {r}");
         }
     }
+    Ok(acc)
+}
+
+pub fn run(args: Args<'_>) -> Result<()> {
+    let acc = merge_inputs(&args.inputs, args.mapping, args.on_conflict, args.strict)?;
     write(&acc, &args)?;
     eprintln!(
         "xencov-rs: merged {} inputs into {} units: {}",

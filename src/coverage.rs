@@ -1,0 +1,709 @@
+//! What gcov computes from a notes file and the arc counters of a data
+//! file: block and arc counts (the flow graph solved), line counts,
+//! function counts and branches, per source file. The model follows
+//! `gcov --json-format` (GCC 9+) so that reports can be written from it;
+//! the algorithm follows gcov 8 and later (see `formats/gcov-counts.md`).
+
+use crate::gcda::{Gcda, Record};
+use crate::gcno::{Gcno, GcnoFunction};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Coverage of one compilation unit, per source file, in gcov's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnitCoverage {
+    /// The compilation directory recorded in the notes (GCC 9+).
+    pub cwd: Option<String>,
+    pub files: Vec<FileCoverage>,
+    /// Problems gcov would also have reported (mismatched or unsolvable data).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileCoverage {
+    /// The source file name as recorded (canonicalized like gcov does).
+    pub file: String,
+    pub functions: Vec<FunctionCoverage>,
+    pub lines: Vec<LineCoverage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionCoverage {
+    pub name: String,
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub blocks: u32,
+    pub blocks_executed: u32,
+    pub execution_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineCoverage {
+    pub line_number: u32,
+    /// Absent (as in gcov's JSON) for a line before any function of its file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_name: Option<String>,
+    pub count: i64,
+    pub unexecuted_block: bool,
+    pub branches: Vec<BranchCoverage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BranchCoverage {
+    pub count: i64,
+    pub throw: bool,
+    pub fallthrough: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ArcInfo {
+    src: usize,
+    dst: usize,
+    count: i64,
+    cs_count: i64,
+    count_valid: bool,
+    on_tree: bool,
+    fake: bool,
+    fall_through: bool,
+    is_throw: bool,
+    is_call_non_return: bool,
+    is_unconditional: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct BlockInfo {
+    succ: Vec<usize>,
+    pred: Vec<usize>,
+    num_succ: i64,
+    num_pred: i64,
+    count: i64,
+    count_valid: bool,
+    valid_chain: bool,
+    invalid_chain: bool,
+    exceptional: bool,
+    is_call_site: bool,
+}
+
+/// A function's graph while it is being solved.
+struct Graph {
+    arcs: Vec<ArcInfo>,
+    blocks: Vec<BlockInfo>,
+    has_catch: bool,
+    /// Counters of the off-tree arcs, in block then arc order.
+    counted: usize,
+}
+
+impl Graph {
+    fn new(f: &GcnoFunction) -> Graph {
+        let mut g = Graph {
+            arcs: Vec::new(),
+            blocks: vec![BlockInfo::default(); f.blocks.len()],
+            has_catch: false,
+            counted: 0,
+        };
+        for (src, block) in f.blocks.iter().enumerate() {
+            let mut mark_catches = false;
+            for a in &block.arcs {
+                let dst = a.dest as usize;
+                let id = g.arcs.len();
+                let mut arc = ArcInfo {
+                    src,
+                    dst,
+                    on_tree: a.on_tree(),
+                    fake: a.fake(),
+                    fall_through: a.fall_through(),
+                    ..ArcInfo::default()
+                };
+                // A fake arc from the entry is a non-local return into `dst`
+                // (setjmp): nothing to count. From elsewhere it is an
+                // exceptional exit, and the source block is a call.
+                if arc.fake && src != 0 {
+                    arc.is_call_non_return = true;
+                    g.blocks[src].is_call_site = true;
+                    mark_catches = true;
+                }
+                if !arc.on_tree {
+                    g.counted += 1;
+                }
+                g.arcs.push(arc);
+                g.blocks[src].succ.push(id);
+                g.blocks[src].num_succ += 1;
+                if let Some(d) = g.blocks.get_mut(dst) {
+                    d.pred.push(id);
+                    d.num_pred += 1;
+                }
+            }
+            if mark_catches {
+                for &id in &g.blocks[src].succ {
+                    let arc = &mut g.arcs[id];
+                    if !arc.fake && !arc.fall_through {
+                        arc.is_throw = true;
+                        g.has_catch = true;
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
+    /// propagation until every block and arc has a count.
+    fn solve(&mut self, counts: &[i64]) -> bool {
+        let n = self.blocks.len();
+        if n < 2 {
+            return false;
+        }
+        // Entry and exit counts cannot be deduced from missing arcs.
+        self.blocks[0].num_pred = i64::from(u32::MAX);
+        self.blocks[1].num_succ = i64::from(u32::MAX);
+        let mut next = counts.iter().copied();
+        let mut invalid: Vec<usize> = Vec::new();
+        for b in 0..n {
+            let succ = self.blocks[b].succ.clone();
+            let mut non_fake = 0;
+            for &a in &succ {
+                if !self.arcs[a].fake {
+                    non_fake += 1;
+                }
+                if !self.arcs[a].on_tree {
+                    self.arcs[a].count = next.next().unwrap_or(0);
+                    self.arcs[a].count_valid = true;
+                    self.blocks[b].num_succ -= 1;
+                    let d = self.arcs[a].dst;
+                    self.blocks[d].num_pred -= 1;
+                }
+            }
+            if non_fake == 1 {
+                for &a in &succ {
+                    if !self.arcs[a].fake {
+                        self.arcs[a].is_unconditional = true;
+                    }
+                }
+            }
+            // Successors in ascending destination order (a stable sort, as gcov's bubble sort).
+            let arcs = &self.arcs;
+            self.blocks[b].succ.sort_by_key(|&a| arcs[a].dst);
+            self.blocks[b].invalid_chain = true;
+            invalid.push(b);
+        }
+        let mut valid: Vec<usize> = Vec::new();
+        while !invalid.is_empty() || !valid.is_empty() {
+            while let Some(b) = invalid.pop() {
+                self.blocks[b].invalid_chain = false;
+                let blk = &self.blocks[b];
+                let total: i64 = if blk.num_succ == 0 {
+                    blk.succ
+                        .iter()
+                        .map(|&a| self.arcs[a].count)
+                        .fold(0, i64::wrapping_add)
+                } else if blk.num_pred == 0 {
+                    blk.pred
+                        .iter()
+                        .map(|&a| self.arcs[a].count)
+                        .fold(0, i64::wrapping_add)
+                } else {
+                    continue;
+                };
+                let blk = &mut self.blocks[b];
+                blk.count = total;
+                blk.count_valid = true;
+                blk.valid_chain = true;
+                valid.push(b);
+            }
+            while let Some(b) = valid.pop() {
+                self.blocks[b].valid_chain = false;
+                if self.blocks[b].num_succ == 1 {
+                    let mut total = self.blocks[b].count;
+                    let mut inv = None;
+                    for &a in &self.blocks[b].succ {
+                        total = total.wrapping_sub(self.arcs[a].count);
+                        if !self.arcs[a].count_valid {
+                            inv = Some(a);
+                        }
+                    }
+                    if let Some(a) = inv {
+                        self.arcs[a].count_valid = true;
+                        self.arcs[a].count = total;
+                        self.blocks[b].num_succ -= 1;
+                        let d = self.arcs[a].dst;
+                        let dst = &mut self.blocks[d];
+                        dst.num_pred -= 1;
+                        if dst.count_valid {
+                            if dst.num_pred == 1 && !dst.valid_chain {
+                                dst.valid_chain = true;
+                                valid.push(d);
+                            }
+                        } else if dst.num_pred == 0 && !dst.invalid_chain {
+                            dst.invalid_chain = true;
+                            invalid.push(d);
+                        }
+                    }
+                }
+                if self.blocks[b].num_pred == 1 {
+                    let mut total = self.blocks[b].count;
+                    let mut inv = None;
+                    for &a in &self.blocks[b].pred {
+                        total = total.wrapping_sub(self.arcs[a].count);
+                        if !self.arcs[a].count_valid {
+                            inv = Some(a);
+                        }
+                    }
+                    if let Some(a) = inv {
+                        self.arcs[a].count_valid = true;
+                        self.arcs[a].count = total;
+                        self.blocks[b].num_pred -= 1;
+                        let s = self.arcs[a].src;
+                        let src = &mut self.blocks[s];
+                        src.num_succ -= 1;
+                        if src.count_valid {
+                            if src.num_succ == 1 && !src.valid_chain {
+                                src.valid_chain = true;
+                                valid.push(s);
+                            }
+                        } else if src.num_succ == 0 && !src.invalid_chain {
+                            src.invalid_chain = true;
+                            invalid.push(s);
+                        }
+                    }
+                }
+            }
+        }
+        self.blocks.iter().all(|b| b.count_valid)
+    }
+
+    /// Blocks reachable from the entry only through a catch are exceptional.
+    fn find_exception_blocks(&mut self) {
+        for b in &mut self.blocks {
+            b.exceptional = true;
+        }
+        self.blocks[0].exceptional = false;
+        let mut queue = vec![0usize];
+        while let Some(b) = queue.pop() {
+            for a in self.blocks[b].succ.clone() {
+                let arc = &self.arcs[a];
+                let d = arc.dst;
+                if !arc.fake && !arc.is_throw && self.blocks[d].exceptional {
+                    self.blocks[d].exceptional = false;
+                    queue.push(d);
+                }
+            }
+        }
+    }
+}
+
+/// A source line while counts accumulate.
+#[derive(Debug, Clone, Default)]
+struct Line {
+    exists: bool,
+    count: i64,
+    has_unexecuted_block: bool,
+    /// Blocks whose last line (per location) is this line: (function, block).
+    blocks: Vec<(usize, usize)>,
+    /// Their outgoing arcs, for branches: (function, arc).
+    branches: Vec<(usize, usize)>,
+}
+
+/// gcov's canonical file name: `.` elided, `x/..` folded (without the
+/// symlink check gcov makes on the building machine).
+fn canonical(name: &str) -> String {
+    let absolute = name.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+struct Func<'a> {
+    notes: &'a GcnoFunction,
+    graph: Graph,
+    src: usize,
+    is_group: bool,
+    /// Lines of a group function, from its start line.
+    lines: Vec<Line>,
+    blocks_executed: u32,
+}
+
+/// Computes a unit's coverage as gcov does from its notes and (if any) data.
+pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    let mut out = UnitCoverage {
+        cwd: notes.cwd.clone(),
+        ..UnitCoverage::default()
+    };
+    // Sources in order of first mention, as gcov's find_source registers them.
+    let mut sources: Vec<String> = Vec::new();
+    let mut source_index: HashMap<String, usize> = HashMap::new();
+    let mut find_source = |name: &str, sources: &mut Vec<String>| -> usize {
+        let c = canonical(name);
+        *source_index.entry(c.clone()).or_insert_with(|| {
+            sources.push(c);
+            sources.len() - 1
+        })
+    };
+    let mut block_files: Vec<Vec<Vec<usize>>> = Vec::new();
+    let mut fsrc = Vec::new();
+    for f in &notes.functions {
+        fsrc.push(find_source(&f.source, &mut sources));
+        block_files.push(
+            f.blocks
+                .iter()
+                .map(|b| {
+                    b.locations
+                        .iter()
+                        .map(|l| find_source(&l.file, &mut sources))
+                        .collect()
+                })
+                .collect(),
+        );
+    }
+
+    // Counters of the data file by function ident.
+    let mut counts: HashMap<u32, Vec<i64>> = HashMap::new();
+    if let Some(d) = data {
+        if d.header.stamp != notes.header.stamp {
+            out.warnings
+                .push("stamp mismatch with notes file: counters ignored".into());
+        } else {
+            let by_ident: HashMap<u32, &GcnoFunction> =
+                notes.functions.iter().map(|f| (f.id.ident, f)).collect();
+            for r in &d.records {
+                let Record::Function(f) = r else { continue };
+                let Some(id) = f.id else { continue };
+                let Some(n) = by_ident.get(&id.ident) else {
+                    continue;
+                };
+                if n.id != id {
+                    out.warnings
+                        .push(format!("profile mismatch for '{}'", n.name));
+                    break;
+                }
+                if let Some(arcs) = f.counters.iter().find(|c| c.kind.index == 0) {
+                    counts.insert(id.ident, arcs.values.iter().map(|v| v as i64).collect());
+                }
+            }
+        }
+    }
+
+    // Group functions: non-artificial functions starting on the same line of the same file.
+    let mut starts: HashMap<(usize, u32), usize> = HashMap::new();
+    let mut group = vec![false; notes.functions.len()];
+    for (i, f) in notes.functions.iter().enumerate() {
+        if f.artificial {
+            continue;
+        }
+        if let Some(&j) = starts.get(&(fsrc[i], f.start_line)) {
+            group[i] = true;
+            group[j] = true;
+        } else {
+            starts.insert((fsrc[i], f.start_line), i);
+        }
+    }
+
+    let mut funcs: Vec<Func<'_>> = Vec::new();
+    let mut func_blocks: Vec<Vec<Vec<usize>>> = Vec::new();
+    for (i, f) in notes.functions.iter().enumerate() {
+        if f.artificial {
+            continue;
+        }
+        let mut graph = Graph::new(f);
+        if graph.counted == 0 && data.is_some() {
+            continue; // not in the executable: another instance was kept
+        }
+        let c = counts.get(&f.id.ident).cloned().unwrap_or_default();
+        let c = if c.len() == graph.counted {
+            c
+        } else {
+            if !c.is_empty() {
+                out.warnings
+                    .push(format!("profile mismatch for '{}'", f.name));
+            }
+            vec![0; graph.counted]
+        };
+        if !graph.solve(&c) {
+            out.warnings
+                .push(format!("graph is unsolvable for '{}'", f.name));
+        }
+        if graph.has_catch {
+            graph.find_exception_blocks();
+        }
+        let lines = if group[i] {
+            vec![Line::default(); (f.end_line.saturating_sub(f.start_line) + 1) as usize]
+        } else {
+            Vec::new()
+        };
+        funcs.push(Func {
+            notes: f,
+            graph,
+            src: fsrc[i],
+            is_group: group[i],
+            lines,
+            blocks_executed: 0,
+        });
+        func_blocks.push(block_files[i].clone());
+    }
+
+    // add_line_counts
+    let mut src_lines: Vec<BTreeMap<u32, Line>> = vec![BTreeMap::new(); sources.len()];
+    for (fi, func) in funcs.iter_mut().enumerate() {
+        let nblocks = func.graph.blocks.len();
+        for (bi, block) in func.notes.blocks.iter().enumerate() {
+            let info = &func.graph.blocks[bi];
+            if info.count != 0 && bi != 0 && bi + 1 != nblocks {
+                func.blocks_executed += 1;
+            }
+            for (li, loc) in block.locations.iter().enumerate() {
+                let src = func_blocks[fi][bi][li];
+                let mut sorted = loc.lines.clone();
+                sorted.sort_unstable();
+                let mut last: Option<(bool, u32)> = None;
+                for &ln in &sorted {
+                    let in_group = func.is_group
+                        && src == func.src
+                        && func.notes.start_line <= ln
+                        && ln <= func.notes.end_line;
+                    let line = if in_group {
+                        func.lines.get_mut((ln - func.notes.start_line) as usize)
+                    } else {
+                        Some(src_lines[src].entry(ln).or_default())
+                    };
+                    let Some(line) = line else { continue };
+                    line.exists = true;
+                    if !info.exceptional && info.count == 0 {
+                        line.has_unexecuted_block = true;
+                    }
+                    line.count = line.count.wrapping_add(info.count);
+                    last = Some((in_group, ln));
+                }
+                if bi == 0 || bi + 1 == nblocks {
+                    continue; // entry or exit block
+                }
+                if let Some((in_group, ln)) = last {
+                    let line = if in_group {
+                        func.lines.get_mut((ln - func.notes.start_line) as usize)
+                    } else {
+                        src_lines[src].get_mut(&ln)
+                    };
+                    if let Some(line) = line {
+                        line.blocks.push((fi, bi));
+                        line.branches
+                            .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
+                    }
+                }
+            }
+        }
+    }
+
+    // accumulate_line_counts: group functions' lines, then each file's lines.
+    for fi in 0..funcs.len() {
+        if !funcs[fi].is_group {
+            continue;
+        }
+        let mut lines = std::mem::take(&mut funcs[fi].lines);
+        for line in &mut lines {
+            accumulate(line, &mut funcs);
+        }
+        funcs[fi].lines = lines;
+    }
+    for lines in &mut src_lines {
+        for line in lines.values_mut() {
+            accumulate(line, &mut funcs);
+        }
+    }
+
+    // Output per source file, gcov's JSON order.
+    for (si, name) in sources.iter().enumerate() {
+        let mut file = FileCoverage {
+            file: name.clone(),
+            ..FileCoverage::default()
+        };
+        let mut fns: Vec<&Func<'_>> = funcs.iter().filter(|f| f.src == si).collect();
+        fns.sort_by_key(|f| (f.notes.start_line, f.notes.start_column));
+        for f in &fns {
+            file.functions.push(FunctionCoverage {
+                name: f.notes.name.clone(),
+                start_line: f.notes.start_line,
+                start_column: f.notes.start_column,
+                end_line: f.notes.end_line,
+                end_column: f.notes.end_column,
+                blocks: (f.graph.blocks.len() as u32).saturating_sub(2),
+                blocks_executed: f.blocks_executed,
+                execution_count: f.graph.blocks.first().map_or(0, |b| b.count),
+            });
+        }
+        let max_line = src_lines[si].keys().next_back().copied().unwrap_or(0);
+        let mut last_non_group: Option<&str> = None;
+        let highest = fns
+            .iter()
+            .map(|f| f.notes.start_line)
+            .max()
+            .unwrap_or(0)
+            .max(max_line);
+        for ln in 1..=highest {
+            for f in fns.iter().filter(|f| f.notes.start_line == ln) {
+                if !f.is_group {
+                    last_non_group = Some(&f.notes.name);
+                }
+                for (i, line) in f.lines.iter().enumerate() {
+                    if line.exists {
+                        file.lines
+                            .push(line_out(line, ln + i as u32, Some(&f.notes.name), &funcs));
+                    }
+                }
+            }
+            if let Some(line) = src_lines[si].get(&ln).filter(|l| l.exists) {
+                file.lines.push(line_out(line, ln, last_non_group, &funcs));
+            }
+        }
+        out.files.push(file);
+    }
+    out
+}
+
+fn line_out(line: &Line, number: u32, function: Option<&str>, funcs: &[Func<'_>]) -> LineCoverage {
+    LineCoverage {
+        line_number: number,
+        function_name: function.map(str::to_string),
+        count: line.count,
+        unexecuted_block: line.has_unexecuted_block,
+        branches: line
+            .branches
+            .iter()
+            .map(|&(f, a)| &funcs[f].graph.arcs[a])
+            .filter(|a| !a.is_unconditional && !a.is_call_non_return)
+            .map(|a| BranchCoverage {
+                count: a.count,
+                throw: a.is_throw,
+                fallthrough: a.fall_through,
+            })
+            .collect(),
+    }
+}
+
+/// A line's count: the arcs entering its blocks from elsewhere, plus the
+/// cycles among its blocks (gcov's accumulate_line_info).
+fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) {
+    if line.blocks.is_empty() {
+        return;
+    }
+    let mut count: i64 = 0;
+    for &(f, b) in &line.blocks {
+        let g = &mut funcs[f].graph;
+        for &a in &g.blocks[b].pred {
+            let src = g.arcs[a].src;
+            if !line.blocks.contains(&(f, src)) {
+                count = count.wrapping_add(g.arcs[a].count);
+            }
+        }
+        for &a in &g.blocks[b].succ.clone() {
+            g.arcs[a].cs_count = g.arcs[a].count;
+        }
+    }
+    count = count.wrapping_add(cycles(line, funcs));
+    line.count = count;
+}
+
+/// The Hawick–James circuit enumeration gcov uses: every elementary cycle
+/// through the line's blocks, each reduced by its smallest arc.
+fn cycles(line: &Line, funcs: &mut [Func<'_>]) -> i64 {
+    let mut count = 0i64;
+    for &start in &line.blocks {
+        let mut path: Vec<usize> = Vec::new();
+        let mut blocked: Vec<usize> = Vec::new();
+        let mut block_lists: Vec<Vec<usize>> = Vec::new();
+        let g = &mut funcs[start.0].graph;
+        let members: Vec<usize> = line
+            .blocks
+            .iter()
+            .filter(|(f, _)| *f == start.0)
+            .map(|&(_, b)| b)
+            .collect();
+        circuit(
+            g,
+            &members,
+            start.1,
+            start.1,
+            &mut path,
+            &mut blocked,
+            &mut block_lists,
+            &mut count,
+        );
+    }
+    count
+}
+
+#[allow(clippy::too_many_arguments)]
+fn circuit(
+    g: &mut Graph,
+    members: &[usize],
+    v: usize,
+    start: usize,
+    path: &mut Vec<usize>,
+    blocked: &mut Vec<usize>,
+    block_lists: &mut Vec<Vec<usize>>,
+    count: &mut i64,
+) -> bool {
+    let mut found = false;
+    blocked.push(v);
+    block_lists.push(Vec::new());
+    let succ = g.blocks[v].succ.clone();
+    for &a in &succ {
+        let w = g.arcs[a].dst;
+        if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+            continue;
+        }
+        path.push(a);
+        if w == start {
+            let min = path.iter().map(|&p| g.arcs[p].cs_count).min().unwrap_or(0);
+            *count = count.wrapping_add(min);
+            for &p in path.iter() {
+                g.arcs[p].cs_count -= min;
+            }
+            found = true;
+        } else if !path.iter().any(|&p| g.arcs[p].cs_count <= 0) && !blocked.contains(&w) {
+            found |= circuit(g, members, w, start, path, blocked, block_lists, count);
+        }
+        path.pop();
+    }
+    if found {
+        unblock(v, blocked, block_lists);
+    } else {
+        for &a in &succ {
+            let w = g.arcs[a].dst;
+            if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+                continue;
+            }
+            if let Some(i) = blocked.iter().position(|&b| b == w)
+                && let Some(list) = block_lists.get_mut(i)
+                && !list.contains(&v)
+            {
+                list.push(v);
+            }
+        }
+    }
+    found
+}
+
+fn unblock(u: usize, blocked: &mut Vec<usize>, block_lists: &mut Vec<Vec<usize>>) {
+    let Some(i) = blocked.iter().position(|&b| b == u) else {
+        return;
+    };
+    blocked.remove(i);
+    let to_unblock = block_lists.remove(i);
+    for w in to_unblock {
+        unblock(w, blocked, block_lists);
+    }
+}

@@ -1,0 +1,137 @@
+//! lcov tracefiles from computed coverage, as `lcov --capture` (geninfo
+//! with gcov's JSON) writes them, with the records of one source file from
+//! several units combined as `lcov -a` combines them.
+
+use crate::coverage::UnitCoverage;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Coverage of every source file, combined over units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tracefile {
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Function name -> (start line, execution count).
+    pub functions: BTreeMap<String, (u32, i64)>,
+    /// Line -> execution count.
+    pub lines: BTreeMap<u32, i64>,
+    /// (line, block, branch) -> taken count, `None` when never executed ('-').
+    pub branches: BTreeMap<(u32, u32, u32), Option<i64>>,
+}
+
+impl FileRecord {
+    pub fn lines_hit(&self) -> usize {
+        self.lines.values().filter(|&&c| c > 0).count()
+    }
+    pub fn functions_hit(&self) -> usize {
+        self.functions.values().filter(|f| f.1 > 0).count()
+    }
+    pub fn branches_hit(&self) -> usize {
+        self.branches
+            .values()
+            .filter(|b| b.is_some_and(|c| c > 0))
+            .count()
+    }
+}
+
+/// `dir/file` with `.` and `x/..` folded, as geninfo resolves a relative source.
+pub fn resolve(base: Option<&str>, file: &str) -> String {
+    let joined = match base {
+        Some(b) if !file.starts_with('/') => format!("{b}/{file}"),
+        _ => file.to_string(),
+    };
+    let absolute = joined.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let path = parts.join("/");
+    if absolute { format!("/{path}") } else { path }
+}
+
+impl Tracefile {
+    /// Adds a unit: relative source names are resolved against its
+    /// compilation directory, as geninfo does.
+    pub fn add_unit(&mut self, unit: &UnitCoverage) {
+        for file in &unit.files {
+            let rec = self
+                .files
+                .entry(resolve(unit.cwd.as_deref(), &file.file))
+                .or_default();
+            for f in &file.functions {
+                let e = rec
+                    .functions
+                    .entry(f.name.clone())
+                    .or_insert((f.start_line, 0));
+                e.1 = e.1.wrapping_add(f.execution_count);
+            }
+            for line in &file.lines {
+                let e = rec.lines.entry(line.line_number).or_insert(0);
+                *e = e.wrapping_add(line.count);
+                // geninfo: a line with an unexecuted block and no count has branches never run.
+                let never = line.unexecuted_block && line.count == 0;
+                for (i, b) in line.branches.iter().enumerate() {
+                    let key = (line.line_number, 0, i as u32);
+                    let taken = if never { None } else { Some(b.count) };
+                    let e = rec.branches.entry(key).or_insert(None);
+                    *e = match (*e, taken) {
+                        (None, t) => t,
+                        (s, None) => s,
+                        (Some(a), Some(b)) => Some(a.wrapping_add(b)),
+                    };
+                }
+            }
+        }
+    }
+
+    /// The tracefile text as lcov writes a combined tracefile: per source
+    /// file TN, SF, FN/FNDA/FNF/FNH, BRDA/BRF/BRH, DA/LF/LH, end_of_record.
+    pub fn write(&self, test_name: &str) -> String {
+        let mut s = String::new();
+        for (name, rec) in &self.files {
+            let _ = writeln!(s, "TN:{test_name}");
+            let _ = writeln!(s, "SF:{name}");
+            let mut fns: Vec<(&String, &(u32, i64))> = rec.functions.iter().collect();
+            fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
+            for (n, (line, _)) in &fns {
+                let _ = writeln!(s, "FN:{line},{n}");
+            }
+            for (n, (_, count)) in &fns {
+                let _ = writeln!(s, "FNDA:{count},{n}");
+            }
+            let _ = writeln!(s, "FNF:{}", rec.functions.len());
+            let _ = writeln!(s, "FNH:{}", rec.functions_hit());
+            for ((line, block, branch), taken) in &rec.branches {
+                match taken {
+                    Some(t) => {
+                        let _ = writeln!(s, "BRDA:{line},{block},{branch},{t}");
+                    }
+                    None => {
+                        let _ = writeln!(s, "BRDA:{line},{block},{branch},-");
+                    }
+                }
+            }
+            // As lcov writes it: no BRF/BRH for a file without branches.
+            if !rec.branches.is_empty() {
+                let _ = writeln!(s, "BRF:{}", rec.branches.len());
+                let _ = writeln!(s, "BRH:{}", rec.branches_hit());
+            }
+            for (line, count) in &rec.lines {
+                let _ = writeln!(s, "DA:{line},{count}");
+            }
+            let _ = writeln!(s, "LF:{}", rec.lines.len());
+            let _ = writeln!(s, "LH:{}", rec.lines_hit());
+            s.push_str("end_of_record\n");
+        }
+        s
+    }
+}
