@@ -2,7 +2,8 @@
 //! file: block and arc counts (the flow graph solved), line counts,
 //! function counts and branches, per source file. The model follows
 //! `gcov --json-format` (GCC 9+) so that reports can be written from it;
-//! the algorithm follows gcov 8 and later (see `formats/gcov-counts.md`).
+//! the algorithm follows gcov 8 and later, and for older notes the line
+//! counts of older gcov (see `formats/gcov-counts.md`).
 
 use crate::gcda::{Gcda, Record};
 use crate::gcno::{Gcno, GcnoFunction};
@@ -456,6 +457,10 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         func_blocks.push(block_files[i].clone());
     }
 
+    // Before GCC 8, gcov (without -a) counted a line as the sum of the
+    // counts of the blocks on it; from 8 on, as the flow entering it.
+    let sum_of_blocks = !notes.header.version.at_least(8, 0);
+
     // add_line_counts
     let mut src_lines: Vec<BTreeMap<u32, Line>> = vec![BTreeMap::new(); sources.len()];
     for (fi, func) in funcs.iter_mut().enumerate() {
@@ -498,7 +503,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                         src_lines[src].get_mut(&ln)
                     };
                     if let Some(line) = line {
-                        line.blocks.push((fi, bi));
+                        if !sum_of_blocks {
+                            line.blocks.push((fi, bi));
+                        }
                         line.branches
                             .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
                     }
