@@ -81,42 +81,38 @@ fn one(m: &Merged, gcno_dir: &Path) -> (Option<Unit>, Vec<String>) {
         }
     };
     let (nv, dv) = (notes.header.version, m.gcda.header.version);
-    if nv.format() != dv.format() {
-        return (
-            None,
-            vec![format!(
-                "{path}: notes written by GCC {} ({}), counters by GCC {} ({}): not one build; unit left out",
-                nv.gcc(),
-                nv.chars(),
-                dv.gcc(),
-                dv.chars()
-            )],
+    let mut warnings = Vec::new();
+    if nv.word() != dv.word() {
+        let msg = format!(
+            "{path}: notes written by GCC {} ({}), counters by GCC {} ({}): not one build",
+            nv.gcc(),
+            nv.chars(),
+            dv.gcc(),
+            dv.chars()
         );
+        if nv.format() != dv.format() {
+            return (None, vec![format!("{msg}; unit left out")]);
+        }
+        warnings.push(msg);
     }
     if notes.header.stamp != m.gcda.header.stamp {
-        return (
-            None,
-            vec![format!(
+        warnings.push(format!(
                 "{path}: the notes' stamp {:#010x} is not the counters' {:#010x}: {} belongs to another build; unit left out",
                 notes.header.stamp,
                 m.gcda.header.stamp,
-                notes_path.display()
-            )],
-        );
+            notes_path.display()
+        ));
+        return (None, warnings);
     }
     let coverage = compute(&notes, Some(&m.gcda));
-    let notes_out = coverage
-        .warnings
-        .iter()
-        .map(|w| format!("{path}: {w}"))
-        .collect();
+    warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
     (
         Some(Unit {
             path,
             version: dv.gcc(),
             coverage,
         }),
-        notes_out,
+        warnings,
     )
 }
 
