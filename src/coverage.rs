@@ -4,6 +4,13 @@
 //! `gcov --json-format` (GCC 9+) so that reports can be written from it;
 //! the algorithm follows gcov 8 and later, and for older notes the line
 //! counts of older gcov (see `formats/gcov-counts.md`).
+//!
+//! Indexing here is into the blocks and arcs built from a decoded notes file,
+//! whose block numbers and arc destinations `gcno` has checked against the
+//! block count, and functions of fewer than two blocks (no entry and exit)
+//! are left out before any graph is built: no index can come from the input
+//! unchecked.
+#![allow(clippy::indexing_slicing)]
 
 use crate::gcda::{Gcda, Record};
 use crate::gcno::{Gcno, GcnoFunction};
@@ -418,6 +425,10 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut func_blocks: Vec<Vec<Vec<usize>>> = Vec::new();
     for (i, f) in notes.functions.iter().enumerate() {
         if f.artificial {
+            continue;
+        }
+        if f.blocks.len() < 2 {
+            out.warnings.push(format!("'{}' lacks entry and/or exit blocks", f.name));
             continue;
         }
         let mut graph = Graph::new(f);

@@ -24,6 +24,13 @@
 //! # Ok::<(), xencov_rs::Error>(())
 //! ```
 
+// Input must never panic the library: no unwrap, expect or unchecked
+// indexing outside tests (exceptions are justified where they are allowed).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 pub mod coverage;
 pub mod dump;
 pub mod elf;
