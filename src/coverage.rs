@@ -159,14 +159,17 @@ impl Graph {
 
     /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
     /// propagation until every block and arc has a count.
-    fn solve(&mut self, counts: &[i64]) -> bool {
+    fn solve(&mut self, counts: &[i64], exit: usize) -> bool {
         let n = self.blocks.len();
         if n < 2 {
             return false;
         }
         // Entry and exit counts cannot be deduced from missing arcs.
+        if exit >= n {
+            return false;
+        }
         self.blocks[0].num_pred = i64::from(u32::MAX);
-        self.blocks[1].num_succ = i64::from(u32::MAX);
+        self.blocks[exit].num_succ = i64::from(u32::MAX);
         let mut next = counts.iter().copied();
         let mut invalid: Vec<usize> = Vec::new();
         for b in 0..n {
@@ -428,7 +431,8 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             continue;
         }
         if f.blocks.len() < 2 {
-            out.warnings.push(format!("'{}' lacks entry and/or exit blocks", f.name));
+            out.warnings
+                .push(format!("'{}' lacks entry and/or exit blocks", f.name));
             continue;
         }
         let mut graph = Graph::new(f);
@@ -445,7 +449,13 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             }
             vec![0; graph.counted]
         };
-        if !graph.solve(&c) {
+        // The exit block is block 1 from GCC 4.8 on, the last block before.
+        let exit = if notes.header.version.at_least(4, 8) {
+            1
+        } else {
+            f.blocks.len() - 1
+        };
+        if !graph.solve(&c, exit) {
             out.warnings
                 .push(format!("graph is unsolvable for '{}'", f.name));
         }
@@ -481,11 +491,14 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             if info.count != 0 && bi != 0 && bi + 1 != nblocks {
                 func.blocks_executed += 1;
             }
+            // The last line seen, kept across locations as gcov keeps it: a
+            // location without lines (GCC 12 drops a line repeated across a
+            // file switch) attaches the block to the previous line again.
+            let mut last: Option<(bool, usize, u32)> = None;
             for (li, loc) in block.locations.iter().enumerate() {
                 let src = func_blocks[fi][bi][li];
                 let mut sorted = loc.lines.clone();
                 sorted.sort_unstable();
-                let mut last: Option<(bool, u32)> = None;
                 for &ln in &sorted {
                     let in_group = func.is_group
                         && src == func.src
@@ -502,16 +515,16 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                         line.has_unexecuted_block = true;
                     }
                     line.count = line.count.wrapping_add(info.count);
-                    last = Some((in_group, ln));
+                    last = Some((in_group, src, ln));
                 }
                 if bi == 0 || bi + 1 == nblocks {
                     continue; // entry or exit block
                 }
-                if let Some((in_group, ln)) = last {
+                if let Some((in_group, last_src, ln)) = last {
                     let line = if in_group {
                         func.lines.get_mut((ln - func.notes.start_line) as usize)
                     } else {
-                        src_lines[src].get_mut(&ln)
+                        src_lines[last_src].get_mut(&ln)
                     };
                     if let Some(line) = line {
                         if !sum_of_blocks {

@@ -175,6 +175,17 @@ impl<'a> Container<'a> {
                     )),
                 ));
             }
+            // Xen writes a whole gcda per unit: a payload too small for a gcda
+            // header is no unit at all (and a million of them no dump).
+            if size < 12 {
+                return Err(Error::new(
+                    size_at,
+                    ErrorKind::Invalid(format!(
+                        "record {index} ({}): a payload of {size} bytes cannot hold a gcda",
+                        String::from_utf8_lossy(path)
+                    )),
+                ));
+            }
             let payload_offset = r.offset();
             let payload = r.bytes(u64::from(size), "a payload")?;
             units.push(Unit {

@@ -1,0 +1,193 @@
+//! Hostile dumps (issue: reliability): each gives a clear error naming the
+//! record and its offset, writes nothing outside the output directory, and
+//! runs in bounded memory — checked under `ulimit -v`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use xencov_rs::Endian;
+use xencov_rs::dump::encode_container;
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(name: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("xencov-hostile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+    fn p(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `xencov-rs ARGS` with its address space limited to `mib` MiB.
+fn limited(mib: u64, args: &[&Path]) -> Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024));
+    cmd.arg(env!("CARGO_BIN_EXE_xencov-rs"));
+    cmd.args(args);
+    cmd.output().unwrap()
+}
+
+fn real_gcda() -> Vec<u8> {
+    std::fs::read(common::samples().join("gcc-12/calc/run1/ops.gcda")).unwrap()
+}
+
+fn refused(name: &str, dump: &[u8], expect: &[&str]) {
+    let t = Tmp::new(name);
+    let d = t.p("d");
+    std::fs::write(&d, dump).unwrap();
+    for cmd in ["split", "merge"] {
+        let out = t.p(&format!("out-{cmd}"));
+        let args: Vec<&Path> = if cmd == "split" {
+            vec![Path::new("split"), &d, Path::new("-o"), &out]
+        } else {
+            vec![Path::new("merge"), &d, Path::new("-o"), &out]
+        };
+        let o = limited(256, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name} {cmd}: {err}");
+        for e in expect {
+            assert!(err.contains(e), "{name} {cmd}: expected {e:?} in {err}");
+        }
+        assert!(
+            !out.exists() || common::files_with_suffix(&out, "").is_empty(),
+            "{name} {cmd}: wrote output"
+        );
+    }
+}
+
+#[test]
+fn a_million_tiny_records() {
+    let mut units: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for i in 0..1_000_000u32 {
+        units.push((format!("/b/{i}.gcda").into_bytes(), Vec::new()));
+    }
+    let dump = encode_container(
+        Endian::Little,
+        units.iter().map(|(p, b)| (p.as_slice(), b.as_slice())),
+    );
+    refused(
+        "million",
+        &dump,
+        &[
+            "byte offset 14",
+            "record 0 (/b/0.gcda): a payload of 0 bytes cannot hold a gcda",
+        ],
+    );
+}
+
+#[test]
+fn a_claimed_2_gib_section() {
+    let g = real_gcda();
+    let mut dump = encode_container(Endian::Little, [(&b"/b/ok.gcda"[..], &g[..])]);
+    dump.extend_from_slice(b"/b/huge.gcda\0");
+    dump.extend_from_slice(&0x8000_0000u32.to_le_bytes());
+    dump.extend_from_slice(&[0u8; 64]);
+    let at = 4 + 11 + 4 + g.len() + 13;
+    refused(
+        "2gib",
+        &dump,
+        &[
+            &format!("byte offset {at}"),
+            "record 1 (/b/huge.gcda): payload size 2147483648 but only 64 bytes remain",
+        ],
+    );
+
+    // Inside a payload: a counter record claiming 2 GiB.
+    let mut bad = g.clone();
+    let (h, r) = xencov_rs::record::read_header(&g, b"gcda").unwrap();
+    let first_counter = xencov_rs::record::Records::new(r, h.version)
+        .map(Result::unwrap)
+        .find(|r| r.tag == 0x01a1_0000)
+        .unwrap();
+    let at = first_counter.offset + 4;
+    bad[at..at + 4].copy_from_slice(&0x7fff_fff8u32.to_le_bytes());
+    let t = Tmp::new("2gib-gcda");
+    std::fs::write(t.p("x.gcda"), &bad).unwrap();
+    let o = limited(256, &[Path::new("dump"), &t.p("x.gcda")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("byte offset {at}")) && err.contains("claims 2147483640 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn legacy_counts_that_would_multiply_past_memory() {
+    let good = std::fs::read(common::samples().join("xen-legacy/xen-4.5-test_c.dat")).unwrap();
+    let parsed = xencov_rs::dump::LegacyDump::parse(&good).unwrap();
+    let u = &parsed.units[0];
+    let counter_at = (u.offset + 16 + u.path.len()).next_multiple_of(8);
+    let mut huge = good.clone();
+    huge[counter_at + 4..counter_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    refused(
+        "legacy-num",
+        &huge,
+        &[
+            &format!("byte offset {}", counter_at + 4),
+            "claims 4294967295 values",
+        ],
+    );
+    // The FUNC count: n functions of (2 + kinds) words each.
+    let func_at = {
+        let n = parsed.units[0].counters[0].1.len();
+        (counter_at + 8 + 8 * n).next_multiple_of(8)
+    };
+    assert_eq!(&good[func_at..func_at + 4], &0x5854_4366u32.to_le_bytes());
+    let mut many = good.clone();
+    many[func_at + 4..func_at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    refused(
+        "legacy-func",
+        &many,
+        &[
+            &format!("byte offset {}", func_at + 4),
+            "FUNC claims 4294967295 functions",
+        ],
+    );
+}
+
+#[test]
+fn paths_that_point_elsewhere_stay_inside_the_output_directory() {
+    let t = Tmp::new("paths");
+    let g = real_gcda();
+    let target = t.p("victim.gcda");
+    std::fs::write(&target, b"precious").unwrap();
+    let absolute = target.display().to_string();
+    let dump = encode_container(
+        Endian::Little,
+        [
+            (absolute.as_bytes(), &g[..]),
+            (&b"//etc//passwd-copy.gcda"[..], &g[..]),
+        ],
+    );
+    std::fs::write(t.p("d"), &dump).unwrap();
+    let out = t.p("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("split")
+        .arg(t.p("d"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"precious",
+        "the absolute path was not written"
+    );
+    assert_eq!(
+        std::fs::read(out.join(absolute.trim_start_matches('/'))).unwrap(),
+        g
+    );
+    assert_eq!(std::fs::read(out.join("etc/passwd-copy.gcda")).unwrap(), g);
+}

@@ -1,0 +1,410 @@
+//! `xencov-rs lcov` and `report`: coverage computed from .gcno + counters
+//! without gcov must equal what `lcov --capture --rc lcov_branch_coverage=1`
+//! computes with the matching gcov-11/gcov-12 (combined per source file by
+//! `lcov -a`), record by record after sorting; `report --format json` must
+//! equal `gcov --json-format`; Cobertura must validate; genhtml must render.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(name: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("xencov-lcov-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+    fn p(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// lcov's own tracefile of a directory, combined per source file.
+fn lcov_capture(dir: &Path, gcov: &str, t: &Tmp) -> Vec<String> {
+    let cap = t.p("capture.info");
+    let comb = t.p("combined.info");
+    run(Command::new("lcov")
+        .args([
+            "--capture",
+            "--quiet",
+            "--rc",
+            "lcov_branch_coverage=1",
+            "-d",
+        ])
+        .arg(dir)
+        .args(["--gcov-tool", gcov, "-o"])
+        .arg(&cap));
+    run(Command::new("lcov")
+        .args(["--quiet", "--rc", "lcov_branch_coverage=1", "-a"])
+        .arg(&cap)
+        .arg("-o")
+        .arg(&comb));
+    sorted(&comb)
+}
+
+fn sorted(p: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+fn ours(args: &[&std::ffi::OsStr], out: &Path) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+fn samples(rel: &str) -> PathBuf {
+    common::samples().join(rel)
+}
+
+#[test]
+fn tracefiles_equal_lcov_capture_on_every_sample_run() {
+    let mut checked = 0;
+    for (set, gcov) in [
+        ("gcc-11/calc", "gcov-11"),
+        ("gcc-12/calc", "gcov-12"),
+        ("ppc64-gcc-12/calc", "gcov-12"),
+        ("gcc-11-pg/vp", "gcov-11"),
+        ("gcc-12-pg/vp", "gcov-12"),
+    ] {
+        for r in 1..=4 {
+            let dir = samples(&format!("{set}/run{r}"));
+            let t = Tmp::new(&format!("{}-{r}", set.replace('/', "-")));
+            let theirs = lcov_capture(&dir, gcov, &t);
+            let out = t.p("ours.info");
+            ours(
+                &[
+                    "lcov".as_ref(),
+                    dir.as_os_str(),
+                    "--gcno-dir".as_ref(),
+                    dir.as_os_str(),
+                ],
+                &out,
+            );
+            let ours = sorted(&out);
+            assert!(
+                theirs.iter().filter(|l| l.starts_with("DA:")).count() > 30,
+                "{set} run{r}"
+            );
+            assert_eq!(ours, theirs, "{set} run{r}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 20);
+}
+
+/// Several inputs are merged first: the result is the tracefile of the
+/// gcov-tool merge of the same runs.
+#[test]
+fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
+    let t = Tmp::new("merged");
+    let (r1, r2) = (samples("gcc-12-pg/vp/run1"), samples("gcc-12-pg/vp/run3"));
+    let merged = t.p("merged");
+    run(Command::new("gcov-tool-12")
+        .arg("merge")
+        .arg(&r1)
+        .arg(&r2)
+        .arg("-o")
+        .arg(&merged));
+    for gcno in common::files_with_suffix(&r1, ".gcno") {
+        std::fs::copy(&gcno, merged.join(gcno.file_name().unwrap())).unwrap();
+    }
+    let theirs = lcov_capture(&merged, "gcov-12", &t);
+    let out = t.p("ours.info");
+    ours(
+        &[
+            "lcov".as_ref(),
+            r1.as_os_str(),
+            r2.as_os_str(),
+            "--gcno-dir".as_ref(),
+            r1.as_os_str(),
+        ],
+        &out,
+    );
+    assert_eq!(sorted(&out), theirs);
+}
+
+/// A Xen dump needs no split and no gcov: the notes are found under the
+/// build tree after --prefix-map.
+#[test]
+fn a_xen_dump_gives_the_tracefile_of_libgcovs_files() {
+    for (set, gcov) in [
+        ("gcc-11", "gcov-11"),
+        ("gcc-12", "gcov-12"),
+        ("ppc64-gcc-12", "gcov-12"),
+    ] {
+        let t = Tmp::new(&format!("xen-{set}"));
+        let lib = samples(&format!("xen/{set}/libgcov-run2"));
+        let theirs = lcov_capture(&lib, gcov, &t);
+        let dump = samples(&format!("xen/{set}/calc-run2.xcov"));
+        let map = format!("/tmp/xencov-xen-build/{set}/calc=");
+        let out = t.p("ours.info");
+        ours(
+            &[
+                "lcov".as_ref(),
+                dump.as_os_str(),
+                "--gcno-dir".as_ref(),
+                lib.as_os_str(),
+                "--prefix-map".as_ref(),
+                map.as_ref(),
+            ],
+            &out,
+        );
+        assert_eq!(sorted(&out), theirs, "{set}");
+    }
+}
+
+#[test]
+fn units_without_matching_notes_are_warnings_and_errors_with_strict() {
+    let t = Tmp::new("notes");
+    let data = samples("gcc-12/calc/run1");
+    // Notes of another build (samples/xen's calc was compiled separately).
+    let other = samples("xen/gcc-12/libgcov-run1");
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("lcov")
+        .arg(&data)
+        .arg("--gcno-dir")
+        .arg(&other)
+        .arg("-o")
+        .arg(t.p("a.info"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("belongs to another build").count(), 4, "{err}");
+    // Missing notes.
+    let empty = t.p("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("lcov")
+        .arg(&data)
+        .arg("--gcno-dir")
+        .arg(&empty)
+        .arg("--strict")
+        .arg("-o")
+        .arg(t.p("b.info"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no notes file at") && err.contains("with --strict"),
+        "{err}"
+    );
+    assert!(!t.p("b.info").exists());
+    // Notes of another compiler.
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("lcov")
+        .arg(&data)
+        .arg("--gcno-dir")
+        .arg(samples("gcc-11/calc/run1"))
+        .arg("-o")
+        .arg(t.p("c.info"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("notes written by GCC 11.3 (B13*), counters by GCC 12.2 (B22*)")
+    );
+}
+
+#[test]
+fn report_json_equals_gcov_json_format() {
+    for (set, gcov) in [
+        ("gcc-12-pg/vp/run2", "gcov-12"),
+        ("gcc-11/calc/run3", "gcov-11"),
+    ] {
+        let t = Tmp::new(&format!("json-{}", set.replace('/', "-")));
+        let dir = samples(set);
+        let out = t.p("report.json");
+        ours(
+            &[
+                "report".as_ref(),
+                dir.as_os_str(),
+                "--gcno-dir".as_ref(),
+                dir.as_os_str(),
+                "--format".as_ref(),
+                "json".as_ref(),
+            ],
+            &out,
+        );
+        let docs: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let docs = docs.as_array().unwrap();
+        assert_eq!(docs.len(), 4);
+        for doc in docs {
+            let data = PathBuf::from(doc["data_file"].as_str().unwrap());
+            let gcda = dir.join(data.file_name().unwrap());
+            let o = run(Command::new(gcov)
+                .args(["--json-format", "--stdout", "-b", "-o"])
+                .arg(&dir)
+                .arg(&gcda));
+            let theirs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            // gcov 11/12 print some function fields we compute too, and "demangled_name".
+            let mut ours_files = doc["files"].clone();
+            let mut theirs_files = theirs["files"].clone();
+            for files in [&mut ours_files, &mut theirs_files] {
+                for f in files.as_array_mut().unwrap() {
+                    for func in f["functions"].as_array_mut().unwrap() {
+                        func.as_object_mut().unwrap().remove("demangled_name");
+                    }
+                }
+            }
+            assert_eq!(ours_files, theirs_files, "{set} {}", gcda.display());
+            assert_eq!(
+                doc["current_working_directory"],
+                theirs["current_working_directory"]
+            );
+        }
+    }
+}
+
+#[test]
+fn summary_table_counts_what_the_tracefile_holds() {
+    let t = Tmp::new("summary");
+    let dir = samples("gcc-12/calc/run2");
+    let out = t.p("summary.txt");
+    ours(
+        &[
+            "report".as_ref(),
+            dir.as_os_str(),
+            "--gcno-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+        &out,
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let info = t.p("t.info");
+    ours(
+        &[
+            "lcov".as_ref(),
+            dir.as_os_str(),
+            "--gcno-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+        &info,
+    );
+    let lines = sorted(&info);
+    let sum = |tag: &str| -> usize {
+        lines
+            .iter()
+            .filter_map(|l| l.strip_prefix(tag))
+            .map(|n| n.parse::<usize>().unwrap())
+            .sum()
+    };
+    let total = text.lines().find(|l| l.starts_with("total")).unwrap();
+    assert!(
+        total.contains(&format!("{}/{}", sum("LH:"), sum("LF:"))),
+        "{text}"
+    );
+    assert!(
+        total.contains(&format!("{}/{}", sum("FNH:"), sum("FNF:"))),
+        "{text}"
+    );
+    assert!(
+        total.contains(&format!("{}/{}", sum("BRH:"), sum("BRF:"))),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("/tmp/xencov-samples-build/gcc-12/calc ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn genhtml_renders_the_tracefile_without_warnings() {
+    let t = Tmp::new("genhtml");
+    let dir = samples("gcc-12/calc/run1");
+    let info = t.p("t.info");
+    ours(
+        &[
+            "lcov".as_ref(),
+            dir.as_os_str(),
+            "--gcno-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+        &info,
+    );
+    // genhtml reads the sources: put them where the build recorded them.
+    let text = std::fs::read_to_string(&info).unwrap().replace(
+        "/tmp/xencov-samples-build/gcc-12/calc",
+        &t.p("src").display().to_string(),
+    );
+    std::fs::write(&info, text).unwrap();
+    std::fs::create_dir_all(t.p("src")).unwrap();
+    for f in std::fs::read_dir(samples("src/calc")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, t.p("src").join(f.file_name().unwrap())).unwrap();
+    }
+    let o = run(Command::new("genhtml")
+        .args(["--branch-coverage", "-o"])
+        .arg(t.p("html"))
+        .arg(&info));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!all.contains("WARNING") && !all.contains("ERROR"), "{all}");
+    assert!(t.p("html/index.html").exists());
+}
+
+#[test]
+fn cobertura_validates_against_the_dtd() {
+    let dtd = common::root().join("tests/cobertura/coverage-04.dtd");
+    for set in ["gcc-12/calc/run1", "gcc-11-pg/vp/run2"] {
+        let t = Tmp::new(&format!("cob-{}", set.replace('/', "-")));
+        let dir = samples(set);
+        let out = t.p("coverage.xml");
+        ours(
+            &[
+                "report".as_ref(),
+                dir.as_os_str(),
+                "--gcno-dir".as_ref(),
+                dir.as_os_str(),
+                "--format".as_ref(),
+                "cobertura".as_ref(),
+            ],
+            &out,
+        );
+        run(Command::new("xmllint")
+            .args(["--noout", "--nonet"])
+            .arg("--dtdvalid")
+            .arg(&dtd)
+            .arg(&out));
+        let xml = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            xml.contains("<class name=\"ops.c\"") || xml.contains("<class name=\"arith.c\""),
+            "{xml}"
+        );
+    }
+}
