@@ -75,8 +75,9 @@ impl Seen {
     }
 }
 
-/// Reads one input; anything unreadable is bad input (exit 2).
-fn gather(seen: &mut Seen, path: &Path) -> Result<()> {
+/// Reads one input; anything unreadable is bad input (exit 2). Directories
+/// are searched for files with one of `extensions`.
+fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
     if path.is_dir() {
         let mut stack = vec![path.to_path_buf()];
         let mut files = Vec::new();
@@ -87,13 +88,13 @@ fn gather(seen: &mut Seen, path: &Path) -> Result<()> {
                 let p = e?.path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "gcda" || x == "gcno") {
+                } else if p.extension().is_some_and(|x| extensions.iter().any(|e| x == *e)) {
                     files.push(p);
                 }
             }
         }
         files.sort();
-        return files.iter().try_for_each(|f| gather(seen, f));
+        return files.iter().try_for_each(|f| gather(seen, f, extensions));
     }
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
@@ -255,12 +256,16 @@ pub struct Args<'a> {
 
 pub fn run(args: Args<'_>) -> Result<ExitCode> {
     let mut seen = Seen::default();
+    let all = ["gcda", "gcno"];
     let gathered = args
         .xen_syms
         .iter()
         .chain(args.inputs)
-        .chain(args.gcno_dir.map(Path::to_path_buf).as_ref())
-        .try_for_each(|p| gather(&mut seen, p))
+        .try_for_each(|p| gather(&mut seen, p, &all))
+        .and_then(|()| match args.gcno_dir {
+            Some(dir) => gather(&mut seen, dir, &["gcno"]),
+            None => Ok(()),
+        })
         .and_then(|()| gcov(&mut seen, args.gcov));
     if let Err(e) = gathered {
         eprintln!("xencov-rs: error: {e:#}");
