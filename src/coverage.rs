@@ -575,16 +575,24 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 execution_count: f.graph.blocks.first().map_or(0, |b| b.count),
             });
         }
-        let max_line = src_lines[si].keys().next_back().copied().unwrap_or(0);
+        // Line by line: first the lines of the functions starting there,
+        // then the file's own line (gcov's order). Only lines that start a
+        // function or have a count are visited, so a 270,000-line file costs
+        // its lines, not lines times functions.
+        let mut starting: BTreeMap<u32, Vec<&Func<'_>>> = BTreeMap::new();
+        for f in &fns {
+            starting.entry(f.notes.start_line).or_default().push(f);
+        }
+        let mut numbers: Vec<u32> = starting
+            .keys()
+            .chain(src_lines[si].keys())
+            .copied()
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
         let mut last_non_group: Option<&str> = None;
-        let highest = fns
-            .iter()
-            .map(|f| f.notes.start_line)
-            .max()
-            .unwrap_or(0)
-            .max(max_line);
-        for ln in 1..=highest {
-            for f in fns.iter().filter(|f| f.notes.start_line == ln) {
+        for ln in numbers.into_iter().filter(|&ln| ln >= 1) {
+            for f in starting.get(&ln).into_iter().flatten() {
                 if !f.is_group {
                     last_non_group = Some(&f.notes.name);
                 }
