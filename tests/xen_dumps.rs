@@ -142,32 +142,37 @@ fn lcov_lines(tool: &str, dir: &Path) -> Vec<String> {
 #[test]
 fn gcov_and_lcov_read_the_split_files_with_libgcov_line_counts() {
     for (set, major) in SETS {
-        let gcov = format!("gcov-{major}");
-        let out = split("gcov", set, 1);
-        let lib = libgcov_dir(set, 1);
-        for gcno in common::files_with_suffix(&lib, ".gcno") {
-            std::fs::copy(&gcno, out.join(gcno.file_name().unwrap())).unwrap();
+        for run in [1, 2] {
+            let gcov = format!("gcov-{major}");
+            let out = split("gcov", set, run);
+            let lib = libgcov_dir(set, run);
+            for gcno in common::files_with_suffix(&lib, ".gcno") {
+                std::fs::copy(&gcno, out.join(gcno.file_name().unwrap())).unwrap();
+            }
+            let mut executed = 0;
+            for unit in ["main", "ops", "parse", "unused"] {
+                let ours = gcov_json(&gcov, &out, unit);
+                assert_eq!(ours, gcov_json(&gcov, &lib, unit), "{set} run{run} {unit}");
+                executed += ours
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|f| f["lines"].as_array().unwrap())
+                    .filter(|l| l["count"].as_u64().unwrap() > 0)
+                    .count();
+            }
+            assert!(
+                executed > 50,
+                "{set} run{run}: only {executed} executed lines"
+            );
+            let ours = lcov_lines(&gcov, &out);
+            assert!(
+                ours.len() > 100,
+                "{set}: lcov found only {} records",
+                ours.len()
+            );
+            assert_eq!(ours, lcov_lines(&gcov, &lib), "{set} run{run}");
+            std::fs::remove_dir_all(&out).unwrap();
         }
-        let mut executed = 0;
-        for unit in ["main", "ops", "parse", "unused"] {
-            let ours = gcov_json(&gcov, &out, unit);
-            assert_eq!(ours, gcov_json(&gcov, &lib, unit), "{set} {unit}");
-            executed += ours
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|f| f["lines"].as_array().unwrap())
-                .filter(|l| l["count"].as_u64().unwrap() > 0)
-                .count();
-        }
-        assert!(executed > 50, "{set}: only {executed} executed lines");
-        let ours = lcov_lines(&gcov, &out);
-        assert!(
-            ours.len() > 100,
-            "{set}: lcov found only {} records",
-            ours.len()
-        );
-        assert_eq!(ours, lcov_lines(&gcov, &lib), "{set}");
-        std::fs::remove_dir_all(&out).unwrap();
     }
 }
