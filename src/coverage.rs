@@ -227,62 +227,57 @@ impl Graph {
             while let Some(b) = valid.pop() {
                 self.blocks[b].valid_chain = false;
                 if self.blocks[b].num_succ == 1 {
-                    let mut total = self.blocks[b].count;
-                    let mut inv = None;
-                    for &a in &self.blocks[b].succ {
-                        total = total.wrapping_sub(self.arcs[a].count);
-                        if !self.arcs[a].count_valid {
-                            inv = Some(a);
-                        }
-                    }
-                    if let Some(a) = inv {
-                        self.arcs[a].count_valid = true;
-                        self.arcs[a].count = total;
-                        self.blocks[b].num_succ -= 1;
-                        let d = self.arcs[a].dst;
-                        let dst = &mut self.blocks[d];
-                        dst.num_pred -= 1;
-                        if dst.count_valid {
-                            if dst.num_pred == 1 && !dst.valid_chain {
-                                dst.valid_chain = true;
-                                valid.push(d);
-                            }
-                        } else if dst.num_pred == 0 && !dst.invalid_chain {
-                            dst.invalid_chain = true;
-                            invalid.push(d);
-                        }
-                    }
+                    self.settle(b, true, &mut valid, &mut invalid);
                 }
                 if self.blocks[b].num_pred == 1 {
-                    let mut total = self.blocks[b].count;
-                    let mut inv = None;
-                    for &a in &self.blocks[b].pred {
-                        total = total.wrapping_sub(self.arcs[a].count);
-                        if !self.arcs[a].count_valid {
-                            inv = Some(a);
-                        }
-                    }
-                    if let Some(a) = inv {
-                        self.arcs[a].count_valid = true;
-                        self.arcs[a].count = total;
-                        self.blocks[b].num_pred -= 1;
-                        let s = self.arcs[a].src;
-                        let src = &mut self.blocks[s];
-                        src.num_succ -= 1;
-                        if src.count_valid {
-                            if src.num_succ == 1 && !src.valid_chain {
-                                src.valid_chain = true;
-                                valid.push(s);
-                            }
-                        } else if src.num_succ == 0 && !src.invalid_chain {
-                            src.invalid_chain = true;
-                            invalid.push(s);
-                        }
-                    }
+                    self.settle(b, false, &mut valid, &mut invalid);
                 }
             }
         }
         self.blocks.iter().all(|b| b.count_valid)
+    }
+
+    /// A valid block with one arc of unknown count on one side (outgoing
+    /// with `succ`): that arc carries the block's count less the others, and
+    /// the block at its other end may then be solved in turn.
+    fn settle(&mut self, b: usize, succ: bool, valid: &mut Vec<usize>, invalid: &mut Vec<usize>) {
+        let block = &self.blocks[b];
+        let arcs = if succ { &block.succ } else { &block.pred };
+        let mut total = block.count;
+        let mut unknown = None;
+        for &a in arcs {
+            total = total.wrapping_sub(self.arcs[a].count);
+            if !self.arcs[a].count_valid {
+                unknown = Some(a);
+            }
+        }
+        let Some(a) = unknown else { return };
+        self.arcs[a].count_valid = true;
+        self.arcs[a].count = total;
+        let other = if succ {
+            self.arcs[a].dst
+        } else {
+            self.arcs[a].src
+        };
+        let remaining = if succ {
+            self.blocks[b].num_succ -= 1;
+            self.blocks[other].num_pred -= 1;
+            self.blocks[other].num_pred
+        } else {
+            self.blocks[b].num_pred -= 1;
+            self.blocks[other].num_succ -= 1;
+            self.blocks[other].num_succ
+        };
+        let o = &mut self.blocks[other];
+        if o.count_valid {
+            if remaining == 1 && !o.valid_chain {
+                o.valid_chain = true;
+                valid.push(other);
+            }
+        } else if remaining == 0 && !o.invalid_chain {
+            o.invalid_chain = true;
+            invalid.push(other);
+        }
     }
 
     /// Blocks reachable from the entry only through a catch are exceptional.
@@ -317,28 +312,6 @@ struct Line {
     branches: Vec<(usize, usize)>,
 }
 
-/// gcov's canonical file name: `.` elided, `x/..` folded (without the
-/// symlink check gcov makes on the building machine).
-fn canonical(name: &str) -> String {
-    let absolute = name.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in name.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    if absolute {
-        format!("/{joined}")
-    } else {
-        joined
-    }
-}
-
 struct Func<'a> {
     notes: &'a GcnoFunction,
     graph: Graph,
@@ -359,7 +332,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut sources: Vec<String> = Vec::new();
     let mut source_index: HashMap<String, usize> = HashMap::new();
     let mut find_source = |name: &str, sources: &mut Vec<String>| -> usize {
-        let c = canonical(name);
+        let c = crate::paths::fold(name);
         *source_index.entry(c.clone()).or_insert_with(|| {
             sources.push(c);
             sources.len() - 1

@@ -37,25 +37,13 @@ impl FileRecord {
     }
 }
 
-/// `dir/file` with `.` and `x/..` folded, as geninfo resolves a relative source.
+/// A unit's source name as geninfo resolves it: relative names joined to
+/// the compilation directory, then folded.
 pub fn resolve(base: Option<&str>, file: &str) -> String {
-    let joined = match base {
-        Some(b) if !file.starts_with('/') => format!("{b}/{file}"),
-        _ => file.to_string(),
-    };
-    let absolute = joined.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
+    match base {
+        Some(b) if !file.starts_with('/') => crate::paths::fold(&format!("{b}/{file}")),
+        _ => crate::paths::fold(file),
     }
-    let path = parts.join("/");
-    if absolute { format!("/{path}") } else { path }
 }
 
 impl Tracefile {

@@ -90,3 +90,26 @@ impl PathMapping {
         Ok((out, stripped))
     }
 }
+
+/// A path with `.` components and `dir/..` pairs folded away (textually,
+/// as gcov canonicalizes source names and geninfo resolves them; a leading
+/// `..` that cannot fold is kept).
+pub fn fold(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}

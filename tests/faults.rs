@@ -11,16 +11,14 @@ use std::time::Duration;
 use xencov_rs::Endian;
 use xencov_rs::dump::{Container, encode_container};
 
-struct Tmp(PathBuf);
+/// A scratch directory whose `small` tmpfs, if mounted, is unmounted first.
+struct Tmp(common::Tmp);
 impl Tmp {
     fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("xencov-faults-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
+        Tmp(common::Tmp::new(&format!("faults-{name}")))
     }
     fn p(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
+        self.0.p(rel)
     }
 }
 impl Drop for Tmp {
@@ -29,7 +27,6 @@ impl Drop for Tmp {
             .arg(self.p("small"))
             .stderr(Stdio::null())
             .status();
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

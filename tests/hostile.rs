@@ -4,28 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use xencov_rs::Endian;
 use xencov_rs::dump::encode_container;
 
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("xencov-hostile-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-    fn p(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Tmp;
 
 /// `xencov-rs ARGS` with its address space limited to `mib` MiB.
 fn limited(mib: u64, args: &[&Path]) -> Output {
@@ -111,7 +95,7 @@ fn a_claimed_2_gib_section() {
         .unwrap();
     let at = first_counter.offset + 4;
     bad[at..at + 4].copy_from_slice(&0x7fff_fff8u32.to_le_bytes());
-    let t = Tmp::new("2gib-gcda");
+    let t = Tmp::new("hostile-2gib-gcda");
     std::fs::write(t.p("x.gcda"), &bad).unwrap();
     let o = limited(256, &[Path::new("dump"), &t.p("x.gcda")]);
     let err = String::from_utf8_lossy(&o.stderr);
@@ -158,7 +142,7 @@ fn legacy_counts_that_would_multiply_past_memory() {
 
 #[test]
 fn paths_that_point_elsewhere_stay_inside_the_output_directory() {
-    let t = Tmp::new("paths");
+    let t = Tmp::new("hostile-paths");
     let g = real_gcda();
     let target = t.p("victim.gcda");
     std::fs::write(&target, b"precious").unwrap();

@@ -6,28 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn run(cmd: &mut Command) {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn sorted(p: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    v.sort();
-    v
-}
+use common::run;
 
 fn check(compiler: &str, gcov: &str) {
     // Under the target directory, so that a second `cargo test` reuses the build.
@@ -45,29 +27,8 @@ fn check(compiler: &str, gcov: &str) {
         let dir = out.join(format!("build-{compiler}/{tree}"));
         let work = out.join(format!("check-{compiler}-{tree}"));
         std::fs::create_dir_all(&work).unwrap();
-        let (cap, comb, ours) = (
-            work.join("capture.info"),
-            work.join("combined.info"),
-            work.join("ours.info"),
-        );
-        run(Command::new("lcov")
-            .args([
-                "--capture",
-                "--quiet",
-                "--rc",
-                "lcov_branch_coverage=1",
-                "--gcov-tool",
-                gcov,
-                "-d",
-            ])
-            .arg(&dir)
-            .arg("-o")
-            .arg(&cap));
-        run(Command::new("lcov")
-            .args(["--quiet", "--rc", "lcov_branch_coverage=1", "-a"])
-            .arg(&cap)
-            .arg("-o")
-            .arg(&comb));
+        let ours = work.join("ours.info");
+        let theirs = common::lcov_capture(&dir, gcov, &work);
         run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
             .arg("lcov")
             .arg(&dir)
@@ -75,7 +36,7 @@ fn check(compiler: &str, gcov: &str) {
             .arg(&dir)
             .arg("-o")
             .arg(&ours));
-        let (theirs, ours) = (sorted(&comb), sorted(&ours));
+        let ours = common::sorted_lines(&ours);
         let da = theirs.iter().filter(|l| l.starts_with("DA:")).count();
         assert!(
             da > if tree == "sqlite" { 50_000 } else { 8_000 },

@@ -9,65 +9,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("xencov-lcov-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-    fn p(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Tmp;
 
-fn run(cmd: &mut Command) -> Output {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use common::{run, sorted_lines as sorted};
 
-/// lcov's own tracefile of a directory, combined per source file.
 fn lcov_capture(dir: &Path, gcov: &str, t: &Tmp) -> Vec<String> {
-    let cap = t.p("capture.info");
-    let comb = t.p("combined.info");
-    run(Command::new("lcov")
-        .args([
-            "--capture",
-            "--quiet",
-            "--rc",
-            "lcov_branch_coverage=1",
-            "-d",
-        ])
-        .arg(dir)
-        .args(["--gcov-tool", gcov, "-o"])
-        .arg(&cap));
-    run(Command::new("lcov")
-        .args(["--quiet", "--rc", "lcov_branch_coverage=1", "-a"])
-        .arg(&cap)
-        .arg("-o")
-        .arg(&comb));
-    sorted(&comb)
-}
-
-fn sorted(p: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    v.sort();
-    v
+    common::lcov_capture(dir, gcov, &t.0)
 }
 
 fn ours(args: &[&std::ffi::OsStr], out: &Path) -> Output {
@@ -97,7 +44,7 @@ fn tracefiles_equal_lcov_capture_on_every_sample_run() {
     ] {
         for r in 1..=4 {
             let dir = samples(&format!("{set}/run{r}"));
-            let t = Tmp::new(&format!("{}-{r}", set.replace('/', "-")));
+            let t = Tmp::new(&format!("lcov-{}-{r}", set.replace('/', "-")));
             let theirs = lcov_capture(&dir, gcov, &t);
             let out = t.p("ours.info");
             ours(
@@ -125,7 +72,7 @@ fn tracefiles_equal_lcov_capture_on_every_sample_run() {
 /// gcov-tool merge of the same runs.
 #[test]
 fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
-    let t = Tmp::new("merged");
+    let t = Tmp::new("lcov-merged");
     let (r1, r2) = (samples("gcc-12-pg/vp/run1"), samples("gcc-12-pg/vp/run3"));
     let merged = t.p("merged");
     run(Command::new("gcov-tool-12")
@@ -161,7 +108,7 @@ fn a_xen_dump_gives_the_tracefile_of_libgcovs_files() {
         ("gcc-12", "gcov-12"),
         ("ppc64-gcc-12", "gcov-12"),
     ] {
-        let t = Tmp::new(&format!("xen-{set}"));
+        let t = Tmp::new(&format!("lcov-xen-{set}"));
         let lib = samples(&format!("xen/{set}/libgcov-run2"));
         let theirs = lcov_capture(&lib, gcov, &t);
         let dump = samples(&format!("xen/{set}/calc-run2.xcov"));
@@ -184,7 +131,7 @@ fn a_xen_dump_gives_the_tracefile_of_libgcovs_files() {
 
 #[test]
 fn units_without_matching_notes_are_warnings_and_errors_with_strict() {
-    let t = Tmp::new("notes");
+    let t = Tmp::new("lcov-notes");
     let data = samples("gcc-12/calc/run1");
     // Notes of another build (samples/xen's calc was compiled separately).
     let other = samples("xen/gcc-12/libgcov-run1");
@@ -242,7 +189,7 @@ fn report_json_equals_gcov_json_format() {
         ("gcc-12-pg/vp/run2", "gcov-12"),
         ("gcc-11/calc/run3", "gcov-11"),
     ] {
-        let t = Tmp::new(&format!("json-{}", set.replace('/', "-")));
+        let t = Tmp::new(&format!("lcov-json-{}", set.replace('/', "-")));
         let dir = samples(set);
         let out = t.p("report.json");
         ours(
@@ -289,7 +236,7 @@ fn report_json_equals_gcov_json_format() {
 
 #[test]
 fn summary_table_counts_what_the_tracefile_holds() {
-    let t = Tmp::new("summary");
+    let t = Tmp::new("lcov-summary");
     let dir = samples("gcc-12/calc/run2");
     let out = t.p("summary.txt");
     ours(
@@ -342,7 +289,7 @@ fn summary_table_counts_what_the_tracefile_holds() {
 
 #[test]
 fn genhtml_renders_the_tracefile_without_warnings() {
-    let t = Tmp::new("genhtml");
+    let t = Tmp::new("lcov-genhtml");
     let dir = samples("gcc-12/calc/run1");
     let info = t.p("t.info");
     ours(
@@ -382,7 +329,7 @@ fn genhtml_renders_the_tracefile_without_warnings() {
 fn cobertura_validates_against_the_dtd() {
     let dtd = common::root().join("tests/cobertura/coverage-04.dtd");
     for set in ["gcc-12/calc/run1", "gcc-11-pg/vp/run2"] {
-        let t = Tmp::new(&format!("cob-{}", set.replace('/', "-")));
+        let t = Tmp::new(&format!("lcov-cob-{}", set.replace('/', "-")));
         let dir = samples(set);
         let out = t.p("coverage.xml");
         ours(

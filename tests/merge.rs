@@ -18,23 +18,7 @@ const SETS: [(&str, &str); 4] = [
     ("gcc-12-pg/vp", "12"),
 ];
 
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("xencov-merge-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-    fn p(&self, rel: &str) -> PathBuf {
-        self.0.join(rel)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Tmp;
 
 fn xencov(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
@@ -96,7 +80,7 @@ fn every_pair_of_runs_is_byte_identical_to_gcov_tool_merge() {
                 if a == b {
                     continue;
                 }
-                let t = Tmp::new(&format!("pair-{}-{a}{b}", set.replace('/', "-")));
+                let t = Tmp::new(&format!("merge-pair-{}-{a}{b}", set.replace('/', "-")));
                 gcov_tool(v, &run(set, a), &run(set, b), &t.p("theirs"), None);
                 let o = ours(&[run(set, a), run(set, b)], &t.p("ours"), &[]);
                 assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -115,7 +99,7 @@ fn every_pair_of_runs_is_byte_identical_to_gcov_tool_merge() {
 #[test]
 fn n_way_merge_equals_chained_gcov_tool_merges() {
     for (set, v) in SETS {
-        let t = Tmp::new(&format!("nway-{}", set.replace('/', "-")));
+        let t = Tmp::new(&format!("merge-nway-{}", set.replace('/', "-")));
         gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("c12"), None);
         gcov_tool(v, &t.p("c12"), &run(set, 3), &t.p("c123"), None);
         gcov_tool(v, &t.p("c123"), &run(set, 4), &t.p("c1234"), None);
@@ -129,7 +113,7 @@ fn n_way_merge_equals_chained_gcov_tool_merges() {
 #[test]
 fn weights_scale_counters_like_gcov_tool() {
     for (set, v) in [("gcc-11/calc", "11"), ("gcc-12/calc", "12")] {
-        let t = Tmp::new(&format!("w-{}", set.replace('/', "-")));
+        let t = Tmp::new(&format!("merge-w-{}", set.replace('/', "-")));
         gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("theirs"), Some("1,3"));
         let o = ours(&[run(set, 1), run(set, 2)], &t.p("a"), &["-w", "1,3"]);
         assert!(o.status.success());
@@ -161,7 +145,7 @@ fn functions(g: &Gcda) -> Functions {
 /// gcov-tool writes host order; we keep the inputs' big-endian order, with the same values.
 #[test]
 fn big_endian_runs_merge_to_the_same_values_in_their_own_byte_order() {
-    let t = Tmp::new("ppc64");
+    let t = Tmp::new("merge-ppc64");
     let set = "ppc64-gcc-12/calc";
     gcov_tool("12", &run(set, 1), &run(set, 3), &t.p("theirs"), None);
     assert!(
@@ -183,7 +167,7 @@ fn big_endian_runs_merge_to_the_same_values_in_their_own_byte_order() {
 /// libgcov's files of the same build is no conflict, and dumps merge to dumps.
 #[test]
 fn xen_dumps_merge_with_each_other_and_with_libgcov_files() {
-    let t = Tmp::new("xen");
+    let t = Tmp::new("merge-xen");
     let x = |rel: &str| common::samples().join("xen/gcc-12").join(rel);
     let dump = t.p("merged.xcov");
     let o = xencov(&[
@@ -246,7 +230,7 @@ fn err(o: &Output) -> String {
 
 #[test]
 fn two_builds_of_a_unit_are_a_conflict_naming_both_inputs_and_the_unit() {
-    let t = Tmp::new("stamps");
+    let t = Tmp::new("merge-stamps");
     let a = run("gcc-12/calc", 1);
     let b = common::samples().join("xen/gcc-12/libgcov-run1"); // another build of calc
     let o = ours(&[a.clone(), b.clone()], &t.p("x"), &[]);
@@ -308,7 +292,7 @@ fn edited_run2(t: &Tmp, edit: impl Fn(&mut Gcda)) -> PathBuf {
 
 #[test]
 fn a_changed_function_and_a_changed_counter_section_are_conflicts() {
-    let t = Tmp::new("fn");
+    let t = Tmp::new("merge-fn");
     let changed = edited_run2(&t, |g| {
         if let Some(Record::Function(f)) = g.records.get_mut(2) {
             f.id.as_mut().unwrap().cfg_checksum = Some(0xdead_beef);
@@ -332,7 +316,7 @@ fn a_changed_function_and_a_changed_counter_section_are_conflicts() {
     assert!(o.status.success());
     assert!(err(&o).contains("1 conflicts resolved"), "{}", err(&o));
 
-    let t = Tmp::new("len");
+    let t = Tmp::new("merge-len");
     let shorter = edited_run2(&t, |g| {
         if let Some(Record::Function(f)) = g.records.get_mut(1) {
             let v: Vec<u64> = f.counters[0].values.iter().skip(1).collect();
@@ -350,7 +334,7 @@ fn a_changed_function_and_a_changed_counter_section_are_conflicts() {
 
 #[test]
 fn different_gcov_versions_are_a_conflict_and_mixed_units_a_warning() {
-    let t = Tmp::new("versions");
+    let t = Tmp::new("merge-versions");
     let o = ours(
         &[run("gcc-11/calc", 1), run("gcc-12/calc", 1)],
         &t.p("x"),
@@ -381,7 +365,7 @@ fn different_gcov_versions_are_a_conflict_and_mixed_units_a_warning() {
 #[test]
 fn merging_one_input_alone_gives_it_back_byte_for_byte() {
     for set in ["gcc-11/calc", "gcc-12-pg/vp", "ppc64-gcc-12/calc"] {
-        let t = Tmp::new(&format!("one-{}", set.replace('/', "-")));
+        let t = Tmp::new(&format!("merge-one-{}", set.replace('/', "-")));
         assert!(ours(&[run(set, 3)], &t.p("o"), &[]).status.success());
         for f in common::files_with_suffix(&run(set, 3), ".gcda") {
             assert_eq!(
@@ -390,7 +374,7 @@ fn merging_one_input_alone_gives_it_back_byte_for_byte() {
             );
         }
     }
-    let t = Tmp::new("one-dump");
+    let t = Tmp::new("merge-one-dump");
     for dump in [
         "xen/gcc-11/calc-run1.xcov",
         "xen/ppc64-gcc-12/calc-run2.xcov",

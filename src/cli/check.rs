@@ -79,21 +79,7 @@ impl Seen {
 /// are searched for files with one of `extensions`.
 fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
     if path.is_dir() {
-        let mut stack = vec![path.to_path_buf()];
-        let mut files = Vec::new();
-        while let Some(d) = stack.pop() {
-            for e in
-                std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
-            {
-                let p = e?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| extensions.iter().any(|e| x == *e)) {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
+        let files = super::output::files_with_extension(path, extensions)?;
         return files.iter().try_for_each(|f| gather(seen, f, extensions));
     }
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;

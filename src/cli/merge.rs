@@ -81,21 +81,11 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<(Vec<u8>, Gcda
     let name = input.path.display().to_string();
     let mut raw: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     if input.path.is_dir() {
-        let mut stack = vec![input.path.clone()];
-        while let Some(d) = stack.pop() {
-            for e in
-                std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
-            {
-                let p = e?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "gcda") {
-                    let rel = p.strip_prefix(&input.path).unwrap_or(&p);
-                    let bytes = std::fs::read(&p)
-                        .with_context(|| format!("cannot read {}", p.display()))?;
-                    raw.push((rel.as_os_str().as_encoded_bytes().to_vec(), bytes));
-                }
-            }
+        for p in super::output::files_with_extension(&input.path, &["gcda"])? {
+            let rel = p.strip_prefix(&input.path).unwrap_or(&p);
+            let bytes =
+                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            raw.push((rel.as_os_str().as_encoded_bytes().to_vec(), bytes));
         }
         raw.sort();
     } else {

@@ -39,3 +39,75 @@ pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// A scratch directory under the system temp dir, removed on drop.
+pub struct Tmp(pub PathBuf);
+
+impl Tmp {
+    /// `xencov-<name>-<pid>`, emptied first.
+    pub fn new(name: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("xencov-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+
+    pub fn p(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The lines of a text file, sorted (tracefiles are compared this way).
+pub fn sorted_lines(p: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs a command that must succeed.
+pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// lcov's own tracefile of `dir` with `gcov` (branch coverage on), combined
+/// per source file by `lcov -a`, sorted; `work` holds the intermediate files.
+pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
+    use std::process::Command;
+    let (cap, comb) = (work.join("capture.info"), work.join("combined.info"));
+    run(Command::new("lcov")
+        .args([
+            "--capture",
+            "--quiet",
+            "--rc",
+            "lcov_branch_coverage=1",
+            "--gcov-tool",
+            gcov,
+            "-d",
+        ])
+        .arg(dir)
+        .arg("-o")
+        .arg(&cap));
+    run(Command::new("lcov")
+        .args(["--quiet", "--rc", "lcov_branch_coverage=1", "-a"])
+        .arg(&cap)
+        .arg("-o")
+        .arg(&comb));
+    sorted_lines(&comb)
+}
