@@ -281,8 +281,10 @@ fn every_failure_has_its_own_message() {
     }
 }
 
+/// The hypervisor hands back fewer bytes than a whole dump (a short read: the
+/// last record is cut): nothing is saved, to a file or to standard output.
 #[test]
-fn a_garbled_dump_is_never_saved_as_if_complete() {
+fn a_short_read_is_reported_and_never_saved_as_if_complete() {
     let hv0 = Hv::new("garbled-src", Path::new("/dev/null"));
     let bad = hv0.path("bad.xcov");
     let mut bytes = std::fs::read(sample("xen/gcc-12/calc-run1.xcov")).unwrap();
@@ -294,6 +296,9 @@ fn a_garbled_dump_is_never_saved_as_if_complete() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("does not validate"), "{}", err(&o));
     assert!(!out.exists());
+    let o = hv.ours(&["read"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "nothing on standard output");
 }
 
 #[test]
