@@ -356,7 +356,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     }
 
     // Counters of the data file by function ident.
-    let mut counts: HashMap<u32, Vec<i64>> = HashMap::new();
+    // Borrowed, not expanded: a compact section's claimed length is checked
+    // against the graph before any of it is materialized.
+    let mut counts: HashMap<u32, &crate::gcda::Values> = HashMap::new();
     if let Some(d) = data {
         if d.header.stamp != notes.header.stamp {
             out.warnings
@@ -376,7 +378,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     break;
                 }
                 if let Some(arcs) = f.counters.iter().find(|c| c.kind.index == 0) {
-                    counts.insert(id.ident, arcs.values.iter().map(|v| v as i64).collect());
+                    counts.insert(id.ident, &arcs.values);
                 }
             }
         }
@@ -412,15 +414,14 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         if graph.counted == 0 && data.is_some() {
             continue; // not in the executable: another instance was kept
         }
-        let c = counts.get(&f.id.ident).cloned().unwrap_or_default();
-        let c = if c.len() == graph.counted {
-            c
-        } else {
-            if !c.is_empty() {
+        let c: Vec<i64> = match counts.get(&f.id.ident) {
+            Some(v) if v.len() == graph.counted => v.iter().map(|x| x as i64).collect(),
+            Some(_) => {
                 out.warnings
                     .push(format!("profile mismatch for '{}'", f.name));
+                vec![0; graph.counted]
             }
-            vec![0; graph.counted]
+            None => vec![0; graph.counted],
         };
         // The exit block is block 1 from GCC 4.8 on, the last block before.
         let exit = if notes.header.version.at_least(4, 8) {

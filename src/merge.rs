@@ -312,6 +312,15 @@ fn check_function(d: &Function, s: &Function) -> Result<(), ConflictKind> {
             });
         }
         if !fixed {
+            // GCC writes top-N sections in full; a compact one is not GCC's,
+            // and expanding its claimed zeros could cost more than the input.
+            if dc.values.is_compact() || sc.values.is_compact() {
+                return Err(ConflictKind::Malformed {
+                    ident,
+                    kind: dc.kind.name,
+                    why: "a top-N section in the compact form, which GCC never writes",
+                });
+            }
             let (da, sa) = (topn::sites(&dc.values), topn::sites(&sc.values));
             if da.is_none() || sa.is_none() {
                 return Err(ConflictKind::Malformed {
@@ -335,7 +344,9 @@ fn check_function(d: &Function, s: &Function) -> Result<(), ConflictKind> {
 
 /// Merges one section into another of the same kind and (checked) shape.
 fn merge_counters(d: &mut Counters, s: &Counters) {
-    if s.values.iter().all(|v| v == 0) && d.kind.merge != MergeRule::TopnVariable {
+    // Adding zeros changes nothing (checked without expanding a compact section).
+    let zeros = s.values.is_compact() || s.values.iter().all(|v| v == 0);
+    if zeros && d.kind.merge != MergeRule::TopnVariable {
         return; // nothing to add, and the destination keeps its form
     }
     let mut dv: Vec<u64> = d.values.iter().collect();
