@@ -94,3 +94,14 @@ fn unknown_version_is_refused_with_what_it_looks_like() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_xen_dump_given_to_dump_says_to_split_it() {
+    let out = xencov(&[
+        "dump".as_ref(),
+        common::samples().join("xen/gcc-12/calc-run1.xcov").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("it is a Xen coverage dump: `xencov-rs split` it"), "{err}");
+}

@@ -17,9 +17,17 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in files {
-        let gcda = std::fs::read(path)
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| Gcda::decode(&bytes).map_err(anyhow::Error::from));
+        let gcda = std::fs::read(path).map_err(anyhow::Error::from).and_then(|bytes| {
+            Gcda::decode(&bytes).map_err(|e| {
+                // A whole Xen dump given where a gcda is expected: say what to do.
+                match xencov_rs::dump::identify(&bytes) {
+                    Ok(xencov_rs::dump::Identified::LlvmProfile { .. }) | Err(_) => anyhow::Error::from(e),
+                    Ok(_) => anyhow::anyhow!(
+                        "{e} (it is a Xen coverage dump: `xencov-rs split` it into gcda files first)"
+                    ),
+                }
+            })
+        });
         match gcda {
             Ok(gcda) if json => decoded.push((path, gcda)),
             Ok(gcda) => out.write_all(text(path, &gcda).as_bytes())?,
