@@ -15,7 +15,7 @@
 use crate::gcda::{Gcda, Record};
 use crate::gcno::{Gcno, GcnoFunction};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Coverage of one compilation unit, per source file, in gcov's order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -318,7 +318,9 @@ struct Func<'a> {
     src: usize,
     is_group: bool,
     /// Lines of a group function, from its start line.
-    lines: Vec<Line>,
+    /// Lines of a group function by line number (sparse: a hostile end line
+    /// must not size anything).
+    lines: BTreeMap<u32, Line>,
     blocks_executed: u32,
 }
 
@@ -436,11 +438,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         if graph.has_catch {
             graph.find_exception_blocks();
         }
-        let lines = if group[i] {
-            vec![Line::default(); (f.end_line.saturating_sub(f.start_line) + 1) as usize]
-        } else {
-            Vec::new()
-        };
+        let lines = BTreeMap::new();
         funcs.push(Func {
             notes: f,
             graph,
@@ -479,7 +477,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                         && func.notes.start_line <= ln
                         && ln <= func.notes.end_line;
                     let line = if in_group {
-                        func.lines.get_mut((ln - func.notes.start_line) as usize)
+                        Some(func.lines.entry(ln).or_default())
                     } else {
                         Some(src_lines[src].entry(ln).or_default())
                     };
@@ -496,7 +494,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 }
                 if let Some((in_group, last_src, ln)) = last {
                     let line = if in_group {
-                        func.lines.get_mut((ln - func.notes.start_line) as usize)
+                        func.lines.get_mut(&ln)
                     } else {
                         src_lines[last_src].get_mut(&ln)
                     };
@@ -513,20 +511,31 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     }
 
     // accumulate_line_counts: group functions' lines, then each file's lines.
+    let mut cut: Vec<(usize, u32)> = Vec::new();
     for fi in 0..funcs.len() {
         if !funcs[fi].is_group {
             continue;
         }
         let mut lines = std::mem::take(&mut funcs[fi].lines);
-        for line in &mut lines {
-            accumulate(line, &mut funcs);
+        for (&ln, line) in lines.iter_mut() {
+            if !accumulate(line, &mut funcs) {
+                cut.push((funcs[fi].src, ln));
+            }
         }
         funcs[fi].lines = lines;
     }
-    for lines in &mut src_lines {
-        for line in lines.values_mut() {
-            accumulate(line, &mut funcs);
+    for (si, lines) in src_lines.iter_mut().enumerate() {
+        for (&ln, line) in lines.iter_mut() {
+            if !accumulate(line, &mut funcs) {
+                cut.push((si, ln));
+            }
         }
+    }
+    for (si, ln) in cut {
+        out.warnings.push(format!(
+            "line {ln} of {}: too many cycles among its blocks; the search stopped and its count may be low",
+            sources[si]
+        ));
     }
 
     // Output per source file, gcov's JSON order.
@@ -570,10 +579,10 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 if !f.is_group {
                     last_non_group = Some(&f.notes.name);
                 }
-                for (i, line) in f.lines.iter().enumerate() {
+                for (&number, line) in &f.lines {
                     if line.exists {
                         file.lines
-                            .push(line_out(line, ln + i as u32, Some(&f.notes.name), &funcs));
+                            .push(line_out(line, number, Some(&f.notes.name), &funcs));
                     }
                 }
             }
@@ -606,18 +615,28 @@ fn line_out(line: &Line, number: u32, function: Option<&str>, funcs: &[Func<'_>]
     }
 }
 
+/// Work allowed for the cycle search of one line. Real lines have a handful
+/// of blocks; a hostile notes file can put thousands on one line and make
+/// the elementary circuits explode (gcov would run for ever). The search
+/// stops there and the caller warns that the line's count may be low.
+const CYCLE_STEPS: u64 = 1_000_000;
+/// Deepest path followed, so recursion stays far from the stack's end.
+const CYCLE_DEPTH: usize = 2048;
+
 /// A line's count: the arcs entering its blocks from elsewhere, plus the
-/// cycles among its blocks (gcov's accumulate_line_info).
-fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) {
+/// cycles among its blocks (gcov's accumulate_line_info). Returns false when
+/// the cycle search was cut short.
+fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
     if line.blocks.is_empty() {
-        return;
+        return true;
     }
+    let on_line: HashSet<(usize, usize)> = line.blocks.iter().copied().collect();
     let mut count: i64 = 0;
     for &(f, b) in &line.blocks {
         let g = &mut funcs[f].graph;
         for &a in &g.blocks[b].pred {
             let src = g.arcs[a].src;
-            if !line.blocks.contains(&(f, src)) {
+            if !on_line.contains(&(f, src)) {
                 count = count.wrapping_add(g.arcs[a].count);
             }
         }
@@ -625,20 +644,32 @@ fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) {
             g.arcs[a].cs_count = g.arcs[a].count;
         }
     }
-    count = count.wrapping_add(cycles(line, funcs));
-    line.count = count;
+    let mut search = Search {
+        steps: CYCLE_STEPS,
+        cut: false,
+        count: 0,
+    };
+    cycles(line, funcs, &mut search);
+    line.count = count.wrapping_add(search.count);
+    !search.cut
+}
+
+/// The state of one line's cycle search.
+struct Search {
+    steps: u64,
+    cut: bool,
+    count: i64,
 }
 
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
 /// through the line's blocks, each reduced by its smallest arc.
-fn cycles(line: &Line, funcs: &mut [Func<'_>]) -> i64 {
-    let mut count = 0i64;
+fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
     for &start in &line.blocks {
         let mut path: Vec<usize> = Vec::new();
         let mut blocked: Vec<usize> = Vec::new();
         let mut block_lists: Vec<Vec<usize>> = Vec::new();
         let g = &mut funcs[start.0].graph;
-        let members: Vec<usize> = line
+        let members: HashSet<usize> = line
             .blocks
             .iter()
             .filter(|(f, _)| *f == start.0)
@@ -652,23 +683,27 @@ fn cycles(line: &Line, funcs: &mut [Func<'_>]) -> i64 {
             &mut path,
             &mut blocked,
             &mut block_lists,
-            &mut count,
+            search,
         );
     }
-    count
 }
 
 #[allow(clippy::too_many_arguments)]
 fn circuit(
     g: &mut Graph,
-    members: &[usize],
+    members: &HashSet<usize>,
     v: usize,
     start: usize,
     path: &mut Vec<usize>,
     blocked: &mut Vec<usize>,
     block_lists: &mut Vec<Vec<usize>>,
-    count: &mut i64,
+    search: &mut Search,
 ) -> bool {
+    if search.steps == 0 || path.len() >= CYCLE_DEPTH {
+        search.cut = true;
+        return false;
+    }
+    search.steps -= 1;
     let mut found = false;
     blocked.push(v);
     block_lists.push(Vec::new());
@@ -681,13 +716,13 @@ fn circuit(
         path.push(a);
         if w == start {
             let min = path.iter().map(|&p| g.arcs[p].cs_count).min().unwrap_or(0);
-            *count = count.wrapping_add(min);
+            search.count = search.count.wrapping_add(min);
             for &p in path.iter() {
                 g.arcs[p].cs_count -= min;
             }
             found = true;
         } else if !path.iter().any(|&p| g.arcs[p].cs_count <= 0) && !blocked.contains(&w) {
-            found |= circuit(g, members, w, start, path, blocked, block_lists, count);
+            found |= circuit(g, members, w, start, path, blocked, block_lists, search);
         }
         path.pop();
     }
