@@ -349,6 +349,22 @@ fn merge_counters(d: &mut Counters, s: &Counters) {
     if zeros && d.kind.merge != MergeRule::TopnVariable {
         return; // nothing to add, and the destination keeps its form
     }
+    // The common case, stored values of an element-wise kind: in place.
+    if let (Values::Stored(dv), Values::Stored(sv)) = (&mut d.values, &s.values) {
+        let pairs = dv.iter_mut().zip(sv);
+        match d.kind.merge {
+            MergeRule::Add => return pairs.for_each(|(a, b)| *a = a.wrapping_add(*b)),
+            MergeRule::Ior => return pairs.for_each(|(a, b)| *a |= b),
+            MergeRule::TimeProfile => {
+                return pairs.for_each(|(a, &b)| {
+                    if b != 0 && (*a == 0 || b < *a) {
+                        *a = b;
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
     let mut dv: Vec<u64> = d.values.iter().collect();
     let sv: Vec<u64> = s.values.iter().collect();
     match d.kind.merge {

@@ -99,9 +99,51 @@ fn unknown_version_is_refused_with_what_it_looks_like() {
 fn a_xen_dump_given_to_dump_says_to_split_it() {
     let out = xencov(&[
         "dump".as_ref(),
-        common::samples().join("xen/gcc-12/calc-run1.xcov").as_os_str(),
+        common::samples()
+            .join("xen/gcc-12/calc-run1.xcov")
+            .as_os_str(),
     ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("it is a Xen coverage dump: `xencov-rs split` it"), "{err}");
+    assert!(
+        err.contains("it is a Xen coverage dump: `xencov-rs split` it"),
+        "{err}"
+    );
+}
+
+/// Rows of counters past index 99 keep gcov-dump's columns too.
+#[test]
+fn long_counter_sections_match_gcov_dump() {
+    use xencov_rs::gcda::{Gcda, Record, Values};
+    let dir = std::env::temp_dir().join(format!("xencov-cli-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut g =
+        Gcda::decode(&std::fs::read(common::samples().join("gcc-12/calc/run1/ops.gcda")).unwrap())
+            .unwrap();
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            f.counters[0].values = Values::Stored((0..1234).collect());
+            break;
+        }
+    }
+    let path = dir.join("long.gcda");
+    std::fs::write(&path, g.encode()).unwrap();
+    let ours = String::from_utf8(xencov(&["dump".as_ref(), path.as_os_str()]).stdout).unwrap();
+    let theirs = String::from_utf8(
+        Command::new("gcov-dump-12")
+            .arg("-l")
+            .arg(&path)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let ours: Vec<&str> = ours.lines().skip(1).collect();
+    let theirs: Vec<&str> = theirs.lines().skip(1).collect();
+    assert!(
+        theirs.iter().any(|l| l.ends_with("1232 1233 ")),
+        "{theirs:?}"
+    );
+    assert_eq!(ours, theirs);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -157,7 +157,8 @@ fn rows(s: &mut String, p: &impl std::fmt::Display, values: &Values) {
             if i > 0 {
                 s.push('\n');
             }
-            let _ = write!(s, "{p}:{i:>20}: ");
+            // gcov-dump: 18 spaces, then the index in at least two columns.
+            let _ = write!(s, "{p}:{:18}{i:2}: ", "");
         }
         let _ = write!(s, "{v} ");
     }
