@@ -180,20 +180,30 @@ pub fn merge_unit(
     }
 
     // Check every function first so that a refusal leaves `dst` untouched.
-    let index: HashMap<u32, usize> = dst
-        .records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| match r {
-            Record::Function(Function { id: Some(id), .. }) => Some((id.ident, i)),
-            _ => None,
-        })
-        .collect();
+    // An ident twice in one unit is no profile GCC writes (and would make the
+    // checks of the second copy stale once the first is applied): refused.
+    let duplicate = |ident| ConflictKind::Malformed {
+        ident,
+        kind: "function",
+        why: "its ident appears twice in one unit",
+    };
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    for (i, r) in dst.records.iter().enumerate() {
+        if let Record::Function(Function { id: Some(id), .. }) = r
+            && index.insert(id.ident, i).is_some()
+        {
+            return Err(duplicate(id.ident));
+        }
+    }
+    let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
     let mut plan: Vec<(Option<usize>, &Function, Option<Resolution>)> = Vec::new();
     for f in src.functions() {
         let Some(sid) = f.id else {
             continue; // a placeholder carries nothing
         };
+        if !seen.insert(sid.ident) {
+            return Err(duplicate(sid.ident));
+        }
         let Some(&at) = index.get(&sid.ident) else {
             plan.push((None, f, None));
             continue;
