@@ -255,6 +255,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that stopped early (`| head`) is no failure: end quietly
+        // with status 0, as ripgrep and the coreutils do.
+        Err(e) if cli::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xencov-rs: error: {e:#}");
             ExitCode::FAILURE

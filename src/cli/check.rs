@@ -279,9 +279,9 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
             verdicts: &verdicts,
             status: if bad { "incompatible" } else { "ok" },
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::output::print(&(serde_json::to_string_pretty(&report)? + "\n"))?;
     } else {
-        print!("{}", text(&sources, &verdicts, bad));
+        super::output::print(&text(&sources, &verdicts, bad))?;
     }
     Ok(if bad {
         ExitCode::from(1)

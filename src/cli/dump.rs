@@ -54,6 +54,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &files)?;
         writeln!(out)?;
     }
+    out.flush()?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {

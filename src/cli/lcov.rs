@@ -3,7 +3,7 @@
 
 use super::merge::{Input, Merged, merge_inputs};
 use super::output::write_atomic;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -119,13 +119,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> (Option<Unit>, Vec<String>) {
 fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(p) => write_atomic(p, text.as_bytes()),
-        None => {
-            use std::io::Write;
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .context("cannot write to standard output")
-        }
+        None => super::output::print(text),
     }
 }
 

@@ -101,3 +101,24 @@ pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathB
     files.sort();
     Ok(files)
 }
+
+/// Writes `text` to standard output; an error (a closed pipe among them)
+/// is returned, never a panic as `print!` would.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone (EPIPE:
+/// Rust ignores SIGPIPE, so the write fails instead of killing us).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
