@@ -20,8 +20,21 @@ const SETS: [(&str, &str); 4] = [
 
 use common::Tmp;
 
+/// Both tools run under umask 022, so output modes can be compared (a new
+/// file is 0644 for gcov-tool; ours must be too).
+fn umask_022(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: umask is async-signal-safe and touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        })
+    }
+}
+
 fn xencov(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+    umask_022(&mut Command::new(env!("CARGO_BIN_EXE_xencov-rs")))
         .args(args)
         .output()
         .unwrap()
@@ -42,7 +55,7 @@ fn ours(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
 
 fn gcov_tool(v: &str, a: &Path, b: &Path, out: &Path, weights: Option<&str>) {
     let mut cmd = Command::new(format!("gcov-tool-{v}"));
-    cmd.arg("merge");
+    umask_022(&mut cmd).arg("merge");
     if let Some(w) = weights {
         cmd.args(["-w", w]);
     }
@@ -69,6 +82,11 @@ fn assert_same_trees(ours: &Path, theirs: &Path, what: &str) {
             "{what}: {} differs",
             o.display()
         );
+        let mode = |p: &Path| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+        };
+        assert_eq!(mode(&o), mode(&t), "{what}: {} mode", o.display());
     }
 }
 

@@ -8,11 +8,19 @@ use std::process::{Command, Output, Stdio};
 use xencov_rs::Endian;
 use xencov_rs::dump::{Container, encode_container};
 
+/// Runs under umask 022: a new file must then be 0644, as Debian's
+/// `xencov_split` (Python `open(.., "wb")`) and libgcov create it.
 fn xencov(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
-        .args(args)
-        .output()
-        .unwrap()
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
+    // SAFETY: umask is async-signal-safe and touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        })
+    };
+    cmd.args(args).output().unwrap()
 }
 
 struct Scratch(PathBuf);
@@ -92,6 +100,11 @@ fn splits_into_recorded_paths_byte_for_byte_in_both_byte_orders() {
                 "{}",
                 written.display()
             );
+            let mode = {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::metadata(&written).unwrap().permissions().mode() & 0o7777
+            };
+            assert_eq!(mode, 0o644, "{}: 0666 less the umask", written.display());
         }
         assert_eq!(
             files_under(&t.path("out")).len(),
@@ -179,8 +192,8 @@ fn refused(name: &str, dump: &[u8], expect: &[&str]) -> Scratch {
         assert!(err.contains(e), "{name}: expected {e:?} in {err}");
     }
     assert!(
-        files_under(&t.path("out")).is_empty(),
-        "{name}: nothing may be written"
+        !t.path("out").exists(),
+        "{name}: nothing may be written, the output directory not even created"
     );
     t
 }

@@ -10,16 +10,37 @@ use std::path::{Path, PathBuf};
 /// Writes `bytes` to `path` atomically: temporary file in the same
 /// directory, flushed to disk, renamed over `path`. On error the temporary
 /// file is removed (tempfile does so on drop).
+///
+/// The file gets the mode an in-place write would give it, as libgcov and
+/// lcov write: an existing file keeps its mode, a new one gets 0666 less
+/// the umask (the kernel applies the umask to the mode given to open).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    let existing = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.permissions().mode() & 0o7777);
     let mut tmp = tempfile::Builder::new()
         .prefix(".xencov-")
         .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    if let Some(mode) = existing {
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| {
+                format!(
+                    "cannot give {} the mode of {}",
+                    tmp.path().display(),
+                    path.display()
+                )
+            })?;
+    }
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;

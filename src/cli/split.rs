@@ -79,9 +79,7 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         }
     };
 
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    // Map and check every path before writing anything.
+    // Map and check every path before creating or writing anything.
     let mut targets = Vec::with_capacity(outs.len());
     let mut seen = std::collections::HashMap::new();
     for (i, o) in outs.iter().enumerate() {
@@ -102,6 +100,8 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         }
         targets.push(rel);
     }
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
     for (o, rel) in outs.iter().zip(&targets) {
         let path = path_within(out_dir, rel)?;
         write_atomic(&path, &o.bytes)?;
