@@ -200,3 +200,329 @@ fn new_outputs_honour_the_umask_and_existing_ones_keep_their_mode() {
         assert_eq!(mode(&f), 0o640, "{}", f.display());
     }
 }
+
+// ---- item 4: an output with nothing in it is an error ----
+
+fn xencov(args: &[&std::ffi::OsStr]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+/// `args` must fail with status `code`, write nothing at `out`, and say
+/// every one of `expect` on stderr; returns stderr.
+fn refused(args: &[&std::ffi::OsStr], code: i32, out: &Path, expect: &[&str]) -> String {
+    let o = xencov(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    assert!(!out.exists(), "{args:?}: {} written", out.display());
+    for e in expect {
+        assert!(err.contains(e), "{args:?}: expected {e:?} in:\n{err}");
+    }
+    err
+}
+
+#[test]
+fn no_usable_unit_is_an_error_that_writes_nothing() {
+    let t = Tmp::new("edges-empty");
+    let out = t.p("out");
+    let empty = t.p("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let e = empty.as_os_str();
+    let run1 = samples("gcc-12/calc/run1");
+    let o = out.as_os_str();
+    // An empty input directory, for every command.
+    for cmd in ["lcov", "report"] {
+        refused(
+            &[
+                cmd.as_ref(),
+                e,
+                "--gcno-dir".as_ref(),
+                run1.as_os_str(),
+                "-o".as_ref(),
+                o,
+            ],
+            1,
+            &out,
+            &["no units in"],
+        );
+    }
+    refused(
+        &["merge".as_ref(), e, "-o".as_ref(), o],
+        1,
+        &out,
+        &["no units in"],
+    );
+    refused(
+        &[
+            "merge".as_ref(),
+            e,
+            "--to".as_ref(),
+            "gcda".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
+        1,
+        &out,
+        &["no units in"],
+    );
+    let c = xencov(&["check".as_ref(), e]);
+    assert_eq!(
+        c.status.code(),
+        Some(2),
+        "check of an empty directory: {}",
+        stderr(&c)
+    );
+    assert!(!String::from_utf8_lossy(&c.stdout).contains("all agree"));
+    assert!(stderr(&c).contains("nothing to check"), "{}", stderr(&c));
+
+    // Notes of another compiler: gcc-12 counters, gcc-11 notes.
+    let gcc11 = samples("gcc-11/calc/run1");
+    for cmd in ["lcov", "report"] {
+        refused(
+            &[
+                cmd.as_ref(),
+                run1.as_os_str(),
+                "--gcno-dir".as_ref(),
+                gcc11.as_os_str(),
+                "-o".as_ref(),
+                o,
+            ],
+            1,
+            &out,
+            &["not one build", "none of the 4 units has usable notes"],
+        );
+    }
+    // And on standard output: nothing printed, not even a header.
+    let r = xencov(&[
+        "report".as_ref(),
+        run1.as_os_str(),
+        "--gcno-dir".as_ref(),
+        gcc11.as_os_str(),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        r.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}
+
+#[test]
+fn a_wrong_gcno_dir_gets_the_path_tried_and_a_prefix_map_that_works() {
+    let t = Tmp::new("edges-hint");
+    let out = t.p("a.info");
+    let dump = samples("xen/gcc-12/calc-run1.xcov");
+    let notes = samples("xen/gcc-12/libgcov-run1");
+    let err = refused(
+        &[
+            "lcov".as_ref(),
+            dump.as_os_str(),
+            "--gcno-dir".as_ref(),
+            notes.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ],
+        1,
+        &out,
+        &[
+            // The path tried: the recorded path below --gcno-dir.
+            &format!("{}/tmp/xencov-xen-build/gcc-12/calc/", notes.display()),
+            "finds the notes of 4 of the 4 units",
+        ],
+    );
+    // The suggested map, taken from the message, must make it work.
+    let map = err
+        .split("`--prefix-map ")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .unwrap_or_else(|| panic!("no --prefix-map in: {err}"))
+        .to_string();
+    assert_eq!(map, "/tmp/xencov-xen-build/gcc-12/calc=");
+    let o = xencov(&[
+        "lcov".as_ref(),
+        dump.as_os_str(),
+        "--gcno-dir".as_ref(),
+        notes.as_os_str(),
+        "--prefix-map".as_ref(),
+        map.as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("SF:"));
+}
+
+#[test]
+fn merge_says_when_a_dumps_paths_and_a_trees_do_not_line_up() {
+    let t = Tmp::new("edges-lineup");
+    let out = t.p("m.xcov");
+    let dump = samples("xen/gcc-12/calc-run1.xcov");
+    let tree = samples("xen/gcc-12/libgcov-run2");
+    let o = xencov(&[
+        "merge".as_ref(),
+        dump.as_os_str(),
+        tree.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    let err = stderr(&o);
+    assert!(err.contains("do not line up"), "{err}");
+    assert!(
+        err.contains("`--prefix-map /tmp/xencov-xen-build/gcc-12/calc=`"),
+        "{err}"
+    );
+    // --strict makes it an error; with the map the units are summed.
+    let o = xencov(&[
+        "merge".as_ref(),
+        dump.as_os_str(),
+        tree.as_os_str(),
+        "--strict".as_ref(),
+        "-o".as_ref(),
+        t.p("s").as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = xencov(&[
+        "merge".as_ref(),
+        dump.as_os_str(),
+        tree.as_os_str(),
+        "--prefix-map".as_ref(),
+        "/tmp/xencov-xen-build/gcc-12/calc=".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        o.status.success() && !stderr(&o).contains("line up"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("into 4 units"), "{}", stderr(&o));
+}
+
+// ---- item 10: -fprofile-dir names ----
+
+/// A real gcc-12 `-fprofile-dir` build, run once: objects named by relative
+/// paths get mangled data file names (`#T#src#^#obj#a.gcda`). Returns the
+/// profile directory; `ref_tree` gets the same files named by their object
+/// paths below `t` (where the notes are), the layout every other test uses.
+fn profile_dir_build(t: &Tmp) -> (PathBuf, PathBuf) {
+    let src = t.p("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::create_dir_all(t.p("obj")).unwrap();
+    std::fs::write(
+        src.join("sub/a.c"),
+        "int f(int x)\n{\n  if (x > 2)\n    return 1;\n  return 2;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("main.c"),
+        "int f(int);\nint main(void)\n{\n  int s = 0;\n  for (int i = 0; i < 5; i++)\n    s += f(i);\n  return s == 8 ? 0 : 1;\n}\n",
+    )
+    .unwrap();
+    let prof = t.p("prof");
+    let pd = format!("-fprofile-dir={}", prof.display());
+    let gcc = |args: &[&str]| {
+        let o = Command::new("gcc-12")
+            .current_dir(&src)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "gcc-12 {args:?}: {}", stderr(&o));
+    };
+    gcc(&["--coverage", &pd, "-c", "sub/a.c", "-o", "../obj/a.o"]);
+    gcc(&["--coverage", &pd, "-c", "main.c", "-o", "main.o"]);
+    gcc(&["--coverage", "../obj/a.o", "main.o", "-o", "../prog"]);
+    let o = Command::new(t.p("prog")).output().unwrap();
+    assert!(o.status.success());
+    let root = t.0.display().to_string();
+    let mangled = |obj: &str| {
+        prof.join(format!(
+            "{}.gcda",
+            String::from_utf8(xencov_rs::paths::mangle_path(
+                format!("{root}/{obj}").as_bytes()
+            ))
+            .unwrap()
+        ))
+    };
+    // GCC's own names, checked against our rule.
+    let (ma, mm) = (mangled("src/../obj/a"), mangled("src/main"));
+    assert!(
+        ma.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .contains("#^#obj#a.gcda")
+    );
+    let mut found = common::files_with_suffix(&prof, ".gcda");
+    found.sort();
+    let mut want = vec![ma.clone(), mm.clone()];
+    want.sort();
+    assert_eq!(found, want, "the data files gcc-12 -fprofile-dir wrote");
+    let ref_tree = t.p("ref");
+    std::fs::create_dir_all(ref_tree.join("obj")).unwrap();
+    std::fs::create_dir_all(ref_tree.join("src")).unwrap();
+    std::fs::copy(&ma, ref_tree.join("obj/a.gcda")).unwrap();
+    std::fs::copy(&mm, ref_tree.join("src/main.gcda")).unwrap();
+    (prof, ref_tree)
+}
+
+#[test]
+fn profile_dir_names_find_their_notes_in_lcov_report_merge_and_check() {
+    let t = Tmp::new("edges-profdir");
+    let (prof, ref_tree) = profile_dir_build(&t);
+    let map = format!("{}=", t.0.display());
+    let tn = t.0.as_os_str();
+    for (cmd, extra) in [("lcov", None), ("report", None), ("report", Some("json"))] {
+        let run = |input: &Path, mapped: bool| {
+            let mut c = bin();
+            c.arg(cmd).arg(input).arg("--gcno-dir").arg(tn);
+            if mapped {
+                c.args(["--prefix-map", &map]);
+            }
+            if let Some(f) = extra {
+                c.args(["--format", f]);
+            }
+            let o = c.output().unwrap();
+            assert!(
+                o.status.success(),
+                "{cmd} {}: {}",
+                input.display(),
+                stderr(&o)
+            );
+            assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+            String::from_utf8(o.stdout).unwrap()
+        };
+        let (ours, reference) = (run(&prof, true), run(&ref_tree, false));
+        assert!(reference.contains("/src"), "{reference}");
+        if extra.is_some() {
+            // data_file names the input's own path: compare the rest.
+            let strip = |s: &str| {
+                s.lines()
+                    .filter(|l| !l.contains("data_file"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(strip(&ours), strip(&reference), "{cmd} --format json");
+        } else {
+            assert_eq!(ours, reference, "{cmd}");
+        }
+    }
+    // merge: the mangled names match the same units of a tree.
+    let o = bin()
+        .arg("merge")
+        .arg(&prof)
+        .arg(&ref_tree)
+        .args(["--prefix-map", &map, "--to", "gcda", "-o"])
+        .arg(t.p("merged"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("into 2 units"), "{}", stderr(&o));
+    // check reads a profile directory like any tree.
+    let o = bin()
+        .arg("check")
+        .arg(&prof)
+        .arg("--gcno-dir")
+        .arg(tn)
+        .args(["--gcov", "gcov-12"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

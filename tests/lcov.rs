@@ -144,12 +144,15 @@ fn units_without_matching_notes_are_warnings_and_errors_with_strict() {
         .arg(t.p("a.info"))
         .output()
         .unwrap();
-    assert!(o.status.success());
+    // No unit left is an error (issue 10 item 4), and nothing is written.
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!t.p("a.info").exists());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.matches("belongs to another build").count(), 4, "{err}");
-    // Missing notes.
+    // Missing notes: one unit's notes only, so three warnings.
     let empty = t.p("empty");
     std::fs::create_dir_all(&empty).unwrap();
+    std::fs::copy(data.join("main.gcno"), empty.join("main.gcno")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
         .arg("lcov")
         .arg(&data)

@@ -80,6 +80,14 @@ impl Seen {
 fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
     if path.is_dir() {
         let files = super::output::files_with_extension(path, extensions)?;
+        if files.is_empty() {
+            // An empty tree checks nothing; "all agree" would be a lie.
+            return Err(anyhow!(
+                "{}: no .{} file below it: nothing to check",
+                path.display(),
+                extensions.join(" or .")
+            ));
+        }
         return files.iter().try_for_each(|f| gather(seen, f, extensions));
     }
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -253,6 +261,15 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
             None => Ok(()),
         })
         .and_then(|()| gcov(&mut seen, args.gcov));
+    let gathered = gathered.and_then(|()| {
+        if seen.sources.keys().all(|(role, _)| *role == Role::Gcov) {
+            Err(anyhow!(
+                "no dump, gcda, gcno or ELF file among the inputs: nothing to check"
+            ))
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = gathered {
         eprintln!("xencov-rs: error: {e:#}");
         return Ok(ExitCode::from(2));

@@ -32,19 +32,34 @@ pub struct Unit {
 /// Merges the inputs, finds each unit's notes beside its gcda path under
 /// the notes directory, and computes every unit in parallel. A unit without
 /// notes, with notes of another build or compiler, is a warning (an error
-/// with --strict) and is left out.
+/// with --strict) and is left out. No unit left is an error: an empty
+/// report would pass for "nothing covered" (genhtml refuses it, CI would not).
 pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
     let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, args.strict)?;
-    let results: Vec<(Option<Unit>, Vec<String>)> =
-        merged.par_values().map(|m| one(m, args.gcno_dir)).collect();
+    let results: Vec<One> = merged.par_values().map(|m| one(m, args.gcno_dir)).collect();
     let mut units = Vec::new();
     let mut warnings = 0;
-    for (unit, notes) in results {
-        for n in &notes {
+    let mut missing = Vec::new();
+    for r in results {
+        for n in &r.warnings {
             eprintln!("xencov-rs: warning: {n}");
         }
-        warnings += notes.len();
-        units.extend(unit);
+        warnings += r.warnings.len();
+        units.extend(r.unit);
+        missing.extend(r.missing);
+    }
+    if units.is_empty() {
+        let mut msg = format!(
+            "none of the {} units has usable notes under {}: nothing written",
+            merged.len(),
+            args.gcno_dir.display()
+        );
+        if missing.len() == merged.len()
+            && let Some(hint) = notes_hint(args.gcno_dir, &missing)
+        {
+            msg += &format!("\n  hint: {hint}");
+        }
+        bail!("{msg}");
     }
     if args.strict && warnings > 0 {
         bail!("{warnings} warnings with --strict");
@@ -52,32 +67,135 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
     Ok(units)
 }
 
-fn one(m: &Merged, gcno_dir: &Path) -> (Option<Unit>, Vec<String>) {
+/// What became of one unit: its coverage, warnings, and the notes path
+/// tried when there was no file there.
+struct One {
+    unit: Option<Unit>,
+    warnings: Vec<String>,
+    missing: Option<Missing>,
+}
+
+/// A unit whose notes file was not where it was looked for.
+struct Missing {
+    /// The unit's object path before --prefix-map.
+    source: Vec<u8>,
+    tried: std::path::PathBuf,
+}
+
+/// Every unit missed its notes: show where the first one was looked for and
+/// find the notes by file name under the notes directory, to compute the
+/// `--prefix-map` that finds the most of them.
+fn notes_hint(gcno_dir: &Path, missing: &[Missing]) -> Option<String> {
+    let first = missing.first()?;
+    let mut hint = format!(
+        "the notes of {} were looked for at {}",
+        String::from_utf8_lossy(&first.source),
+        first.tried.display()
+    );
+    let all = super::output::files_with_extension(gcno_dir, &["gcno"]).unwrap_or_default();
+    let mut by_name: std::collections::HashMap<&std::ffi::OsStr, Vec<&Path>> = Default::default();
+    for f in &all {
+        if let Some(n) = f.file_name() {
+            by_name.entry(n).or_default().push(f);
+        }
+    }
+    // Each unit proposes the maps that lead to a notes file of its name;
+    // the map that finds the most units wins.
+    let mut votes: std::collections::BTreeMap<(Vec<u8>, Vec<u8>), usize> = Default::default();
+    for m in missing {
+        let Some(name) = m.tried.file_name() else {
+            continue;
+        };
+        for f in by_name.get(name).into_iter().flatten() {
+            let rel = f.strip_prefix(gcno_dir).unwrap_or(f).with_extension("gcda");
+            let rel = rel.as_os_str().as_encoded_bytes();
+            if let Some(map) = xencov_rs::paths::suggest_prefix_map(&m.source, rel) {
+                *votes.entry(map).or_default() += 1;
+            }
+        }
+    }
+    // The most units found; among equals, the first map in byte order.
+    let best = votes
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
+    match best {
+        Some(((old, new), n)) => {
+            hint += &format!(
+                "; `--prefix-map {}={}` finds the notes of {n} of the {} units",
+                String::from_utf8_lossy(old),
+                String::from_utf8_lossy(new),
+                missing.len()
+            );
+        }
+        None if all.is_empty() => {
+            hint += &format!(
+                "; there is no .gcno file below {} at all: is it the build tree?",
+                gcno_dir.display()
+            );
+        }
+        None => {
+            let name = first
+                .tried
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let found = name
+                .as_deref()
+                .and_then(|n| by_name.get(std::ffi::OsStr::new(n)));
+            match found.and_then(|v| v.first()) {
+                Some(f) => {
+                    hint += &format!(
+                        "; a notes file of that name is at {}: pass the directory that matches the recorded paths as --gcno-dir",
+                        f.display()
+                    )
+                }
+                None => {
+                    hint += &format!(
+                        "; no notes file of that name is below {} ({} .gcno files there): is it this build's tree?",
+                        gcno_dir.display(),
+                        all.len()
+                    )
+                }
+            }
+        }
+    }
+    Some(hint)
+}
+
+fn one(m: &Merged, gcno_dir: &Path) -> One {
     let path = String::from_utf8_lossy(&m.path).into_owned();
-    let rel = match PathMapping::default().relative(&m.path) {
+    let left = |warnings| One {
+        unit: None,
+        warnings,
+        missing: None,
+    };
+    let rel = match PathMapping::default().relative(&m.lookup) {
         Ok((rel, _)) => rel.with_extension("gcno"),
-        Err(e) => return (None, vec![format!("{path}: {e}")]),
+        Err(e) => return left(vec![format!("{path}: {e}")]),
     };
     let notes_path = gcno_dir.join(rel);
     let bytes = match std::fs::read(&notes_path) {
         Ok(b) => b,
         Err(e) => {
-            return (
-                None,
-                vec![format!(
+            return One {
+                unit: None,
+                warnings: vec![format!(
                     "{path}: no notes file at {}: {e}; unit left out",
                     notes_path.display()
                 )],
-            );
+                missing: Some(Missing {
+                    source: m.source.clone(),
+                    tried: notes_path,
+                }),
+            };
         }
     };
     let notes = match Gcno::decode(&bytes) {
         Ok(n) => n,
         Err(e) => {
-            return (
-                None,
-                vec![format!("{}: {e}; unit left out", notes_path.display())],
-            );
+            return left(vec![format!(
+                "{}: {e}; unit left out",
+                notes_path.display()
+            )]);
         }
     };
     let (nv, dv) = (notes.header.version, m.gcda.header.version);
@@ -91,7 +209,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> (Option<Unit>, Vec<String>) {
             dv.chars()
         );
         if nv.format() != dv.format() {
-            return (None, vec![format!("{msg}; unit left out")]);
+            return left(vec![format!("{msg}; unit left out")]);
         }
         warnings.push(msg);
     }
@@ -102,18 +220,19 @@ fn one(m: &Merged, gcno_dir: &Path) -> (Option<Unit>, Vec<String>) {
                 m.gcda.header.stamp,
             notes_path.display()
         ));
-        return (None, warnings);
+        return left(warnings);
     }
     let coverage = compute(&notes, Some(&m.gcda));
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
-    (
-        Some(Unit {
+    One {
+        unit: Some(Unit {
             path,
             version: dv.gcc(),
             coverage,
         }),
         warnings,
-    )
+        missing: None,
+    }
 }
 
 fn emit(output: Option<&Path>, text: &str) -> Result<()> {
@@ -131,9 +250,22 @@ pub fn tracefile(units: &[Unit]) -> Tracefile {
     t
 }
 
+/// The tracefile of `units`; one that names no source file is an error
+/// (its units have notes without lines).
+fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
+    let t = tracefile(units);
+    if t.files.is_empty() {
+        bail!(
+            "the notes of the {} units name no source lines: nothing written",
+            units.len()
+        );
+    }
+    Ok(t)
+}
+
 pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<()> {
     let units = units(&args)?;
-    let t = tracefile(&units);
+    let t = nonempty_tracefile(&units)?;
     emit(args.output, &t.write(test_name))?;
     eprintln!(
         "xencov-rs: lcov: {} units, {} source files",
@@ -165,7 +297,7 @@ struct GcovJson<'a> {
 pub fn run_report(args: Args<'_>, format: Format) -> Result<()> {
     let units = units(&args)?;
     let text = match format {
-        Format::Summary => xencov_rs::report::summary(&tracefile(&units)),
+        Format::Summary => xencov_rs::report::summary(&nonempty_tracefile(&units)?),
         Format::Json => {
             let docs: Vec<GcovJson<'_>> = units
                 .iter()
@@ -183,7 +315,7 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<()> {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            xencov_rs::report::cobertura(&tracefile(&units), now)
+            xencov_rs::report::cobertura(&nonempty_tracefile(&units)?, now)
         }
     };
     emit(args.output, &text)

@@ -63,8 +63,21 @@ pub struct Args<'a> {
 pub struct Merged {
     /// The unit's path as first seen (after --prefix-map): a dump records it.
     pub path: Vec<u8>,
+    /// The object path it stands for: a `-fprofile-dir` name unmangled, then
+    /// --prefix-map applied. Units are matched, and notes found, by it.
+    pub lookup: Vec<u8>,
+    /// The same before --prefix-map (for hints about a mapping that works).
+    pub source: Vec<u8>,
     pub gcda: Gcda,
     pub origin: String,
+}
+
+/// One unit as read from an input (see [`Merged`] for the paths).
+struct ReadUnit {
+    path: Vec<u8>,
+    lookup: Vec<u8>,
+    source: Vec<u8>,
+    gcda: Gcda,
 }
 
 /// Units match by path made of its normal components, so `/main.gcda` (a
@@ -76,8 +89,8 @@ fn match_key(path: &[u8]) -> Vec<u8> {
         .join(&b'/')
 }
 
-/// Units of one input, keyed by (mapped) gcda path.
-fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<(Vec<u8>, Gcda)>> {
+/// Units of one input, with their (mapped) gcda paths.
+fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
     let name = input.path.display().to_string();
     let mut raw: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     if input.path.is_dir() {
@@ -123,7 +136,14 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<(Vec<u8>, Gcda
             let shown = String::from_utf8_lossy(&key).into_owned();
             let mut g = Gcda::decode(&bytes).with_context(|| format!("{name}: {shown}"))?;
             scale(&mut g, input.weight);
-            Ok((mapping.rewrite(&key).0, g))
+            let source =
+                xencov_rs::paths::unmangle_profile_name(&key).unwrap_or_else(|| key.clone());
+            Ok(ReadUnit {
+                path: mapping.rewrite(&key).0,
+                lookup: mapping.rewrite(&source).0,
+                source,
+                gcda: g,
+            })
         })
         .collect()
 }
@@ -147,21 +167,24 @@ pub fn merge_inputs(
     for input in inputs {
         let name = input.path.display().to_string();
         let units = read_units(input, mapping)?;
-        let mut incoming: IndexMap<Vec<u8>, (Vec<u8>, Gcda)> = IndexMap::with_capacity(units.len());
-        for (path, g) in units {
-            if incoming
-                .insert(match_key(&path), (path.clone(), g))
-                .is_some()
-            {
-                bail!(
-                    "{name}: two units map to {}",
-                    String::from_utf8_lossy(&path)
-                );
+        let mut incoming: IndexMap<Vec<u8>, ReadUnit> = IndexMap::with_capacity(units.len());
+        for u in units {
+            let shown = String::from_utf8_lossy(&u.lookup).into_owned();
+            if incoming.insert(match_key(&u.lookup), u).is_some() {
+                bail!("{name}: two units map to {shown}");
             }
+        }
+        if incoming.is_empty() {
+            warn_or_fail(
+                strict,
+                format!("{name} holds no units (no .gcda file below it)"),
+            )?;
+        } else if !acc.is_empty() && !incoming.keys().any(|k| acc.contains_key(k)) {
+            warn_or_fail(strict, disjoint(&name, &acc, &incoming))?;
         }
         let outcomes: Vec<Result<Vec<String>>> = acc
             .par_iter_mut()
-            .filter_map(|(key, m)| incoming.get(key).map(|(_, g)| (key, m, g)))
+            .filter_map(|(key, m)| incoming.get(key).map(|u| (key, m, &u.gcda)))
             .map(|(key, m, g)| {
                 let unit = String::from_utf8_lossy(key);
                 let conflicts = merge_unit(&mut m.gcda, g, on_conflict).map_err(|kind| {
@@ -195,16 +218,29 @@ pub fn merge_inputs(
         for o in outcomes {
             resolved.extend(o?);
         }
-        for (key, (path, g)) in incoming {
+        for (key, u) in incoming {
             acc.entry(key).or_insert_with(|| Merged {
-                path,
-                gcda: g,
+                path: u.path,
+                lookup: u.lookup,
+                source: u.source,
+                gcda: u.gcda,
                 origin: name.clone(),
             });
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if acc.is_empty() {
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| i.path.display().to_string())
+            .collect();
+        bail!(
+            "no units in {}: nothing to merge or report (an input is a Xen dump, a .gcda file, \
+             or a directory with .gcda files below it)",
+            names.join(", ")
+        );
+    }
 
     // The same version check as `check`, quietly: one compiler per profile.
     let mut versions: std::collections::BTreeMap<String, usize> = Default::default();
@@ -231,6 +267,56 @@ pub fn merge_inputs(
         }
     }
     Ok(acc)
+}
+
+fn warn_or_fail(strict: bool, msg: String) -> Result<()> {
+    if strict {
+        bail!("{msg}");
+    }
+    eprintln!("xencov-rs: warning: {msg}");
+    Ok(())
+}
+
+/// Says that no unit of `name` matched one merged before, and how the paths
+/// would line up: a dump records absolute build paths, a tree relative ones,
+/// so `/build/calc/main.gcda` and `main.gcda` stay two units without a map.
+fn disjoint(
+    name: &str,
+    acc: &IndexMap<Vec<u8>, Merged>,
+    incoming: &IndexMap<Vec<u8>, ReadUnit>,
+) -> String {
+    let base = |p: &[u8]| p.rsplit(|&b| b == b'/').next().map(<[u8]>::to_vec);
+    let pair = incoming.values().find_map(|u| {
+        let b = base(&u.lookup);
+        acc.values().find(|m| base(&m.lookup) == b).map(|m| (m, u))
+    });
+    let mut msg = format!(
+        "no unit of {name} matches a unit of the inputs before it, so nothing is summed: \
+         the result holds both sets side by side"
+    );
+    if let Some((m, u)) = pair {
+        let (a, b) = (
+            String::from_utf8_lossy(&m.lookup),
+            String::from_utf8_lossy(&u.lookup),
+        );
+        msg += &format!(
+            "; their paths do not line up: {} has {a}, {name} has {b}",
+            m.origin
+        );
+        let hint = xencov_rs::paths::suggest_prefix_map(&m.source, &u.lookup)
+            .map(|map| (map, m.origin.as_str()))
+            .or_else(|| {
+                xencov_rs::paths::suggest_prefix_map(&u.source, &m.lookup).map(|map| (map, name))
+            });
+        if let Some(((old, new), whose)) = hint {
+            msg += &format!(
+                " (`--prefix-map {}={}` maps the paths of {whose} onto the others)",
+                String::from_utf8_lossy(&old),
+                String::from_utf8_lossy(&new)
+            );
+        }
+    }
+    msg
 }
 
 pub fn run(args: Args<'_>) -> Result<()> {
