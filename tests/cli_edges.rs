@@ -526,3 +526,66 @@ fn profile_dir_names_find_their_notes_in_lcov_report_merge_and_check() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+// ---- item 9: an input of the wrong kind is named, with what is accepted ----
+
+#[test]
+fn a_notes_file_or_a_source_given_as_input_is_named_with_what_is_accepted() {
+    let t = Tmp::new("edges-kind");
+    let out = t.p("out");
+    let o = out.as_os_str();
+    let run1 = samples("gcc-12/calc/run1");
+    let gcno = run1.join("main.gcno");
+    let source = samples("src/calc/main.c");
+    let elf = t.p("prog");
+    // A real ELF object: the test binary's own compiler writes one.
+    let cc = Command::new("gcc-12")
+        .arg("-x")
+        .arg("c")
+        .arg("-")
+        .arg("-o")
+        .arg(&elf)
+        .stdin(Stdio::piped())
+        .spawn();
+    let mut cc = cc.unwrap();
+    std::io::Write::write_all(
+        &mut cc.stdin.take().unwrap(),
+        b"int main(void){return 0;}\n",
+    )
+    .unwrap();
+    assert!(cc.wait().unwrap().success());
+    let accepted = "inputs are Xen coverage dumps";
+    for (input, what) in [
+        (&gcno, "is a GCC notes file (.gcno)"),
+        (&source, "is text"),
+        (&elf, "is an ELF file"),
+    ] {
+        for cmd in ["merge", "lcov", "report"] {
+            let mut args: Vec<&std::ffi::OsStr> =
+                vec![cmd.as_ref(), input.as_os_str(), "-o".as_ref(), o];
+            if cmd != "merge" {
+                args.extend(["--gcno-dir".as_ref(), run1.as_os_str()]);
+            }
+            let err = refused(&args, 1, &out, &[what, accepted, "notes go to --gcno-dir"]);
+            assert!(!err.contains("XCOV magic"), "{err}");
+        }
+        let err = refused(
+            &["split".as_ref(), input.as_os_str(), "-o".as_ref(), o],
+            1,
+            &out,
+            &[what, "split takes a Xen coverage dump"],
+        );
+        assert!(!err.contains("XCOV magic"), "{err}");
+    }
+    refused(
+        &[
+            "split".as_ref(),
+            run1.join("main.gcda").as_os_str(),
+            "-o".as_ref(),
+            o,
+        ],
+        1,
+        &out,
+        &["is a .gcda counter file, already split"],
+    );
+}

@@ -244,7 +244,11 @@ fn hostile_records_are_refused_naming_record_and_offset() {
         &container(Endian::Little, &[good.clone(), good.clone()]),
         &["records 0 and 1"],
     );
-    refused("notadump", b"just some text", &["not a Xen coverage dump"]);
+    refused(
+        "notadump",
+        b"just some text",
+        &["is text", "split takes a Xen coverage dump"],
+    );
 }
 
 #[test]

@@ -108,7 +108,11 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
             let base = input.path.file_name().unwrap_or(input.path.as_os_str());
             raw.push((base.as_encoded_bytes().to_vec(), data));
         } else {
-            match identify(&data).with_context(|| name.clone())? {
+            let identified = identify(&data).map_err(|e| match super::kind::recognise(&data) {
+                Some(what) => anyhow!("{name} is {what}: {}", super::kind::ACCEPTED),
+                None => anyhow!("{name}: {e}; {}", super::kind::ACCEPTED),
+            })?;
+            match identified {
                 Identified::Container(_) => {
                     let c = Container::parse(&data).with_context(|| name.clone())?;
                     raw = c

@@ -1,5 +1,6 @@
 pub mod check;
 pub mod dump;
+pub mod kind;
 pub mod lcov;
 pub mod merge;
 pub mod output;

@@ -24,7 +24,17 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         warnings += 1;
         Ok(())
     };
-    let outs: Vec<Out> = match identify(&data).with_context(|| name.clone())? {
+    let identified = identify(&data).map_err(|e| {
+        const SPLIT: &str = "split takes a Xen coverage dump (Xen 4.9+ XCOV container or a Xen 4.3-4.8 dump)";
+        match super::kind::recognise(&data) {
+            Some(what) if what.contains(".gcda") => {
+                anyhow::anyhow!("{name} is {what}, already split: {SPLIT}; `merge`, `lcov` and `report` read gcda files")
+            }
+            Some(what) => anyhow::anyhow!("{name} is {what}: {SPLIT}"),
+            None => anyhow::anyhow!("{name}: {e}"),
+        }
+    })?;
+    let outs: Vec<Out> = match identified {
         Identified::LlvmProfile { version, .. } => bail!(
             "{name} is a raw LLVM profile (version {version}): the hypervisor was built with clang, \
              so there are no gcda files to split; use it as it is with \
