@@ -60,6 +60,10 @@ enum Command {
         /// Treat warnings (mixed gcov versions) as errors.
         #[arg(long)]
         strict: bool,
+        /// With --to gcda: replace an output directory that already holds files
+        /// (atomically: the new tree is built beside it and swapped in).
+        #[arg(long)]
+        replace: bool,
     },
     /// An lcov tracefile computed from the build tree's .gcno files and the counters (no gcov needed).
     Lcov {
@@ -212,6 +216,7 @@ fn main() -> ExitCode {
             prefix_map,
             on_conflict,
             strict,
+            replace,
         } => (|| {
             if !weights.is_empty() {
                 if weights.len() != inputs.len() || weights.contains(&0) {
@@ -236,6 +241,7 @@ fn main() -> ExitCode {
                 mapping: &mapping,
                 on_conflict: on_conflict.into(),
                 strict,
+                replace,
             })
         })()
         .map(|()| ExitCode::SUCCESS),

@@ -589,3 +589,75 @@ fn a_notes_file_or_a_source_given_as_input_is_named_with_what_is_accepted() {
         &["is a .gcda counter file, already split"],
     );
 }
+
+// ---- item 11: merge --to gcda never leaves stale files in its target ----
+
+#[test]
+fn merge_to_gcda_refuses_a_non_empty_target_and_replace_swaps_it_whole() {
+    let t = Tmp::new("edges-stale");
+    let (run1, run2) = (samples("gcc-12/calc/run1"), samples("gcc-12/calc/run2"));
+    let out = t.p("tree");
+    let merge = |extra: &[&str], out: &Path| {
+        bin()
+            .arg("merge")
+            .arg(&run1)
+            .arg(&run2)
+            .args(["--to", "gcda", "-o"])
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // A tree from an earlier merge, with a unit this merge does not have.
+    std::fs::create_dir(&out).unwrap();
+    let stale = out.join("sub/stale.gcda");
+    std::fs::create_dir(out.join("sub")).unwrap();
+    std::fs::copy(run1.join("main.gcda"), &stale).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let o = merge(&[], &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--replace") && stderr(&o).contains("not empty"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stale.exists());
+    assert_eq!(
+        common::files_with_suffix(&out, ".gcda").len(),
+        1,
+        "nothing written"
+    );
+
+    // --replace: exactly the new tree, byte-identical to a merge into a new
+    // directory, the directory's own mode kept, nothing left beside it.
+    let o = merge(&["--replace"], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = merge(&[], &t.p("fresh"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names = |d: &Path| -> Vec<PathBuf> {
+        common::files_with_suffix(d, "")
+            .iter()
+            .map(|p| p.strip_prefix(d).unwrap().to_path_buf())
+            .collect()
+    };
+    assert_eq!(names(&out), names(&t.p("fresh")));
+    assert!(!stale.exists() && !out.join("sub").exists());
+    for n in names(&out) {
+        assert_eq!(
+            std::fs::read(out.join(&n)).unwrap(),
+            std::fs::read(t.p("fresh").join(&n)).unwrap()
+        );
+    }
+    assert_eq!(mode(&out), 0o750);
+    let mut beside: Vec<String> = std::fs::read_dir(&t.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["fresh", "tree"], "no temporary directory left");
+    // An empty directory is a fine target without --replace.
+    std::fs::create_dir(t.p("empty")).unwrap();
+    let o = merge(&[], &t.p("empty"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(names(&t.p("empty")), names(&t.p("fresh")));
+}

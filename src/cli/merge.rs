@@ -57,6 +57,8 @@ pub struct Args<'a> {
     pub mapping: &'a PathMapping,
     pub on_conflict: OnConflict,
     pub strict: bool,
+    /// `--to gcda` may replace a directory that already holds files.
+    pub replace: bool,
 }
 
 /// A unit of the merged profile and the inputs it came from.
@@ -324,6 +326,11 @@ fn disjoint(
 }
 
 pub fn run(args: Args<'_>) -> Result<()> {
+    if args.to == To::Gcda {
+        // Refuse before any work: files of an earlier merge left in the
+        // tree would be read by lcov as if they were part of this one.
+        check_gcda_target(args.output, args.replace)?;
+    }
     let acc = merge_inputs(&args.inputs, args.mapping, args.on_conflict, args.strict)?;
     write(&acc, &args)?;
     eprintln!(
@@ -352,19 +359,116 @@ fn write(acc: &IndexMap<Vec<u8>, Merged>, args: &Args<'_>) -> Result<()> {
             );
             write_atomic(args.output, &dump)
         }
-        To::Gcda => {
-            std::fs::create_dir_all(args.output)
-                .with_context(|| format!("cannot create {}", args.output.display()))?;
-            let plain = PathMapping::default();
-            let mut targets = Vec::with_capacity(encoded.len());
-            for (key, _) in &encoded {
-                let (rel, _) = plain.relative(key).map_err(|e| anyhow!("{e}"))?;
-                targets.push(path_within(args.output, &rel)?);
+        To::Gcda => write_tree(args.output, &encoded),
+    }
+}
+
+/// A `--to gcda` target must be missing, an empty directory, or replaced
+/// on request.
+fn check_gcda_target(out: &Path, replace: bool) -> Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", out.display())),
+        Ok(m) if !m.is_dir() => bail!("{} exists and is not a directory", out.display()),
+        Ok(_) => {
+            let mut entries =
+                std::fs::read_dir(out).with_context(|| format!("cannot list {}", out.display()))?;
+            if entries.next().is_some() && !replace {
+                let gcda = super::output::files_with_extension(out, &["gcda"])?.len();
+                bail!(
+                    "{} is not empty ({gcda} .gcda files below it): files left from an earlier merge \
+                     would be read with the new ones; pass --replace to replace the directory, or \
+                     name a new one",
+                    out.display()
+                );
             }
-            targets
-                .par_iter()
-                .zip(encoded.par_iter())
-                .try_for_each(|(path, (_, bytes))| write_atomic(path, bytes))
+            Ok(())
         }
     }
+}
+
+/// Writes the tree into a temporary directory beside `out` and puts it in
+/// place with one rename (an exchange with the old tree when there is one,
+/// which is then removed), so a reader or a crash sees the old tree or the
+/// new one, never a mixture.
+fn write_tree(out: &Path, encoded: &[(&Vec<u8>, Vec<u8>)]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let old = std::fs::metadata(out).ok();
+    // 0777 less the umask for a new tree, as mkdir gives; the old mode kept.
+    let tmp = tempfile::Builder::new()
+        .prefix(".xencov-")
+        .permissions(std::fs::Permissions::from_mode(0o777))
+        .tempdir_in(parent)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in {}",
+                parent.display()
+            )
+        })?;
+    if let Some(m) = &old {
+        std::fs::set_permissions(tmp.path(), m.permissions())
+            .with_context(|| format!("cannot set the mode of {}", tmp.path().display()))?;
+    }
+    let plain = PathMapping::default();
+    let mut targets = Vec::with_capacity(encoded.len());
+    for (key, _) in encoded {
+        let (rel, _) = plain.relative(key).map_err(|e| anyhow!("{e}"))?;
+        targets.push(path_within(tmp.path(), &rel)?);
+    }
+    targets
+        .par_iter()
+        .zip(encoded.par_iter())
+        .try_for_each(|(path, (_, bytes))| write_atomic(path, bytes))?;
+    let replaced = match old {
+        None => std::fs::rename(tmp.path(), out).map(|()| false),
+        Some(_) => exchange(tmp.path(), out).map(|()| true),
+    }
+    .with_context(|| format!("cannot move the new tree into place at {}", out.display()))?;
+    if replaced {
+        // The old tree now sits at the temporary name; dropping `tmp` removes it.
+        drop(tmp);
+    } else {
+        // Renamed away: nothing left to remove.
+        let _ = tmp.keep();
+    }
+    Ok(())
+}
+
+/// Swaps two directories atomically (renameat2 RENAME_EXCHANGE); where the
+/// filesystem cannot, moves the old one aside first (a short window in which
+/// `b` does not exist, but never holds a mixture).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let (ca, cb) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths relative to the working directory.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+        return Err(e);
+    }
+    let aside = a.with_extension("old");
+    std::fs::rename(b, &aside)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&aside, a)
 }
