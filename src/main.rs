@@ -219,10 +219,13 @@ fn main() -> ExitCode {
             replace,
         } => (|| {
             if !weights.is_empty() {
-                if weights.len() != inputs.len() || weights.contains(&0) {
+                // A weight of 0 is allowed, as gcov-tool allows it: the input's
+                // counts add nothing, its runs still count.
+                if weights.len() != inputs.len() {
                     anyhow::bail!(
-                        "-w needs one weight of at least 1 per input ({} inputs)",
-                        inputs.len()
+                        "-w needs one weight per input ({} inputs, {} weights)",
+                        inputs.len(),
+                        weights.len()
                     );
                 }
                 inputs

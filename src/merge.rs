@@ -118,6 +118,19 @@ fn scale_counters(c: &mut Counters, weight: u64) {
                 .chunks_mut(2)
                 .for_each(|p| p.iter_mut().skip(1).for_each(w));
         }),
+        // Weight 0: the input's top-N values are left out with their counts,
+        // as gcov-tool -w W,0 ignores the source's tables (a value with a
+        // zero count would otherwise take a slot in the merged table).
+        MergeRule::TopnVariable if weight == 0 => {
+            let mut sites = Vec::new();
+            let mut at = 0usize;
+            while let Some(&n) = v.get(at + 1) {
+                sites.extend([0, 0]);
+                let pairs = usize::try_from(n).unwrap_or(usize::MAX);
+                at = at.saturating_add(2).saturating_add(pairs.saturating_mul(2));
+            }
+            *v = sites;
+        }
         MergeRule::TopnVariable => {
             let mut at = 0;
             while let Some(&n) = v.get(at + 1) {

@@ -143,6 +143,69 @@ fn weights_scale_counters_like_gcov_tool() {
     }
 }
 
+/// `-w W1,0` (gcov-tool accepts a weight of 0: the second input's counts
+/// add nothing, its runs still count, its top-N tables are ignored) is
+/// byte-identical on every set, value profiling included.
+#[test]
+fn weight_zero_is_accepted_and_byte_identical_to_gcov_tool() {
+    for (set, v) in SETS {
+        for b in 2..=4 {
+            let t = Tmp::new(&format!("merge-w0-{}-{b}", set.replace('/', "-")));
+            gcov_tool(v, &run(set, 1), &run(set, b), &t.p("theirs"), Some("1,0"));
+            let o = ours(&[run(set, 1), run(set, b)], &t.p("a"), &["-w", "1,0"]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_same_trees(
+                &t.p("a"),
+                &t.p("theirs"),
+                &format!("{set} run1+run{b} -w 1,0"),
+            );
+        }
+    }
+}
+
+/// The one documented exception (README, formats/merge.md section 8): with
+/// W1 >= 2 gcov-tool merges DIR1 with itself first, which doubles its runs
+/// and sum_max (whatever W1 is); we leave summaries unweighted. The
+/// counters are the same values, function by function.
+#[test]
+fn a_first_weight_above_1_differs_from_gcov_tool_only_in_the_summary() {
+    for (set, v) in [("gcc-11/calc", "11"), ("gcc-12/calc", "12")] {
+        for w in ["3,2", "2,1", "5,1"] {
+            let t = Tmp::new(&format!(
+                "merge-w1-{}-{}",
+                set.replace('/', "-"),
+                w.replace(',', "")
+            ));
+            gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("theirs"), Some(w));
+            let o = ours(&[run(set, 1), run(set, 2)], &t.p("a"), &["-w", w]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            for theirs in common::files_with_suffix(&t.p("theirs"), ".gcda") {
+                let name = theirs.file_name().unwrap();
+                let read = |p: &Path| Gcda::decode(&std::fs::read(p).unwrap()).unwrap();
+                let (g, o, r1, r2) = (
+                    read(&theirs),
+                    read(&t.p("a").join(name)),
+                    read(&run(set, 1).join(name)),
+                    read(&run(set, 2).join(name)),
+                );
+                assert_eq!(functions(&o), functions(&g), "{set} -w {w} {name:?}");
+                let sum = |g: &Gcda| {
+                    g.records
+                        .iter()
+                        .find_map(|r| match r {
+                            Record::Other(x) => x.summary().map(|s| (s.runs, s.sum_max)),
+                            _ => None,
+                        })
+                        .unwrap()
+                };
+                let ((a, am), (b, bm)) = (sum(&r1), sum(&r2));
+                assert_eq!(sum(&g), (2 * a + b, 2 * am + bm), "gcov-tool: DIR1 doubled");
+                assert_eq!(sum(&o), (a + b, am + bm), "ours: unweighted");
+            }
+        }
+    }
+}
+
 /// Each function's id and its counters as (kind index, values).
 type Functions = Vec<(Option<xencov_rs::gcda::FunctionId>, Vec<(u32, Vec<u64>)>)>;
 

@@ -21,16 +21,13 @@ pub struct Input {
     pub weight: u64,
 }
 
-/// Parses `PATH` or `PATH:W` (W a positive integer; a path that itself ends
+/// Parses `PATH` or `PATH:W` (W an integer, 0 included; a path that itself ends
 /// in `:digits` and exists is taken as a path).
 pub fn parse_input(arg: &str) -> Result<Input, String> {
     if let Some((path, w)) = arg.rsplit_once(':')
         && !Path::new(arg).exists()
         && let Ok(weight) = w.parse::<u64>()
     {
-        if weight == 0 {
-            return Err(format!("{arg}: a weight must be at least 1"));
-        }
         return Ok(Input {
             path: PathBuf::from(path),
             weight,
