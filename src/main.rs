@@ -95,7 +95,7 @@ enum Command {
     /// Which GCC made what, and will the gcov here read it: a table and a verdict per pair.
     /// Exit status 0 when all agree, 1 when something is incompatible, 2 on bad input.
     Check {
-        /// Dumps, .gcda/.gcno files, directories of them, or ELF files.
+        /// Dumps, .gcda/.gcno files, directories of them, or ELF files; `-` reads standard input.
         inputs: Vec<PathBuf>,
         /// The hypervisor's ELF image (or any ELF object): its .comment names the compiler.
         #[arg(long, value_name = "FILE")]
@@ -110,9 +110,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print .gcda files record by record, like `gcov-dump -l`.
+    /// Print .gcda and .gcno files record by record, like `gcov-dump -l`.
     Dump {
-        /// The .gcda files to print.
+        /// .gcda and .gcno files, Xen dumps (each unit printed), directories
+        /// (every .gcda and .gcno below, sorted); `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON document instead (shape: formats/dump-json.md).

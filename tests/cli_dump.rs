@@ -95,20 +95,150 @@ fn unknown_version_is_refused_with_what_it_looks_like() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `gcov-dump -l FILE` without its first line, every line's `FILE:`
+/// prefix replaced by `label:` (to compare with what we print under another name).
+fn gcov_dump(tool: &str, file: &std::path::Path, label: &str) -> Vec<String> {
+    let o = Command::new(tool).arg("-l").arg(file).output().unwrap();
+    assert!(o.status.success(), "{tool} {}", file.display());
+    let prefix = format!("{}:", file.display());
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(":warning:"))
+        .skip(1)
+        .map(|l| format!("{label}:{}", l.strip_prefix(&prefix).unwrap_or(l)))
+        .collect()
+}
+
+/// Notes files print as `gcov-dump -l` prints them (issue 10 item 8):
+/// every .gcno of the samples, gcc-11 and gcc-12, both byte orders.
 #[test]
-fn a_xen_dump_given_to_dump_says_to_split_it() {
-    let out = xencov(&[
-        "dump".as_ref(),
-        common::samples()
-            .join("xen/gcc-12/calc-run1.xcov")
-            .as_os_str(),
+fn notes_match_gcov_dump_after_the_first_line() {
+    let mut n = 0;
+    for (set, tool) in [
+        ("gcc-11", "gcov-dump-11"),
+        ("gcc-12", "gcov-dump-12"),
+        ("ppc64-gcc-12", "gcov-dump-12"),
+        ("gcc-11-pg", "gcov-dump-11"),
+        ("gcc-12-pg", "gcov-dump-12"),
+    ] {
+        for path in common::files_with_suffix(&common::samples().join(set), ".gcno") {
+            let ours = xencov(&["dump".as_ref(), path.as_os_str()]);
+            assert!(
+                ours.status.success(),
+                "{}",
+                String::from_utf8_lossy(&ours.stderr)
+            );
+            let ours = String::from_utf8(ours.stdout).unwrap();
+            let ours: Vec<&str> = ours.lines().collect();
+            assert!(
+                ours[0].contains(":note:magic `gcno':version `B"),
+                "{}",
+                ours[0]
+            );
+            let label = path.display().to_string();
+            assert_eq!(ours[1..], gcov_dump(tool, &path, &label)[..], "{label}");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 80);
+}
+
+/// A Xen dump prints each unit headed by its record and recorded path; each
+/// unit's text is what gcov-dump prints for the gcda that `split` writes.
+#[test]
+fn a_xen_dump_prints_each_unit_as_gcov_dump_prints_the_split_file() {
+    let t = common::Tmp::new("dump-xen");
+    let dump = common::samples().join("xen/gcc-12/calc-run1.xcov");
+    let o = xencov(&[
+        "split".as_ref(),
+        dump.as_os_str(),
+        "-o".as_ref(),
+        t.0.as_os_str(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(o.status.success());
+    let out = xencov(&["dump".as_ref(), dump.as_os_str()]);
     assert!(
-        err.contains("it is a Xen coverage dump: `xencov-rs split` it"),
-        "{err}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let heads: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(": record "))
+        .collect();
+    assert_eq!(heads.len(), 4, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    for (k, (at, head)) in heads.iter().enumerate() {
+        let recorded = head.rsplit(": ").next().unwrap();
+        assert!(
+            head.starts_with(&format!("{}: record {k} at byte offset ", dump.display())),
+            "{head}"
+        );
+        let end = heads.get(k + 1).map_or(lines.len(), |(e, _)| *e);
+        let split = t.0.join(recorded.trim_start_matches('/'));
+        // The unit's first line (magic) names release and byte order, as for a file.
+        assert!(lines[at + 1].starts_with(&format!("{recorded}:data:magic `gcda'")));
+        assert_eq!(
+            lines[at + 2..end],
+            gcov_dump("gcov-dump-12", &split, recorded)[..],
+            "{recorded}"
+        );
+    }
+}
+
+/// `-` reads standard input; a directory stands for every .gcda and .gcno
+/// below it, sorted.
+#[test]
+fn standard_input_and_directories() {
+    let run1 = common::samples().join("gcc-12/calc/run1");
+    let main = run1.join("main.gcda");
+    let by_name = xencov(&["dump".as_ref(), main.as_os_str()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .args(["dump", "-"])
+        .stdin(std::fs::File::open(&main).unwrap())
+        .output()
+        .unwrap();
+    assert!(child.status.success());
+    let named = String::from_utf8(by_name.stdout).unwrap();
+    let piped = String::from_utf8(std::mem::take(&mut child.stdout)).unwrap();
+    assert_eq!(piped, named.replace(&main.display().to_string(), "-"));
+
+    let dir = xencov(&["dump".as_ref(), run1.as_os_str()]);
+    assert!(dir.status.success());
+    let mut each = String::new();
+    let mut files = common::files_with_suffix(&run1, ".gcda");
+    files.extend(common::files_with_suffix(&run1, ".gcno"));
+    files.sort();
+    assert_eq!(files.len(), 8);
+    for f in files {
+        each += &String::from_utf8(xencov(&["dump".as_ref(), f.as_os_str()]).stdout).unwrap();
+    }
+    assert_eq!(String::from_utf8(dir.stdout).unwrap(), each);
+
+    // check reads standard input too.
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .args(["check", "--json", "-", "--gcov", "gcov-12"])
+        .stdin(std::fs::File::open(common::samples().join("xen/gcc-12/calc-run1.xcov")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let data = j["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["role"] == "data")
+        .unwrap();
+    assert_eq!(data["count"], 4, "{j}");
+    assert_eq!(data["chars"], "B22*");
 }
 
 /// Rows of counters past index 99 keep gcov-dump's columns too.

@@ -78,7 +78,7 @@ impl Seen {
 /// Reads one input; anything unreadable is bad input (exit 2). Directories
 /// are searched for files with one of `extensions`.
 fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
-    if path.is_dir() {
+    if path != Path::new("-") && path.is_dir() {
         let files = super::output::files_with_extension(path, extensions)?;
         if files.is_empty() {
             // An empty tree checks nothing; "all agree" would be a lie.
@@ -90,7 +90,7 @@ fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
         }
         return files.iter().try_for_each(|f| gather(seen, f, extensions));
     }
-    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let data = super::output::read_input(path)?;
     let name = path.display().to_string();
     if data.starts_with(b"\x7fELF") {
         let list = producers(&data).with_context(|| name.clone())?;

@@ -1,13 +1,105 @@
-//! `xencov-rs dump`: gcov-dump-style text or JSON for gcda files.
+//! `xencov-rs dump`: gcov-dump-style text or JSON for gcda and gcno files,
+//! the units of Xen dumps, and every such file below a directory.
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
 use xencov_rs::gcda::{Function, Gcda, OtherRecord, Record, Values};
+use xencov_rs::gcno::Gcno;
 use xencov_rs::version::{Family, LengthUnit};
+
+/// One thing to print: a file's (or a dump record's) name and what it holds.
+enum Item {
+    Data(Gcda),
+    Notes(Gcno, Vec<u8>),
+}
+
+/// The printable items of one input: a gcda or gcno file (by magic), or
+/// each unit of a Xen dump, named by its recorded path.
+fn items(name: &str, bytes: Vec<u8>) -> Result<Vec<(String, Option<String>, Item)>> {
+    let first: &[u8] = bytes.get(..4).unwrap_or_default();
+    if first == b"gcda" || first == b"adcg" {
+        return Ok(vec![(
+            name.to_string(),
+            None,
+            Item::Data(Gcda::decode(&bytes)?),
+        )]);
+    }
+    if first == b"gcno" || first == b"oncg" {
+        let notes = Gcno::decode(&bytes)?;
+        return Ok(vec![(name.to_string(), None, Item::Notes(notes, bytes))]);
+    }
+    let identified = identify(&bytes).map_err(|_| {
+        // Neither magic: the gcda decoder's error names the offset (0) and
+        // what was expected; say what the file is instead.
+        let e = Gcda::decode(&bytes)
+            .err()
+            .map_or_else(String::new, |e| e.to_string());
+        let what = super::kind::recognise(&bytes).unwrap_or_else(|| "none of them".into());
+        anyhow!("{e}; dump prints .gcda and .gcno files and Xen coverage dumps, and this is {what}")
+    })?;
+    let header = |i: usize, offset: usize, path: &str| {
+        format!("{name}: record {i} at byte offset {offset}: {path}")
+    };
+    match identified {
+        Identified::Container(_) => {
+            let c = Container::parse(&bytes)?;
+            c.units
+                .iter()
+                .map(|u| {
+                    let path = u.path_lossy();
+                    let g = Gcda::decode(u.payload)
+                        .map_err(|e| anyhow!("record {} ({path}): {e}", u.index))?;
+                    Ok((
+                        path.clone(),
+                        Some(header(u.index, u.offset, &path)),
+                        Item::Data(g),
+                    ))
+                })
+                .collect()
+        }
+        Identified::Legacy(endian) => {
+            let d = LegacyDump::parse(&bytes)?;
+            Ok(d.units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    let path = String::from_utf8_lossy(&u.path).into_owned();
+                    (
+                        path.clone(),
+                        Some(format!("{name}: unit {i}: {path}")),
+                        Item::Data(u.to_gcda(endian)),
+                    )
+                })
+                .collect())
+        }
+        Identified::LlvmProfile { version, .. } => Err(anyhow!(
+            "a raw LLVM profile (version {version}) of a clang-built program: print it with `llvm-profdata show`"
+        )),
+    }
+}
+
+/// The inputs named on the command line: `-` is standard input, a
+/// directory stands for every .gcda and .gcno below it (sorted).
+fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for f in files {
+        if f != Path::new("-") && f.is_dir() {
+            let found = super::output::files_with_extension(f, &["gcda", "gcno"])?;
+            if found.is_empty() {
+                return Err(anyhow!("{}: no .gcda or .gcno file below it", f.display()));
+            }
+            out.extend(found);
+        } else {
+            out.push(f.clone());
+        }
+    }
+    Ok(out)
+}
 
 /// Prints every file it can decode; a file that does not decode is reported
 /// with its path and byte offset, and makes the exit status 1.
@@ -16,23 +108,29 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     let mut decoded = Vec::new();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for path in files {
-        let gcda = std::fs::read(path).map_err(anyhow::Error::from).and_then(|bytes| {
-            Gcda::decode(&bytes).map_err(|e| {
-                // A whole Xen dump given where a gcda is expected: say what to do.
-                match xencov_rs::dump::identify(&bytes) {
-                    Ok(xencov_rs::dump::Identified::LlvmProfile { .. }) | Err(_) => anyhow::Error::from(e),
-                    Ok(_) => anyhow::anyhow!(
-                        "{e} (it is a Xen coverage dump: `xencov-rs split` it into gcda files first)"
-                    ),
+    for path in expand(files)? {
+        let name = if path == Path::new("-") {
+            "-".to_string()
+        } else {
+            path.display().to_string()
+        };
+        let got = super::output::read_input(&path).and_then(|b| items(&name, b));
+        match got {
+            Ok(list) if json => decoded.extend(list),
+            Ok(list) => {
+                for (label, header, item) in list {
+                    if let Some(h) = header {
+                        writeln!(out, "{h}")?;
+                    }
+                    let text = match &item {
+                        Item::Data(g) => text(&label, g),
+                        Item::Notes(n, bytes) => notes_text(&label, n, bytes),
+                    };
+                    out.write_all(text.as_bytes())?;
                 }
-            })
-        });
-        match gcda {
-            Ok(gcda) if json => decoded.push((path, gcda)),
-            Ok(gcda) => out.write_all(text(path, &gcda).as_bytes())?,
+            }
             Err(e) => {
-                eprintln!("xencov-rs: error: {}: {e}", path.display());
+                eprintln!("xencov-rs: error: {name}: {e:#}");
                 failed = true;
             }
         }
@@ -40,15 +138,28 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     if json {
         #[derive(Serialize)]
         struct File<'a> {
-            file: String,
+            file: &'a str,
+            /// Where a dump's unit came from.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            record: Option<&'a str>,
             #[serde(flatten)]
-            gcda: &'a Gcda,
+            gcda: Option<&'a Gcda>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            notes: Option<&'a Gcno>,
         }
         let files: Vec<File<'_>> = decoded
             .iter()
-            .map(|(path, gcda)| File {
-                file: path.display().to_string(),
-                gcda,
+            .map(|(file, record, item)| File {
+                file,
+                record: record.as_deref(),
+                gcda: match item {
+                    Item::Data(g) => Some(g),
+                    Item::Notes(..) => None,
+                },
+                notes: match item {
+                    Item::Notes(n, _) => Some(n),
+                    Item::Data(_) => None,
+                },
             })
             .collect();
         serde_json::to_writer_pretty(&mut out, &files)?;
@@ -62,9 +173,149 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     })
 }
 
+/// A notes file record by record, as `gcov-dump -l` prints it (GCC 11 and
+/// 12 checked line for line; older releases in the same shape with what
+/// their records hold). The file is decoded first, so every record here is
+/// known to be well formed.
+fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
+    use xencov_rs::gcda::TAG_FUNCTION;
+    use xencov_rs::gcno::{MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_LINES};
+    let h = &n.header;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{p}:note:magic `gcno':version `{}' ({}, {})",
+        h.version.chars(),
+        h.version,
+        h.endian
+    );
+    let _ = writeln!(s, "{p}:stamp {}", h.stamp);
+    if let Some(c) = h.checksum {
+        let _ = writeln!(s, "{p}:checksum {c}");
+    }
+    if let Some(cwd) = &n.cwd {
+        let _ = writeln!(s, "{p}:cwd: {cwd}");
+    }
+    let Ok((_, mut reader)) = xencov_rs::record::read_header(bytes, MAGIC) else {
+        return s;
+    };
+    // Past the rest of the notes header (see gcno.rs): the compilation
+    // directory (GCC 9+; a length in bytes from GCC 12, in words before)
+    // and the unexecuted-blocks flag (GCC 8+).
+    let v = h.version;
+    if v.at_least(9, 0) {
+        let len = reader.u32("").map_or(0, u64::from);
+        let len = if v.at_least(12, 0) { len } else { len * 4 };
+        let _ = reader.bytes(len, "");
+    }
+    if v.at_least(8, 0) {
+        let _ = reader.u32("");
+    }
+    let mut function: Option<&xencov_rs::gcno::GcnoFunction> = None;
+    let mut functions = n.functions.iter();
+    let first_word = |raw: &xencov_rs::record::RawRecord<'_>| {
+        raw.reader(h.endian).u32("").map_or(0, |w| w as usize)
+    };
+    for raw in xencov_rs::record::Records::new(reader, h.version).map_while(Result::ok) {
+        let depth = if raw.tag == TAG_FUNCTION {
+            "  "
+        } else {
+            "    "
+        };
+        let name = match raw.tag {
+            TAG_FUNCTION => "FUNCTION",
+            TAG_BLOCKS => "BLOCKS",
+            TAG_ARCS => "ARCS",
+            TAG_LINES => "LINES",
+            _ => "UNKNOWN",
+        };
+        let _ = write!(s, "{p}:{depth}{:08x}:{:4}:{name}", raw.tag, raw.length);
+        match raw.tag {
+            TAG_FUNCTION => {
+                function = functions.next();
+                match function {
+                    Some(f) if !raw.payload.is_empty() => {
+                        let _ = write!(s, " ident={}, ", f.id.ident);
+                        match f.id.cfg_checksum {
+                            Some(cfg) => {
+                                let _ = write!(
+                                    s,
+                                    "lineno_checksum={:#010x}, cfg_checksum={cfg:#010x}",
+                                    f.id.lineno_checksum
+                                );
+                            }
+                            None => {
+                                let _ = write!(s, "checksum={:#010x}", f.id.lineno_checksum);
+                            }
+                        }
+                        let _ = write!(
+                            s,
+                            ", `{}' {}:{}:{}-{}:{}",
+                            f.name,
+                            f.source,
+                            f.start_line,
+                            f.start_column,
+                            f.end_line,
+                            f.end_column
+                        );
+                        if f.artificial {
+                            let _ = write!(s, ", artificial");
+                        }
+                    }
+                    _ => {
+                        let _ = write!(s, " placeholder");
+                    }
+                }
+            }
+            TAG_BLOCKS => {
+                let _ = write!(s, " {} blocks", function.map_or(0, |f| f.blocks.len()));
+            }
+            TAG_ARCS => {
+                let src = first_word(&raw);
+                let arcs = function
+                    .and_then(|f| f.blocks.get(src))
+                    .map_or(&[][..], |b| b.arcs.as_slice());
+                let _ = write!(s, " {} arcs", arcs.len());
+                for (i, a) in arcs.iter().enumerate() {
+                    if i % 4 == 0 {
+                        let _ = write!(s, "\n{p}:{:18}block {src}:", "");
+                    }
+                    let _ = write!(s, " {}:{:04x}", a.dest, a.flags);
+                    let names: Vec<&str> = [
+                        (a.on_tree(), "tree"),
+                        (a.fake(), "fake"),
+                        (a.fall_through(), "fall"),
+                    ]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, n)| *n)
+                    .collect();
+                    if a.flags != 0 {
+                        let _ = write!(s, "({})", names.join(","));
+                    }
+                }
+            }
+            TAG_LINES => {
+                let block = first_word(&raw);
+                let locations = function
+                    .and_then(|f| f.blocks.get(block))
+                    .map_or(&[][..], |b| b.locations.as_slice());
+                for l in locations {
+                    let _ = write!(s, "\n{p}:{:18}block {block}:`{}'", "", l.file);
+                    for (i, line) in l.lines.iter().enumerate() {
+                        let _ = write!(s, "{}{line}", if i == 0 { ":" } else { ", " });
+                    }
+                }
+            }
+            _ => {}
+        }
+        s.push('\n');
+    }
+    s
+}
+
 /// The `gcov-dump -l` rendering: one line per record, counters eight to a row.
-fn text(path: &Path, gcda: &Gcda) -> String {
-    let p = path.display();
+fn text(p: &str, gcda: &Gcda) -> String {
     let h = &gcda.header;
     let format = h.version.format();
     let unit = format.length_unit;
