@@ -41,6 +41,7 @@ pub mod gcno;
 pub mod lcov;
 pub mod merge;
 pub mod paths;
+pub mod plural;
 pub mod reader;
 pub mod record;
 pub mod report;

@@ -224,9 +224,9 @@ fn main() -> ExitCode {
                 // counts add nothing, its runs still count.
                 if weights.len() != inputs.len() {
                     anyhow::bail!(
-                        "-w needs one weight per input ({} inputs, {} weights)",
-                        inputs.len(),
-                        weights.len()
+                        "-w needs one weight per input ({}, {})",
+                        xencov_rs::plural::count(inputs.len(), "input", "inputs"),
+                        xencov_rs::plural::count(weights.len(), "weight", "weights")
                     );
                 }
                 inputs
