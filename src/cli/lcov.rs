@@ -168,7 +168,14 @@ struct GcovJson<'a> {
     files: &'a [FileCoverage],
 }
 
-pub fn run_report(args: Args<'_>, format: Format) -> Result<()> {
+/// What only `report` takes.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Cobertura: the project root paths are written relative to (gcovr's `-r`).
+    pub root: Option<std::path::PathBuf>,
+}
+
+pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Result<()> {
     let units = units(&args)?;
     let text = match format {
         Format::Summary => xencov_rs::report::summary(&tracefile(&units)),
@@ -189,7 +196,27 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<()> {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            xencov_rs::report::cobertura(&tracefile(&units), now)
+            // An absolute root without resolving symlinks: the paths in the
+            // notes are compared as text, as gcovr compares its --root.
+            let root = match &opts.root {
+                Some(r) => Some(
+                    std::path::absolute(r)
+                        .with_context(|| format!("--root {}", r.display()))?
+                        .to_str()
+                        .with_context(|| format!("--root {}: not UTF-8", r.display()))?
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let ranges = xencov_rs::report::function_ranges(units.iter().map(|u| &u.coverage));
+            xencov_rs::report::cobertura(
+                &tracefile(&units),
+                &ranges,
+                &xencov_rs::report::CoberturaOptions {
+                    root: root.as_deref(),
+                    timestamp: now,
+                },
+            )
         }
     };
     emit(args.output, &text)
