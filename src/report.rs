@@ -197,10 +197,7 @@ fn line_element(s: &mut String, rec: &FileRecord, line: u32, count: &i64) {
 /// coverage. Figures and formats follow `gcovr --cobertura`
 /// (tests/cobertura_gcovr.rs compares them).
 pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions<'_>) -> String {
-    let root = opts
-        .root
-        .map(|r| crate::paths::fold(r))
-        .filter(|r| r != "/");
+    let root = opts.root.map(crate::paths::fold).filter(|r| r != "/");
     let root = root.as_deref();
     let (_, all) = totals(t);
     // Packages by the directory of the path as written (relative to its source).
@@ -320,9 +317,114 @@ pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions
     s
 }
 
+/// A string as gcov's JSON writer quotes it: only `"`, `\`, backspace, form
+/// feed, newline, carriage return and tab are escaped; every other character
+/// is written as it is.
+fn json_str(s: &mut String, v: &str) {
+    s.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\u{8}' => s.push_str("\\b"),
+            '\u{c}' => s.push_str("\\f"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
+/// One unit as `gcov --json-format` (gcov 10 – 12, format "1") writes it,
+/// byte for byte: its key orders, `", "` and `": "` as the only whitespace,
+/// no newline (formats/report-json.md). `gcc_version` is gcov's version
+/// string, `cwd` is null when the notes do not record it (before GCC 9).
+pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> String {
+    let mut s = String::new();
+    s.push_str("{\"gcc_version\": ");
+    json_str(&mut s, gcc_version);
+    s.push_str(", \"files\": [");
+    for (i, file) in unit.files.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str("{\"lines\": [");
+        for (j, line) in file.lines.iter().enumerate() {
+            if j > 0 {
+                s.push_str(", ");
+            }
+            s.push_str("{\"branches\": [");
+            for (k, b) in line.branches.iter().enumerate() {
+                if k > 0 {
+                    s.push_str(", ");
+                }
+                let _ = write!(
+                    s,
+                    "{{\"fallthrough\": {}, \"count\": {}, \"throw\": {}}}",
+                    b.fallthrough, b.count, b.throw
+                );
+            }
+            let _ = write!(
+                s,
+                "], \"count\": {}, \"line_number\": {}, \"unexecuted_block\": {}",
+                line.count, line.line_number, line.unexecuted_block
+            );
+            if let Some(f) = &line.function_name {
+                s.push_str(", \"function_name\": ");
+                json_str(&mut s, f);
+            }
+            s.push('}');
+        }
+        s.push_str("], \"functions\": [");
+        for (j, f) in file.functions.iter().enumerate() {
+            if j > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(
+                s,
+                "{{\"blocks\": {}, \"end_column\": {}, \"start_line\": {}, \"name\": ",
+                f.blocks, f.end_column, f.start_line
+            );
+            json_str(&mut s, &f.name);
+            let _ = write!(
+                s,
+                ", \"blocks_executed\": {}, \"execution_count\": {}, \"demangled_name\": ",
+                f.blocks_executed, f.execution_count
+            );
+            json_str(&mut s, &f.demangled_name);
+            let _ = write!(
+                s,
+                ", \"start_column\": {}, \"end_line\": {}}}",
+                f.start_column, f.end_line
+            );
+        }
+        s.push_str("], \"file\": ");
+        json_str(&mut s, &file.file);
+        s.push('}');
+    }
+    s.push_str("], \"format_version\": \"1\", \"current_working_directory\": ");
+    match &unit.cwd {
+        Some(c) => json_str(&mut s, c),
+        None => s.push_str("null"),
+    }
+    s.push_str(", \"data_file\": ");
+    json_str(&mut s, data_file);
+    s.push('}');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_escape_what_gcov_escapes() {
+        let mut s = String::new();
+        json_str(&mut s, "a\"b\\c\td\u{1}é");
+        assert_eq!(s, "\"a\\\"b\\\\c\\td\u{1}é\"");
+    }
 
     #[test]
     fn rates_have_one_format() {

@@ -232,13 +232,27 @@ fn samples(rel: &str) -> PathBuf {
 #[test]
 fn cobertura_equals_gcovr_on_gcc_11() {
     let d = samples("gcc-11/calc/run1");
-    compare("gcc-11", &d, &[d.clone()], "gcov-11", "gcc-11/calc", "calc");
+    compare(
+        "gcc-11",
+        &d,
+        std::slice::from_ref(&d),
+        "gcov-11",
+        "gcc-11/calc",
+        "calc",
+    );
 }
 
 #[test]
 fn cobertura_equals_gcovr_on_gcc_12() {
     let d = samples("gcc-12/calc/run2");
-    compare("gcc-12", &d, &[d.clone()], "gcov-12", "gcc-12/calc", "calc");
+    compare(
+        "gcc-12",
+        &d,
+        std::slice::from_ref(&d),
+        "gcov-12",
+        "gcc-12/calc",
+        "calc",
+    );
 }
 
 /// Big-endian data of a powerpc64 build: gcov-12 reads it as well.
@@ -248,7 +262,7 @@ fn cobertura_equals_gcovr_on_ppc64() {
     compare(
         "ppc64",
         &d,
-        &[d.clone()],
+        std::slice::from_ref(&d),
         "gcov-12",
         "ppc64-gcc-12/calc",
         "calc",

@@ -5,9 +5,8 @@ use super::merge::{Input, Merged, merge_inputs};
 use super::output::write_atomic;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::path::Path;
-use xencov_rs::coverage::{FileCoverage, UnitCoverage, compute};
+use xencov_rs::coverage::{UnitCoverage, compute};
 use xencov_rs::gcno::Gcno;
 use xencov_rs::lcov::Tracefile;
 use xencov_rs::merge::OnConflict;
@@ -25,7 +24,7 @@ pub struct Args<'a> {
 /// One unit's coverage and where its data came from.
 pub struct Unit {
     pub path: String,
-    pub version: String,
+    pub version: xencov_rs::version::Version,
     pub coverage: UnitCoverage,
 }
 
@@ -109,7 +108,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> (Option<Unit>, Vec<String>) {
     (
         Some(Unit {
             path,
-            version: dv.gcc(),
+            version: dv,
             coverage,
         }),
         warnings,
@@ -153,19 +152,21 @@ pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<()> {
 pub enum Format {
     /// A table of line, function and branch coverage per directory, for a CI log.
     Summary,
-    /// One `gcov --json-format` document per unit (formats/report-json.md).
+    /// One `gcov --json-format` document per unit, one per line (formats/report-json.md).
     Json,
     /// Cobertura XML, as GitLab and Jenkins read it.
     Cobertura,
 }
 
-#[derive(Serialize)]
-struct GcovJson<'a> {
-    format_version: &'static str,
-    gcc_version: &'a str,
-    current_working_directory: Option<&'a str>,
-    data_file: &'a str,
-    files: &'a [FileCoverage],
+/// The version string gcov of the release that wrote the data prints as
+/// `gcc_version`: GCC 5 and later number releases X.Y.0 (the files record
+/// only X.Y); for older releases the patch level is unknown and left out.
+fn gcov_version(v: xencov_rs::version::Version) -> String {
+    if v.at_least(5, 0) {
+        format!("{}.0", v.gcc())
+    } else {
+        v.gcc()
+    }
 }
 
 /// What only `report` takes.
@@ -179,19 +180,14 @@ pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Resul
     let units = units(&args)?;
     let text = match format {
         Format::Summary => xencov_rs::report::summary(&tracefile(&units)),
-        Format::Json => {
-            let docs: Vec<GcovJson<'_>> = units
-                .iter()
-                .map(|u| GcovJson {
-                    format_version: "1",
-                    gcc_version: &u.version,
-                    current_working_directory: u.coverage.cwd.as_deref(),
-                    data_file: &u.path,
-                    files: &u.coverage.files,
-                })
-                .collect();
-            serde_json::to_string_pretty(&docs)? + "\n"
-        }
+        // One document per unit, each on its own line, as `gcov -t
+        // --json-format` prints several data files.
+        Format::Json => units
+            .iter()
+            .map(|u| {
+                xencov_rs::report::gcov_json(&u.coverage, &gcov_version(u.version), &u.path) + "\n"
+            })
+            .collect(),
         Format::Cobertura => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
