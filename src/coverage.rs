@@ -61,6 +61,9 @@ pub struct FileCoverage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FunctionCoverage {
     pub name: String,
+    /// What gcov 9+ writes as `demangled_name`: the C++ demangling of
+    /// `name`, or `name` itself when it does not demangle (C).
+    pub demangled_name: String,
     pub start_line: u32,
     pub start_column: u32,
     pub end_line: u32,
@@ -580,6 +583,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         for f in &fns {
             file.functions.push(FunctionCoverage {
                 name: f.notes.name.clone(),
+                demangled_name: demangle(&f.notes.name),
                 start_line: f.notes.start_line,
                 start_column: f.notes.start_column,
                 end_line: f.notes.end_line,
@@ -604,11 +608,18 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             .collect();
         numbers.sort_unstable();
         numbers.dedup();
-        let mut last_non_group: Option<&str> = None;
+        // A file's own line belongs to the innermost non-group function
+        // still open there (gcov 11 and 12 keep a stack and drop the
+        // functions that ended before the line): none after a function's
+        // last line, the outer function again after a nested one. gcov 9
+        // names the last non-group function that started, ended or not
+        // (formats/report-json.md; GCC 10 is taken to be as 11).
+        let scoped = notes.header.version.at_least(10, 0);
+        let mut open: Vec<&Func<'_>> = Vec::new();
         for ln in numbers.into_iter().filter(|&ln| ln >= 1) {
             for f in starting.get(&ln).into_iter().flatten() {
                 if !f.is_group {
-                    last_non_group = Some(&f.notes.name);
+                    open.push(f);
                 }
                 for (&number, line) in &f.lines {
                     if line.exists {
@@ -618,12 +629,28 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 }
             }
             if let Some(line) = src_lines[si].get(&ln).filter(|l| l.exists) {
-                file.lines.push(line_out(line, ln, last_non_group, &funcs));
+                while scoped && open.last().is_some_and(|f| f.notes.end_line < ln) {
+                    open.pop();
+                }
+                let name = open.last().map(|f| f.notes.name.as_str());
+                file.lines.push(line_out(line, ln, name, &funcs));
             }
         }
         out.files.push(file);
     }
     out
+}
+
+/// libiberty's `cplus_demangle(name, DMGL_PARAMS)` as gcov calls it: the
+/// demangled C++ name, or the name itself when it is not a mangled one.
+pub fn demangle(name: &str) -> String {
+    if !name.starts_with("_Z") {
+        return name.to_string();
+    }
+    cpp_demangle::Symbol::new(name)
+        .ok()
+        .and_then(|sym| sym.demangle().ok())
+        .unwrap_or_else(|| name.to_string())
 }
 
 fn line_out(line: &Line, number: u32, function: Option<&str>, funcs: &[Func<'_>]) -> LineCoverage {

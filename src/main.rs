@@ -80,6 +80,10 @@ enum Command {
         /// The report to write.
         #[arg(long, value_enum, default_value = "summary")]
         format: cli::lcov::Format,
+        /// Cobertura: write source paths relative to this project root (as gcovr's -r);
+        /// files outside it stay relative to `/`.
+        #[arg(short = 'r', long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Read the coverage dump from the running hypervisor (dom0 only).
     Read {
@@ -206,8 +210,12 @@ fn main() -> ExitCode {
         Command::Lcov { common, test_name } => common
             .run(|a| cli::lcov::run_lcov(a, &test_name))
             .map(|()| ExitCode::SUCCESS),
-        Command::Report { common, format } => common
-            .run(|a| cli::lcov::run_report(a, format))
+        Command::Report {
+            common,
+            format,
+            root,
+        } => common
+            .run(|a| cli::lcov::run_report(a, format, &cli::lcov::ReportOptions { root }))
             .map(|()| ExitCode::SUCCESS),
         Command::Merge {
             mut inputs,

@@ -1,6 +1,7 @@
 //! Reports rendered from a [`Tracefile`]: a summary table for CI logs and
 //! Cobertura XML for GitLab and Jenkins. Pure text out; the CLI writes it.
 
+use crate::coverage::UnitCoverage;
 use crate::lcov::{FileRecord, Tracefile};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -98,12 +99,30 @@ pub fn summary(t: &Tracefile) -> String {
     s
 }
 
+/// A rate as gcovr writes it (and Cobertura's own Java writer, `Double.toString`):
+/// the shortest decimal that reads back as the same double, always with a
+/// fractional part (`1.0`, `0.0`, `0.5844155844155844`); `1.0` when nothing
+/// was found. One format for every rate of the report.
 fn rate((hit, found): (usize, usize)) -> String {
     if found == 0 {
-        "1".into()
-    } else {
-        format!("{:.4}", hit as f64 / found as f64)
+        return "1.0".into();
     }
+    // Display of an f64 is the shortest round-trip form and never uses an
+    // exponent; only whole numbers lack the ".0".
+    let s = format!("{}", hit as f64 / found as f64);
+    if s.contains('.') { s } else { s + ".0" }
+}
+
+/// A line's branch coverage in percent as gcovr writes it in
+/// `condition-coverage`: 100 only when every branch was taken, otherwise
+/// rounded to a tenth, capped at 99.9, and the whole part kept.
+fn condition_percent(taken: usize, total: usize) -> usize {
+    if total == 0 || taken >= total {
+        return 100;
+    }
+    // Tenths of a percent, rounded half up (gcovr rounds the double).
+    let tenths = (taken * 1000 * 2 + total) / (total * 2);
+    tenths.min(999) / 10
 }
 
 fn escape(s: &str) -> String {
@@ -113,11 +132,110 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The first and last line of every function, per source file (as the
+/// tracefile names it), from gcov's FUNCTION records: what a Cobertura
+/// `<method>` covers.
+pub type FunctionRanges = BTreeMap<String, BTreeMap<String, (u32, u32)>>;
+
+/// Function extents of the units whose coverage makes a tracefile. A function
+/// seen in several units (an inline function of a header) spans the union of
+/// what each unit recorded.
+pub fn function_ranges<'a>(units: impl IntoIterator<Item = &'a UnitCoverage>) -> FunctionRanges {
+    let mut out = FunctionRanges::new();
+    for unit in units {
+        for file in &unit.files {
+            let name = crate::lcov::resolve(unit.cwd.as_deref(), &file.file);
+            let fns = out.entry(name).or_default();
+            for f in &file.functions {
+                let end = f.end_line.max(f.start_line);
+                let e = fns.entry(f.name.clone()).or_insert((f.start_line, end));
+                e.0 = e.0.min(f.start_line);
+                e.1 = e.1.max(end);
+            }
+        }
+    }
+    out
+}
+
+/// Where the report's paths are relative to.
+#[derive(Debug, Clone, Default)]
+pub struct CoberturaOptions<'a> {
+    /// The project root (absolute): source files under it are written relative
+    /// to it, and it is the first `<source>`. Files outside it are kept,
+    /// relative to `/`, under a second `<source>/</source>`. `None`: every
+    /// path relative to `/`.
+    pub root: Option<&'a str>,
+    /// Seconds since the epoch, for the `timestamp` attribute.
+    pub timestamp: u64,
+}
+
+/// A source file's name relative to the root when it lies under it, else
+/// relative to `/`; and whether it was under the root.
+fn relative_to<'n>(name: &'n str, root: Option<&str>) -> (&'n str, bool) {
+    if let Some(root) = root {
+        let root = root.trim_end_matches('/');
+        if let Some(rest) = name.strip_prefix(root)
+            && let Some(rel) = rest.strip_prefix('/')
+            && !rel.is_empty()
+        {
+            return (rel, true);
+        }
+    }
+    (name.trim_start_matches('/'), false)
+}
+
+fn line_element(s: &mut String, rec: &FileRecord, line: u32, count: &crate::lcov::Count) {
+    let branches: Vec<&Option<crate::lcov::Count>> = rec
+        .branches
+        .range((line, 0, 0)..=(line, u32::MAX, u32::MAX))
+        .map(|(_, v)| v)
+        .collect();
+    if branches.is_empty() {
+        let _ = writeln!(
+            s,
+            "<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>"
+        );
+    } else {
+        let taken = branches.iter().filter(|b| b.is_some_and(|c| c > 0)).count();
+        let pct = condition_percent(taken, branches.len());
+        let _ = writeln!(
+            s,
+            "<line number=\"{line}\" hits=\"{count}\" branch=\"true\" \
+             condition-coverage=\"{pct}% ({taken}/{})\">\n<conditions>\n\
+             <condition number=\"0\" type=\"jump\" coverage=\"{pct}%\"/>\n\
+             </conditions>\n</line>",
+            branches.len()
+        );
+    }
+}
+
 /// Cobertura XML (coverage-04.dtd): a package per directory, a class per
-/// source file, a method per function, a line element per line with its
-/// branches as condition coverage.
-pub fn cobertura(t: &Tracefile, timestamp: u64) -> String {
-    let (dirs, all) = totals(t);
+/// source file, a method per function with the lines from its first to its
+/// last line, a line element per line with its branches as condition
+/// coverage. Figures and formats follow `gcovr --cobertura`
+/// (tests/cobertura_gcovr.rs compares them).
+pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions<'_>) -> String {
+    let root = opts.root.map(crate::paths::fold).filter(|r| r != "/");
+    let root = root.as_deref();
+    let (_, all) = totals(t);
+    // Packages by the directory of the path as written (relative to its source).
+    let mut packages: BTreeMap<String, Vec<(&str, &String, &FileRecord)>> = BTreeMap::new();
+    let mut outside = false;
+    for (name, rec) in &t.files {
+        let (rel, under) = relative_to(name, root);
+        outside |= !under;
+        let dir = match rel.rfind('/') {
+            Some(i) => rel.get(..i).unwrap_or(""),
+            None => "",
+        };
+        // Outside the root (or without one) the package is the absolute directory.
+        let dir = if under {
+            dir.to_string()
+        } else {
+            format!("/{dir}")
+        };
+        packages.entry(dir).or_default().push((rel, name, rec));
+    }
     let mut s = String::new();
     s.push_str("<?xml version=\"1.0\" ?>\n");
     s.push_str(
@@ -126,73 +244,88 @@ pub fn cobertura(t: &Tracefile, timestamp: u64) -> String {
     let _ = writeln!(
         s,
         "<coverage line-rate=\"{}\" branch-rate=\"{}\" lines-covered=\"{}\" lines-valid=\"{}\" \
-         branches-covered=\"{}\" branches-valid=\"{}\" complexity=\"0\" version=\"xencov-rs {}\" \
-         timestamp=\"{timestamp}\">",
+         branches-covered=\"{}\" branches-valid=\"{}\" complexity=\"0.0\" version=\"xencov-rs {}\" \
+         timestamp=\"{}\">",
         rate(all.lines),
         rate(all.branches),
         all.lines.0,
         all.lines.1,
         all.branches.0,
         all.branches.1,
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        opts.timestamp
     );
-    s.push_str("<sources>\n<source>/</source>\n</sources>\n<packages>\n");
-    for (dir, totals) in &dirs {
+    s.push_str("<sources>\n");
+    if let Some(r) = root {
+        let _ = writeln!(s, "<source>{}</source>", escape(r));
+    }
+    if outside {
+        s.push_str("<source>/</source>\n");
+    }
+    s.push_str("</sources>\n<packages>\n");
+    for (dir, files) in &packages {
+        let mut sum = Totals::default();
+        for (_, _, rec) in files {
+            sum.add(rec);
+        }
         let _ = writeln!(
             s,
-            "<package name=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0\">\n<classes>",
+            "<package name=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">\n<classes>",
             escape(dir),
-            rate(totals.lines),
-            rate(totals.branches)
+            rate(sum.lines),
+            rate(sum.branches)
         );
-        for (name, rec) in t.files.iter().filter(|(n, _)| dir_of(n) == dir) {
+        for (rel, name, rec) in files {
             let mut one = Totals::default();
             one.add(rec);
-            let file = name.trim_start_matches('/');
-            let class = file.rsplit('/').next().unwrap_or(file);
+            let class = rel.rsplit('/').next().unwrap_or(rel);
             let _ = writeln!(
                 s,
-                "<class name=\"{}\" filename=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0\">",
+                "<class name=\"{}\" filename=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">",
                 escape(class),
-                escape(file),
+                escape(rel),
                 rate(one.lines),
                 rate(one.branches)
             );
             s.push_str("<methods>\n");
+            let extents = ranges.get(*name);
             let mut fns: Vec<_> = rec.functions.iter().collect();
             fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
-            for (fname, (line, count)) in fns {
-                let hit = usize::from(*count > 0);
+            for (fname, (start, _)) in fns {
+                // Without a recorded end (should not happen), the function's
+                // first line only.
+                let (first, last) = extents
+                    .and_then(|e| e.get(fname))
+                    .copied()
+                    .unwrap_or((*start, *start));
+                let mut lines = (0, 0);
+                let mut branches = (0, 0);
+                for (_, count) in rec.lines.range(first..=last) {
+                    lines.1 += 1;
+                    lines.0 += usize::from(*count > 0);
+                }
+                for (_, b) in rec
+                    .branches
+                    .range((first, 0, 0)..=(last, u32::MAX, u32::MAX))
+                {
+                    branches.1 += 1;
+                    branches.0 += usize::from(b.is_some_and(|c| c > 0));
+                }
                 let _ = writeln!(
                     s,
-                    "<method name=\"{}\" signature=\"\" line-rate=\"{}\" branch-rate=\"1\" complexity=\"0\">\n\
-                     <lines>\n<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>\n</lines>\n</method>",
+                    "<method name=\"{}\" signature=\"\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">\n<lines>",
                     escape(fname),
-                    rate((hit, 1))
+                    rate(lines),
+                    rate(branches)
                 );
+                for (line, count) in rec.lines.range(first..=last) {
+                    line_element(&mut s, rec, *line, count);
+                }
+                s.push_str("</lines>\n</method>\n");
             }
             s.push_str("</methods>\n<lines>\n");
             for (line, count) in &rec.lines {
-                let branches: Vec<&Option<crate::lcov::Count>> = rec
-                    .branches
-                    .range((*line, 0, 0)..=(*line, u32::MAX, u32::MAX))
-                    .map(|(_, v)| v)
-                    .collect();
-                if branches.is_empty() {
-                    let _ = writeln!(
-                        s,
-                        "<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>"
-                    );
-                } else {
-                    let taken = branches.iter().filter(|b| b.is_some_and(|c| c > 0)).count();
-                    let _ = writeln!(
-                        s,
-                        "<line number=\"{line}\" hits=\"{count}\" branch=\"true\" \
-                         condition-coverage=\"{}% ({taken}/{})\"/>",
-                        100 * taken / branches.len(),
-                        branches.len()
-                    );
-                }
+                line_element(&mut s, rec, *line, count);
             }
             s.push_str("</lines>\n</class>\n");
         }
@@ -200,4 +333,142 @@ pub fn cobertura(t: &Tracefile, timestamp: u64) -> String {
     }
     s.push_str("</packages>\n</coverage>\n");
     s
+}
+
+/// A string as gcov's JSON writer quotes it: only `"`, `\`, backspace, form
+/// feed, newline, carriage return and tab are escaped; every other character
+/// is written as it is.
+fn json_str(s: &mut String, v: &str) {
+    s.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\u{8}' => s.push_str("\\b"),
+            '\u{c}' => s.push_str("\\f"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
+/// One unit as `gcov --json-format` (gcov 10 – 12, format "1") writes it,
+/// byte for byte: its key orders, `", "` and `": "` as the only whitespace,
+/// no newline (formats/report-json.md). `gcc_version` is gcov's version
+/// string, `cwd` is null when the notes do not record it (before GCC 9).
+pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> String {
+    let mut s = String::new();
+    s.push_str("{\"gcc_version\": ");
+    json_str(&mut s, gcc_version);
+    s.push_str(", \"files\": [");
+    for (i, file) in unit.files.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str("{\"lines\": [");
+        for (j, line) in file.lines.iter().enumerate() {
+            if j > 0 {
+                s.push_str(", ");
+            }
+            s.push_str("{\"branches\": [");
+            for (k, b) in line.branches.iter().enumerate() {
+                if k > 0 {
+                    s.push_str(", ");
+                }
+                let _ = write!(
+                    s,
+                    "{{\"fallthrough\": {}, \"count\": {}, \"throw\": {}}}",
+                    b.fallthrough, b.count, b.throw
+                );
+            }
+            let _ = write!(
+                s,
+                "], \"count\": {}, \"line_number\": {}, \"unexecuted_block\": {}",
+                line.count, line.line_number, line.unexecuted_block
+            );
+            if let Some(f) = &line.function_name {
+                s.push_str(", \"function_name\": ");
+                json_str(&mut s, f);
+            }
+            s.push('}');
+        }
+        s.push_str("], \"functions\": [");
+        for (j, f) in file.functions.iter().enumerate() {
+            if j > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(
+                s,
+                "{{\"blocks\": {}, \"end_column\": {}, \"start_line\": {}, \"name\": ",
+                f.blocks, f.end_column, f.start_line
+            );
+            json_str(&mut s, &f.name);
+            let _ = write!(
+                s,
+                ", \"blocks_executed\": {}, \"execution_count\": {}, \"demangled_name\": ",
+                f.blocks_executed, f.execution_count
+            );
+            json_str(&mut s, &f.demangled_name);
+            let _ = write!(
+                s,
+                ", \"start_column\": {}, \"end_line\": {}}}",
+                f.start_column, f.end_line
+            );
+        }
+        s.push_str("], \"file\": ");
+        json_str(&mut s, &file.file);
+        s.push('}');
+    }
+    s.push_str("], \"format_version\": \"1\", \"current_working_directory\": ");
+    match &unit.cwd {
+        Some(c) => json_str(&mut s, c),
+        None => s.push_str("null"),
+    }
+    s.push_str(", \"data_file\": ");
+    json_str(&mut s, data_file);
+    s.push('}');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_escape_what_gcov_escapes() {
+        let mut s = String::new();
+        json_str(&mut s, "a\"b\\c\td\u{1}é");
+        assert_eq!(s, "\"a\\\"b\\\\c\\td\u{1}é\"");
+    }
+
+    #[test]
+    fn rates_have_one_format() {
+        assert_eq!(rate((0, 0)), "1.0");
+        assert_eq!(rate((3, 3)), "1.0");
+        assert_eq!(rate((0, 7)), "0.0");
+        assert_eq!(rate((90, 154)), "0.5844155844155844");
+        assert_eq!(rate((1, 100_000)), "0.00001");
+    }
+
+    #[test]
+    fn condition_percent_as_gcovr() {
+        assert_eq!(condition_percent(1, 2), 50);
+        assert_eq!(condition_percent(2, 3), 66);
+        assert_eq!(condition_percent(2, 2), 100);
+        // 99.96% rounds to 100.0 but is capped at 99.9: not everything was taken.
+        assert_eq!(condition_percent(2499, 2500), 99);
+        // 49.96% rounds to 50.0.
+        assert_eq!(condition_percent(1249, 2500), 50);
+    }
+
+    #[test]
+    fn paths_relative_to_the_root() {
+        assert_eq!(relative_to("/a/b/c.c", Some("/a")), ("b/c.c", true));
+        assert_eq!(relative_to("/a/b/c.c", Some("/a/")), ("b/c.c", true));
+        assert_eq!(relative_to("/ab/c.c", Some("/a")), ("ab/c.c", false));
+        assert_eq!(relative_to("/a/b/c.c", None), ("a/b/c.c", false));
+    }
 }

@@ -3,11 +3,10 @@
 
 use super::merge::{Input, Merged, merge_inputs};
 use super::output::write_atomic;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::path::Path;
-use xencov_rs::coverage::{FileCoverage, UnitCoverage, compute};
+use xencov_rs::coverage::{UnitCoverage, compute};
 use xencov_rs::gcno::Gcno;
 use xencov_rs::lcov::Tracefile;
 use xencov_rs::merge::OnConflict;
@@ -26,7 +25,7 @@ pub struct Args<'a> {
 /// One unit's coverage and where its data came from.
 pub struct Unit {
     pub path: String,
-    pub version: String,
+    pub version: xencov_rs::version::Version,
     pub coverage: UnitCoverage,
 }
 
@@ -229,7 +228,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     One {
         unit: Some(Unit {
             path,
-            version: dv.gcc(),
+            version: dv,
             coverage,
         }),
         warnings,
@@ -323,43 +322,67 @@ pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<()> {
 pub enum Format {
     /// A table of line, function and branch coverage per directory, for a CI log.
     Summary,
-    /// One `gcov --json-format` document per unit (formats/report-json.md).
+    /// One `gcov --json-format` document per unit, one per line (formats/report-json.md).
     Json,
     /// Cobertura XML, as GitLab and Jenkins read it.
     Cobertura,
 }
 
-#[derive(Serialize)]
-struct GcovJson<'a> {
-    format_version: &'static str,
-    gcc_version: &'a str,
-    current_working_directory: Option<&'a str>,
-    data_file: &'a str,
-    files: &'a [FileCoverage],
+/// The version string gcov of the release that wrote the data prints as
+/// `gcc_version`: GCC 5 and later number releases X.Y.0 (the files record
+/// only X.Y); for older releases the patch level is unknown and left out.
+fn gcov_version(v: xencov_rs::version::Version) -> String {
+    if v.at_least(5, 0) {
+        format!("{}.0", v.gcc())
+    } else {
+        v.gcc()
+    }
 }
 
-pub fn run_report(args: Args<'_>, format: Format) -> Result<()> {
+/// What only `report` takes.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Cobertura: the project root paths are written relative to (gcovr's `-r`).
+    pub root: Option<std::path::PathBuf>,
+}
+
+pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Result<()> {
     let units = units(&args)?;
     let text = match format {
         Format::Summary => xencov_rs::report::summary(&nonempty_tracefile(&units)?),
-        Format::Json => {
-            let docs: Vec<GcovJson<'_>> = units
-                .iter()
-                .map(|u| GcovJson {
-                    format_version: "1",
-                    gcc_version: &u.version,
-                    current_working_directory: u.coverage.cwd.as_deref(),
-                    data_file: &u.path,
-                    files: &u.coverage.files,
-                })
-                .collect();
-            serde_json::to_string_pretty(&docs)? + "\n"
-        }
+        // One document per unit, each on its own line, as `gcov -t
+        // --json-format` prints several data files.
+        Format::Json => units
+            .iter()
+            .map(|u| {
+                xencov_rs::report::gcov_json(&u.coverage, &gcov_version(u.version), &u.path) + "\n"
+            })
+            .collect(),
         Format::Cobertura => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            xencov_rs::report::cobertura(&nonempty_tracefile(&units)?, now)
+            // An absolute root without resolving symlinks: the paths in the
+            // notes are compared as text, as gcovr compares its --root.
+            let root = match &opts.root {
+                Some(r) => Some(
+                    std::path::absolute(r)
+                        .with_context(|| format!("--root {}", r.display()))?
+                        .to_str()
+                        .with_context(|| format!("--root {}: not UTF-8", r.display()))?
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let ranges = xencov_rs::report::function_ranges(units.iter().map(|u| &u.coverage));
+            xencov_rs::report::cobertura(
+                &nonempty_tracefile(&units)?,
+                &ranges,
+                &xencov_rs::report::CoberturaOptions {
+                    root: root.as_deref(),
+                    timestamp: now,
+                },
+            )
         }
     };
     emit(args.output, &text)

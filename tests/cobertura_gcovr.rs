@@ -1,0 +1,295 @@
+//! `report --format cobertura` against the real `gcovr --cobertura` (gcovr 8.8
+//! from PyPI, installed by scripts/setup; Debian's gcovr 5.2 writes no
+//! `<method>` figures at all) run with the matching gcov on the same sample
+//! data: every figure of the coverage element, every package, class, method
+//! and line (hits, branch, condition-coverage, rates) must be the same, and
+//! our report must validate against the Cobertura DTD.
+//!
+//! gcovr reads the sources (it fails without them), so each run gets a scratch
+//! build directory with the data files and the sources of `samples/src`;
+//! ours reads the same data with `--root` set to the directory the samples
+//! were built in, so both write the same relative file names.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Tmp, run};
+
+/// The pinned gcovr: `XENCOV_GCOVR`, or where scripts/setup installs it.
+fn gcovr() -> PathBuf {
+    let p = match std::env::var_os("XENCOV_GCOVR") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+            .join(".cache/xencov-rs/gcovr-8.8/bin/gcovr"),
+    };
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/setup (it installs gcovr 8.8 from PyPI)",
+        p.display()
+    );
+    let o = run(Command::new(&p).arg("--version"));
+    let v = String::from_utf8_lossy(&o.stdout);
+    assert!(v.starts_with("gcovr 8.8"), "{}: {v}", p.display());
+    p
+}
+
+/// Everything of a Cobertura document that is a figure, keyed so that two
+/// documents can be compared element by element.
+#[derive(Debug, PartialEq, Default)]
+struct Report {
+    coverage: Vec<(String, String)>,
+    packages: BTreeMap<String, (String, String)>,
+    classes: BTreeMap<String, Class>,
+}
+
+#[derive(Debug, PartialEq, Default)]
+struct Class {
+    rates: (String, String),
+    methods: BTreeMap<String, Method>,
+    lines: Vec<Line>,
+}
+
+#[derive(Debug, PartialEq, Default)]
+struct Method {
+    rates: (String, String),
+    lines: Vec<Line>,
+}
+
+/// number, hits, branch, condition-coverage, the conditions' coverage.
+type Line = (String, String, String, String, Vec<String>);
+
+fn attr(n: roxmltree::Node<'_, '_>, a: &str) -> String {
+    n.attribute(a)
+        .unwrap_or_else(|| panic!("<{}> without {a}", n.tag_name().name()))
+        .to_string()
+}
+
+fn children<'a, 'i>(
+    n: roxmltree::Node<'a, 'i>,
+    tag: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+    n.children().filter(move |c| c.has_tag_name(tag))
+}
+
+fn lines(n: roxmltree::Node<'_, '_>) -> Vec<Line> {
+    let lines = children(n, "lines").next().expect("<lines>");
+    children(lines, "line")
+        .map(|l| {
+            (
+                attr(l, "number"),
+                attr(l, "hits"),
+                l.attribute("branch").unwrap_or("false").to_string(),
+                l.attribute("condition-coverage").unwrap_or("").to_string(),
+                l.descendants()
+                    .filter(|c| c.has_tag_name("condition"))
+                    .map(|c| {
+                        format!(
+                            "{} {} {}",
+                            attr(c, "number"),
+                            attr(c, "type"),
+                            attr(c, "coverage")
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn rates(n: roxmltree::Node<'_, '_>) -> (String, String) {
+    (attr(n, "line-rate"), attr(n, "branch-rate"))
+}
+
+fn parse(path: &Path, dotted_packages: bool) -> Report {
+    let text = std::fs::read_to_string(path).unwrap();
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&text, opts)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let root = doc.root_element();
+    let mut r = Report {
+        coverage: [
+            "line-rate",
+            "branch-rate",
+            "lines-covered",
+            "lines-valid",
+            "branches-covered",
+            "branches-valid",
+            "complexity",
+        ]
+        .iter()
+        .map(|a| (a.to_string(), attr(root, a)))
+        .collect(),
+        ..Report::default()
+    };
+    for p in root.descendants().filter(|n| n.has_tag_name("package")) {
+        // gcovr writes a package's directory with dots; we keep the slashes.
+        let mut name = attr(p, "name");
+        if !dotted_packages {
+            name = name.replace('/', ".");
+        }
+        assert!(r.packages.insert(name, rates(p)).is_none());
+        for c in p.descendants().filter(|n| n.has_tag_name("class")) {
+            let mut class = Class {
+                rates: rates(c),
+                lines: lines(c),
+                ..Class::default()
+            };
+            let methods = children(c, "methods").next().expect("<methods>");
+            for m in children(methods, "method") {
+                let method = Method {
+                    rates: rates(m),
+                    lines: lines(m),
+                };
+                assert!(class.methods.insert(attr(m, "name"), method).is_none());
+            }
+            assert!(r.classes.insert(attr(c, "filename"), class).is_none());
+        }
+    }
+    r
+}
+
+/// One comparison: `data` holds the gcda and gcno files gcovr reads (through
+/// `gcov`), `inputs` what we read, `set` the build directory the samples
+/// record, `src` the sources.
+fn compare(name: &str, data: &Path, inputs: &[PathBuf], gcov: &str, set: &str, src: &str) {
+    let t = Tmp::new(&format!("cob-gcovr-{name}"));
+    let build = t.p("build");
+    std::fs::create_dir_all(&build).unwrap();
+    for dir in [data, &common::samples().join("src").join(src)] {
+        for f in std::fs::read_dir(dir).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, build.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let theirs = t.p("gcovr.xml");
+    run(Command::new(gcovr())
+        .current_dir(&build)
+        .args(["--gcov-executable", gcov, "--timestamp", "0", "-r"])
+        .arg(&build)
+        .arg("--cobertura")
+        .arg(&theirs)
+        .arg(&build));
+    let ours = t.p("ours.xml");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
+    cmd.arg("report")
+        .args(inputs)
+        .arg("--gcno-dir")
+        .arg(&inputs[0])
+        .args(["--format", "cobertura", "--root"])
+        .arg(format!("/tmp/xencov-samples-build/{set}"))
+        .arg("-o")
+        .arg(&ours);
+    run(&mut cmd);
+    run(Command::new("xmllint")
+        .args(["--noout", "--nonet", "--dtdvalid"])
+        .arg(common::root().join("tests/cobertura/coverage-04.dtd"))
+        .arg(&ours));
+    let (o, g) = (parse(&ours, false), parse(&theirs, true));
+    assert!(g.classes.len() >= 4, "{name}: {g:?}");
+    assert!(
+        g.classes.values().map(|c| c.methods.len()).sum::<usize>() >= 10,
+        "{name}: gcovr wrote too few methods"
+    );
+    assert_eq!(o.coverage, g.coverage, "{name}: <coverage>");
+    assert_eq!(
+        o.classes.keys().collect::<Vec<_>>(),
+        g.classes.keys().collect::<Vec<_>>(),
+        "{name}: classes"
+    );
+    for (file, gc) in &g.classes {
+        let oc = &o.classes[file];
+        assert_eq!(oc.lines, gc.lines, "{name}: {file}: lines");
+        assert_eq!(oc.rates, gc.rates, "{name}: {file}: rates");
+        assert_eq!(
+            oc.methods.keys().collect::<Vec<_>>(),
+            gc.methods.keys().collect::<Vec<_>>(),
+            "{name}: {file}: methods"
+        );
+        for (m, gm) in &gc.methods {
+            assert_eq!(&oc.methods[m], gm, "{name}: {file}: method {m}");
+        }
+    }
+    assert_eq!(o.packages, g.packages, "{name}: packages");
+    // The data is not trivial: some lines ran, some did not, some branches.
+    let hits: Vec<u64> = g
+        .classes
+        .values()
+        .flat_map(|c| c.lines.iter().map(|l| l.1.parse::<u64>().unwrap()))
+        .collect();
+    assert!(hits.iter().any(|&h| h > 1) && hits.contains(&0), "{name}");
+}
+
+fn samples(rel: &str) -> PathBuf {
+    common::samples().join(rel)
+}
+
+#[test]
+fn cobertura_equals_gcovr_on_gcc_11() {
+    let d = samples("gcc-11/calc/run1");
+    compare(
+        "gcc-11",
+        &d,
+        std::slice::from_ref(&d),
+        "gcov-11",
+        "gcc-11/calc",
+        "calc",
+    );
+}
+
+#[test]
+fn cobertura_equals_gcovr_on_gcc_12() {
+    let d = samples("gcc-12/calc/run2");
+    compare(
+        "gcc-12",
+        &d,
+        std::slice::from_ref(&d),
+        "gcov-12",
+        "gcc-12/calc",
+        "calc",
+    );
+}
+
+/// Big-endian data of a powerpc64 build: gcov-12 reads it as well.
+#[test]
+fn cobertura_equals_gcovr_on_ppc64() {
+    let d = samples("ppc64-gcc-12/calc/run3");
+    compare(
+        "ppc64",
+        &d,
+        std::slice::from_ref(&d),
+        "gcov-12",
+        "ppc64-gcc-12/calc",
+        "calc",
+    );
+}
+
+/// Two runs merged by us, against gcovr on gcov-tool's merge of the same runs.
+#[test]
+fn cobertura_equals_gcovr_on_a_merged_run() {
+    let t = Tmp::new("cob-gcovr-merge-in");
+    let (r1, r2) = (samples("gcc-12/calc/run1"), samples("gcc-12/calc/run4"));
+    let merged = t.p("merged");
+    run(Command::new("gcov-tool-12")
+        .arg("merge")
+        .arg(&r1)
+        .arg(&r2)
+        .arg("-o")
+        .arg(&merged));
+    for gcno in common::files_with_suffix(&r1, ".gcno") {
+        std::fs::copy(&gcno, merged.join(gcno.file_name().unwrap())).unwrap();
+    }
+    compare(
+        "merged",
+        &merged,
+        &[r1, r2],
+        "gcov-12",
+        "gcc-12/calc",
+        "calc",
+    );
+}
