@@ -256,3 +256,79 @@ fn the_stored_merges_are_what_gcov_tool_writes() {
     }
     assert!(checked >= 18, "{checked} merges checked");
 }
+
+/// SYNTHETIC, from our spec only (formats/merge.md §11, `__gcov_merge_delta`):
+/// no compiler this project can run writes `delta` counters (GCC 3.4 – 6),
+/// so this is the only evidence for that rule. A delta section is added to
+/// the synthetic GCC 4.6 file: (last value, difference, count, total) per
+/// site; the incoming last value is ignored, the (difference, count) pair
+/// votes as `single` does, the totals add.
+#[test]
+fn delta_votes_follow_the_spec_synthetic() {
+    use xencov_rs::gcda::{Counters, Values};
+    use xencov_rs::merge::{OnConflict, merge_unit};
+    let base =
+        Gcda::decode(&std::fs::read(common::samples().join("synthetic/gcc-4.6.gcda")).unwrap())
+            .unwrap();
+    let delta = base
+        .header
+        .version
+        .format()
+        .counter_kinds
+        .iter()
+        .find(|k| k.name == "delta")
+        .unwrap();
+    assert_eq!(delta.merge, MergeRule::Delta);
+    let with_delta = |sites: &[[u64; 4]]| {
+        let mut g = base.clone();
+        let f = g
+            .records
+            .iter_mut()
+            .find_map(|r| match r {
+                Record::Function(f) => Some(f),
+                _ => None,
+            })
+            .unwrap();
+        let at = f
+            .counters
+            .iter()
+            .position(|c| c.kind.index > delta.index)
+            .unwrap();
+        f.counters.insert(
+            at,
+            Counters {
+                kind: *delta,
+                values: Values::Stored(sites.concat()),
+            },
+        );
+        g
+    };
+    // (target site, incoming site, expected site), expected by the rule above.
+    let cases: [([u64; 4], [u64; 4], [u64; 4]); 4] = [
+        // The same difference: its votes add.
+        ([10, 4, 5, 7], [20, 4, 2, 3], [10, 4, 7, 10]),
+        // Another difference with more votes: it wins, keeping the margin.
+        ([10, 4, 5, 7], [30, 6, 9, 12], [10, 6, 4, 19]),
+        // Another difference with fewer votes: the target's loses that many.
+        ([10, 4, 5, 7], [30, 6, 2, 12], [10, 4, 3, 19]),
+        // A tie keeps the target's difference, with no votes left.
+        ([10, 4, 5, 7], [30, 6, 5, 1], [10, 4, 0, 8]),
+    ];
+    let (mine, theirs, expected): (Vec<_>, Vec<_>, Vec<_>) = (
+        cases.iter().map(|c| c.0).collect(),
+        cases.iter().map(|c| c.1).collect(),
+        cases.iter().map(|c| c.2).collect(),
+    );
+    let mut a = with_delta(&mine);
+    merge_unit(&mut a, &with_delta(&theirs), OnConflict::Error).unwrap();
+    let f = a.functions().next().unwrap();
+    let got: Vec<u64> = f
+        .counters
+        .iter()
+        .find(|c| c.kind.name == "delta")
+        .unwrap()
+        .values
+        .iter()
+        .collect();
+    assert_eq!(got, expected.concat());
+}
