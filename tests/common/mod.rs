@@ -18,6 +18,34 @@ pub fn corpus() -> PathBuf {
     dir
 }
 
+/// Whether a missing corpus must fail the tests (CI sets it in `.ci/run`).
+pub fn corpus_required() -> bool {
+    std::env::var_os("XENCOV_REQUIRE_CORPUS").is_some_and(|v| v == "1")
+}
+
+/// The shared corpus, or `None` when `../shared/corpus` is missing: a fresh
+/// clone without it still passes `cargo test`, and `test` says on stderr
+/// that it did NOT RUN. With `XENCOV_REQUIRE_CORPUS=1` a missing corpus
+/// fails the test instead.
+pub fn corpus_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = root().join("../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        !corpus_required(),
+        "{}: {} is missing and XENCOV_REQUIRE_CORPUS=1",
+        test,
+        dir.display()
+    );
+    eprintln!(
+        "NOT RUN: {test}: {} is missing (the shared corpus beside the project); \
+         set XENCOV_REQUIRE_CORPUS=1 to make this a failure",
+        dir.display()
+    );
+    None
+}
+
 pub fn samples() -> PathBuf {
     root().join("samples")
 }
