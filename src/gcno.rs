@@ -129,6 +129,8 @@ impl Gcno {
             None
         };
         let mut functions: Vec<GcnoFunction> = Vec::new();
+        // Blocks claimed so far by GCC 8+ BLOCKS records (a count, not a list).
+        let mut claimed_blocks: usize = 0;
         let mut records = Records::new(r, v);
         for raw in &mut records {
             let raw = raw?;
@@ -136,6 +138,7 @@ impl Gcno {
             match raw.tag {
                 TAG_FUNCTION => functions.push(function(&mut p, v, &strings)?),
                 TAG_BLOCKS | TAG_ARCS | TAG_LINES => {
+                    let functions_seen = functions.len();
                     let f = functions.last_mut().ok_or_else(|| {
                         Error::new(
                             raw.offset,
@@ -146,7 +149,14 @@ impl Gcno {
                         )
                     })?;
                     match raw.tag {
-                        TAG_BLOCKS => blocks(f, &raw, &mut p, v, data.len())?,
+                        TAG_BLOCKS => {
+                            let budget = Budget {
+                                file_len: data.len(),
+                                functions: functions_seen,
+                                claimed: &mut claimed_blocks,
+                            };
+                            blocks(f, &raw, &mut p, v, budget)?
+                        }
                         TAG_ARCS => arcs(f, &raw, &mut p)?,
                         _ => lines(f, &raw, &mut p, &strings)?,
                     }
@@ -207,13 +217,28 @@ fn invalid(raw: &RawRecord<'_>, msg: String) -> Error {
     Error::new(raw.offset, ErrorKind::Invalid(msg))
 }
 
+/// What the whole file can hold of GCC 8+ block counts. GCC writes an ARCS
+/// record (at least 12 bytes) for every block of a function but its exit
+/// block, so the blocks of all functions together number at most
+/// `file_len / 12` plus one per function. Checking each count alone is not
+/// enough: a file repeating one small function with the largest count each
+/// time would make the decoder allocate quadratically in the file size.
+struct Budget<'a> {
+    file_len: usize,
+    /// Function records so far, the current one included.
+    functions: usize,
+    /// Blocks already claimed by earlier BLOCKS records.
+    claimed: &'a mut usize,
+}
+
 fn blocks(
     f: &mut GcnoFunction,
     raw: &RawRecord<'_>,
     p: &mut Reader<'_>,
     v: Version,
-    file_len: usize,
+    budget: Budget<'_>,
 ) -> Result<()> {
+    let file_len = budget.file_len;
     if !f.blocks.is_empty() {
         return Err(invalid(
             raw,
@@ -231,6 +256,20 @@ fn blocks(
                 format!("{n} blocks in {} claimed by a {file_len}-byte file", f.name),
             ));
         }
+        // Generous by a factor of 1.5 over GCC's own layout (8-byte ARCS
+        // records, two spare blocks per function), still linear in the file.
+        let limit = (file_len / 8).saturating_add(budget.functions.saturating_mul(2));
+        let total = budget.claimed.saturating_add(n);
+        if total > limit {
+            return Err(invalid(
+                raw,
+                format!(
+                    "{n} blocks in {} would make {total} blocks in all, more than a {file_len}-byte file can hold ({limit})",
+                    f.name
+                ),
+            ));
+        }
+        *budget.claimed = total;
         f.blocks = vec![Block::default(); n];
     } else {
         while !p.is_empty() {
@@ -276,9 +315,10 @@ fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result
 fn lines(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>, s: &Strings) -> Result<()> {
     let n = f.blocks.len();
     let at = p.u32("a block number")? as usize;
-    let name = f.name.clone();
-    let block = f
-        .blocks
+    // Borrowed, not cloned: a long name copied for every LINES record would
+    // cost time quadratic in the file size.
+    let GcnoFunction { name, blocks, .. } = f;
+    let block = blocks
         .get_mut(at)
         .ok_or_else(|| invalid(raw, format!("lines of block {at} of {n} in {name}")))?;
     loop {

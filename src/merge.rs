@@ -545,7 +545,8 @@ mod topn {
     }
 
     /// The fixed top-N sites of GCC 5-10 (9 values: a first word, then 4
-    /// (value, count) pairs); `from source, not tested here` in formats/merge.md.
+    /// (value, count) pairs); compared with gcov-tool-9 and gcov-tool-10 on
+    /// real runs in tests/merge_old_eras.rs (formats/merge.md §11).
     pub(super) fn merge_fixed(a: &mut [u64], b: &[u64], rule: MergeRule) {
         let pairs = |v: &[u64]| -> Vec<(i64, i64)> {
             v.chunks(2)
@@ -608,6 +609,16 @@ mod topn {
                         *slot = (value, count);
                     } else {
                         slot.1 = slot.1.wrapping_sub(count);
+                    }
+                }
+                // libgcov 10 prunes a site before writing it (and gcov-tool-10
+                // writes through the same code): a pair counted fewer times
+                // than the site's total is dropped, so that a profile gives
+                // reproducible builds. Seen on real gcc-10 runs merged by
+                // gcov-tool-10 (tests/merge_old_eras.rs).
+                for p in &mut mine {
+                    if p.1 < total {
+                        *p = (0, 0);
                     }
                 }
                 *a_first = total as u64;

@@ -1,13 +1,14 @@
-//! Outputs under faults: `split` and `merge` killed with SIGKILL at many
-//! points while writing leave every output path with either its old content
-//! or the complete new one; a full disk (a small tmpfs) gives a clear error,
-//! keeps old content and removes the temporary files.
+//! Outputs under faults: `split`, `merge`, `lcov -o`, `report -o` and
+//! `read -o`, stopped (XENCOV_FAULT, see src/cli/output.rs) in the middle of
+//! writing an output and right before and after renaming it, leave every
+//! output path with either its old content or the complete new one; a full
+//! disk (a small tmpfs) gives a clear error, keeps old content and removes
+//! the temporary files.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 use xencov_rs::Endian;
 use xencov_rs::dump::{Container, encode_container};
 
@@ -56,54 +57,82 @@ fn xencov() -> Command {
     Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
 }
 
-/// Runs `cmd`, kills it with SIGKILL after `delay` (if still running).
-fn kill_after(cmd: &mut Command, delay: Duration) {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(delay);
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
+/// Runs `cmd` with `XENCOV_FAULT=fault`: it must stop there, as a process
+/// killed at that moment would (abort: no destructors, no cleanup).
+fn stopped_at(cmd: &mut Command, fault: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let o = cmd.env("XENCOV_FAULT", fault).output().unwrap();
+    let point = fault.split(':').next().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.signal(),
+        Some(6),
+        "{fault}: the process did not stop at the fault point: {:?} {err}",
+        o.status
+    );
+    assert!(
+        err.contains(&format!("stopping at {point}")),
+        "{fault}: {err}"
+    );
 }
 
-#[test]
-fn split_killed_at_many_points_leaves_old_or_complete_files() {
-    let t = Tmp::new("split-kill");
-    let (dump, units) = big_dump(300);
-    std::fs::write(t.p("d.xcov"), &dump).unwrap();
-    let out = t.p("out");
-    // Old content at every path first.
-    for (i, (path, _)) in units.iter().enumerate() {
-        let p = out.join(&path[1..]);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, format!("old content {i}")).unwrap();
-    }
-    for k in 0..12u64 {
-        kill_after(
-            xencov().arg("split").arg(t.p("d.xcov")).arg("-o").arg(&out),
-            Duration::from_millis(5 + 35 * k),
-        );
-        let mut new = 0;
-        for (i, (path, payload)) in units.iter().enumerate() {
-            let got = std::fs::read(out.join(&path[1..])).unwrap();
-            if got == *payload {
-                new += 1;
-            } else {
-                assert_eq!(
-                    got,
-                    format!("old content {i}").into_bytes(),
-                    "kill {k}: {path} is neither old nor new"
-                );
-            }
-        }
-        if k == 0 {
+/// Every output path holds its old content or the complete new one;
+/// returns how many hold the new one.
+fn old_or_new(outputs: &[(PathBuf, Vec<u8>, Vec<u8>)], what: &str) -> usize {
+    let mut new = 0;
+    for (p, old, complete) in outputs {
+        let got = std::fs::read(p).unwrap();
+        if got == *complete {
+            new += 1;
+        } else {
             assert!(
-                new < units.len(),
-                "the first kill should land before the end"
+                got == *old,
+                "{what}: {} is neither old nor new ({} bytes)",
+                p.display(),
+                got.len()
             );
         }
+    }
+    new
+}
+
+fn write_old(outputs: &[(PathBuf, Vec<u8>, Vec<u8>)]) {
+    for (p, old, _) in outputs {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, old).unwrap();
+    }
+}
+
+/// split writes its files one after the other: stopped in the middle of the
+/// Nth file's write or before its rename, exactly N-1 files are new and the
+/// rest old; stopped after the Nth rename, exactly N are new.
+#[test]
+fn split_stopped_at_a_write_or_a_rename_leaves_old_or_complete_files() {
+    let t = Tmp::new("split-stop");
+    let (dump, units) = big_dump(30);
+    std::fs::write(t.p("d.xcov"), &dump).unwrap();
+    let out = t.p("out");
+    let outputs: Vec<(PathBuf, Vec<u8>, Vec<u8>)> = units
+        .iter()
+        .enumerate()
+        .map(|(i, (path, payload))| {
+            let old = format!("old content {i}").into_bytes();
+            (out.join(&path[1..]), old, payload.clone())
+        })
+        .collect();
+    for (fault, expect_new) in [
+        ("mid-write:1", 0),
+        ("mid-write:40", 39),
+        ("before-rename:1", 0),
+        ("before-rename:77", 76),
+        ("after-rename:77", 77),
+    ] {
+        write_old(&outputs);
+        stopped_at(
+            xencov().arg("split").arg(t.p("d.xcov")).arg("-o").arg(&out),
+            fault,
+        );
+        assert_eq!(old_or_new(&outputs, fault), expect_new, "{fault}");
     }
     let o = xencov()
         .arg("split")
@@ -113,53 +142,144 @@ fn split_killed_at_many_points_leaves_old_or_complete_files() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    for (path, payload) in &units {
-        assert_eq!(&std::fs::read(out.join(&path[1..])).unwrap(), payload);
+    assert_eq!(old_or_new(&outputs, "complete"), outputs.len());
+}
+
+/// A command with one output file: stopped in the middle of its write or
+/// before its rename, the old file is there; after the rename, the complete
+/// new one (the same as an undisturbed run writes).
+fn one_output_stopped(what: &str, t: &Tmp, args: &[&std::ffi::OsStr], env: &[(&str, &str)]) {
+    let out = t.p(&format!("{what}.out"));
+    let reference = t.p(&format!("{what}.reference"));
+    let run = |o: &Path| {
+        let mut c = xencov();
+        c.args(args).arg("-o").arg(o).envs(env.iter().copied());
+        c
+    };
+    let r = run(&reference).output().unwrap();
+    assert!(
+        r.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let complete = std::fs::read(&reference).unwrap();
+    assert!(complete.len() > 100, "{what}");
+    let old = format!("the old {what} output").into_bytes();
+    let outputs = [(out.clone(), old, complete)];
+    for (fault, expect_new) in [("mid-write", 0), ("before-rename", 0), ("after-rename", 1)] {
+        write_old(&outputs);
+        stopped_at(&mut run(&out), fault);
+        assert_eq!(old_or_new(&outputs, what), expect_new, "{what} {fault}");
     }
 }
 
 #[test]
-fn merge_killed_at_many_points_leaves_the_old_or_the_complete_output() {
-    let t = Tmp::new("merge-kill");
-    let (a, _) = big_dump(400);
+fn merge_lcov_and_report_stopped_at_the_write_or_the_rename_keep_the_old_output() {
+    let t = Tmp::new("one-output-stop");
+    let (a, _) = big_dump(40);
     std::fs::write(t.p("a.xcov"), &a).unwrap();
     std::fs::write(t.p("b.xcov"), &a).unwrap();
-    let reference = t.p("reference.xcov");
+    let (ta, tb) = (t.p("a.xcov"), t.p("b.xcov"));
+    one_output_stopped(
+        "merge",
+        &t,
+        &["merge".as_ref(), ta.as_os_str(), tb.as_os_str()],
+        &[],
+    );
+    let run1 = common::samples().join("gcc-12/calc/run1");
+    let run2 = common::samples().join("gcc-12/calc/run2");
+    let notes = ["--gcno-dir".as_ref(), run1.as_os_str()];
+    let (r1, r2) = (run1.as_os_str(), run2.as_os_str());
+    one_output_stopped(
+        "lcov",
+        &t,
+        &[&["lcov".as_ref(), r1, r2][..], &notes].concat(),
+        &[],
+    );
+    for format in ["summary", "json", "cobertura"] {
+        let args = [
+            &["report".as_ref(), r1, r2][..],
+            &notes,
+            &["--format".as_ref(), format.as_ref()],
+        ]
+        .concat();
+        one_output_stopped(&format!("report-{format}"), &t, &args, &[]);
+    }
+}
+
+/// merge --to gcda writes its tree in parallel: wherever it stops, each
+/// file is old or complete.
+#[test]
+fn merge_to_a_tree_stopped_at_a_write_or_a_rename_leaves_old_or_complete_files() {
+    let t = Tmp::new("merge-tree-stop");
+    let runs: Vec<PathBuf> = (1..=2)
+        .map(|r| common::samples().join(format!("gcc-12-pg/vp/run{r}")))
+        .collect();
+    let reference = t.p("reference");
     let o = xencov()
         .arg("merge")
-        .arg(t.p("a.xcov"))
-        .arg(t.p("b.xcov"))
-        .arg("-o")
+        .args(&runs)
+        .args(["--to", "gcda", "-o"])
         .arg(&reference)
         .output()
         .unwrap();
     assert!(o.status.success());
-    let complete = std::fs::read(&reference).unwrap();
-    let out = t.p("out.xcov");
-    std::fs::write(&out, b"the old merged profile").unwrap();
-    let mut saw_old = false;
-    for k in 0..12u64 {
-        kill_after(
+    let out = t.p("out");
+    let outputs: Vec<(PathBuf, Vec<u8>, Vec<u8>)> = common::files_with_suffix(&reference, ".gcda")
+        .into_iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&reference).unwrap().to_path_buf();
+            (out.join(&rel), b"old".to_vec(), std::fs::read(&f).unwrap())
+        })
+        .collect();
+    assert_eq!(outputs.len(), 4);
+    for fault in [
+        "mid-write:1",
+        "mid-write:3",
+        "before-rename:2",
+        "after-rename:1",
+    ] {
+        write_old(&outputs);
+        stopped_at(
             xencov()
                 .arg("merge")
-                .arg(t.p("a.xcov"))
-                .arg(t.p("b.xcov"))
-                .arg("-o")
+                .args(&runs)
+                .args(["--to", "gcda", "-o"])
                 .arg(&out),
-            Duration::from_millis(2 + 15 * k),
+            fault,
         );
-        let got = std::fs::read(&out).unwrap();
-        if got == b"the old merged profile" {
-            saw_old = true;
-        } else {
-            assert!(
-                got == complete,
-                "kill {k}: the output is neither old nor complete ({} bytes)",
-                got.len()
-            );
-        }
+        let new = old_or_new(&outputs, fault);
+        assert!(new < outputs.len(), "{fault}: every file new");
     }
-    assert!(saw_old, "no kill landed before the rename");
+}
+
+/// `read -o` through the fake hypervisor (tests/fake-xen).
+#[test]
+fn read_stopped_at_the_write_or_the_rename_keeps_the_old_dump() {
+    let t = Tmp::new("read-stop");
+    let lib = t.p("fake");
+    let status = Command::new("sh")
+        .arg(common::root().join("tests/fake-xen/build.sh"))
+        .arg(&lib)
+        .status()
+        .expect("a C compiler builds the fake hypervisor");
+    assert!(status.success());
+    let preload = lib.join("libfakexen.so").display().to_string();
+    let dump = common::samples()
+        .join("xen/gcc-12/calc-run1.xcov")
+        .display()
+        .to_string();
+    let state = t.p("state").display().to_string();
+    let env = [
+        ("LD_PRELOAD", preload.as_str()),
+        ("FAKE_XEN_DUMP", dump.as_str()),
+        ("FAKE_XEN_STATE", state.as_str()),
+    ];
+    one_output_stopped("read", &t, &["read".as_ref()], &env);
+    assert_eq!(
+        std::fs::read(t.p("read.reference")).unwrap(),
+        std::fs::read(&dump).unwrap()
+    );
 }
 
 /// A small tmpfs at `dir` (root only: CI runs as root).

@@ -1,6 +1,12 @@
 //! Every input that once crashed a fuzz target (fuzz/regressions/<target>/)
 //! goes through the same checks as the fuzz targets (fuzz/checks.rs), and so
 //! do the real samples the fuzzers were seeded with.
+//!
+//! Each input is bounded in memory (the checks' counting allocator: peak
+//! heap linear in the input) and in time: libFuzzer reports a "slow unit"
+//! past 10 seconds, and so does this test. The recorded slow units now run
+//! in microseconds, so the bound detects a regression to seconds or
+//! hanging, not a speed target.
 
 mod common;
 
@@ -8,6 +14,22 @@ mod common;
 mod checks;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// libFuzzer's `-report_slow_units` default.
+const SLOW_UNIT: Duration = Duration::from_secs(10);
+
+fn run_bounded(target: &str, input: &Path) {
+    let data = std::fs::read(input).unwrap();
+    let start = Instant::now();
+    run(target, &data);
+    let took = start.elapsed();
+    assert!(
+        took < SLOW_UNIT,
+        "{}: a slow unit ({took:?}, libFuzzer's bound is {SLOW_UNIT:?})",
+        input.display()
+    );
+}
 
 fn run(target: &str, data: &[u8]) {
     match target {
@@ -28,6 +50,7 @@ fn every_recorded_crash_input_is_handled() {
         dir.join("README.md").exists(),
         "fuzz/regressions is where crash inputs are kept"
     );
+    let mut inputs = 0;
     for target in std::fs::read_dir(&dir).unwrap() {
         let target = target.unwrap().path();
         if !target.is_dir() {
@@ -38,9 +61,11 @@ fn every_recorded_crash_input_is_handled() {
             if input.extension().is_some_and(|e| e == "md") {
                 continue;
             }
-            run(&name, &std::fs::read(&input).unwrap());
+            run_bounded(&name, &input);
+            inputs += 1;
         }
     }
+    assert!(inputs >= 5, "only {inputs} regression inputs found");
 }
 
 fn with_split(a: &[u8], b: &[u8]) -> Vec<u8> {

@@ -175,3 +175,72 @@ fn paths_that_point_elsewhere_stay_inside_the_output_directory() {
     );
     assert_eq!(std::fs::read(out.join("etc/passwd-copy.gcda")).unwrap(), g);
 }
+
+/// A gcc-12 notes file that repeats one empty function `count` times, each
+/// with a BLOCKS record claiming as many blocks as one function of a file of
+/// that size may claim. Returns the file and the offset of every BLOCKS record.
+fn repeated_function_gcno(count: usize) -> (Vec<u8>, Vec<usize>) {
+    let real = std::fs::read(common::samples().join("gcc-12/calc/run1/ops.gcno")).unwrap();
+    assert_eq!(&real[..4], b"oncg", "a little-endian gcc-12 notes file");
+    let word = |v: u32| v.to_le_bytes();
+    // magic, version, stamp, checksum; an empty compilation directory, no flag.
+    let mut head = real[..16].to_vec();
+    head.extend(word(0));
+    head.extend(word(0));
+    // FUNCTION: ident, two checksums, empty name, artificial, empty source, 4 positions.
+    let function_len = 4 * 10;
+    let per_function = 8 + function_len + 8 + 4;
+    let len = head.len() + count * per_function;
+    let blocks = (len / 8 + 2) as u32;
+    let mut f = head;
+    let mut at = Vec::new();
+    for i in 0..count as u32 {
+        f.extend(word(0x0100_0000));
+        f.extend(word(function_len as u32));
+        for v in [i, 1, 2, 0, 0, 0, 1, 1, 2, 1] {
+            f.extend(word(v));
+        }
+        at.push(f.len());
+        f.extend(word(0x0141_0000));
+        f.extend(word(4));
+        f.extend(word(blocks));
+    }
+    assert_eq!(f.len(), len);
+    (f, at)
+}
+
+/// Issue 12, defect 1: per-function block counts were bounded, their sum was
+/// not, so 108 KB of notes cost 1.6 GB. The second function already claims
+/// more than the file can hold in all, and is refused at its BLOCKS record.
+#[test]
+fn notes_repeating_a_function_with_the_largest_block_count() {
+    let (small, at) = repeated_function_gcno(100);
+    let e = xencov_rs::gcno::Gcno::decode(&small).unwrap_err();
+    assert_eq!(e.offset, at[1], "{e}");
+    assert!(e.to_string().contains("more than a"), "{e}");
+
+    let t = Tmp::new("hostile-gcno-blocks");
+    let data = common::samples().join("gcc-12/calc/run1/ops.gcda");
+    std::fs::create_dir_all(t.p("notes")).unwrap();
+    std::fs::copy(&data, t.p("ops.gcda")).unwrap();
+    for count in [1_800, 3_600] {
+        // 108 KB and 216 KB: 1.6 GB and 6.5 GB before the fix.
+        let (notes, at) = repeated_function_gcno(count);
+        std::fs::write(t.p("notes/ops.gcno"), &notes).unwrap();
+        let (gcda, dir) = (t.p("ops.gcda"), t.p("notes"));
+        let args: [&Path; 5] = [
+            Path::new("lcov"),
+            &gcda,
+            Path::new("--gcno-dir"),
+            &dir,
+            Path::new("--strict"),
+        ];
+        let o = limited(256, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{count} functions: {err}");
+        assert!(
+            err.contains(&format!("ops.gcno: at byte offset {}", at[1])),
+            "{count} functions: {err}"
+        );
+    }
+}

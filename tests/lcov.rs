@@ -1,9 +1,10 @@
 //! `xencov-rs lcov` and `report`: coverage computed from .gcno + counters
 //! without gcov must equal what `lcov --capture --rc lcov_branch_coverage=1`
 //! computes with the matching gcov-11/gcov-12 (combined per source file by
-//! `lcov -a`), record by record after sorting; Cobertura must validate;
-//! genhtml must render. (`report --format json` against gcov: report_json.rs;
-//! Cobertura against gcovr: cobertura_gcovr.rs.)
+//! `lcov -a`), record by record (each source file's record holds the same
+//! lines, in any order); Cobertura must validate; genhtml must render.
+//! (`report --format json` against gcov: report_json.rs; Cobertura against
+//! gcovr: cobertura_gcovr.rs.)
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::process::{Command, Output};
 
 use common::Tmp;
 
-use common::{run, sorted_lines as sorted};
+use common::{run, sorted_lines as sorted, tracefile_by_file as by_file};
 
 fn lcov_capture(dir: &Path, gcov: &str, t: &Tmp) -> Vec<String> {
     common::lcov_capture(dir, gcov, &t.0)
@@ -57,9 +58,9 @@ fn tracefiles_equal_lcov_capture_on_every_sample_run() {
                 ],
                 &out,
             );
-            let ours = sorted(&out);
+            let ours = by_file(&out);
             assert!(
-                theirs.iter().filter(|l| l.starts_with("DA:")).count() > 30,
+                theirs.iter().filter(|l| l.contains(": DA:")).count() > 30,
                 "{set} run{r}"
             );
             assert_eq!(ours, theirs, "{set} run{r}");
@@ -97,7 +98,7 @@ fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
         ],
         &out,
     );
-    assert_eq!(sorted(&out), theirs);
+    assert_eq!(by_file(&out), theirs);
 }
 
 /// A Xen dump needs no split and no gcov: the notes are found under the
@@ -126,7 +127,7 @@ fn a_xen_dump_gives_the_tracefile_of_libgcovs_files() {
             ],
             &out,
         );
-        assert_eq!(sorted(&out), theirs, "{set}");
+        assert_eq!(by_file(&out), theirs, "{set}");
     }
 }
 
@@ -307,4 +308,42 @@ fn cobertura_validates_against_the_dtd() {
             "{xml}"
         );
     }
+}
+
+/// The comparison above is per source file: a DA line moved from one file's
+/// record to another's goes unnoticed by sorting all lines together, and is
+/// a difference here.
+#[test]
+fn the_tracefile_comparison_notices_a_line_moved_to_another_file() {
+    let t = Tmp::new("lcov-moved");
+    let dir = samples("gcc-12/calc/run1");
+    let out = t.p("ours.info");
+    ours(
+        &[
+            "lcov".as_ref(),
+            dir.as_os_str(),
+            "--gcno-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+        &out,
+    );
+    let mut lines: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let da = lines.iter().position(|l| l.starts_with("DA:")).unwrap();
+    let moved = lines.remove(da);
+    let second_sf = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("SF:"))
+        .nth(1)
+        .unwrap()
+        .0;
+    lines.insert(second_sf + 1, moved);
+    let other = t.p("moved.info");
+    std::fs::write(&other, lines.join("\n") + "\n").unwrap();
+    assert_eq!(sorted(&out), sorted(&other));
+    assert_ne!(by_file(&out), by_file(&other));
 }

@@ -546,3 +546,50 @@ proptest! {
         prop_assert_eq!(functions(&copies), functions(&weighted));
     }
 }
+
+/// `-w 1,3` on value-profiling data. gcov-tool-11/12 crash there
+/// (formats/merge.md §8.1), so the reference is what a weight means: the
+/// second input merged three times, by gcov-tool itself (run1, then run2
+/// three times). Top-N insertion is only order-dependent once a site tracks 32
+/// values; no site here comes near that (checked), so the two must agree
+/// counter for counter. The summaries differ by design: a weight scales
+/// counters, and the summary counts the inputs (as gcov-tool -w writes it;
+/// see weights_scale_counters_like_gcov_tool).
+#[test]
+fn weighted_top_n_equals_gcov_tool_merging_the_input_that_many_times() {
+    for (set, v) in [("gcc-11-pg/vp", "11"), ("gcc-12-pg/vp", "12")] {
+        let t = Tmp::new(&format!("merge-wtopn-{}", set.replace('/', "-")));
+        gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("c1"), None);
+        gcov_tool(v, &t.p("c1"), &run(set, 2), &t.p("c2"), None);
+        gcov_tool(v, &t.p("c2"), &run(set, 2), &t.p("c3"), None);
+        let o = ours(&[run(set, 1), run(set, 2)], &t.p("ours"), &["-w", "1,3"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut top_n_sites = 0;
+        for theirs in common::files_with_suffix(&t.p("c3"), ".gcda") {
+            let name = theirs.file_name().unwrap();
+            let read = |p: &Path| Gcda::decode(&std::fs::read(p).unwrap()).unwrap();
+            let (theirs, mine) = (read(&theirs), read(&t.p("ours").join(name)));
+            for f in theirs.functions() {
+                for c in f
+                    .counters
+                    .iter()
+                    .filter(|c| c.kind.index == 3 || c.kind.index == 4)
+                {
+                    let v: Vec<u64> = c.values.iter().collect();
+                    let mut at = 0;
+                    while at + 1 < v.len() {
+                        let n = v[at + 1] as usize;
+                        assert!(n < 32, "{set}: a site tracks {n} values");
+                        top_n_sites += usize::from(n > 0);
+                        at += 2 + 2 * n;
+                    }
+                }
+            }
+            assert_eq!(functions(&mine), functions(&theirs), "{set} {name:?}");
+        }
+        assert!(
+            top_n_sites >= 4,
+            "{set}: only {top_n_sites} non-empty top-N sites"
+        );
+    }
+}

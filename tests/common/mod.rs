@@ -18,6 +18,34 @@ pub fn corpus() -> PathBuf {
     dir
 }
 
+/// Whether a missing corpus must fail the tests (CI sets it in `.ci/run`).
+pub fn corpus_required() -> bool {
+    std::env::var_os("XENCOV_REQUIRE_CORPUS").is_some_and(|v| v == "1")
+}
+
+/// The shared corpus, or `None` when `../shared/corpus` is missing: a fresh
+/// clone without it still passes `cargo test`, and `test` says on stderr
+/// that it did NOT RUN. With `XENCOV_REQUIRE_CORPUS=1` a missing corpus
+/// fails the test instead.
+pub fn corpus_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = root().join("../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        !corpus_required(),
+        "{}: {} is missing and XENCOV_REQUIRE_CORPUS=1",
+        test,
+        dir.display()
+    );
+    eprintln!(
+        "NOT RUN: {test}: {} is missing (the shared corpus beside the project); \
+         set XENCOV_REQUIRE_CORPUS=1 to make this a failure",
+        dir.display()
+    );
+    None
+}
+
 pub fn samples() -> PathBuf {
     root().join("samples")
 }
@@ -63,7 +91,45 @@ impl Drop for Tmp {
     }
 }
 
-/// The lines of a text file, sorted (tracefiles are compared this way).
+/// A tracefile as a sorted list of `SF-path: line` entries: every line of
+/// a record (TN, FN, FNDA, BRDA, DA, the totals) carries the source file of
+/// its `SF` record, so two tracefiles are equal only when each source file's
+/// record holds the same lines, whatever their order, and a line that
+/// moved to another file's record is a difference. A line outside any
+/// record (or a record without `end_of_record`) fails the comparison.
+pub fn tracefile_by_file(p: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(p).unwrap();
+    let mut out = Vec::new();
+    let mut tn: Option<&str> = None;
+    let mut sf: Option<&str> = None;
+    for line in text.lines() {
+        if line.starts_with("TN:") {
+            assert!(sf.is_none(), "{}: TN inside a record", p.display());
+            tn = Some(line);
+        } else if let Some(file) = line.strip_prefix("SF:") {
+            assert!(sf.is_none(), "{}: SF inside a record", p.display());
+            sf = Some(file);
+            out.push(format!("{file}: {}", tn.unwrap_or("TN:")));
+        } else if line == "end_of_record" {
+            let file = sf
+                .take()
+                .unwrap_or_else(|| panic!("{}: stray end", p.display()));
+            out.push(format!("{file}: end_of_record"));
+        } else {
+            let file = sf.unwrap_or_else(|| panic!("{}: {line} outside a record", p.display()));
+            out.push(format!("{file}: {line}"));
+        }
+    }
+    assert!(
+        sf.is_none(),
+        "{}: a record without end_of_record",
+        p.display()
+    );
+    out.sort();
+    out
+}
+
+/// The lines of a text file, sorted.
 pub fn sorted_lines(p: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_to_string(p)
         .unwrap()
@@ -87,7 +153,8 @@ pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
 }
 
 /// lcov's own tracefile of `dir` with `gcov` (branch coverage on), combined
-/// per source file by `lcov -a`, sorted; `work` holds the intermediate files.
+/// per source file by `lcov -a`, as [`tracefile_by_file`] gives it; `work`
+/// holds the intermediate files.
 pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
     use std::process::Command;
     let (cap, comb) = (work.join("capture.info"), work.join("combined.info"));
@@ -109,5 +176,5 @@ pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
         .arg(&cap)
         .arg("-o")
         .arg(&comb));
-    sorted_lines(&comb)
+    tracefile_by_file(&comb)
 }

@@ -1,0 +1,230 @@
+//! Notes files that do not decode are refused with the byte offset of the
+//! record (or field) at fault, as gcda files are: each case corrupts a real
+//! gcc-11 or gcc-12 notes file in one place, and the offset is computed
+//! here from the file's own framing, independently of the decoder.
+
+mod common;
+
+use xencov_rs::endian::Endian;
+use xencov_rs::gcno::{Gcno, MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_LINES};
+use xencov_rs::record::{Records, read_header};
+
+/// One record of a notes file: where it starts, its tag, its payload.
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    offset: usize,
+    tag: u32,
+    payload: usize,
+    len: usize,
+}
+
+struct Notes {
+    bytes: Vec<u8>,
+    endian: Endian,
+    bytes_length: bool,
+    records: Vec<Rec>,
+}
+
+impl Notes {
+    fn read(set: &str, unit: &str) -> Notes {
+        let bytes =
+            std::fs::read(common::samples().join(format!("{set}/run1/{unit}.gcno"))).unwrap();
+        let (h, mut r) = read_header(&bytes, MAGIC).unwrap();
+        let v = h.version;
+        assert!(v.at_least(9, 0), "{set}: this test reads GCC 9+ headers");
+        let bytes_length = v.at_least(12, 0);
+        // The compilation directory, then the unexecuted-blocks flag.
+        let n = r.u32("cwd length").unwrap() as u64;
+        r.bytes(if bytes_length { n } else { 4 * n }, "cwd")
+            .unwrap();
+        r.u32("flag").unwrap();
+        let records = Records::new(r, v)
+            .map(|r| r.unwrap())
+            .map(|r| Rec {
+                offset: r.offset,
+                tag: r.tag,
+                payload: r.payload_offset(),
+                len: r.payload.len(),
+            })
+            .collect();
+        Notes {
+            endian: h.endian,
+            bytes,
+            bytes_length,
+            records,
+        }
+    }
+
+    fn find(&self, tag: u32, nth: usize) -> Rec {
+        *self
+            .records
+            .iter()
+            .filter(|r| r.tag == tag)
+            .nth(nth)
+            .unwrap()
+    }
+
+    fn word(&self, at: usize) -> u32 {
+        self.endian
+            .u32_from(self.bytes[at..at + 4].try_into().unwrap())
+    }
+
+    fn put(bytes: &mut [u8], endian: Endian, at: usize, v: u32) {
+        bytes[at..at + 4].copy_from_slice(&endian.u32_to(v));
+    }
+
+    /// The file with one word replaced.
+    fn with_word(&self, at: usize, v: u32) -> Vec<u8> {
+        let mut b = self.bytes.clone();
+        Self::put(&mut b, self.endian, at, v);
+        b
+    }
+
+    /// The file with the bytes of `rec` inserted again right after it.
+    fn with_record_twice(&self, rec: Rec) -> Vec<u8> {
+        let end = rec.payload + rec.len;
+        let mut b = self.bytes[..end].to_vec();
+        b.extend_from_slice(&self.bytes[rec.offset..end]);
+        b.extend_from_slice(&self.bytes[end..]);
+        b
+    }
+
+    /// The file with the payload of `rec` cut to `len` bytes (length field too).
+    fn with_payload_cut(&self, rec: Rec, len: usize) -> Vec<u8> {
+        let mut b = self.bytes[..rec.payload + len].to_vec();
+        b.extend_from_slice(&self.bytes[rec.payload + rec.len..]);
+        let field = if self.bytes_length { len } else { len / 4 } as u32;
+        Self::put(&mut b, self.endian, rec.offset + 4, field);
+        b
+    }
+}
+
+/// Decoding `bytes` fails at `offset` with a message containing `text`.
+fn refused(bytes: &[u8], offset: usize, text: &str, what: &str) {
+    let e = Gcno::decode(bytes).expect_err(what);
+    assert_eq!(e.offset, offset, "{what}: {e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(text) && msg.contains(&format!("byte offset {offset}")),
+        "{what}: {msg}"
+    );
+}
+
+const SETS: [&str; 2] = ["gcc-11/calc", "gcc-12/calc"];
+
+#[test]
+fn a_record_before_any_function_names_its_offset() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let first = n.records[0];
+        let blocks = n.find(TAG_BLOCKS, 0);
+        // The first function's BLOCKS record moved in front of it.
+        let mut b = n.bytes[..first.offset].to_vec();
+        b.extend_from_slice(&n.bytes[blocks.offset..blocks.payload + blocks.len]);
+        b.extend_from_slice(&n.bytes[first.offset..]);
+        refused(&b, first.offset, "before any function", set);
+    }
+}
+
+#[test]
+fn a_second_blocks_record_names_its_offset() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let blocks = n.find(TAG_BLOCKS, 1);
+        let b = n.with_record_twice(blocks);
+        refused(
+            &b,
+            blocks.payload + blocks.len,
+            "a second BLOCKS record",
+            set,
+        );
+    }
+}
+
+#[test]
+fn a_block_count_the_file_cannot_hold_names_its_record() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let blocks = n.find(TAG_BLOCKS, 2);
+        let b = n.with_word(blocks.payload, 0x00ff_ffff);
+        refused(&b, blocks.offset, "16777215 blocks", set);
+    }
+}
+
+#[test]
+fn arcs_to_or_from_a_block_that_does_not_exist_name_their_record() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let arcs = n.find(TAG_ARCS, 3);
+        // payload: source block, then (destination, flags) pairs.
+        let b = n.with_word(arcs.payload + 4, 0xffff);
+        refused(&b, arcs.offset, "to block 65535", set);
+        let b = n.with_word(arcs.payload, 0xffff);
+        refused(&b, arcs.offset, "arcs from block 65535", set);
+        let b = n.with_record_twice(arcs);
+        refused(&b, arcs.payload + arcs.len, "a second ARCS record", set);
+    }
+}
+
+#[test]
+fn lines_of_a_block_that_does_not_exist_or_before_a_file_name_their_record() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let lines = n.find(TAG_LINES, 1);
+        let b = n.with_word(lines.payload, 0xffff);
+        refused(&b, lines.offset, "lines of block 65535", set);
+        // After the block number, a 0 word then the file name: make it a line.
+        assert_eq!(n.word(lines.payload + 4), 0, "{set}");
+        let b = n.with_word(lines.payload + 4, 7);
+        refused(&b, lines.offset, "a line before any file", set);
+    }
+}
+
+#[test]
+fn a_name_that_is_not_utf8_names_its_length_field() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let function = n.records[0];
+        // ident, lineno checksum, cfg checksum, then the name's length and bytes.
+        let at = function.payload + 12;
+        assert!(n.word(at) > 0, "{set}");
+        let mut b = n.bytes.clone();
+        b[at + 4] = 0xff;
+        refused(&b, at, "a function name is not UTF-8", set);
+    }
+}
+
+#[test]
+fn a_function_record_cut_short_names_the_field_that_is_missing() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let function = n.records[0];
+        // Ident and the line-number checksum only: the cfg checksum is missing.
+        let b = n.with_payload_cut(function, 8);
+        refused(&b, function.payload + 8, "a function cfg checksum", set);
+    }
+}
+
+/// Every cut of a real notes file is refused at the record it falls in (or
+/// decodes, at a record boundary) and never past the cut.
+#[test]
+fn every_cut_names_the_record_it_falls_in() {
+    for set in SETS {
+        for unit in ["ops", "unused"] {
+            let n = Notes::read(set, unit);
+            let header_end = n.records[0].offset;
+            for cut in header_end..n.bytes.len() {
+                let what = format!("{set} {unit} cut at {cut}");
+                let rec = n.records.iter().rev().find(|r| r.offset <= cut).unwrap();
+                let boundary = n.records.iter().any(|r| r.offset == cut);
+                match Gcno::decode(&n.bytes[..cut]) {
+                    Ok(_) => assert!(boundary, "{what}: accepted"),
+                    Err(e) => {
+                        assert!(!boundary, "{what}: {e}");
+                        assert!(e.offset >= rec.offset && e.offset <= cut, "{what}: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
