@@ -111,3 +111,105 @@ pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
         .arg(&comb));
     sorted_lines(&comb)
 }
+
+/// A GCC release used as an oracle, and where its tools run: gcc-11 and
+/// gcc-12 on the host (Debian 12), gcc-13 to 16 in the Debian chroots of
+/// `scripts/chroot` (trixie: gcc-14; sid: gcc-13, 15 and 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gcc {
+    pub major: u8,
+    pub suite: Option<&'static str>,
+}
+
+/// Every release the oracle tests run, oldest first.
+pub const GCCS: [Gcc; 6] = [
+    Gcc {
+        major: 11,
+        suite: None,
+    },
+    Gcc {
+        major: 12,
+        suite: None,
+    },
+    Gcc {
+        major: 13,
+        suite: Some("sid"),
+    },
+    Gcc {
+        major: 14,
+        suite: Some("trixie"),
+    },
+    Gcc {
+        major: 15,
+        suite: Some("sid"),
+    },
+    Gcc {
+        major: 16,
+        suite: Some("sid"),
+    },
+];
+
+pub fn gcc(major: u8) -> Gcc {
+    *GCCS
+        .iter()
+        .find(|g| g.major == major)
+        .unwrap_or_else(|| panic!("no oracle for GCC {major}"))
+}
+
+impl Gcc {
+    /// Whether this release's tools can run here. A missing chroot fails the
+    /// test when XENCOV_REQUIRE_CHROOTS=1 (CI); otherwise it is reported
+    /// loudly and the caller skips.
+    pub fn available(&self) -> bool {
+        let Some(suite) = self.suite else {
+            return true;
+        };
+        let have = std::process::Command::new(root().join("scripts/chroot"))
+            .args(["have", suite])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !have {
+            assert!(
+                std::env::var("XENCOV_REQUIRE_CHROOTS").as_deref() != Ok("1"),
+                "no {suite} chroot (run scripts/setup), and XENCOV_REQUIRE_CHROOTS=1"
+            );
+            eprintln!(
+                "SKIPPED: no {suite} chroot (run scripts/setup): GCC {} oracle not run",
+                self.major
+            );
+        }
+        have
+    }
+
+    /// `TOOL-N` (gcov-dump-14, gcov-tool-16, ...) ready to take arguments. In a
+    /// chroot, the project root and the temp directory are bind-mounted at
+    /// their own paths (so every path a test passes is the same inside), and
+    /// the working directory is the project root.
+    pub fn tool(&self, tool: &str) -> std::process::Command {
+        self.command(&format!("{tool}-{}", self.major))
+    }
+
+    /// Any program of this release's environment (`lcov`, ...).
+    pub fn command(&self, program: &str) -> std::process::Command {
+        match self.suite {
+            None => std::process::Command::new(program),
+            Some(suite) => {
+                let mut c = std::process::Command::new(root().join("scripts/chroot"));
+                let binds = format!("{}:{}", root().display(), std::env::temp_dir().display());
+                c.args(["run", suite]).arg(binds).arg(program);
+                c
+            }
+        }
+    }
+
+    /// gcov's name as lcov's `--gcov-tool` wants it.
+    pub fn gcov(&self) -> String {
+        format!("gcov-{}", self.major)
+    }
+
+    /// The lcov of this release's environment is 2.x (trixie, sid), which
+    /// stops on what it calls inconsistencies unless told to go on.
+    pub fn lcov2(&self) -> bool {
+        self.suite.is_some()
+    }
+}
