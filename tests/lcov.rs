@@ -68,6 +68,64 @@ fn tracefiles_equal_lcov_capture_on_every_sample_run() {
     assert_eq!(checked, 20);
 }
 
+/// GCC 13-16 (the chroots' compilers): every run's tracefile has the counts
+/// of that release's lcov 2.x capture with its gcov-N (lines, functions,
+/// branches and the totals); lcov 2 writes other records (FNL/FNA, branch
+/// ids), so the counts are compared, not the text.
+fn counts_equal_lcov_2_capture(major: u8, sets: &[&str]) {
+    let g = common::gcc(major);
+    if !g.available() {
+        return;
+    }
+    for set in sets {
+        for r in 1..=4 {
+            let dir = samples(&format!("{set}/run{r}"));
+            let t = Tmp::new(&format!("lcov2-{}-{r}", set.replace('/', "-")));
+            let theirs = common::lcov_capture_counts(g, &dir, &t.0);
+            let out = t.p("ours.info");
+            ours(
+                &[
+                    "lcov".as_ref(),
+                    dir.as_os_str(),
+                    "--gcno-dir".as_ref(),
+                    dir.as_os_str(),
+                ],
+                &out,
+            );
+            let ours = common::tracefile_counts(&out);
+            assert!(
+                theirs.values().map(|f| f.lines.len()).sum::<usize>() > 30
+                    && theirs.values().map(|f| f.branches.len()).sum::<usize>() > 5
+                    && theirs
+                        .values()
+                        .all(|f| f.functions.values().all(|(_, hits)| !hits.is_empty())),
+                "{set} run{r}: {theirs:?}"
+            );
+            assert_eq!(ours, theirs, "{set} run{r}");
+        }
+    }
+}
+
+#[test]
+fn gcc_13_counts_equal_lcov_2_capture() {
+    counts_equal_lcov_2_capture(13, &["gcc-13/calc", "gcc-13-pg/vp"]);
+}
+
+#[test]
+fn gcc_14_counts_equal_lcov_2_capture() {
+    counts_equal_lcov_2_capture(14, &["gcc-14/calc", "ppc64-gcc-14/calc", "gcc-14-pg/vp"]);
+}
+
+#[test]
+fn gcc_15_counts_equal_lcov_2_capture() {
+    counts_equal_lcov_2_capture(15, &["gcc-15/calc", "gcc-15-pg/vp"]);
+}
+
+#[test]
+fn gcc_16_counts_equal_lcov_2_capture() {
+    counts_equal_lcov_2_capture(16, &["gcc-16/calc", "gcc-16-pg/vp"]);
+}
+
 /// Several inputs are merged first: the result is the tracefile of the
 /// gcov-tool merge of the same runs.
 #[test]
