@@ -257,18 +257,12 @@ impl Xen {
         self.call(op).map_err(|e| self.explain(e))
     }
 
-    /// Reads the whole dump (and resets the counters after, with `reset`).
-    pub fn read(&mut self, reset: bool) -> Result<Vec<u8>> {
+    /// Reads the whole dump. The counters are never reset here: a reset may
+    /// only follow a dump that validated and was saved (see `run_read`).
+    pub fn read(&mut self) -> Result<Vec<u8>> {
         match self.iface.layout {
-            Layout::Current => {
-                let data = self.read_current()?;
-                if reset {
-                    self.checked(Op::Reset)
-                        .context("reading succeeded, resetting failed")?;
-                }
-                Ok(data)
-            }
-            Layout::Legacy => self.read_legacy(reset),
+            Layout::Current => self.read_current(),
+            Layout::Legacy => self.read_legacy(),
         }
     }
 
@@ -299,28 +293,20 @@ impl Xen {
     }
 
     /// Xen 4.3–4.8 reads are not size-checked: the buffer gets a page of
-    /// slack and the size is asked again after, so a dump that grew is read again.
-    fn read_legacy(&mut self, reset: bool) -> Result<Vec<u8>> {
+    /// slack and the size is asked again after, so a dump that grew is read
+    /// again. The legacy read-and-reset op is not used: it would reset the
+    /// counters before the dump is safe on disk.
+    fn read_legacy(&mut self) -> Result<Vec<u8>> {
         for _ in 0..GROWTH_RETRIES {
             let size = self.checked(Op::GetSize)?;
             let mut buf = HypercallBuf::new(size as usize + 4096)?;
             buf.bytes_mut().fill(0);
-            let op = if reset {
-                Op::ReadAndReset {
-                    buffer: buf.address(),
-                }
-            } else {
-                Op::Read {
-                    buffer: buf.address(),
-                    size,
-                }
-            };
-            self.checked(op)?;
+            self.checked(Op::Read {
+                buffer: buf.address(),
+                size,
+            })?;
             if self.checked(Op::GetSize)? == size {
                 return Ok(buf.bytes()[..size as usize].to_vec());
-            }
-            if reset {
-                bail!("the dump changed size while it was read and reset; the counters are reset");
             }
         }
         bail!("the dump kept changing size while it was read ({GROWTH_RETRIES} attempts)")
@@ -368,20 +354,86 @@ fn validate(data: &[u8]) -> Result<()> {
 
 pub fn run_read(output: Option<&std::path::Path>, reset: bool) -> Result<()> {
     let mut xen = Xen::connect()?;
-    let data = xen.read(reset)?;
+    let data = xen.read()?;
     validate(&data)?;
     let iface = xen.interface();
     eprintln!(
-        "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {}){}",
+        "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {})",
         data.len(),
         iface.version,
         iface.xen,
-        if reset { ", counters reset" } else { "" }
     );
+    // Only a dump that validated and is safely stored may be followed by a
+    // reset: a reset before (or after a failed write) loses the counters.
     match output {
-        Some(path) => super::output::write_atomic(path, &data)?,
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &data)
-            .context("cannot write the dump to standard output")?,
+        Some(path) => save_file(path, &data)?,
+        None => save_stdout(&data, reset)?,
+    }
+    if reset {
+        xen.reset()
+            .context("the dump was saved, but resetting the counters failed")?;
+        eprintln!("xencov-rs: counters reset");
+    }
+    Ok(())
+}
+
+/// Writes the dump atomically and makes the rename durable: the file is
+/// synced before the rename (`write_atomic`) and its directory after it, so
+/// that a crash after the reset cannot lose both the counters and the file.
+fn save_file(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    super::output::write_atomic(path, data)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| {
+            format!(
+                "{} was written, but its directory {} could not be synced",
+                path.display(),
+                dir.display()
+            )
+        })
+}
+
+/// Writes the dump to file descriptor 1 directly: Rust's `Stdout` reports
+/// success when descriptor 1 is closed (EBADF), which must not count as
+/// saved. A regular file is also synced; a pipe or terminal has no sync,
+/// so there the complete write is what counts.
+fn save_stdout(data: &[u8], reset: bool) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    std::io::stdout()
+        .lock()
+        .flush()
+        .context("cannot write to standard output")?;
+    // SAFETY: descriptor 1 stays owned by the process; ManuallyDrop keeps
+    // the File from closing it.
+    let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    // A closed descriptor 1 is reopened on /dev/null by Rust's start-up
+    // code, so writing "succeeds": with a reset to follow, the counters
+    // would be gone with nothing saved.
+    if reset
+        && let (Ok(ours), Ok(null)) = (out.metadata(), std::fs::metadata("/dev/null"))
+        && ours.file_type().is_char_device()
+        && ours.rdev() == null.rdev()
+    {
+        bail!(
+            "standard output is /dev/null (or was closed): the dump would be lost, so the \
+             counters are not reset; give -o FILE, or use `xencov-rs reset` to reset without \
+             reading"
+        );
+    }
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .context("cannot write the dump to standard output")?;
+    let meta = out
+        .metadata()
+        .context("cannot inspect standard output after writing the dump")?;
+    if meta.is_file() {
+        out.sync_all()
+            .context("cannot sync the dump written to standard output")?;
     }
     Ok(())
 }
