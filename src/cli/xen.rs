@@ -89,46 +89,63 @@ impl HypercallBuf {
                         0,
                     )
                 };
-                if ptr == libc::MAP_FAILED {
+                if ptr != libc::MAP_FAILED {
+                    return Ok(HypercallBuf {
+                        ptr: ptr.cast(),
+                        len,
+                        _device: Some(dev),
+                    });
+                }
+                let e = errno();
+                if e != libc::ENOMEM {
                     bail!(
                         "cannot map {len} bytes of /dev/xen/hypercall: {}",
-                        errno_text(errno())
+                        errno_text(e)
                     );
                 }
-                Ok(HypercallBuf {
-                    ptr: ptr.cast(),
-                    len,
-                    _device: Some(dev),
-                })
+                // Older kernels cap each open file of the device (privcmd-buf's
+                // `limit` parameter, 64 pages): a big dump does not fit, so it
+                // goes to locked memory, which hypercalls accept as well.
+                eprintln!(
+                    "xencov-rs: note: /dev/xen/hypercall refused {len} bytes ({}: the kernel's \
+                     per-file limit); using locked memory instead",
+                    errno_text(e)
+                );
+                HypercallBuf::locked(len)
             }
-            Err(libc::ENOENT) => {
-                let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
-                // SAFETY: an anonymous private mapping.
-                let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0) };
-                if ptr == libc::MAP_FAILED {
-                    bail!(
-                        "cannot allocate {len} bytes for a hypercall buffer: {}",
-                        errno_text(errno())
-                    );
-                }
-                let buf = HypercallBuf {
-                    ptr: ptr.cast(),
-                    len,
-                    _device: None,
-                };
-                // SAFETY: `ptr..ptr+len` is the mapping made above.
-                if unsafe { libc::mlock(ptr, len) } != 0 {
-                    bail!(
-                        "cannot lock {len} bytes for a hypercall buffer (see `ulimit -l`): {}",
-                        errno_text(errno())
-                    );
-                }
-                // SAFETY: as above; failure only means children would share it.
-                unsafe { libc::madvise(ptr, len, libc::MADV_DONTFORK) };
-                Ok(buf)
-            }
+            Err(libc::ENOENT) => HypercallBuf::locked(len),
             Err(e) => bail!("cannot open /dev/xen/hypercall: {}", errno_text(e)),
         }
+    }
+
+    /// Anonymous pages locked in memory and kept out of forked children,
+    /// as libxencall uses where `/dev/xen/hypercall` is missing.
+    fn locked(len: usize) -> Result<HypercallBuf> {
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        // SAFETY: an anonymous private mapping.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0) };
+        if ptr == libc::MAP_FAILED {
+            bail!(
+                "cannot allocate {len} bytes for a hypercall buffer: {}",
+                errno_text(errno())
+            );
+        }
+        let buf = HypercallBuf {
+            ptr: ptr.cast(),
+            len,
+            _device: None,
+        };
+        // SAFETY: `ptr..ptr+len` is the mapping made above.
+        if unsafe { libc::mlock(ptr, len) } != 0 {
+            bail!(
+                "cannot lock {len} bytes for a hypercall buffer (see `ulimit -l`): {}",
+                errno_text(errno())
+            );
+        }
+        // SAFETY: as above; failure only means children would share it.
+        unsafe { libc::madvise(ptr, len, libc::MADV_DONTFORK) };
+        Ok(buf)
     }
 
     fn bytes(&self) -> &[u8] {
