@@ -36,8 +36,16 @@ impl Hv {
         let dir = std::env::temp_dir().join(format!("xencov-hv-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        // What xencov-rs reads as /sys/hypervisor and /proc/xen/capabilities:
+        // empty unless a test fills it (the host's own must not leak in).
+        let sysroot = dir.join("sysroot");
+        std::fs::create_dir_all(&sysroot).unwrap();
         let env = vec![
             ("LD_PRELOAD".into(), fake_lib().display().to_string()),
+            (
+                "XENCOV_RS_TEST_SYSROOT".into(),
+                sysroot.display().to_string(),
+            ),
             ("FAKE_XEN_DUMP".into(), dump.display().to_string()),
             (
                 "FAKE_XEN_STATE".into(),
@@ -50,6 +58,27 @@ impl Hv {
     fn with(mut self, key: &str, value: &str) -> Hv {
         self.env.push((key.into(), value.into()));
         self
+    }
+
+    /// A file below the test sysroot, e.g. `sys/hypervisor/type`.
+    fn sys_file(self, rel: &str, content: &str) -> Hv {
+        let path = self.dir.join("sysroot").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    /// What Linux shows in dom0 under /sys/hypervisor for a Xen release
+    /// and the compiler that built it.
+    fn xen_build(self, major: &str, minor: &str, extra: &str, compiler: &str) -> Hv {
+        self.sys_file("sys/hypervisor/type", "xen\n")
+            .sys_file("sys/hypervisor/version/major", &format!("{major}\n"))
+            .sys_file("sys/hypervisor/version/minor", &format!("{minor}\n"))
+            .sys_file("sys/hypervisor/version/extra", &format!("{extra}\n"))
+            .sys_file(
+                "sys/hypervisor/compilation/compiler",
+                &format!("{compiler}\n"),
+            )
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -540,4 +569,218 @@ fn the_fake_hypervisor_passes_its_self_test() {
         out.contains("ok   Debian xencov read/reset through the fake"),
         "Debian's xencov must be installed (xen-utils-4.17): {out}"
     );
+}
+
+/// Only xenfs's /proc/xen/privcmd (no /dev/xen nodes): read and reset work
+/// through it, as Debian's xencov does.
+#[test]
+fn without_dev_xen_the_xenfs_privcmd_is_used() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    let hv = Hv::new("xenfs", &dump).with("FAKE_XEN_PRIVCMD", "xenfs");
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(o.stdout, std::fs::read(&dump).unwrap());
+    let t = hv.run(XENCOV, &["read", hv.path("t").to_str().unwrap()]);
+    assert!(t.status.success(), "xencov: {}", err(&t));
+    assert_eq!(std::fs::read(hv.path("t")).unwrap(), o.stdout);
+    assert!(hv.ours(&["reset"]).status.success());
+    assert!(hv.state().contains("op=reset"), "{}", hv.state());
+}
+
+/// No privcmd device at all: a dom0 without the driver, a Xen guest, and a
+/// machine that is not on Xen each get their own diagnosis.
+#[test]
+fn no_privcmd_device_is_told_apart_from_not_xen() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    type Files = &'static [(&'static str, &'static str)];
+    let cases: &[(Files, &[&str])] = &[
+        (
+            &[("sys/hypervisor/type", "xen\n")],
+            &[
+                "running on Xen, but there is no privcmd device",
+                "modprobe xen-privcmd",
+                "mount -t xenfs",
+            ],
+        ),
+        (
+            &[("proc/xen/capabilities", "control_d\n")],
+            &["running on Xen, but there is no privcmd device"],
+        ),
+        (
+            &[
+                ("sys/hypervisor/type", "xen\n"),
+                ("proc/xen/capabilities", ""),
+            ],
+            &["Xen guest (domU), not dom0"],
+        ),
+        (&[], &["not running on Xen", "/sys/hypervisor/type"]),
+        (&[("sys/hypervisor/type", "kvm\n")], &["not running on Xen"]),
+    ];
+    for (files, expected) in cases {
+        let mut hv = Hv::new("noprivcmd", &dump).with("FAKE_XEN_ABSENT", "1");
+        for (rel, content) in *files {
+            hv = hv.sys_file(rel, content);
+        }
+        for args in [&["read"][..], &["reset"][..]] {
+            let o = hv.ours(args);
+            assert_eq!(o.status.code(), Some(1), "{files:?}");
+            for e in *expected {
+                assert!(err(&o).contains(e), "{files:?} {args:?}: {}", err(&o));
+            }
+            assert!(
+                err(&o).contains("neither /dev/xen/privcmd nor /proc/xen/privcmd"),
+                "{}",
+                err(&o)
+            );
+        }
+        assert!(hv.state().is_empty(), "no hypercall: {}", hv.state());
+    }
+}
+
+/// Builds known to crash on the coverage sysctl, or to return data that is
+/// not the coverage, are refused before any coverage sysctl (the fake logs
+/// none), with the reason, what to do, and the override.
+#[test]
+fn builds_known_to_crash_or_to_lie_are_refused_before_the_sysctl() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    let gcc12 = "gcc (Debian 12.2.0-14+deb12u1) 12.2.0";
+    let gcc14 = "x86_64-linux-gnu-gcc-14 (Debian 14.2.0-19) 14.2.0";
+    let refused: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "17",
+            ".7",
+            gcc12,
+            &[
+                "would crash the host",
+                "Xen 4.17.7 built by \"gcc (Debian 12.2.0-14+deb12u1) 12.2.0\"",
+                "745bf2b7de and 7ee3a44971",
+            ],
+        ),
+        (
+            "10",
+            ".0",
+            "gcc-10 (Debian 10.2.1-6) 10.2.1",
+            &["would crash the host"],
+        ),
+        (
+            "20",
+            ".4",
+            gcc14,
+            &[
+                "would not be the coverage",
+                "Xen 4.21 or newer",
+                "GCC 13 or older",
+            ],
+        ),
+    ];
+    for (minor, extra, compiler, expected) in refused {
+        for args in [&["read"][..], &["reset"][..], &["read", "--reset"][..]] {
+            let hv = Hv::new("refuse", &dump).xen_build("4", minor, extra, compiler);
+            let o = hv.ours(args);
+            assert_eq!(o.status.code(), Some(1), "4.{minor} {compiler} {args:?}");
+            for e in *expected {
+                assert!(err(&o).contains(e), "{args:?}: {}", err(&o));
+            }
+            assert!(err(&o).contains("--i-know-the-risk"), "{}", err(&o));
+            assert!(o.stdout.is_empty());
+            assert_eq!(hv.state(), "", "not one sysctl was made");
+
+            // The override: the sysctl is made, with a warning.
+            let mut forced = args.to_vec();
+            forced.push("--i-know-the-risk");
+            let o = hv.ours(&forced);
+            assert!(o.status.success(), "{forced:?}: {}", err(&o));
+            assert!(
+                err(&o).contains("going on because of --i-know-the-risk"),
+                "{}",
+                err(&o)
+            );
+            assert!(hv.state().contains("cmd=20"), "{}", hv.state());
+        }
+    }
+
+    // Safe combinations go on without a word about it.
+    for (minor, compiler) in [
+        ("17", "gcc-9 (Debian 9.3.0-22) 9.3.0"),
+        ("18", gcc12),
+        ("20", "gcc-13 (Debian 13.3.0-1) 13.3.0"),
+        ("21", gcc14),
+        ("23", gcc12),
+    ] {
+        let hv = Hv::new("safe", &dump).xen_build("4", minor, ".0", compiler);
+        let o = hv.ours(&["read"]);
+        assert!(o.status.success(), "4.{minor} {compiler}: {}", err(&o));
+        assert_eq!(o.stdout, std::fs::read(&dump).unwrap());
+        assert!(!err(&o).contains("note"), "{}", err(&o));
+        assert!(!err(&o).contains("warning"), "{}", err(&o));
+    }
+
+    // Facts that cannot be read: one line, and on as before.
+    let hv = Hv::new("nofacts", &dump);
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let notes = err(&o)
+        .lines()
+        .filter(|l| l.contains("cannot tell which Xen release"))
+        .count();
+    assert_eq!(notes, 1, "{}", err(&o));
+    assert!(
+        err(&o).contains("sys/hypervisor/version/major"),
+        "{}",
+        err(&o)
+    );
+
+    // A compiler newer than the table knows: a note, and on.
+    let hv = Hv::new("newgcc", &dump).xen_build("4", "21", ".2", "gcc (Debian 16.2.0-1) 16.2.0");
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("note: GCC 16.2 is newer"), "{}", err(&o));
+}
+
+/// Whatever /sys/hypervisor says (here: nothing), `read` names the sysctl
+/// interface it settled on, and warns when the dump's units come from GCC
+/// 14+ and the interface is Xen 4.20's or older. SYNTHETIC dump: a gcc-12
+/// dump whose version words say GCC 14.2 (only the version word is judged).
+#[test]
+fn read_says_when_the_interface_and_the_compiler_make_a_dump_untrustworthy() {
+    use xencov_rs::version::{Status, Version};
+    let src = std::fs::read(sample("xen/gcc-12/calc-run1.xcov")).unwrap();
+    let c = xencov_rs::dump::Container::parse(&src).unwrap();
+    let v14 = Version::new(14, 2, Status::Release).unwrap().word();
+    let payloads: Vec<(Vec<u8>, Vec<u8>)> = c
+        .units
+        .iter()
+        .map(|u| {
+            let mut p = u.payload.to_vec();
+            p[4..8].copy_from_slice(&c.endian.u32_to(v14));
+            (u.path.to_vec(), p)
+        })
+        .collect();
+    let dump14 = xencov_rs::dump::encode_container(
+        c.endian,
+        payloads.iter().map(|(p, b)| (p.as_slice(), b.as_slice())),
+    );
+    let hv0 = Hv::new("gcc14-src", Path::new("/dev/null"));
+    let path = hv0.path("gcc14.xcov");
+    std::fs::write(&path, &dump14).unwrap();
+    for (iface, warned) in [("0x15", true), ("0x13", true), ("0x16", false)] {
+        let hv = Hv::new("gcc14", &path).with("FAKE_XEN_INTERFACE", iface);
+        let o = hv.ours(&["read"]);
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(
+            err(&o).contains(&format!("sysctl interface {iface}")),
+            "{}",
+            err(&o)
+        );
+        assert_eq!(
+            err(&o).contains("this dump cannot be trusted: its units were compiled by GCC 14.2"),
+            warned,
+            "{iface}: {}",
+            err(&o)
+        );
+    }
+    // The real gcc-12 dump from the same interface: no warning.
+    let hv = Hv::new("gcc12-iface15", &sample("xen/gcc-12/calc-run1.xcov"));
+    let o = hv.ours(&["read"]);
+    assert!(!err(&o).contains("cannot be trusted"), "{}", err(&o));
 }

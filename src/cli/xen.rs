@@ -13,6 +13,131 @@ use xencov_rs::sysctl::{
 
 const PRIVCMD: &CStr = c"/dev/xen/privcmd";
 const HYPERCALL_DEV: &CStr = c"/dev/xen/hypercall";
+const PRIVCMD_XENFS: &CStr = c"/proc/xen/privcmd";
+/// For tests only: a directory that stands for `/` when reading the
+/// hypervisor's facts (`/sys/hypervisor/...`, `/proc/xen/capabilities`).
+/// The device paths are never redirected.
+const TEST_SYSROOT_ENV: &str = "XENCOV_RS_TEST_SYSROOT";
+
+/// `/rel` on the machine, or below `$XENCOV_RS_TEST_SYSROOT` in tests.
+fn sys_path(rel: &str) -> std::path::PathBuf {
+    let root = std::env::var_os(TEST_SYSROOT_ENV).unwrap_or_else(|| "/".into());
+    std::path::Path::new(&root).join(rel)
+}
+
+fn read_fact(rel: &str) -> Result<String> {
+    let path = sys_path(rel);
+    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn missing(e: i32) -> bool {
+    matches!(e, libc::ENOENT | libc::ENODEV | libc::ENXIO)
+}
+
+fn open_error(path: &str, e: i32) -> anyhow::Error {
+    match e {
+        libc::EACCES | libc::EPERM => anyhow!(
+            "cannot open {path}: {}; coverage is read as root in dom0",
+            errno_text(e)
+        ),
+        _ => anyhow!("cannot open {path}: {}", errno_text(e)),
+    }
+}
+
+/// `/dev/xen/privcmd`, else the xenfs file `/proc/xen/privcmd` (what libxc
+/// falls back to). When neither exists, tells a dom0 without the driver
+/// from a Xen guest and from a machine that is not on Xen at all.
+fn open_privcmd() -> Result<OwnedFd> {
+    let dev_errno = match open(PRIVCMD) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if missing(e) => e,
+        Err(e) => return Err(open_error("/dev/xen/privcmd", e)),
+    };
+    match open(PRIVCMD_XENFS) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if missing(e) => {}
+        Err(e) => return Err(open_error("/proc/xen/privcmd", e)),
+    }
+    let neither = format!(
+        "neither /dev/xen/privcmd nor /proc/xen/privcmd exists ({})",
+        errno_text(dev_errno)
+    );
+    let on_xen = read_fact("sys/hypervisor/type").is_ok_and(|t| t.trim() == "xen");
+    match read_fact("proc/xen/capabilities") {
+        Ok(caps) if !caps.contains("control_d") => bail!(
+            "this is a Xen guest (domU), not dom0 (/proc/xen/capabilities has no control_d): \
+             coverage can only be read or reset from dom0; {neither}"
+        ),
+        Ok(_) => {}
+        Err(_) if on_xen => {}
+        Err(_) => bail!("not running on Xen: /sys/hypervisor/type does not say xen and {neither}"),
+    }
+    bail!(
+        "running on Xen, but there is no privcmd device: {neither}; load the driver \
+         (`modprobe xen-privcmd`) or mount xenfs (`mount -t xenfs xenfs /proc/xen`)"
+    )
+}
+
+/// Reads Xen's release and compiler from `/sys/hypervisor` and refuses a
+/// combination known to crash the hypervisor or to return data that is not
+/// its coverage, unless the user accepted the risk. Facts that cannot be
+/// read are said in one line, and the read goes on as before.
+fn check_build(risk_accepted: bool) -> Result<()> {
+    use xencov_rs::hypervisor::{Release, Risk, judge, parse_compiler};
+    let facts = (|| -> Result<(Release, String, String)> {
+        let major = read_fact("sys/hypervisor/version/major")?;
+        let minor = read_fact("sys/hypervisor/version/minor")?;
+        let release = Release::parse(&major, &minor).ok_or_else(|| {
+            anyhow!(
+                "/sys/hypervisor/version/major and minor say {:?} and {:?}",
+                major.trim(),
+                minor.trim()
+            )
+        })?;
+        let extra = read_fact("sys/hypervisor/version/extra").unwrap_or_default();
+        let compiler = read_fact("sys/hypervisor/compilation/compiler")?;
+        Ok((release, extra.trim().to_owned(), compiler.trim().to_owned()))
+    })();
+    let (release, extra, compiler) = match facts {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "xencov-rs: note: cannot tell which Xen release and compiler this is ({e:#}); \
+                 going on without the check for builds known to crash or to return bad coverage"
+            );
+            return Ok(());
+        }
+    };
+    let verdict = judge(release, parse_compiler(&compiler));
+    let seen = format!("/sys/hypervisor says Xen {release}{extra} built by \"{compiler}\"");
+    match verdict.risk {
+        Risk::None => Ok(()),
+        Risk::Unknown => {
+            eprintln!("xencov-rs: note: {} ({seen}); going on", verdict.why);
+            Ok(())
+        }
+        Risk::Crash | Risk::Untrustworthy if risk_accepted => {
+            eprintln!(
+                "xencov-rs: warning: {} ({seen}); going on because of --i-know-the-risk",
+                verdict.why
+            );
+            Ok(())
+        }
+        Risk::Crash => bail!(
+            "refusing to make the coverage sysctl, it would crash the host: {} ({seen}). What to \
+             do: {}. If this hypervisor carries the fix, pass --i-know-the-risk",
+            verdict.why,
+            verdict.what_to_do
+        ),
+        Risk::Untrustworthy => bail!(
+            "refusing to use the coverage sysctl, the data would not be the coverage: {} ({seen}). What \
+             to do: {}. To go on anyway, pass --i-know-the-risk",
+            verdict.why,
+            verdict.what_to_do
+        ),
+    }
+}
+
 /// How often EINTR/EAGAIN are retried before giving up.
 const RETRIES: usize = 16;
 /// How often a read is retried when the dump grew after get-size.
@@ -181,19 +306,10 @@ impl Xen {
     /// Opens privcmd and finds the interface version by asking for the dump
     /// size with each known version, newest first (a hypervisor answers any
     /// version but its own with EACCES).
-    pub fn connect() -> Result<Xen> {
-        let privcmd = open(PRIVCMD).map_err(|e| match e {
-            libc::ENOENT | libc::ENODEV | libc::ENXIO => anyhow!(
-                "not running on Xen: /dev/xen/privcmd is missing (in dom0 it needs the xen-privcmd \
-                 driver and xenfs): {}",
-                errno_text(e)
-            ),
-            libc::EACCES | libc::EPERM => anyhow!(
-                "cannot open /dev/xen/privcmd: {}; coverage is read as root in dom0",
-                errno_text(e)
-            ),
-            _ => anyhow!("cannot open /dev/xen/privcmd: {}", errno_text(e)),
-        })?;
+    pub fn connect(risk_accepted: bool) -> Result<Xen> {
+        let privcmd = open_privcmd()?;
+        // Before any coverage sysctl: some builds crash on the first one.
+        check_build(risk_accepted)?;
         let mut xen = Xen {
             privcmd,
             sysctl: HypercallBuf::new(SYSCTL_SIZE)?,
@@ -369,11 +485,18 @@ fn validate(data: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub fn run_read(output: Option<&std::path::Path>, reset: bool) -> Result<()> {
-    let mut xen = Xen::connect()?;
+pub fn run_read(output: Option<&std::path::Path>, reset: bool, risk_accepted: bool) -> Result<()> {
+    let mut xen = Xen::connect(risk_accepted)?;
     let data = xen.read()?;
     validate(&data)?;
     let iface = xen.interface();
+    // What the dump itself shows, whether or not /sys/hypervisor could be
+    // read: units of GCC 14+ from a Xen 4.20 or older hypervisor.
+    if let Some(newest) = xencov_rs::hypervisor::newest_gcc_in_dump(&data)
+        && let Some(why) = xencov_rs::hypervisor::judge_dump(iface.version, newest)
+    {
+        eprintln!("xencov-rs: warning: {why}");
+    }
     eprintln!(
         "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {})",
         data.len(),
@@ -455,6 +578,6 @@ fn save_stdout(data: &[u8], reset: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn run_reset() -> Result<()> {
-    Xen::connect()?.reset()
+pub fn run_reset(risk_accepted: bool) -> Result<()> {
+    Xen::connect(risk_accepted)?.reset()
 }
