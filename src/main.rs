@@ -36,6 +36,10 @@ enum Command {
         /// Treat warnings (payloads that do not decode, paths without the prefix) as errors.
         #[arg(long)]
         strict: bool,
+        /// Write Xen's dot-named `.foo.o.gcda` as `foo.o.gcda` and link `foo.o.gcno` to the
+        /// `.foo.o.gcno` beside it, so that lcov's geninfo (which skips dot files) sees them.
+        #[arg(long)]
+        undot: bool,
     },
     /// Merge runs (dumps, .gcda files, trees of .gcda) into one profile, as gcov-tool merge does.
     Merge {
@@ -90,12 +94,21 @@ enum Command {
         /// Write the dump to FILE (atomically) instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Reset the counters after reading.
+        /// Reset the counters after reading (only once the dump is saved).
         #[arg(long)]
         reset: bool,
+        /// Ask even a hypervisor whose release and compiler are known to crash
+        /// or to return untrustworthy coverage (e.g. a patched Xen 4.17).
+        #[arg(long)]
+        i_know_the_risk: bool,
     },
     /// Reset the hypervisor's coverage counters (dom0 only).
-    Reset,
+    Reset {
+        /// Reset even a hypervisor whose release and compiler are known to
+        /// crash on the coverage sysctl.
+        #[arg(long)]
+        i_know_the_risk: bool,
+    },
     /// Which GCC made what, and will the gcov here read it: a table and a verdict per pair.
     /// Exit status 0 when all agree, 1 when something is incompatible, 2 on bad input.
     Check {
@@ -196,17 +209,23 @@ fn main() -> ExitCode {
             strip_prefix,
             prefix_map,
             strict,
+            undot,
         } => {
             let mapping = xencov_rs::paths::PathMapping {
                 prefix_maps: prefix_map,
                 strip_prefix: strip_prefix.map(String::into_bytes),
             };
-            cli::split::run(&dump, &output, &mapping, strict).map(|()| ExitCode::SUCCESS)
+            cli::split::run(&dump, &output, &mapping, strict, undot).map(|()| ExitCode::SUCCESS)
         }
-        Command::Read { output, reset } => {
-            cli::xen::run_read(output.as_deref(), reset).map(|()| ExitCode::SUCCESS)
+        Command::Read {
+            output,
+            reset,
+            i_know_the_risk,
+        } => cli::xen::run_read(output.as_deref(), reset, i_know_the_risk)
+            .map(|()| ExitCode::SUCCESS),
+        Command::Reset { i_know_the_risk } => {
+            cli::xen::run_reset(i_know_the_risk).map(|()| ExitCode::SUCCESS)
         }
-        Command::Reset => cli::xen::run_reset().map(|()| ExitCode::SUCCESS),
         Command::Lcov { common, test_name } => common
             .run(|a| cli::lcov::run_lcov(a, &test_name))
             .map(|()| ExitCode::SUCCESS),
