@@ -172,3 +172,78 @@ impl Tracefile {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::{BranchCoverage, FileCoverage, FunctionCoverage, LineCoverage};
+
+    fn unit(count: i128) -> UnitCoverage {
+        UnitCoverage {
+            cwd: None,
+            files: vec![FileCoverage {
+                file: "/s/a.c".into(),
+                functions: vec![FunctionCoverage {
+                    name: "f".into(),
+                    start_line: 1,
+                    start_column: 1,
+                    end_line: 2,
+                    end_column: 1,
+                    blocks: 1,
+                    blocks_executed: 1,
+                    execution_count: count,
+                }],
+                lines: vec![LineCoverage {
+                    line_number: 1,
+                    function_name: Some("f".into()),
+                    count,
+                    unexecuted_block: false,
+                    branches: vec![BranchCoverage {
+                        count,
+                        throw: false,
+                        fallthrough: true,
+                    }],
+                }],
+            }],
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Past 2^128 - 1 a sum stays there and says so; it never wraps.
+    #[test]
+    fn sums_saturate_and_say_so() {
+        let mut t = Tracefile::default();
+        t.add_unit(&unit(i128::MAX));
+        assert!(!t.saturated);
+        t.add_unit(&unit(i128::MAX));
+        assert!(!t.saturated, "2 * (2^127 - 1) still fits");
+        t.add_unit(&unit(2));
+        assert!(t.saturated);
+        let rec = &t.files["/s/a.c"];
+        assert_eq!(rec.lines[&1], Count::MAX);
+        assert_eq!(rec.functions["f"].1, Count::MAX);
+        assert_eq!(rec.branches[&(1, 0, 0)], Some(Count::MAX));
+    }
+
+    /// Negative counts as `lcov -a` reads them: 0, and `-` for a branch;
+    /// a later positive count adds to them.
+    #[test]
+    fn negative_counts_read_as_lcov_reads_them() {
+        let mut t = Tracefile::default();
+        t.add_unit(&unit(-5));
+        let text = t.write("");
+        assert!(text.contains("DA:1,0\n") && text.contains("FNDA:0,f\n"));
+        assert!(text.contains("BRDA:1,0,0,-\n") && text.contains("LH:0\n"));
+        t.add_unit(&unit(3));
+        let rec = &t.files["/s/a.c"];
+        assert_eq!((rec.lines[&1], rec.functions["f"].1), (3, 3));
+        assert_eq!(rec.branches[&(1, 0, 0)], Some(3));
+    }
+
+    #[test]
+    fn test_names_keep_ascii_word_characters_only() {
+        assert_eq!(test_name("run_1"), ("run_1".into(), false));
+        assert_eq!(test_name("a-b é"), ("a_b___".into(), true));
+        assert_eq!(test_name(""), (String::new(), false));
+    }
+}

@@ -213,6 +213,14 @@ fn a_counter_past_2_63_keeps_its_value_where_gcov_turns_negative() {
     assert_eq!(fa["execution_count"].as_i64(), Some(counter as i64));
     assert!(fa["execution_count"].as_i64().unwrap() < 0);
 
+    // gcov-dump prints the counter signed; `dump` prints the same bits unsigned.
+    let theirs = run(Command::new("gcov-dump-12")
+        .arg("-l")
+        .arg(big.join("a.gcda")));
+    assert!(String::from_utf8_lossy(&theirs.stdout).contains(&format!(" {} ", counter as i64)));
+    let o = xencov(&["dump".as_ref(), big.join("a.gcda").as_os_str()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!(" {counter} ")));
+
     let out = t.p("ours.info");
     lcov_ours(&big, &out);
     let ours = std::fs::read_to_string(&out).unwrap();
