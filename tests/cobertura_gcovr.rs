@@ -293,3 +293,94 @@ fn cobertura_equals_gcovr_on_a_merged_run() {
         "calc",
     );
 }
+
+/// Where gcovr's methods differ by design: gcovr (reading gcov's text
+/// output) gives a line to the last function that started before it, so the
+/// outer function's lines after a GCC nested function go to the nested one,
+/// and the inlined bodies of functions defined after `main` go to `main`.
+/// Ours give each line to the function gcov 11/12 name in their JSON (the
+/// innermost one still open there). Built here by gcc-12 at -O0 and -O2 from
+/// tests/report_json/inline_nested.c; every class and line figure still
+/// equals gcovr's.
+#[test]
+fn cobertura_methods_follow_gcovs_function_names() {
+    let t = Tmp::new("cob-gcovr-nested");
+    for opt in ["-O0", "-O2"] {
+        let dir = t.p(opt);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            common::root().join("tests/report_json/inline_nested.c"),
+            dir.join("inline_nested.c"),
+        )
+        .unwrap();
+        run(Command::new("gcc-12").current_dir(&dir).args([
+            opt,
+            "--coverage",
+            "inline_nested.c",
+            "-o",
+            "prog",
+        ]));
+        run(Command::new(dir.join("prog")).current_dir(&dir));
+        let gcda = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "gcda"))
+            .unwrap();
+        let json = run(Command::new("gcov-12")
+            .current_dir(&dir)
+            .args(["-t", "--json-format", "-b"])
+            .arg(&gcda));
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in json["files"].as_array().unwrap() {
+            if f["file"] != "inline_nested.c" {
+                continue;
+            }
+            for l in f["lines"].as_array().unwrap() {
+                if let Some(n) = l["function_name"].as_str() {
+                    named
+                        .entry(n.to_string())
+                        .or_default()
+                        .push(l["line_number"].to_string());
+                }
+            }
+        }
+        let ours = t.p(&format!("ours{opt}.xml"));
+        run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+            .arg("report")
+            .arg(&dir)
+            .arg("--gcno-dir")
+            .arg(&dir)
+            .args(["--format", "cobertura", "--root"])
+            .arg(&dir)
+            .arg("-o")
+            .arg(&ours));
+        let theirs = t.p(&format!("gcovr{opt}.xml"));
+        run(Command::new(gcovr())
+            .current_dir(&dir)
+            .args(["--gcov-executable", "gcov-12", "--timestamp", "0", "-r"])
+            .arg(&dir)
+            .arg("--cobertura")
+            .arg(&theirs)
+            .arg(&dir));
+        let (o, g) = (parse(&ours, false), parse(&theirs, true));
+        let (oc, gc) = (&o.classes["inline_nested.c"], &g.classes["inline_nested.c"]);
+        assert_eq!(oc.lines, gc.lines, "{opt}");
+        assert_eq!(oc.rates, gc.rates, "{opt}");
+        let method_lines = |c: &Class| -> BTreeMap<String, Vec<String>> {
+            c.methods
+                .iter()
+                .map(|(n, m)| (n.clone(), m.lines.iter().map(|l| l.0.clone()).collect()))
+                .filter(|(_, l): &(String, Vec<String>)| !l.is_empty())
+                .collect()
+        };
+        assert_eq!(method_lines(oc), named, "{opt}");
+        // The difference is real: gcovr gives line 15 (outer's loop, after
+        // the nested function) to nested.0.
+        assert!(
+            method_lines(gc)["nested.0"].contains(&"15".to_string()),
+            "{opt}"
+        );
+        assert!(named["outer"].contains(&"15".to_string()), "{opt}");
+    }
+}
