@@ -384,3 +384,92 @@ fn cobertura_methods_follow_gcovs_function_names() {
         assert!(named["outer"].contains(&"15".to_string()), "{opt}");
     }
 }
+
+/// `--root`: paths under it relative to it (its relative directory as the
+/// package), paths outside it kept relative to a second `<source>/</source>`;
+/// without it everything is relative to `/`. Only Cobertura takes it.
+#[test]
+fn root_makes_paths_relative_to_the_project() {
+    let t = Tmp::new("cob-root");
+    let dir = samples("gcc-12/calc/run1");
+    let report = |root: Option<&str>, out: &str| -> String {
+        let out = t.p(out);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
+        cmd.arg("report")
+            .arg(&dir)
+            .arg("--gcno-dir")
+            .arg(&dir)
+            .args(["--format", "cobertura", "-o"])
+            .arg(&out);
+        if let Some(r) = root {
+            cmd.args(["--root", r]);
+        }
+        run(&mut cmd);
+        run(Command::new("xmllint")
+            .args(["--noout", "--nonet", "--dtdvalid"])
+            .arg(common::root().join("tests/cobertura/coverage-04.dtd"))
+            .arg(&out));
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let sources = |xml: &str| -> Vec<String> {
+        xml.lines()
+            .filter(|l| l.starts_with("<source>"))
+            .map(String::from)
+            .collect()
+    };
+    let inside = report(Some("/tmp/xencov-samples-build/"), "inside.xml");
+    assert_eq!(
+        sources(&inside),
+        ["<source>/tmp/xencov-samples-build</source>"]
+    );
+    assert!(
+        inside.contains("<package name=\"gcc-12/calc\" "),
+        "{inside}"
+    );
+    assert!(
+        inside.contains("<class name=\"main.c\" filename=\"gcc-12/calc/main.c\" "),
+        "{inside}"
+    );
+    let outside = report(
+        Some("/tmp/xencov-samples-build/gcc-12/calc/sub"),
+        "outside.xml",
+    );
+    assert_eq!(
+        sources(&outside),
+        [
+            "<source>/tmp/xencov-samples-build/gcc-12/calc/sub</source>",
+            "<source>/</source>"
+        ]
+    );
+    assert!(
+        outside.contains("filename=\"tmp/xencov-samples-build/gcc-12/calc/main.c\" "),
+        "{outside}"
+    );
+    assert!(
+        outside.contains("<package name=\"/tmp/xencov-samples-build/gcc-12/calc\" "),
+        "{outside}"
+    );
+    let none = report(None, "none.xml");
+    assert_eq!(sources(&none), ["<source>/</source>"]);
+    // The figures do not depend on where the paths are relative to.
+    let figures = |xml: &str| -> Vec<String> {
+        xml.lines()
+            .filter(|l| l.starts_with("<line ") || l.starts_with("<method "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(figures(&inside), figures(&none));
+    assert_eq!(figures(&outside), figures(&none));
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("report")
+        .arg(&dir)
+        .arg("--gcno-dir")
+        .arg(&dir)
+        .args(["--root", "/tmp"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--root applies to --format cobertura only")
+    );
+}
