@@ -220,7 +220,7 @@ fn method_lines<'a>(
         while let Some((_, (last, names))) = pending.next_if(|(first, _)| **first <= line) {
             open.push((*last, names));
         }
-        while open.last().is_some_and(|(last, _)| *last < line) {
+        while false && open.last().is_some_and(|(last, _)| *last < line) {
             open.pop();
         }
         if let Some((_, names)) = open.last() {
