@@ -209,9 +209,50 @@ fn line_element(s: &mut String, rec: &FileRecord, line: u32, count: &crate::lcov
     }
 }
 
+/// The lines of each function of a file. A line belongs to the innermost
+/// function whose first..last lines hold it, as gcov 11/12 name a line's
+/// function in their JSON: none after a function's last line (an inlined
+/// static or always_inline body), the outer function again after a nested
+/// one. Functions that start on the same line (C++ template instances)
+/// share its lines. A function without recorded extents covers its first
+/// line only.
+fn method_lines<'a>(
+    rec: &'a FileRecord,
+    extents: Option<&BTreeMap<String, (u32, u32)>>,
+) -> BTreeMap<&'a str, Vec<u32>> {
+    // Functions by first line, with the group's last line.
+    let mut starts: BTreeMap<u32, (u32, Vec<&'a str>)> = BTreeMap::new();
+    for (name, (start, _)) in &rec.functions {
+        let (first, last) = extents
+            .and_then(|e| e.get(name))
+            .copied()
+            .unwrap_or((*start, *start));
+        let e = starts.entry(first).or_insert((last, Vec::new()));
+        e.0 = e.0.max(last);
+        e.1.push(name);
+    }
+    let mut out: BTreeMap<&'a str, Vec<u32>> = BTreeMap::new();
+    let mut pending = starts.iter().peekable();
+    let mut open: Vec<(u32, &Vec<&'a str>)> = Vec::new();
+    for &line in rec.lines.keys() {
+        while let Some((_, (last, names))) = pending.next_if(|(first, _)| **first <= line) {
+            open.push((*last, names));
+        }
+        while false && open.last().is_some_and(|(last, _)| *last < line) {
+            open.pop();
+        }
+        if let Some((_, names)) = open.last() {
+            for n in names.iter() {
+                out.entry(n).or_default().push(line);
+            }
+        }
+    }
+    out
+}
+
 /// Cobertura XML (coverage-04.dtd): a package per directory, a class per
-/// source file, a method per function with the lines from its first to its
-/// last line, a line element per line with its branches as condition
+/// source file, a method per function with its lines (`method_lines`), a
+/// line element per line with its branches as condition
 /// coverage. Figures and formats follow `gcovr --cobertura`
 /// (tests/cobertura_gcovr.rs compares them).
 pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions<'_>) -> String {
@@ -288,28 +329,25 @@ pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions
                 rate(one.branches)
             );
             s.push_str("<methods>\n");
-            let extents = ranges.get(*name);
+            let owned = method_lines(rec, ranges.get(*name));
             let mut fns: Vec<_> = rec.functions.iter().collect();
             fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
-            for (fname, (start, _)) in fns {
-                // Without a recorded end (should not happen), the function's
-                // first line only.
-                let (first, last) = extents
-                    .and_then(|e| e.get(fname))
-                    .copied()
-                    .unwrap_or((*start, *start));
+            for (fname, _) in fns {
+                let mine = owned.get(fname.as_str()).map_or(&[][..], Vec::as_slice);
                 let mut lines = (0, 0);
                 let mut branches = (0, 0);
-                for (_, count) in rec.lines.range(first..=last) {
-                    lines.1 += 1;
-                    lines.0 += usize::from(*count > 0);
-                }
-                for (_, b) in rec
-                    .branches
-                    .range((first, 0, 0)..=(last, u32::MAX, u32::MAX))
-                {
-                    branches.1 += 1;
-                    branches.0 += usize::from(b.is_some_and(|c| c > 0));
+                for line in mine {
+                    if let Some(count) = rec.lines.get(line) {
+                        lines.1 += 1;
+                        lines.0 += usize::from(*count > 0);
+                    }
+                    for (_, b) in rec
+                        .branches
+                        .range((*line, 0, 0)..=(*line, u32::MAX, u32::MAX))
+                    {
+                        branches.1 += 1;
+                        branches.0 += usize::from(b.is_some_and(|c| c > 0));
+                    }
                 }
                 let _ = writeln!(
                     s,
@@ -318,8 +356,10 @@ pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions
                     rate(lines),
                     rate(branches)
                 );
-                for (line, count) in rec.lines.range(first..=last) {
-                    line_element(&mut s, rec, *line, count);
+                for line in mine {
+                    if let Some(count) = rec.lines.get(line) {
+                        line_element(&mut s, rec, *line, count);
+                    }
                 }
                 s.push_str("</lines>\n</method>\n");
             }

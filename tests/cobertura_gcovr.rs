@@ -158,7 +158,7 @@ fn parse(path: &Path, dotted_packages: bool) -> Report {
 /// `gcov`), `inputs` what we read, `set` the build directory the samples
 /// record, `src` the sources.
 fn compare(name: &str, data: &Path, inputs: &[PathBuf], gcov: &str, set: &str, src: &str) {
-    let t = Tmp::new(&format!("cob-gcovr-{name}"));
+    let t = Tmp::new(&format!("cob-gcovr-{}", name.replace('/', "-")));
     let build = t.p("build");
     std::fs::create_dir_all(&build).unwrap();
     for dir in [data, &common::samples().join("src").join(src)] {
@@ -190,13 +190,29 @@ fn compare(name: &str, data: &Path, inputs: &[PathBuf], gcov: &str, set: &str, s
         .args(["--noout", "--nonet", "--dtdvalid"])
         .arg(common::root().join("tests/cobertura/coverage-04.dtd"))
         .arg(&ours));
-    let (o, g) = (parse(&ours, false), parse(&theirs, true));
+    let (mut o, g) = (parse(&ours, false), parse(&theirs, true));
     assert!(g.classes.len() >= 4, "{name}: {g:?}");
     assert!(
-        g.classes.values().map(|c| c.methods.len()).sum::<usize>() >= 10,
+        g.classes.values().map(|c| c.methods.len()).sum::<usize>() >= 8,
         "{name}: gcovr wrote too few methods"
     );
-    assert_eq!(o.coverage, g.coverage, "{name}: <coverage>");
+    // A file outside the root (a system header's inline function at -O2)
+    // is kept by us, relative to `/`, and left out by gcovr, whose root is
+    // also its filter (formats/report-cobertura.md): compare the rest; the
+    // totals then differ by that file.
+    let outside: Vec<String> = o
+        .classes
+        .keys()
+        .filter(|f| f.starts_with("usr/"))
+        .cloned()
+        .collect();
+    for f in &outside {
+        o.classes.remove(f);
+    }
+    o.packages.retain(|p, _| !p.starts_with('.'));
+    if outside.is_empty() {
+        assert_eq!(o.coverage, g.coverage, "{name}: <coverage>");
+    }
     assert_eq!(
         o.classes.keys().collect::<Vec<_>>(),
         g.classes.keys().collect::<Vec<_>>(),
@@ -269,6 +285,16 @@ fn cobertura_equals_gcovr_on_ppc64() {
     );
 }
 
+/// -O2 builds with value profiling (-fprofile-generate): inlined functions,
+/// gcc-11 and gcc-12.
+#[test]
+fn cobertura_equals_gcovr_on_o2_builds() {
+    for (set, gcov) in [("gcc-11-pg/vp", "gcov-11"), ("gcc-12-pg/vp", "gcov-12")] {
+        let d = samples(&format!("{set}/run2"));
+        compare(set, &d, std::slice::from_ref(&d), gcov, set, "vp");
+    }
+}
+
 /// Two runs merged by us, against gcovr on gcov-tool's merge of the same runs.
 #[test]
 fn cobertura_equals_gcovr_on_a_merged_run() {
@@ -291,5 +317,185 @@ fn cobertura_equals_gcovr_on_a_merged_run() {
         "gcov-12",
         "gcc-12/calc",
         "calc",
+    );
+}
+
+/// Where gcovr's methods differ by design: gcovr (reading gcov's text
+/// output) gives a line to the last function that started before it, so the
+/// outer function's lines after a GCC nested function go to the nested one,
+/// and the inlined bodies of functions defined after `main` go to `main`.
+/// Ours give each line to the function gcov 11/12 name in their JSON (the
+/// innermost one still open there). Built here by gcc-12 at -O0 and -O2 from
+/// tests/report_json/inline_nested.c; every class and line figure still
+/// equals gcovr's.
+#[test]
+fn cobertura_methods_follow_gcovs_function_names() {
+    let t = Tmp::new("cob-gcovr-nested");
+    for opt in ["-O0", "-O2"] {
+        let dir = t.p(opt);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            common::root().join("tests/report_json/inline_nested.c"),
+            dir.join("inline_nested.c"),
+        )
+        .unwrap();
+        run(Command::new("gcc-12").current_dir(&dir).args([
+            opt,
+            "--coverage",
+            "inline_nested.c",
+            "-o",
+            "prog",
+        ]));
+        run(Command::new(dir.join("prog")).current_dir(&dir));
+        let gcda = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "gcda"))
+            .unwrap();
+        let json = run(Command::new("gcov-12")
+            .current_dir(&dir)
+            .args(["-t", "--json-format", "-b"])
+            .arg(&gcda));
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in json["files"].as_array().unwrap() {
+            if f["file"] != "inline_nested.c" {
+                continue;
+            }
+            for l in f["lines"].as_array().unwrap() {
+                if let Some(n) = l["function_name"].as_str() {
+                    named
+                        .entry(n.to_string())
+                        .or_default()
+                        .push(l["line_number"].to_string());
+                }
+            }
+        }
+        let ours = t.p(&format!("ours{opt}.xml"));
+        run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+            .arg("report")
+            .arg(&dir)
+            .arg("--gcno-dir")
+            .arg(&dir)
+            .args(["--format", "cobertura", "--root"])
+            .arg(&dir)
+            .arg("-o")
+            .arg(&ours));
+        let theirs = t.p(&format!("gcovr{opt}.xml"));
+        run(Command::new(gcovr())
+            .current_dir(&dir)
+            .args(["--gcov-executable", "gcov-12", "--timestamp", "0", "-r"])
+            .arg(&dir)
+            .arg("--cobertura")
+            .arg(&theirs)
+            .arg(&dir));
+        let (o, g) = (parse(&ours, false), parse(&theirs, true));
+        let (oc, gc) = (&o.classes["inline_nested.c"], &g.classes["inline_nested.c"]);
+        assert_eq!(oc.lines, gc.lines, "{opt}");
+        assert_eq!(oc.rates, gc.rates, "{opt}");
+        let method_lines = |c: &Class| -> BTreeMap<String, Vec<String>> {
+            c.methods
+                .iter()
+                .map(|(n, m)| (n.clone(), m.lines.iter().map(|l| l.0.clone()).collect()))
+                .filter(|(_, l): &(String, Vec<String>)| !l.is_empty())
+                .collect()
+        };
+        assert_eq!(method_lines(oc), named, "{opt}");
+        // The difference is real: gcovr gives line 15 (outer's loop, after
+        // the nested function) to nested.0.
+        assert!(
+            method_lines(gc)["nested.0"].contains(&"15".to_string()),
+            "{opt}"
+        );
+        assert!(named["outer"].contains(&"15".to_string()), "{opt}");
+    }
+}
+
+/// `--root`: paths under it relative to it (its relative directory as the
+/// package), paths outside it kept relative to a second `<source>/</source>`;
+/// without it everything is relative to `/`. Only Cobertura takes it.
+#[test]
+fn root_makes_paths_relative_to_the_project() {
+    let t = Tmp::new("cob-root");
+    let dir = samples("gcc-12/calc/run1");
+    let report = |root: Option<&str>, out: &str| -> String {
+        let out = t.p(out);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
+        cmd.arg("report")
+            .arg(&dir)
+            .arg("--gcno-dir")
+            .arg(&dir)
+            .args(["--format", "cobertura", "-o"])
+            .arg(&out);
+        if let Some(r) = root {
+            cmd.args(["--root", r]);
+        }
+        run(&mut cmd);
+        run(Command::new("xmllint")
+            .args(["--noout", "--nonet", "--dtdvalid"])
+            .arg(common::root().join("tests/cobertura/coverage-04.dtd"))
+            .arg(&out));
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let sources = |xml: &str| -> Vec<String> {
+        xml.lines()
+            .filter(|l| l.starts_with("<source>"))
+            .map(String::from)
+            .collect()
+    };
+    let inside = report(Some("/tmp/xencov-samples-build/"), "inside.xml");
+    assert_eq!(
+        sources(&inside),
+        ["<source>/tmp/xencov-samples-build</source>"]
+    );
+    assert!(
+        inside.contains("<package name=\"gcc-12/calc\" "),
+        "{inside}"
+    );
+    assert!(
+        inside.contains("<class name=\"main.c\" filename=\"gcc-12/calc/main.c\" "),
+        "{inside}"
+    );
+    let outside = report(
+        Some("/tmp/xencov-samples-build/gcc-12/calc/sub"),
+        "outside.xml",
+    );
+    assert_eq!(
+        sources(&outside),
+        [
+            "<source>/tmp/xencov-samples-build/gcc-12/calc/sub</source>",
+            "<source>/</source>"
+        ]
+    );
+    assert!(
+        outside.contains("filename=\"tmp/xencov-samples-build/gcc-12/calc/main.c\" "),
+        "{outside}"
+    );
+    assert!(
+        outside.contains("<package name=\"/tmp/xencov-samples-build/gcc-12/calc\" "),
+        "{outside}"
+    );
+    let none = report(None, "none.xml");
+    assert_eq!(sources(&none), ["<source>/</source>"]);
+    // The figures do not depend on where the paths are relative to.
+    let figures = |xml: &str| -> Vec<String> {
+        xml.lines()
+            .filter(|l| l.starts_with("<line ") || l.starts_with("<method "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(figures(&inside), figures(&none));
+    assert_eq!(figures(&outside), figures(&none));
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("report")
+        .arg(&dir)
+        .arg("--gcno-dir")
+        .arg(&dir)
+        .args(["--root", "/tmp"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--root applies to --format cobertura only")
     );
 }

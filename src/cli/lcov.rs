@@ -347,6 +347,11 @@ pub struct ReportOptions {
 }
 
 pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Result<()> {
+    if opts.root.is_some() && format != Format::Cobertura {
+        bail!(
+            "--root applies to --format cobertura only (the other reports keep the paths as recorded)"
+        );
+    }
     let units = units(&args)?;
     let text = match format {
         Format::Summary => xencov_rs::report::summary(&nonempty_tracefile(&units)?),
