@@ -116,6 +116,53 @@ fn write_under(mask: u32, args: &[&std::ffi::OsStr]) {
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
 }
 
+/// The oracles of the rule: lcov (`lcov -c -o FILE`) and libgcov (a
+/// program writing its gcda at exit) give a new file 0666 less the umask
+/// and leave an existing file's mode alone. (gcov-tool merge deletes the
+/// .gcda files of its target first, so its files are always new ones: the
+/// byte-identical tests in tests/merge.rs compare those modes.)
+#[test]
+fn lcov_and_libgcov_keep_an_existing_mode_and_honour_the_umask() {
+    let t = Tmp::new("edges-modes-oracle");
+    let run1 = samples("gcc-12/calc/run1");
+    let info = t.p("lcov.info");
+    let lcov = |mask: u32| {
+        let o = with_umask(&mut Command::new("lcov"), mask)
+            .args(["--capture", "--quiet", "--gcov-tool", "gcov-12", "-d"])
+            .arg(&run1)
+            .arg("-o")
+            .arg(&info)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "lcov: {}", stderr(&o));
+    };
+    lcov(0o027);
+    assert_eq!(mode(&info), 0o640, "lcov, new file");
+    std::fs::set_permissions(&info, std::fs::Permissions::from_mode(0o604)).unwrap();
+    lcov(0o077);
+    assert_eq!(mode(&info), 0o604, "lcov, existing file");
+
+    std::fs::write(t.p("p.c"), "int main(void) { return 0; }\n").unwrap();
+    let o = Command::new("gcc-12")
+        .current_dir(&t.0)
+        .args(["--coverage", "p.c", "-o", "p"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = |mask: u32| {
+        let o = with_umask(&mut Command::new(t.p("p")), mask)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    };
+    let gcda = t.p("p.gcda");
+    run(0o027);
+    assert_eq!(mode(&gcda), 0o640, "libgcov, new file");
+    std::fs::set_permissions(&gcda, std::fs::Permissions::from_mode(0o604)).unwrap();
+    run(0o077);
+    assert_eq!(mode(&gcda), 0o604, "libgcov, existing file");
+}
+
 #[test]
 fn new_outputs_honour_the_umask_and_existing_ones_keep_their_mode() {
     let t = Tmp::new("edges-modes");
