@@ -32,7 +32,10 @@ fn run(cmd: &mut Command) {
 fn objects() -> &'static Objects {
     static OBJECTS: OnceLock<Objects> = OnceLock::new();
     OBJECTS.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("xencov-check-{}", std::process::id()));
+        // Built once per test binary, kept for all its tests: under cargo's
+        // target directory (removed by `cargo clean`), not in /tmp.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-objects");
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let src = dir.join("unit.c");
         std::fs::write(&src, "int unit_a(int x) { return x * 3 + 1; }\n").unwrap();
@@ -275,8 +278,8 @@ fn notes_and_data_of_different_compilers() {
 
 #[test]
 fn bad_input_exits_2() {
-    let dir = std::env::temp_dir().join(format!("xencov-check-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::Tmp::new("check-bad");
+    let dir = tmp.0.clone();
     let bad = dir.join("bad.gcda");
     std::fs::write(&bad, b"adcg\x01\x02").unwrap();
     let (code, _, err) = check(&[&bad]);

@@ -41,8 +41,8 @@ fn text_matches_gcov_dump_after_the_first_line() {
 
 #[test]
 fn a_truncated_file_is_an_error_naming_file_and_offset() {
-    let dir = std::env::temp_dir().join(format!("xencov-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::Tmp::new("cli");
+    let dir = tmp.0.clone();
     let good = common::samples().join("gcc-12/calc/run1/main.gcda");
     let bytes = std::fs::read(&good).unwrap();
     let bad = dir.join("cut.gcda");
@@ -74,13 +74,12 @@ fn a_truncated_file_is_an_error_naming_file_and_offset() {
         err.contains("at byte offset 0") && err.contains("not a gcda file"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn unknown_version_is_refused_with_what_it_looks_like() {
-    let dir = std::env::temp_dir().join(format!("xencov-cli-v-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::Tmp::new("cli-v");
+    let dir = tmp.0.clone();
     let mut bytes = std::fs::read(common::samples().join("gcc-12/calc/run1/main.gcda")).unwrap();
     bytes[4..8].copy_from_slice(&u32::from_be_bytes(*b"B72*").to_le_bytes());
     let f = dir.join("future.gcda");
@@ -92,7 +91,6 @@ fn unknown_version_is_refused_with_what_it_looks_like() {
         err.contains("at byte offset 4") && err.contains("looks like GCC 17.2"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `gcov-dump -l FILE` without its first line, every line's `FILE:`
@@ -245,8 +243,8 @@ fn standard_input_and_directories() {
 #[test]
 fn long_counter_sections_match_gcov_dump() {
     use xencov_rs::gcda::{Gcda, Record, Values};
-    let dir = std::env::temp_dir().join(format!("xencov-cli-long-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::Tmp::new("cli-long");
+    let dir = tmp.0.clone();
     let mut g =
         Gcda::decode(&std::fs::read(common::samples().join("gcc-12/calc/run1/ops.gcda")).unwrap())
             .unwrap();
@@ -275,5 +273,4 @@ fn long_counter_sections_match_gcov_dump() {
         "{theirs:?}"
     );
     assert_eq!(ours, theirs);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

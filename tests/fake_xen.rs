@@ -14,7 +14,9 @@ const XENCOV: &str = "/usr/lib/xen-4.17/bin/xencov";
 fn fake_lib() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
-        let out = std::env::temp_dir().join(format!("xencov-fakexen-{}", std::process::id()));
+        // Built once per test binary: under cargo's target directory
+        // (removed by `cargo clean`), not left in /tmp.
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fake-xen");
         let status = Command::new("sh")
             .arg(common::root().join("tests/fake-xen/build.sh"))
             .arg(&out)

@@ -271,9 +271,35 @@ fn unknown_words_are_errors_that_say_what_they_look_like() {
     }
 }
 
+/// The words GCC's scheme gives the release lines 3.4 to 16 (gcov-io.h):
+/// the digit form `M` `m/10` `m%10` before GCC 7 (3.4, 4.0 – 4.9, and 5 and 6
+/// with a two-digit minor), the letter form `'A' + M/10` `M%10` `m` from 7,
+/// each with the status `*` (release), `e` (experimental) or `p` (prerelease).
+fn release_line_words() -> std::collections::BTreeSet<u32> {
+    let mut lines: Vec<(u8, u8)> = vec![(3, 4)];
+    lines.extend((0..=9).map(|m| (4, m)));
+    lines.extend((5..=6).flat_map(|major| (0..=99).map(move |m| (major, m))));
+    lines.extend((7..=16).flat_map(|major| (0..=9).map(move |m| (major, m))));
+    let mut out = std::collections::BTreeSet::new();
+    for (major, minor) in lines {
+        let chars = if major < 7 {
+            [b'0' + major, b'0' + minor / 10, b'0' + minor % 10]
+        } else {
+            [b'A' + major / 10, b'0' + major % 10, b'0' + minor]
+        };
+        for status in [b'*', b'e', b'p'] {
+            out.insert(u32::from_be_bytes([chars[0], chars[1], chars[2], status]));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_possible_word_either_round_trips_or_is_refused() {
-    // All printable 4-character words in the ranges GCC uses.
+    // All printable 4-character words in the ranges GCC uses: exactly the
+    // words of the release lines are accepted, each round-trips, and every
+    // other word is refused.
+    let mut accepted = std::collections::BTreeSet::new();
     for a in (b'0'..=b'9').chain(b'A'..=b'Z') {
         for b in b'0'..=b'9' {
             for c in b'0'..=b'9' {
@@ -282,9 +308,17 @@ fn every_possible_word_either_round_trips_or_is_refused() {
                     if let Ok(v) = Version::from_word(w) {
                         assert_eq!(v.word(), w);
                         assert!(v.major() >= 3 && v.major() <= 16);
+                        accepted.insert(w);
                     }
                 }
             }
         }
+    }
+    let expected = release_line_words();
+    assert_eq!(expected.len(), (1 + 10 + 200 + 100) * 3);
+    assert_eq!(accepted, expected);
+    // The words real compilers wrote into this project's files are among them.
+    for real in ["404*", "A93*", "B02*", "B13*", "B22*"] {
+        assert!(accepted.contains(&word(real)), "{real}");
     }
 }
