@@ -185,6 +185,7 @@ mod tests {
                 file: "/s/a.c".into(),
                 functions: vec![FunctionCoverage {
                     name: "f".into(),
+                    demangled_name: "f".into(),
                     start_line: 1,
                     start_column: 1,
                     end_line: 2,

@@ -238,7 +238,7 @@ fn method_lines<'a>(
         while let Some((_, (last, names))) = pending.next_if(|(first, _)| **first <= line) {
             open.push((*last, names));
         }
-        while false && open.last().is_some_and(|(last, _)| *last < line) {
+        while open.last().is_some_and(|(last, _)| *last < line) {
             open.pop();
         }
         if let Some((_, names)) = open.last() {
