@@ -201,6 +201,10 @@ impl From<ConflictArg> for xencov_rs::merge::OnConflict {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `read` writes the dump itself, not a listing: a reader that stops
+    // early has lost data (with --reset, the counters are gone too), so a
+    // closed pipe stays an error there.
+    let quiet_pipe = !matches!(cli.command, Command::Read { .. });
     let result = match cli.command {
         Command::Dump { files, json } => cli::dump::run(&files, json),
         Command::Split {
@@ -294,7 +298,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         // A reader that stopped early (`| head`) is no failure: end quietly
         // with status 0, as ripgrep and the coreutils do.
-        Err(e) if cli::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if quiet_pipe && cli::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xencov-rs: error: {e:#}");
             ExitCode::FAILURE

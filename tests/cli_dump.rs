@@ -274,3 +274,25 @@ fn long_counter_sections_match_gcov_dump() {
     );
     assert_eq!(ours, theirs);
 }
+
+/// `--json` of a notes file: its functions, named as gcov-dump names them.
+#[test]
+fn notes_as_json_list_the_functions_gcov_dump_lists() {
+    let path = common::samples().join("gcc-12/calc/run1/ops.gcno");
+    let out = xencov(&["dump".as_ref(), "--json".as_ref(), path.as_os_str()]);
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<String> = j[0]["notes"]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    let theirs: Vec<String> = gcov_dump("gcov-dump-12", &path, "x")
+        .iter()
+        .filter_map(|l| l.split(", `").nth(1))
+        .map(|r| r.split('\'').next().unwrap().to_string())
+        .collect();
+    assert!(!theirs.is_empty());
+    assert_eq!(names, theirs);
+}

@@ -708,3 +708,30 @@ fn merge_to_gcda_refuses_a_non_empty_target_and_replace_swaps_it_whole() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(names(&t.p("empty")), names(&t.p("fresh")));
 }
+
+/// `read` writes the dump itself, not a listing: a reader that went away
+/// lost data (and with --reset the counters are gone), so there a closed
+/// pipe stays an error. Run against the fake hypervisor of tests/fake-xen.
+#[test]
+fn read_into_a_closed_pipe_is_still_an_error() {
+    let t = Tmp::new("edges-read-pipe");
+    let status = Command::new("sh")
+        .arg(common::root().join("tests/fake-xen/build.sh"))
+        .arg(t.p("fake"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = bin()
+        .arg("read")
+        .env("LD_PRELOAD", t.p("fake/libfakexen.so"))
+        .env("FAKE_XEN_DUMP", samples("xen/gcc-12/calc-run1.xcov"))
+        .env("FAKE_XEN_STATE", t.p("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Broken pipe"), "{}", stderr(&o));
+}

@@ -324,6 +324,9 @@ fn disjoint(
 }
 
 pub fn run(args: Args<'_>) -> Result<()> {
+    if args.replace && args.to != To::Gcda {
+        bail!("--replace is for --to gcda (a dump is always replaced atomically)");
+    }
     if args.to == To::Gcda {
         // Refuse before any work: files of an earlier merge left in the
         // tree would be read by lcov as if they were part of this one.

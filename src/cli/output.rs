@@ -20,10 +20,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    // Permission bits only: writing a file in place clears set-user-ID
+    // and set-group-ID, so a rewritten file does not keep them either.
     let existing = std::fs::metadata(path)
         .ok()
         .filter(std::fs::Metadata::is_file)
-        .map(|m| m.permissions().mode() & 0o7777);
+        .map(|m| m.permissions().mode() & 0o777);
     let mut tmp = tempfile::Builder::new()
         .prefix(".xencov-")
         .suffix(".tmp")
