@@ -421,13 +421,17 @@ pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> Str
                 let _ = write!(
                     s,
                     "{{\"fallthrough\": {}, \"count\": {}, \"throw\": {}}}",
-                    b.fallthrough, b.count, b.throw
+                    b.fallthrough,
+                    b.count.max(0),
+                    b.throw
                 );
             }
             let _ = write!(
                 s,
                 "], \"count\": {}, \"line_number\": {}, \"unexecuted_block\": {}",
-                line.count, line.line_number, line.unexecuted_block
+                line.count.max(0),
+                line.line_number,
+                line.unexecuted_block
             );
             if let Some(f) = &line.function_name {
                 s.push_str(", \"function_name\": ");
@@ -449,7 +453,8 @@ pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> Str
             let _ = write!(
                 s,
                 ", \"blocks_executed\": {}, \"execution_count\": {}, \"demangled_name\": ",
-                f.blocks_executed, f.execution_count
+                f.blocks_executed,
+                f.execution_count.max(0)
             );
             json_str(&mut s, &f.demangled_name);
             let _ = write!(
