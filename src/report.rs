@@ -395,6 +395,17 @@ fn json_str(s: &mut String, v: &str) {
     s.push('"');
 }
 
+/// The version string the gcov of the release that wrote the data prints as
+/// `gcc_version`: GCC 5 and later number their releases X.Y.0 and the files
+/// record X.Y; before GCC 5 the patch level is not recorded and is left out.
+pub fn gcov_version(v: crate::version::Version) -> String {
+    if v.at_least(5, 0) {
+        format!("{}.0", v.gcc())
+    } else {
+        v.gcc()
+    }
+}
+
 /// One unit as `gcov --json-format` (gcov 10 – 12, format "1") writes it,
 /// byte for byte: its key orders, `", "` and `": "` as the only whitespace,
 /// no newline (formats/report-json.md). `gcc_version` is gcov's version
@@ -487,6 +498,15 @@ mod tests {
         let mut s = String::new();
         json_str(&mut s, "a\"b\\c\td\u{1}é");
         assert_eq!(s, "\"a\\\"b\\\\c\\td\u{1}é\"");
+    }
+
+    #[test]
+    fn gcc_version_as_gcov_writes_it() {
+        use crate::version::{Status, Version};
+        let v = |a, b| Version::new(a, b, Status::Release).unwrap();
+        assert_eq!(gcov_version(v(12, 2)), "12.2.0");
+        assert_eq!(gcov_version(v(11, 3)), "11.3.0");
+        assert_eq!(gcov_version(v(4, 4)), "4.4");
     }
 
     #[test]

@@ -328,17 +328,6 @@ pub enum Format {
     Cobertura,
 }
 
-/// The version string gcov of the release that wrote the data prints as
-/// `gcc_version`: GCC 5 and later number releases X.Y.0 (the files record
-/// only X.Y); for older releases the patch level is unknown and left out.
-fn gcov_version(v: xencov_rs::version::Version) -> String {
-    if v.at_least(5, 0) {
-        format!("{}.0", v.gcc())
-    } else {
-        v.gcc()
-    }
-}
-
 /// What only `report` takes.
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
@@ -360,7 +349,11 @@ pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Resul
         Format::Json => units
             .iter()
             .map(|u| {
-                xencov_rs::report::gcov_json(&u.coverage, &gcov_version(u.version), &u.path) + "\n"
+                xencov_rs::report::gcov_json(
+                    &u.coverage,
+                    &xencov_rs::report::gcov_version(u.version),
+                    &u.path,
+                ) + "\n"
             })
             .collect(),
         Format::Cobertura => {
