@@ -2,6 +2,9 @@
 //! real notes and data in the shared corpus. gcov 6 (`gcov -i` text:
 //! file/function/lcount lines) for GCC 6.2 units, and gcov 9.4's JSON for a
 //! GCC 9.4 unit. Our coverage must give the same line and function counts.
+//! Where no gcov output exists, third-party readings published beside real
+//! files: the `cov` crate's (GCC 7.1, with branches) and the Eclipse gcov
+//! plug-in's (GCC 4.4, lines).
 
 mod common;
 
