@@ -492,6 +492,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut src_lines: Vec<BTreeMap<u32, Line>> = vec![BTreeMap::new(); sources.len()];
     for (fi, func) in funcs.iter_mut().enumerate() {
         let nblocks = func.graph.blocks.len();
+        // Before GCC 8, gcov kept the last line seen from one block to the
+        // next ("propagated from one iteration to the next" in gcov 7's
+        // add_line_counts): a block without lines, such as a loop's
+        // condition, gives its branches to the line of the block before it.
+        let mut last: Option<(bool, usize, u32)> = None;
         for (bi, block) in func.notes.blocks.iter().enumerate() {
             let info = &func.graph.blocks[bi];
             if info.count != 0 && bi != 0 && bi + 1 != nblocks {
@@ -500,7 +505,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             // The last line seen, kept across locations as gcov keeps it: a
             // location without lines (GCC 12 drops a line repeated across a
             // file switch) attaches the block to the previous line again.
-            let mut last: Option<(bool, usize, u32)> = None;
+            if !sum_of_blocks {
+                last = None;
+            }
             for (li, loc) in block.locations.iter().enumerate() {
                 let src = func_blocks[fi][bi][li];
                 let mut sorted = loc.lines.clone();
@@ -523,8 +530,8 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     line.count = line.count.saturating_add(info.count);
                     last = Some((in_group, src, ln));
                 }
-                if bi == 0 || bi + 1 == nblocks {
-                    continue; // entry or exit block
+                if bi == 0 || bi + 1 == nblocks || sum_of_blocks {
+                    continue; // entry or exit block; before GCC 8, see below
                 }
                 if let Some((in_group, last_src, ln)) = last {
                     let line = if in_group {
@@ -533,12 +540,26 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                         src_lines[last_src].get_mut(&ln)
                     };
                     if let Some(line) = line {
-                        if !sum_of_blocks {
-                            line.blocks.push((fi, bi));
-                        }
+                        line.blocks.push((fi, bi));
                         line.branches
                             .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
                     }
+                }
+            }
+            // Before GCC 8: a block's branches go once to the last line seen.
+            if sum_of_blocks
+                && bi != 0
+                && bi + 1 != nblocks
+                && let Some((in_group, last_src, ln)) = last
+            {
+                let line = if in_group {
+                    func.lines.get_mut(&ln)
+                } else {
+                    src_lines[last_src].get_mut(&ln)
+                };
+                if let Some(line) = line {
+                    line.branches
+                        .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
                 }
             }
         }

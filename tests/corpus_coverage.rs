@@ -2,6 +2,9 @@
 //! real notes and data in the shared corpus. gcov 6 (`gcov -i` text:
 //! file/function/lcount lines) for GCC 6.2 units, and gcov 9.4's JSON for a
 //! GCC 9.4 unit. Our coverage must give the same line and function counts.
+//! Where no gcov output exists, third-party readings published beside real
+//! files: the `cov` crate's (GCC 7.1, with branches) and the Eclipse gcov
+//! plug-in's (GCC 4.4, lines).
 
 mod common;
 
@@ -179,4 +182,108 @@ fn a_gcc_9_unit_agrees_with_gcov_9_json() {
         }
     }
     assert!(compared > 1000);
+}
+
+/// Branches of notes older than GCC 8, which no gcov here can read: the
+/// oracle is the `cov` crate's reading of its own GCC 7.1 fixtures
+/// (`cov/test-data/*.gcc7/x.json`, published beside the files), a third
+/// implementation of gcov's algorithm, not gcov itself. Per line: the count
+/// and the branch counts (as a multiset: the order of gcov 7's output is
+/// not established by this oracle). `loops.gcc7` has its branches on blocks
+/// without lines, which gcov 7 gave to the line of the block before.
+#[test]
+fn gcc_7_branches_agree_with_the_cov_crates_reading() {
+    let Some(corpus) = common::corpus_or_skip("gcc_7_branches_agree_with_the_cov_crates_reading")
+    else {
+        return;
+    };
+    let mut branches = 0;
+    for case in ["branches.gcc7", "loops.gcc7", "trivial.gcc7"] {
+        let dir = corpus.join("cov/cov/test-data").join(case);
+        let notes = Gcno::decode(&std::fs::read(dir.join("x.gcno")).unwrap()).unwrap();
+        assert!(!notes.header.version.at_least(8, 0), "{case}");
+        let data = Gcda::decode(&std::fs::read(dir.join("x.gcda")).unwrap()).unwrap();
+        let u = compute(&notes, Some(&data));
+        assert!(u.warnings.is_empty(), "{case}: {:?}", u.warnings);
+        let mut ours: BTreeMap<(String, u32), (i64, Vec<i64>)> = BTreeMap::new();
+        for f in &u.files {
+            for l in &f.lines {
+                let mut b: Vec<i64> = l.branches.iter().map(|b| b.count).collect();
+                b.sort_unstable();
+                ours.insert((f.file.clone(), l.line_number), (l.count, b));
+            }
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("x.json")).unwrap()).unwrap();
+        let mut theirs = BTreeMap::new();
+        for (file, f) in json["files"].as_object().unwrap() {
+            for (line, l) in f["lines"].as_object().unwrap() {
+                let mut b: Vec<i64> = l["branches"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| b["count"].as_i64().unwrap())
+                    .collect();
+                b.sort_unstable();
+                branches += b.len();
+                theirs.insert(
+                    (file.clone(), line.parse::<u32>().unwrap()),
+                    (l["count"].as_i64().unwrap(), b),
+                );
+            }
+        }
+        assert_eq!(ours, theirs, "{case}");
+    }
+    assert_eq!(branches, 8);
+}
+
+/// The GCC 4.4 files beside the Eclipse gcov plug-in's expected views
+/// (`testView.ref`: per source file, instrumented and executed lines, and
+/// their sum) — the plug-in's own reading of gcc 4.4.1 files, the only
+/// oracle for that era.
+#[test]
+fn gcc_4_4_files_agree_with_the_eclipse_plugins_listing() {
+    let Some(corpus) =
+        common::corpus_or_skip("gcc_4_4_files_agree_with_the_eclipse_plugins_listing")
+    else {
+        return;
+    };
+    let base = corpus.join("org.eclipse.linuxtools/gcov/org.eclipse.linuxtools.gcov.test");
+    let mut rows_checked = 0;
+    for case in ["test_c", "test_cpp"] {
+        let dir = base.join(case);
+        // (file name) -> (instrumented lines, executed lines), ours.
+        let mut ours: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for gcda in common::files_with_suffix(&dir, ".gcda") {
+            let notes = Gcno::decode(&std::fs::read(gcda.with_extension("gcno")).unwrap()).unwrap();
+            assert_eq!(notes.header.version.chars(), "404*");
+            let data = Gcda::decode(&std::fs::read(&gcda).unwrap()).unwrap();
+            let u = compute(&notes, Some(&data));
+            for f in &u.files {
+                let name = f.file.rsplit('/').next().unwrap().to_string();
+                let e = ours.entry(name).or_default();
+                e.0 += f.lines.len();
+                e.1 += f.lines.iter().filter(|l| l.count > 0).count();
+            }
+        }
+        let text = std::fs::read_to_string(dir.join("testView.ref")).unwrap();
+        let mut theirs = BTreeMap::new();
+        let mut summary = None;
+        for row in text.lines().skip(1) {
+            let cols: Vec<&str> = row.split(';').collect();
+            let (instrumented, executed) = (cols[3].parse().unwrap(), cols[4].parse().unwrap());
+            match cols[0] {
+                "+-" => summary = Some((instrumented, executed)),
+                "  +-" => {
+                    theirs.insert(cols[1].to_string(), (instrumented, executed));
+                }
+                _ => {} // functions
+            }
+        }
+        assert_eq!(ours, theirs, "{case}");
+        let total = ours.values().fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+        assert_eq!(Some(total), summary, "{case}");
+        rows_checked += theirs.len();
+    }
+    assert_eq!(rows_checked, 12);
 }

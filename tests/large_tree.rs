@@ -2,7 +2,7 @@
 //! unit) and Lua 5.4 (33 units), built with gcc-11 and gcc-12 by
 //! tests/large/build.sh and run on a small workload. Our tracefile must
 //! equal `lcov --capture --rc lcov_branch_coverage=1 --gcov-tool gcov-N`
-//! (combined per source file by `lcov -a`), record by record after sorting.
+//! (combined per source file by `lcov -a`), record by record (per `SF`).
 
 mod common;
 

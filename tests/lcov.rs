@@ -502,3 +502,55 @@ fn the_tracefile_comparison_notices_a_line_moved_to_another_file() {
     assert_eq!(sorted(&out), sorted(&other));
     assert_ne!(by_file(&out), by_file(&other));
 }
+
+/// Notes and counters of GCC 9 and 10 (real runs of the gcc-9 and gcc-10 of
+/// Debian 11, samples/bullseye/): `report --format json` equals what the
+/// real gcov-9/gcov-10 `--json-format -b` wrote for every unit of every run
+/// (stored beside the runs by scripts/gen-bullseye-samples).
+#[test]
+fn report_json_equals_gcov_9_and_10_json_format() {
+    let mut compared = 0;
+    for set in ["gcc-9-pg", "gcc-9-pg-topn", "gcc-10-pg"] {
+        let base = samples(&format!("bullseye/{set}/vp"));
+        for r in 1..=4 {
+            let dir = base.join(format!("run{r}"));
+            let t = Tmp::new(&format!("lcov-json-old-{set}-{r}"));
+            let out = t.p("report.json");
+            ours(
+                &[
+                    "report".as_ref(),
+                    dir.as_os_str(),
+                    "--gcno-dir".as_ref(),
+                    dir.as_os_str(),
+                    "--format".as_ref(),
+                    "json".as_ref(),
+                ],
+                &out,
+            );
+            let docs: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+            let docs = docs.as_array().unwrap();
+            assert_eq!(docs.len(), 4, "{set} run{r}");
+            for doc in docs {
+                let data = PathBuf::from(doc["data_file"].as_str().unwrap());
+                let unit = data.file_stem().unwrap().to_string_lossy().into_owned();
+                let path = base.join(format!("gcov-json/run{r}/{unit}.json"));
+                let theirs: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                let mut theirs_files = theirs["files"].clone();
+                for f in theirs_files.as_array_mut().unwrap() {
+                    for func in f["functions"].as_array_mut().unwrap() {
+                        func.as_object_mut().unwrap().remove("demangled_name");
+                    }
+                }
+                assert_eq!(doc["files"], theirs_files, "{}", path.display());
+                assert_eq!(
+                    doc["current_working_directory"],
+                    theirs["current_working_directory"]
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 48);
+}

@@ -213,10 +213,10 @@ fn copy_tree(from: &Path, to: &Path) {
 fn the_stored_merges_are_what_gcov_tool_writes() {
     let root = Path::new(CHROOT);
     if !root.join("usr/bin/gcov-tool-10").exists() {
-        eprintln!(
-            "NOT RUN: {CHROOT} is missing (scripts/chroot-bullseye makes it); \
-             the stored gcov-tool-9/10 outputs are compared, not regenerated"
-        );
+        common::not_run(&format!(
+            "regenerating gcov-tool-9/10 output: {CHROOT} is missing (scripts/chroot-bullseye \
+             makes it); the stored outputs of the tool are compared"
+        ));
         return;
     }
     let inside = format!("/tmp/xencov-old-eras-{}", std::process::id());
@@ -240,7 +240,9 @@ fn the_stored_merges_are_what_gcov_tool_writes() {
             }
             args.extend([a.as_str(), b.as_str(), "-o", out.as_str()]);
             if live_gcov_tool(v, &work, &args).is_none() {
-                eprintln!("NOT RUN: cannot enter {CHROOT} (root needed)");
+                common::not_run(&format!(
+                    "regenerating gcov-tool-9/10 output: cannot enter {CHROOT} (root needed)"
+                ));
                 return;
             }
             for unit in UNITS {

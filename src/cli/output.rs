@@ -7,6 +7,41 @@ use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Fault points for the tests (tests/faults.rs): `XENCOV_FAULT=POINT[:N]`
+/// makes the process abort (no destructor, no cleanup, as under SIGKILL) the
+/// Nth time (default 1st) any output reaches POINT: `mid-write` (after half
+/// of the bytes are written and flushed), `before-rename` or `after-rename`.
+/// This stops the program at the exact moment a kill is dangerous, where a
+/// timed kill only lands there by luck.
+mod fault {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static PLAN: OnceLock<Option<(String, usize)>> = OnceLock::new();
+    static HITS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Whether this arrival at `point` is the one to stop at.
+    pub fn here(point: &str) -> bool {
+        let plan = PLAN.get_or_init(|| {
+            let v = std::env::var("XENCOV_FAULT").ok()?;
+            let (p, n) = match v.split_once(':') {
+                Some((p, n)) => (p.to_string(), n.parse().ok()?),
+                None => (v, 1),
+            };
+            Some((p, n))
+        });
+        match plan {
+            Some((p, n)) if p == point => HITS.fetch_add(1, Ordering::SeqCst) + 1 == *n,
+            _ => false,
+        }
+    }
+
+    pub fn stop(point: &str) -> ! {
+        eprintln!("xencov-rs: XENCOV_FAULT: stopping at {point}");
+        std::process::abort()
+    }
+}
+
 /// Writes `bytes` to `path` atomically: temporary file in the same
 /// directory, flushed to disk, renamed over `path`. On error the temporary
 /// file is removed (tempfile does so on drop).
@@ -43,12 +78,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
                 )
             })?;
     }
+    if fault::here("mid-write") {
+        let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
+        let _ = tmp.write_all(half).and_then(|()| tmp.as_file().sync_all());
+        fault::stop("mid-write");
+    }
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
+    if fault::here("before-rename") {
+        fault::stop("before-rename");
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
+    if fault::here("after-rename") {
+        fault::stop("after-rename");
+    }
     Ok(())
 }
 

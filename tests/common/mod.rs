@@ -38,12 +38,20 @@ pub fn corpus_or_skip(test: &str) -> Option<PathBuf> {
         test,
         dir.display()
     );
-    eprintln!(
-        "NOT RUN: {test}: {} is missing (the shared corpus beside the project); \
+    not_run(&format!(
+        "{test}: {} is missing (the shared corpus beside the project); \
          set XENCOV_REQUIRE_CORPUS=1 to make this a failure",
         dir.display()
-    );
+    ));
     None
+}
+
+/// Says on the terminal that (part of) a test did not run. Written to the
+/// stderr handle itself, which the test harness does not capture, so the
+/// line shows in a plain `cargo test` even though the test passes.
+pub fn not_run(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOT RUN: {why}");
 }
 
 pub fn samples() -> PathBuf {
