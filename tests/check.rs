@@ -322,3 +322,22 @@ fn xen_4_20_built_with_gcc_14_is_untrustworthy_and_4_21_is_fine() {
     let (_, json, _) = check(&[Path::new("--xen-syms"), &objects().gcc12]);
     assert_eq!(json["xen"].as_array().unwrap().len(), 0, "{json:#}");
 }
+
+/// GCC 16 data gets a verdict like any other release: its layout is GCC 15's
+/// (real files of both), GCC 14's differs (one counter kind fewer).
+#[test]
+fn gcc_16_data_gets_a_verdict() {
+    let (g14, g15, g16) = (
+        samples("gcc-14/calc/run1/ops.gcda"),
+        samples("gcc-15/calc/run1/ops.gcda"),
+        samples("gcc-16/calc/run1/ops.gcda"),
+    );
+    let (code, json, err) = check(&[&g15, &g16]);
+    assert!(code == 0 || code == 1, "{err}");
+    let v = verdict(&json, "data B53*", "data B62*");
+    assert_eq!(v["agreement"], "compatible", "{v:#}");
+    let (code, json, _) = check(&[&g14, &g16]);
+    assert_eq!(code, 1);
+    let v = verdict(&json, "data B42*", "data B62*");
+    assert_eq!(v["agreement"], "incompatible", "{v:#}");
+}
