@@ -205,10 +205,10 @@ fn gcc_7_branches_agree_with_the_cov_crates_reading() {
         let data = Gcda::decode(&std::fs::read(dir.join("x.gcda")).unwrap()).unwrap();
         let u = compute(&notes, Some(&data));
         assert!(u.warnings.is_empty(), "{case}: {:?}", u.warnings);
-        let mut ours: BTreeMap<(String, u32), (i64, Vec<i64>)> = BTreeMap::new();
+        let mut ours: BTreeMap<(String, u32), (i128, Vec<i128>)> = BTreeMap::new();
         for f in &u.files {
             for l in &f.lines {
-                let mut b: Vec<i64> = l.branches.iter().map(|b| b.count).collect();
+                let mut b: Vec<i128> = l.branches.iter().map(|b| b.count).collect();
                 b.sort_unstable();
                 ours.insert((f.file.clone(), l.line_number), (l.count, b));
             }
@@ -218,17 +218,17 @@ fn gcc_7_branches_agree_with_the_cov_crates_reading() {
         let mut theirs = BTreeMap::new();
         for (file, f) in json["files"].as_object().unwrap() {
             for (line, l) in f["lines"].as_object().unwrap() {
-                let mut b: Vec<i64> = l["branches"]
+                let mut b: Vec<i128> = l["branches"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|b| b["count"].as_i64().unwrap())
+                    .map(|b| i128::from(b["count"].as_i64().unwrap()))
                     .collect();
                 b.sort_unstable();
                 branches += b.len();
                 theirs.insert(
                     (file.clone(), line.parse::<u32>().unwrap()),
-                    (l["count"].as_i64().unwrap(), b),
+                    (i128::from(l["count"].as_i64().unwrap()), b),
                 );
             }
         }
