@@ -207,8 +207,8 @@ fn merge_lcov_and_report_stopped_at_the_write_or_the_rename_keep_the_old_output(
     }
 }
 
-/// merge --to gcda writes its tree in parallel: wherever it stops, each
-/// file is old or complete.
+/// merge --to gcda --replace writes its tree in parallel beside the old
+/// one: wherever it stops, each file is old or complete.
 #[test]
 fn merge_to_a_tree_stopped_at_a_write_or_a_rename_leaves_old_or_complete_files() {
     let t = Tmp::new("merge-tree-stop");
@@ -244,7 +244,7 @@ fn merge_to_a_tree_stopped_at_a_write_or_a_rename_leaves_old_or_complete_files()
             xencov()
                 .arg("merge")
                 .args(&runs)
-                .args(["--to", "gcda", "-o"])
+                .args(["--to", "gcda", "--replace", "-o"])
                 .arg(&out),
             fault,
         );
