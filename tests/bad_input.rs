@@ -85,9 +85,12 @@ fn check(bytes: &[u8], what: &str) -> bool {
 /// The samples, and the corpus where present (without it the tests run on
 /// the samples alone and say so).
 fn real_files() -> Vec<PathBuf> {
+    // Once per process: the proptest below asks for them in every case.
+    static CORPUS: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     let mut files = common::files_with_suffix(&common::samples(), ".gcda");
-    if let Some(corpus) = common::corpus_or_skip("bad input on the corpus files") {
-        files.extend(common::files_with_suffix(&corpus, ".gcda"));
+    let corpus = CORPUS.get_or_init(|| common::corpus_or_skip("bad input on the corpus files"));
+    if let Some(corpus) = corpus {
+        files.extend(common::files_with_suffix(corpus, ".gcda"));
     }
     assert!(files.len() > 30);
     files

@@ -138,7 +138,11 @@ fn the_runs_reach_every_vote_and_top_n_rule() {
                         if matches!(cx.1, MergeRule::Add | MergeRule::Ior) {
                             continue;
                         }
-                        let sum: Vec<u64> = cx.2.iter().zip(&cy.2).map(|(u, v)| u + v).collect();
+                        let sum: Vec<u64> =
+                            cx.2.iter()
+                                .zip(&cy.2)
+                                .map(|(u, v)| u.wrapping_add(*v))
+                                .collect();
                         if sum != cz.2 && !reached.contains(&(set, cx.0)) {
                             reached.push((set, cx.0));
                         }
