@@ -527,9 +527,12 @@ fn report_json_equals_gcov_9_and_10_json_format() {
                 ],
                 &out,
             );
-            let docs: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-            let docs = docs.as_array().unwrap();
+            // One document per unit, one to a line.
+            let text = std::fs::read_to_string(&out).unwrap();
+            let docs: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
             assert_eq!(docs.len(), 4, "{set} run{r}");
             for doc in docs {
                 let data = PathBuf::from(doc["data_file"].as_str().unwrap());
@@ -537,13 +540,7 @@ fn report_json_equals_gcov_9_and_10_json_format() {
                 let path = base.join(format!("gcov-json/run{r}/{unit}.json"));
                 let theirs: serde_json::Value =
                     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-                let mut theirs_files = theirs["files"].clone();
-                for f in theirs_files.as_array_mut().unwrap() {
-                    for func in f["functions"].as_array_mut().unwrap() {
-                        func.as_object_mut().unwrap().remove("demangled_name");
-                    }
-                }
-                assert_eq!(doc["files"], theirs_files, "{}", path.display());
+                assert_eq!(doc["files"], theirs["files"], "{}", path.display());
                 assert_eq!(
                     doc["current_working_directory"],
                     theirs["current_working_directory"]
