@@ -7,7 +7,7 @@
 //! samples/src/vp with divisors, copy lengths and indirect callees that change
 //! between runs (samples/bullseye/, `scripts/gen-bullseye-samples`); beside
 //! them is what gcov-tool-N merge wrote for each pair. Where the bullseye
-//! chroot of `scripts/chroot-bullseye` is usable (root), gcov-tool-N runs
+//! chroot of `scripts/chroot setup bullseye` is usable (root), gcov-tool-N runs
 //! again here and must write exactly the stored files, so the stored oracle
 //! output stays the tool's.
 //!
@@ -22,7 +22,12 @@ use std::process::Command;
 use xencov_rs::gcda::{FunctionId, Gcda, Record};
 use xencov_rs::version::MergeRule;
 
-const CHROOT: &str = "/var/cache/xencov-rs/chroots/bullseye";
+/// The bullseye chroot's root, as `scripts/chroot` places it.
+fn chroot_root() -> PathBuf {
+    let o =
+        common::run(Command::new(common::root().join("scripts/chroot")).args(["path", "bullseye"]));
+    PathBuf::from(String::from_utf8(o.stdout).unwrap().trim())
+}
 
 /// (set, gcov-tool version).
 const SETS: [(&str, &str); 3] = [
@@ -171,7 +176,7 @@ fn the_runs_reach_every_vote_and_top_n_rule() {
 /// Runs gcov-tool-N inside the bullseye chroot; `None` where the chroot is
 /// missing or cannot be entered (not root).
 fn live_gcov_tool(v: &str, work: &str, args: &[&str]) -> Option<()> {
-    let root = Path::new(CHROOT);
+    let root = chroot_root();
     if !root.join(format!("usr/bin/gcov-tool-{v}")).exists() {
         return None;
     }
@@ -215,12 +220,8 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn the_stored_merges_are_what_gcov_tool_writes() {
-    let root = Path::new(CHROOT);
-    if !root.join("usr/bin/gcov-tool-10").exists() {
-        common::not_run(&format!(
-            "regenerating gcov-tool-9/10 output: {CHROOT} is missing (scripts/chroot-bullseye \
-             makes it); the stored outputs of the tool are compared"
-        ));
+    let root = chroot_root();
+    if !common::have_chroot("bullseye", "regenerating gcov-tool-9/10 output") {
         return;
     }
     let inside = format!("/tmp/xencov-old-eras-{}", std::process::id());
@@ -245,7 +246,8 @@ fn the_stored_merges_are_what_gcov_tool_writes() {
             args.extend([a.as_str(), b.as_str(), "-o", out.as_str()]);
             if live_gcov_tool(v, &work, &args).is_none() {
                 common::not_run(&format!(
-                    "regenerating gcov-tool-9/10 output: cannot enter {CHROOT} (root needed)"
+                    "regenerating gcov-tool-9/10 output: cannot enter {} (root needed)",
+                    root.display()
                 ));
                 return;
             }

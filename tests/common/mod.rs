@@ -187,6 +187,30 @@ pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
     tracefile_by_file(&comb)
 }
 
+/// Whether the Debian chroot `suite` of `scripts/chroot` is set up. A
+/// missing one fails the test when XENCOV_REQUIRE_CHROOTS=1 (CI); otherwise
+/// it is reported loudly (`what` not run) and the caller skips.
+pub fn have_chroot(suite: &str, what: &str) -> bool {
+    let have = std::process::Command::new(root().join("scripts/chroot"))
+        .args(["have", suite])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var("XENCOV_REQUIRE_CHROOTS").as_deref() != Ok("1"),
+            "no {suite} chroot (run scripts/setup), and XENCOV_REQUIRE_CHROOTS=1"
+        );
+        // Written to the stderr handle, not with eprintln!, so that the
+        // test harness does not capture it: a skip must be seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: no {suite} chroot (run scripts/setup): {what} not run"
+        );
+    }
+    have
+}
+
 /// A GCC release used as an oracle, and where its tools run: gcc-11 and
 /// gcc-12 on the host (Debian 12), gcc-13 to 16 in the Debian chroots of
 /// `scripts/chroot` (trixie: gcc-14; sid: gcc-13, 15 and 16).
@@ -236,28 +260,10 @@ impl Gcc {
     /// test when XENCOV_REQUIRE_CHROOTS=1 (CI); otherwise it is reported
     /// loudly and the caller skips.
     pub fn available(&self) -> bool {
-        let Some(suite) = self.suite else {
-            return true;
-        };
-        let have = std::process::Command::new(root().join("scripts/chroot"))
-            .args(["have", suite])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !have {
-            assert!(
-                std::env::var("XENCOV_REQUIRE_CHROOTS").as_deref() != Ok("1"),
-                "no {suite} chroot (run scripts/setup), and XENCOV_REQUIRE_CHROOTS=1"
-            );
-            // Written to the stderr handle, not with eprintln!, so that the
-            // test harness does not capture it: a skip must be seen.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: no {suite} chroot (run scripts/setup): GCC {} oracle not run",
-                self.major
-            );
+        match self.suite {
+            None => true,
+            Some(suite) => have_chroot(suite, &format!("GCC {} oracle", self.major)),
         }
-        have
     }
 
     /// `TOOL-N` (gcov-dump-14, gcov-tool-16, ...) ready to take arguments. In a
