@@ -74,6 +74,32 @@ pub enum Resolution {
     Replaced,
 }
 
+/// The largest count a merge writes: `gcov_type`'s maximum, 2^63 − 1. gcov,
+/// gcov-dump and lcov read a counter as signed 64 bits, so 2^64 − 1 would be
+/// −1 to them (lcov then reports the line as never run), while 2^63 − 1 reads
+/// as itself everywhere, here included (formats/merge.md §14).
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
+/// Values of one counter section (or the summary) that a merge or a weight
+/// would have taken past [`MAX_COUNT`] and that were saturated instead. The
+/// unit is the caller's to name: the library sees one unit at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overflow {
+    /// The function's ident; `None` for the object summary.
+    pub function: Option<u32>,
+    /// The counter kind (`arcs`, `topn`, …), or `summary` (runs, sum_max).
+    pub kind: &'static str,
+    /// How many values were saturated.
+    pub values: usize,
+}
+
+/// What [`merge_unit`] met on the way: resolved conflicts, saturated values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub conflicts: Vec<Conflict>,
+    pub overflows: Vec<Overflow>,
+}
+
 fn describe(id: &FunctionId) -> String {
     match id.cfg_checksum {
         Some(cfg) => format!("lineno {:#010x}, cfg {cfg:#010x}", id.lineno_checksum),
@@ -82,41 +108,60 @@ fn describe(id: &FunctionId) -> String {
 }
 
 /// Multiplies every counter of `g` that scales by `weight` (as `gcov-tool
-/// merge -w` does: counts scale, values, bit masks and times do not).
-pub fn scale(g: &mut Gcda, weight: u64) {
+/// merge -w` does: counts scale, values, bit masks and times do not). A
+/// product past [`MAX_COUNT`] saturates (gcov-tool wraps it) and is returned.
+pub fn scale(g: &mut Gcda, weight: u64) -> Vec<Overflow> {
+    let mut overflows = Vec::new();
     if weight == 1 {
-        return;
+        return overflows;
     }
     for r in &mut g.records {
         if let Record::Function(f) = r {
+            let function = f.id.map(|id| id.ident);
             for c in &mut f.counters {
-                scale_counters(c, weight);
+                let mut values = 0;
+                scale_counters(c, weight, &mut values);
+                if values > 0 {
+                    overflows.push(Overflow {
+                        function,
+                        kind: c.kind.name,
+                        values,
+                    });
+                }
             }
         }
     }
+    overflows
 }
 
-fn scale_counters(c: &mut Counters, weight: u64) {
+fn scale_counters(c: &mut Counters, weight: u64, saturated: &mut usize) {
     let Values::Stored(v) = &mut c.values else {
         return; // zeros stay zeros
     };
-    let w = |x: &mut u64| *x = x.wrapping_mul(weight);
+    if c.kind.merge == MergeRule::Add && c.kind.name != "average" {
+        v.iter_mut()
+            .for_each(|x| *x = checked::mul(*x, weight, saturated));
+        return;
+    }
+    // Votes and top-N counts are gcov_type (signed: a negative top-N total
+    // marks lost values); average sums are sums of signed values.
+    let mut w = |x: &mut u64| *x = checked::mul_signed(*x, weight, saturated);
     match c.kind.merge {
         MergeRule::Add => v.iter_mut().for_each(w),
         MergeRule::Ior | MergeRule::TimeProfile => {}
         // Per site: the value is a target, the counts scale.
         MergeRule::Single => v
             .chunks_mut(3)
-            .for_each(|s| s.iter_mut().skip(1).for_each(w)),
+            .for_each(|s| s.iter_mut().skip(1).for_each(&mut w)),
         MergeRule::Delta => v
             .chunks_mut(4)
-            .for_each(|s| s.iter_mut().skip(2).for_each(w)),
+            .for_each(|s| s.iter_mut().skip(2).for_each(&mut w)),
         MergeRule::IcallTopn | MergeRule::TopnFixed => v.chunks_mut(9).for_each(|s| {
             let (total, pairs) = s.split_at_mut(1);
-            total.iter_mut().for_each(w);
+            total.iter_mut().for_each(&mut w);
             pairs
                 .chunks_mut(2)
-                .for_each(|p| p.iter_mut().skip(1).for_each(w));
+                .for_each(|p| p.iter_mut().skip(1).for_each(&mut w));
         }),
         // Weight 0: the input's top-N values are left out with their counts,
         // as gcov-tool -w W,0 ignores the source's tables (a value with a
@@ -161,14 +206,13 @@ fn object_summary(g: &Gcda) -> Option<(usize, u32, u32)> {
 }
 
 /// Merges `src` (already scaled by its weight) into `dst`, both of the same
-/// unit. Returns the conflicts met and resolved; with [`OnConflict::Error`]
-/// the first conflict is returned as the error and `dst` is unchanged.
-pub fn merge_unit(
-    dst: &mut Gcda,
-    src: &Gcda,
-    policy: OnConflict,
-) -> Result<Vec<Conflict>, ConflictKind> {
+/// unit. Returns the conflicts met and resolved, and the values saturated at
+/// [`MAX_COUNT`] (runs and sum_max at 2^32 − 1) where libgcov would wrap;
+/// with [`OnConflict::Error`] the first conflict is returned as the error and
+/// `dst` is unchanged.
+pub fn merge_unit(dst: &mut Gcda, src: &Gcda, policy: OnConflict) -> Result<Outcome, ConflictKind> {
     let mut conflicts = Vec::new();
+    let mut overflows = Vec::new();
     let (dv, sv) = (dst.header.version, src.header.version);
     let unit_conflict = if dv.word() != sv.word() {
         Some(ConflictKind::Version {
@@ -189,7 +233,10 @@ pub fn merge_unit(
             *dst = src.clone();
         }
         conflicts.push(Conflict { kind, resolution });
-        return Ok(conflicts);
+        return Ok(Outcome {
+            conflicts,
+            overflows,
+        });
     }
 
     // Check every function first so that a refusal leaves `dst` untouched.
@@ -245,8 +292,17 @@ pub fn merge_unit(
             }
             (Some(at), None) => {
                 if let Some(Record::Function(d)) = dst.records.get_mut(at) {
+                    let function = d.id.map(|id| id.ident);
                     for (dc, sc) in d.counters.iter_mut().zip(&f.counters) {
-                        merge_counters(dc, sc);
+                        let mut values = 0;
+                        merge_counters(dc, sc, &mut values);
+                        if values > 0 {
+                            overflows.push(Overflow {
+                                function,
+                                kind: dc.kind.name,
+                                values,
+                            });
+                        }
                     }
                 }
             }
@@ -254,10 +310,22 @@ pub fn merge_unit(
     }
     // Summary: runs and sum_max add up (unweighted); a side without one adds
     // nothing. Last, since inserting a record moves the planned indices.
+    // Both are 32-bit words that gcov-tool wraps; here they saturate.
     match (object_summary(dst), object_summary(src)) {
         (Some((i, runs, max)), Some((_, r2, m2))) => {
             if let Some(Record::Other(o)) = dst.records.get_mut(i) {
-                o.words = vec![runs.wrapping_add(r2), max.wrapping_add(m2)];
+                let (runs, r_over) = runs.overflowing_add(r2);
+                let (max, m_over) = max.overflowing_add(m2);
+                let sat = |v: u32, over: bool| if over { u32::MAX } else { v };
+                o.words = vec![sat(runs, r_over), sat(max, m_over)];
+                let values = usize::from(r_over) + usize::from(m_over);
+                if values > 0 {
+                    overflows.push(Overflow {
+                        function: None,
+                        kind: "summary",
+                        values,
+                    });
+                }
             }
         }
         (None, Some((_, r2, m2))) => dst.records.insert(
@@ -274,7 +342,10 @@ pub fn merge_unit(
         dst.header.checksum = src.header.checksum;
     }
 
-    Ok(conflicts)
+    Ok(Outcome {
+        conflicts,
+        overflows,
+    })
 }
 
 fn resolve(policy: OnConflict, kind: ConflictKind) -> Result<Resolution, ConflictKind> {
@@ -365,18 +436,23 @@ fn check_function(d: &Function, s: &Function) -> Result<(), ConflictKind> {
     Ok(())
 }
 
-/// Merges one section into another of the same kind and (checked) shape.
-fn merge_counters(d: &mut Counters, s: &Counters) {
+/// Merges one section into another of the same kind and (checked) shape;
+/// `saturated` counts the values held at [`MAX_COUNT`] instead of wrapping.
+fn merge_counters(d: &mut Counters, s: &Counters, saturated: &mut usize) {
     // Adding zeros changes nothing (checked without expanding a compact section).
     let zeros = s.values.is_compact() || s.values.iter().all(|v| v == 0);
     if zeros && d.kind.merge != MergeRule::TopnVariable {
         return; // nothing to add, and the destination keeps its form
     }
     // The common case, stored values of an element-wise kind: in place.
+    let average = d.kind.name == "average";
     if let (Values::Stored(dv), Values::Stored(sv)) = (&mut d.values, &s.values) {
         let pairs = dv.iter_mut().zip(sv);
         match d.kind.merge {
-            MergeRule::Add => return pairs.for_each(|(a, b)| *a = a.wrapping_add(*b)),
+            MergeRule::Add => {
+                return pairs
+                    .for_each(|(a, b)| *a = checked::add_value(*a, *b, average, saturated));
+            }
             MergeRule::Ior => return pairs.for_each(|(a, b)| *a |= b),
             MergeRule::TimeProfile => {
                 return pairs.for_each(|(a, &b)| {
@@ -394,7 +470,7 @@ fn merge_counters(d: &mut Counters, s: &Counters) {
         MergeRule::Add => dv
             .iter_mut()
             .zip(&sv)
-            .for_each(|(a, b)| *a = a.wrapping_add(*b)),
+            .for_each(|(a, b)| *a = checked::add_value(*a, *b, average, saturated)),
         MergeRule::Ior => dv.iter_mut().zip(&sv).for_each(|(a, b)| *a |= b),
         MergeRule::TimeProfile => dv.iter_mut().zip(&sv).for_each(|(a, &b)| {
             if b != 0 && (*a == 0 || b < *a) {
@@ -404,24 +480,27 @@ fn merge_counters(d: &mut Counters, s: &Counters) {
         MergeRule::Single => dv
             .chunks_mut(3)
             .zip(sv.chunks(3))
-            .for_each(|(a, b)| vote(&mut a[..], b, 0)),
+            .for_each(|(a, b)| vote(&mut a[..], b, 0, saturated)),
         MergeRule::Delta => dv
             .chunks_mut(4)
             .zip(sv.chunks(4))
-            .for_each(|(a, b)| vote(&mut a[..], b, 1)),
+            .for_each(|(a, b)| vote(&mut a[..], b, 1, saturated)),
         MergeRule::IcallTopn | MergeRule::TopnFixed => dv
             .chunks_mut(9)
             .zip(sv.chunks(9))
-            .for_each(|(a, b)| topn::merge_fixed(a, b, d.kind.merge)),
-        MergeRule::TopnVariable => dv = topn::merge_variable(&dv, &sv),
+            .for_each(|(a, b)| topn::merge_fixed(a, b, d.kind.merge, saturated)),
+        MergeRule::TopnVariable => dv = topn::merge_variable_counted(&dv, &sv, saturated),
     }
     d.values = Values::Stored(dv);
 }
 
 /// The majority vote of the single-value and delta profilers: a site holds
 /// (value, count, total) at `at..at + 3`; the other profile's value wins
-/// only with more votes, and the difference is kept.
-fn vote(a: &mut [u64], b: &[u64], at: usize) {
+/// only with more votes, and the difference is kept. The sums (votes for the
+/// same value, the totals) count executions: they saturate. The difference
+/// of two vote counts in gcov_type's range cannot overflow; libgcov's
+/// wrapping subtraction is kept for votes already out of range (negative).
+fn vote(a: &mut [u64], b: &[u64], at: usize, saturated: &mut usize) {
     let (Some(&value), Some(&count), Some(&all)) = (b.get(at), b.get(at + 1), b.get(at + 2)) else {
         return;
     };
@@ -430,7 +509,7 @@ fn vote(a: &mut [u64], b: &[u64], at: usize) {
     };
     // Counts are gcov_type: signed.
     let (new_value, new_votes) = if mine == value {
-        (mine, votes.wrapping_add(count))
+        (mine, checked::add_signed(votes, count, saturated))
     } else if (count as i64) > (votes as i64) {
         (value, count.wrapping_sub(votes))
     } else {
@@ -443,11 +522,12 @@ fn vote(a: &mut [u64], b: &[u64], at: usize) {
         *x = new_votes;
     }
     if let Some(x) = a.get_mut(at + 2) {
-        *x = x.wrapping_add(all);
+        *x = checked::add_signed(*x, all, saturated);
     }
 }
 
 mod topn {
+    use super::checked;
     use crate::version::MergeRule;
 
     /// The sites of a GCC 11+ top-N section: (start, pair count); `None`
@@ -475,11 +555,17 @@ mod topn {
     /// Sites tracked at most by a GCC 11+ top-N site (`GCOV_TOPN_MAXIMUM_TRACKED_VALUES`).
     pub(super) const MAX_TRACKED: usize = 32;
 
+    #[cfg(test)]
+    pub(super) fn merge_variable(a: &[u64], b: &[u64]) -> Vec<u64> {
+        merge_variable_counted(a, b, &mut 0)
+    }
+
     /// GCC 11+ top-N: per site, the totals add and the other profile's
     /// (value, count) pairs are folded into this one's list in file order
     /// (see [`insert`]); if a value had to be dropped, the total is negated.
     /// The result is written back in list order, as libgcov writes it.
-    pub(super) fn merge_variable(a: &[u64], b: &[u64]) -> Vec<u64> {
+    /// Totals (in magnitude) and counts saturate at `MAX_COUNT`.
+    pub(super) fn merge_variable_counted(a: &[u64], b: &[u64], saturated: &mut usize) -> Vec<u64> {
         let (Some(sa), Some(sb)) = (sites_of(a), sites_of(b)) else {
             return a.to_vec(); // checked before merging
         };
@@ -498,9 +584,10 @@ mod topn {
             let mut total = a.get(at).copied().unwrap_or(0) as i64;
             let incoming = b.get(bt).copied().unwrap_or(0) as i64;
             let mut full = incoming < 0;
-            total = total.wrapping_add(incoming.wrapping_abs());
+            let magnitude = i64::try_from(incoming.unsigned_abs()).unwrap_or(i64::MAX);
+            total = checked::add_signed_i64(total, magnitude, saturated);
             for (value, count) in pairs(b, bt, bn) {
-                full |= insert(&mut list, value, count);
+                full |= insert_counted(&mut list, value, count, saturated);
             }
             if full {
                 total = total.wrapping_neg();
@@ -515,14 +602,24 @@ mod topn {
         out
     }
 
+    #[cfg(test)]
+    pub(super) fn insert(list: &mut Vec<(i64, i64)>, value: i64, count: i64) -> bool {
+        insert_counted(list, value, count, &mut 0)
+    }
+
     /// libgcov's insertion of one (value, count) into a site's list: a known
-    /// value adds its count; a new one is appended while fewer than
+    /// value adds its count (saturating); a new one is appended while fewer than
     /// [`MAX_TRACKED`] are tracked; otherwise the first least-count entry
     /// loses one and is replaced if that leaves it below `count`. Returns
     /// whether the site was full.
-    pub(super) fn insert(list: &mut Vec<(i64, i64)>, value: i64, count: i64) -> bool {
+    pub(super) fn insert_counted(
+        list: &mut Vec<(i64, i64)>,
+        value: i64,
+        count: i64,
+        saturated: &mut usize,
+    ) -> bool {
         if let Some(node) = list.iter_mut().find(|n| n.0 == value) {
-            node.1 = node.1.wrapping_add(count);
+            node.1 = checked::add_signed_i64(node.1, count, saturated);
             return false;
         }
         if list.len() < MAX_TRACKED {
@@ -547,7 +644,7 @@ mod topn {
     /// The fixed top-N sites of GCC 5-10 (9 values: a first word, then 4
     /// (value, count) pairs); compared with gcov-tool-9 and gcov-tool-10 on
     /// real runs in tests/merge_old_eras.rs (formats/merge.md §11).
-    pub(super) fn merge_fixed(a: &mut [u64], b: &[u64], rule: MergeRule) {
+    pub(super) fn merge_fixed(a: &mut [u64], b: &[u64], rule: MergeRule, saturated: &mut usize) {
         let pairs = |v: &[u64]| -> Vec<(i64, i64)> {
             v.chunks(2)
                 .filter_map(|p| Some((*p.first()? as i64, *p.get(1)? as i64)))
@@ -567,7 +664,7 @@ mod topn {
             MergeRule::IcallTopn => {
                 for (value, count) in theirs {
                     match mine.iter_mut().find(|p| p.0 == value) {
-                        Some(p) => p.1 = p.1.wrapping_add(count),
+                        Some(p) => p.1 = checked::add_signed_i64(p.1, count, saturated),
                         None => mine.push((value, count)),
                     }
                 }
@@ -583,10 +680,10 @@ mod topn {
                 if incoming < 0 && total > 0 {
                     total = -total;
                 }
-                total = total.wrapping_add(incoming);
+                total = checked::add_signed_i64(total, incoming, saturated);
                 for (value, count) in theirs.into_iter().filter(|p| p.1 != 0) {
                     if let Some(p) = mine.iter_mut().find(|p| p.0 == value) {
-                        p.1 = p.1.wrapping_add(count);
+                        p.1 = checked::add_signed_i64(p.1, count, saturated);
                         continue;
                     }
                     let mut least = 0;
@@ -629,6 +726,90 @@ mod topn {
                 *v = value as u64;
                 *c = count as u64;
             }
+        }
+    }
+}
+
+/// Checked arithmetic of counts: where libgcov wraps modulo 2^64, a result
+/// past [`MAX_COUNT`] saturates and is counted in `saturated`.
+mod checked {
+    use super::MAX_COUNT;
+
+    /// `a + b` of two counts (arcs, interval, pow2, an average's count). An
+    /// input value already above `MAX_COUNT` (a counter libgcov wrapped past
+    /// 2^63) plus 0 is left as it is; plus more, the result is the largest of
+    /// the two and `MAX_COUNT`: never less than an input, never wrapped.
+    pub(super) fn add(a: u64, b: u64, saturated: &mut usize) -> u64 {
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        match a.checked_add(b) {
+            Some(sum) if sum <= MAX_COUNT => sum,
+            _ => {
+                *saturated += 1;
+                MAX_COUNT.max(a).max(b)
+            }
+        }
+    }
+
+    /// `a × w` of a count, saturating as [`add`] does.
+    pub(super) fn mul(a: u64, w: u64, saturated: &mut usize) -> u64 {
+        if a == 0 || w <= 1 {
+            return if w == 0 { 0 } else { a };
+        }
+        match a.checked_mul(w) {
+            Some(p) if p <= MAX_COUNT => p,
+            _ => {
+                *saturated += 1;
+                MAX_COUNT.max(a)
+            }
+        }
+    }
+
+    /// Holds a signed result within ±`MAX_COUNT`.
+    fn fit(x: i128, saturated: &mut usize) -> i64 {
+        let max = i128::from(i64::MAX);
+        if x > max {
+            *saturated += 1;
+            i64::MAX
+        } else if x < -max {
+            *saturated += 1;
+            -i64::MAX
+        } else {
+            // In range by the two tests above.
+            i64::try_from(x).unwrap_or(i64::MAX)
+        }
+    }
+
+    /// `a + b` of two gcov_type values (votes, top-N totals and counts, an
+    /// average's sum of values), saturating at ±`MAX_COUNT`.
+    pub(super) fn add_signed_i64(a: i64, b: i64, saturated: &mut usize) -> i64 {
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        fit(i128::from(a) + i128::from(b), saturated)
+    }
+
+    /// [`add_signed_i64`] of two words as stored.
+    pub(super) fn add_signed(a: u64, b: u64, saturated: &mut usize) -> u64 {
+        add_signed_i64(a as i64, b as i64, saturated) as u64
+    }
+
+    /// `a × w` of a gcov_type value, saturating at ±`MAX_COUNT`.
+    pub(super) fn mul_signed(a: u64, w: u64, saturated: &mut usize) -> u64 {
+        let a = a as i64;
+        if a == 0 || w <= 1 {
+            return if w == 0 { 0 } else { a as u64 };
+        }
+        fit(i128::from(a) * i128::from(w), saturated) as u64
+    }
+
+    /// An Add-rule value: an average's values are signed sums, the others counts.
+    pub(super) fn add_value(a: u64, b: u64, signed: bool, saturated: &mut usize) -> u64 {
+        if signed {
+            add_signed(a, b, saturated)
+        } else {
+            add(a, b, saturated)
         }
     }
 }
