@@ -307,7 +307,10 @@ const SATURATED_SHOWN: usize = 50;
 /// The counts a weight or a merge saturated, by (unit, function, kind): the
 /// most values saturated in one step, and the steps that did it.
 #[derive(Default)]
-struct Saturated(IndexMap<(String, Option<u32>, &'static str), (usize, Vec<String>)>);
+struct Saturated(IndexMap<Section, (usize, Vec<String>)>);
+
+/// A counter section: unit, function ident (none for the summary), kind.
+type Section = (String, Option<u32>, &'static str);
 
 impl Saturated {
     fn add(&mut self, unit: &str, o: Overflow, how: &str) {
