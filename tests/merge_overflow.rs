@@ -272,3 +272,136 @@ fn runs_saturate_where_gcov_tool_wraps_them() {
     assert!(!o.status.success());
     assert!(!t.p("strict").exists());
 }
+
+/// The sites of a GCC 11+ top-N section: (total, [(value, count)]).
+fn topn_sites(v: &[u64]) -> Vec<(i64, Vec<(u64, i64)>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < v.len() {
+        let n = v[at + 1] as usize;
+        let pairs = (0..n)
+            .map(|j| (v[at + 2 + 2 * j], v[at + 3 + 2 * j] as i64))
+            .collect();
+        out.push((v[at] as i64, pairs));
+        at += 2 + 2 * n;
+    }
+    out
+}
+
+fn clamp(x: i128) -> i64 {
+    x.clamp(-i128::from(i64::MAX), i128::from(i64::MAX)) as i64
+}
+
+/// Value profiling (gcc-12 `-fprofile-generate` runs) at `-w 1,2^62`: counts
+/// and top-N totals and counts saturate, an average's signed sum saturates
+/// towards its sign, and what a weight does not touch (bit masks, times,
+/// which values a top-N site tracks) is what gcov-tool-12 writes for the
+/// plain merge (gcov-tool-12 itself cannot weight top-N data: section 8.1).
+#[test]
+fn value_profiles_saturate_kind_by_kind() {
+    let t = Tmp::new("overflow-vp");
+    let set = common::samples().join("gcc-12-pg/vp");
+    let (r1, r2) = (set.join("run1"), set.join("run2"));
+    let w: u64 = 1 << 62;
+    let o = merge(&[&r1, &r2], &t.p("ours"), &["-w", &format!("1,{w}")]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let o = common::run(
+        gcc(12)
+            .tool("gcov-tool")
+            .arg("merge")
+            .arg(&r1)
+            .arg(&r2)
+            .arg("-o")
+            .arg(t.p("plain")),
+    );
+    assert!(o.status.success());
+
+    let mut seen = BTreeSet::new();
+    for unit in common::files_with_suffix(&r1, ".gcda") {
+        let unit = unit.file_name().unwrap().to_str().unwrap();
+        let g = |d: &Path| read(&d.join(unit));
+        let (a, b, ours, plain) = (g(&r1), g(&r2), g(&t.p("ours")), g(&t.p("plain")));
+        let fs = |g: &Gcda| g.functions().cloned().collect::<Vec<_>>();
+        for (((fa, fb), fo), fp) in fs(&a).iter().zip(&fs(&b)).zip(&fs(&ours)).zip(&fs(&plain)) {
+            let ident = fa.id.unwrap().ident;
+            for (((ca, cb), co), cp) in fa
+                .counters
+                .iter()
+                .zip(&fb.counters)
+                .zip(&fo.counters)
+                .zip(&fp.counters)
+            {
+                let kind = ca.kind.name;
+                let v = |c: &xencov_rs::gcda::Counters| c.values.iter().collect::<Vec<u64>>();
+                let (x, y, z, p) = (v(ca), v(cb), v(co), v(cp));
+                let at = format!("{unit} {ident} {kind}");
+                let mut over = false;
+                match kind {
+                    "arcs" | "interval" | "pow2" => {
+                        for ((&x, &y), &z) in x.iter().zip(&y).zip(&z) {
+                            let exact = u128::from(x) + u128::from(y) * u128::from(w);
+                            over |= exact > u128::from(M);
+                            assert_eq!(z, exact_or_max(exact), "{at}");
+                        }
+                    }
+                    "average" => {
+                        for ((&x, &y), &z) in x.iter().zip(&y).zip(&z) {
+                            let exact = i128::from(x as i64) + i128::from(y as i64) * i128::from(w);
+                            over |= clamp(exact) as i128 != exact;
+                            assert_eq!(z as i64, clamp(exact), "{at}");
+                        }
+                    }
+                    "topn" | "indirect_call" => {
+                        let (sa, sb, so, sp) = (
+                            topn_sites(&x),
+                            topn_sites(&y),
+                            topn_sites(&z),
+                            topn_sites(&p),
+                        );
+                        for (((sa, sb), so), sp) in sa.iter().zip(&sb).zip(&so).zip(&sp) {
+                            assert!(
+                                sa.0 >= 0 && sb.0 >= 0,
+                                "{at}: no value was lost in the runs"
+                            );
+                            let weighted = |c: i64| clamp(i128::from(c) * i128::from(w));
+                            let total = i128::from(sa.0) + i128::from(weighted(sb.0));
+                            over |= sb.0 > 1 || (sa.0 > 0 && sb.0 > 0 && total > i128::from(M));
+                            assert_eq!(so.0, clamp(total), "{at}: total");
+                            // The values tracked, in gcov-tool's order.
+                            let values =
+                                |s: &[(u64, i64)]| s.iter().map(|p| p.0).collect::<Vec<_>>();
+                            assert_eq!(values(&so.1), values(&sp.1), "{at}: values");
+                            for &(value, count) in &so.1 {
+                                let c = |s: &[(u64, i64)]| {
+                                    s.iter().find(|p| p.0 == value).map_or(0, |p| p.1)
+                                };
+                                let exact = i128::from(c(&sa.1)) + i128::from(weighted(c(&sb.1)));
+                                assert_eq!(count, clamp(exact), "{at}: value {value}");
+                            }
+                        }
+                    }
+                    // Bit masks and first-run times do not scale.
+                    _ => assert_eq!(z, p, "{at}"),
+                }
+                if over {
+                    seen.insert(kind);
+                }
+                let named = stderr.contains(&format!(
+                    "  {unit}: function ident {ident}, {kind} counters"
+                ));
+                assert_eq!(named, over, "{at}: {stderr}");
+            }
+        }
+    }
+    for kind in [
+        "arcs",
+        "interval",
+        "pow2",
+        "average",
+        "topn",
+        "indirect_call",
+    ] {
+        assert!(seen.contains(kind), "no {kind} saturated: {seen:?}");
+    }
+}
