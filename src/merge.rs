@@ -735,7 +735,8 @@ mod topn {
 mod checked {
     use super::MAX_COUNT;
 
-    /// `a + b` of two counts (arcs, interval, pow2, an average's count). An
+    /// `a + b` of two counts (arcs, interval, pow2; an average's two values
+    /// are gcov_type sums, see [`add_value`]). An
     /// input value already above `MAX_COUNT` (a counter libgcov wrapped past
     /// 2^63) plus 0 is left as it is; plus more, the result is the largest of
     /// the two and `MAX_COUNT`: never less than an input, never wrapped.
