@@ -332,7 +332,7 @@ impl Saturated {
             self.0.keys().map(|(u, _, _)| u.as_str()).collect();
         let mut msg = format!(
             "counts saturated at {MAX_COUNT} (2^63 - 1, the largest count gcov reads) instead of \
-             wrapping, in {} ({}); they are lower than the runs counted:",
+             wrapping, in {} ({}); a saturated count is lower than what the runs counted:",
             count(units.len(), "unit", "units"),
             count(self.0.len(), "counter section", "counter sections"),
         );
