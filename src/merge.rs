@@ -74,6 +74,32 @@ pub enum Resolution {
     Replaced,
 }
 
+/// The largest count a merge writes: `gcov_type`'s maximum, 2^63 − 1. gcov,
+/// gcov-dump and lcov read a counter as signed 64 bits, so 2^64 − 1 would be
+/// −1 to them (lcov then reports the line as never run), while 2^63 − 1 reads
+/// as itself everywhere, here included (formats/merge.md §14).
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
+/// Values of one counter section (or the summary) that a merge or a weight
+/// would have taken past [`MAX_COUNT`] and that were saturated instead. The
+/// unit is the caller's to name: the library sees one unit at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overflow {
+    /// The function's ident; `None` for the object summary.
+    pub function: Option<u32>,
+    /// The counter kind (`arcs`, `topn`, …), or `summary` (runs, sum_max).
+    pub kind: &'static str,
+    /// How many values were saturated.
+    pub values: usize,
+}
+
+/// What [`merge_unit`] met on the way: resolved conflicts, saturated values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub conflicts: Vec<Conflict>,
+    pub overflows: Vec<Overflow>,
+}
+
 fn describe(id: &FunctionId) -> String {
     match id.cfg_checksum {
         Some(cfg) => format!("lineno {:#010x}, cfg {cfg:#010x}", id.lineno_checksum),
@@ -82,41 +108,60 @@ fn describe(id: &FunctionId) -> String {
 }
 
 /// Multiplies every counter of `g` that scales by `weight` (as `gcov-tool
-/// merge -w` does: counts scale, values, bit masks and times do not).
-pub fn scale(g: &mut Gcda, weight: u64) {
+/// merge -w` does: counts scale, values, bit masks and times do not). A
+/// product past [`MAX_COUNT`] saturates (gcov-tool wraps it) and is returned.
+pub fn scale(g: &mut Gcda, weight: u64) -> Vec<Overflow> {
+    let mut overflows = Vec::new();
     if weight == 1 {
-        return;
+        return overflows;
     }
     for r in &mut g.records {
         if let Record::Function(f) = r {
+            let function = f.id.map(|id| id.ident);
             for c in &mut f.counters {
-                scale_counters(c, weight);
+                let mut values = 0;
+                scale_counters(c, weight, &mut values);
+                if values > 0 {
+                    overflows.push(Overflow {
+                        function,
+                        kind: c.kind.name,
+                        values,
+                    });
+                }
             }
         }
     }
+    overflows
 }
 
-fn scale_counters(c: &mut Counters, weight: u64) {
+fn scale_counters(c: &mut Counters, weight: u64, saturated: &mut usize) {
     let Values::Stored(v) = &mut c.values else {
         return; // zeros stay zeros
     };
-    let w = |x: &mut u64| *x = x.wrapping_mul(weight);
+    if c.kind.merge == MergeRule::Add && c.kind.name != "average" {
+        v.iter_mut()
+            .for_each(|x| *x = checked::mul(*x, weight, saturated));
+        return;
+    }
+    // Votes and top-N counts are gcov_type (signed: a negative top-N total
+    // marks lost values); average sums are sums of signed values.
+    let mut w = |x: &mut u64| *x = checked::mul_signed(*x, weight, saturated);
     match c.kind.merge {
         MergeRule::Add => v.iter_mut().for_each(w),
         MergeRule::Ior | MergeRule::TimeProfile => {}
         // Per site: the value is a target, the counts scale.
         MergeRule::Single => v
             .chunks_mut(3)
-            .for_each(|s| s.iter_mut().skip(1).for_each(w)),
+            .for_each(|s| s.iter_mut().skip(1).for_each(&mut w)),
         MergeRule::Delta => v
             .chunks_mut(4)
-            .for_each(|s| s.iter_mut().skip(2).for_each(w)),
+            .for_each(|s| s.iter_mut().skip(2).for_each(&mut w)),
         MergeRule::IcallTopn | MergeRule::TopnFixed => v.chunks_mut(9).for_each(|s| {
             let (total, pairs) = s.split_at_mut(1);
-            total.iter_mut().for_each(w);
+            total.iter_mut().for_each(&mut w);
             pairs
                 .chunks_mut(2)
-                .for_each(|p| p.iter_mut().skip(1).for_each(w));
+                .for_each(|p| p.iter_mut().skip(1).for_each(&mut w));
         }),
         // Weight 0: the input's top-N values are left out with their counts,
         // as gcov-tool -w W,0 ignores the source's tables (a value with a
@@ -161,14 +206,13 @@ fn object_summary(g: &Gcda) -> Option<(usize, u32, u32)> {
 }
 
 /// Merges `src` (already scaled by its weight) into `dst`, both of the same
-/// unit. Returns the conflicts met and resolved; with [`OnConflict::Error`]
-/// the first conflict is returned as the error and `dst` is unchanged.
-pub fn merge_unit(
-    dst: &mut Gcda,
-    src: &Gcda,
-    policy: OnConflict,
-) -> Result<Vec<Conflict>, ConflictKind> {
+/// unit. Returns the conflicts met and resolved, and the values saturated at
+/// [`MAX_COUNT`] (runs and sum_max at 2^32 − 1) where libgcov would wrap;
+/// with [`OnConflict::Error`] the first conflict is returned as the error and
+/// `dst` is unchanged.
+pub fn merge_unit(dst: &mut Gcda, src: &Gcda, policy: OnConflict) -> Result<Outcome, ConflictKind> {
     let mut conflicts = Vec::new();
+    let mut overflows = Vec::new();
     let (dv, sv) = (dst.header.version, src.header.version);
     let unit_conflict = if dv.word() != sv.word() {
         Some(ConflictKind::Version {
@@ -189,7 +233,10 @@ pub fn merge_unit(
             *dst = src.clone();
         }
         conflicts.push(Conflict { kind, resolution });
-        return Ok(conflicts);
+        return Ok(Outcome {
+            conflicts,
+            overflows,
+        });
     }
 
     // Check every function first so that a refusal leaves `dst` untouched.
@@ -245,8 +292,17 @@ pub fn merge_unit(
             }
             (Some(at), None) => {
                 if let Some(Record::Function(d)) = dst.records.get_mut(at) {
+                    let function = d.id.map(|id| id.ident);
                     for (dc, sc) in d.counters.iter_mut().zip(&f.counters) {
-                        merge_counters(dc, sc);
+                        let mut values = 0;
+                        merge_counters(dc, sc, &mut values);
+                        if values > 0 {
+                            overflows.push(Overflow {
+                                function,
+                                kind: dc.kind.name,
+                                values,
+                            });
+                        }
                     }
                 }
             }
@@ -254,10 +310,22 @@ pub fn merge_unit(
     }
     // Summary: runs and sum_max add up (unweighted); a side without one adds
     // nothing. Last, since inserting a record moves the planned indices.
+    // Both are 32-bit words that gcov-tool wraps; here they saturate.
     match (object_summary(dst), object_summary(src)) {
         (Some((i, runs, max)), Some((_, r2, m2))) => {
             if let Some(Record::Other(o)) = dst.records.get_mut(i) {
-                o.words = vec![runs.wrapping_add(r2), max.wrapping_add(m2)];
+                let (runs, r_over) = runs.overflowing_add(r2);
+                let (max, m_over) = max.overflowing_add(m2);
+                let sat = |v: u32, over: bool| if over { u32::MAX } else { v };
+                o.words = vec![sat(runs, r_over), sat(max, m_over)];
+                let values = usize::from(r_over) + usize::from(m_over);
+                if values > 0 {
+                    overflows.push(Overflow {
+                        function: None,
+                        kind: "summary",
+                        values,
+                    });
+                }
             }
         }
         (None, Some((_, r2, m2))) => dst.records.insert(
@@ -274,7 +342,10 @@ pub fn merge_unit(
         dst.header.checksum = src.header.checksum;
     }
 
-    Ok(conflicts)
+    Ok(Outcome {
+        conflicts,
+        overflows,
+    })
 }
 
 fn resolve(policy: OnConflict, kind: ConflictKind) -> Result<Resolution, ConflictKind> {
@@ -365,18 +436,23 @@ fn check_function(d: &Function, s: &Function) -> Result<(), ConflictKind> {
     Ok(())
 }
 
-/// Merges one section into another of the same kind and (checked) shape.
-fn merge_counters(d: &mut Counters, s: &Counters) {
+/// Merges one section into another of the same kind and (checked) shape;
+/// `saturated` counts the values held at [`MAX_COUNT`] instead of wrapping.
+fn merge_counters(d: &mut Counters, s: &Counters, saturated: &mut usize) {
     // Adding zeros changes nothing (checked without expanding a compact section).
     let zeros = s.values.is_compact() || s.values.iter().all(|v| v == 0);
     if zeros && d.kind.merge != MergeRule::TopnVariable {
         return; // nothing to add, and the destination keeps its form
     }
     // The common case, stored values of an element-wise kind: in place.
+    let average = d.kind.name == "average";
     if let (Values::Stored(dv), Values::Stored(sv)) = (&mut d.values, &s.values) {
         let pairs = dv.iter_mut().zip(sv);
         match d.kind.merge {
-            MergeRule::Add => return pairs.for_each(|(a, b)| *a = a.wrapping_add(*b)),
+            MergeRule::Add => {
+                return pairs
+                    .for_each(|(a, b)| *a = checked::add_value(*a, *b, average, saturated));
+            }
             MergeRule::Ior => return pairs.for_each(|(a, b)| *a |= b),
             MergeRule::TimeProfile => {
                 return pairs.for_each(|(a, &b)| {
@@ -394,7 +470,7 @@ fn merge_counters(d: &mut Counters, s: &Counters) {
         MergeRule::Add => dv
             .iter_mut()
             .zip(&sv)
-            .for_each(|(a, b)| *a = a.wrapping_add(*b)),
+            .for_each(|(a, b)| *a = checked::add_value(*a, *b, average, saturated)),
         MergeRule::Ior => dv.iter_mut().zip(&sv).for_each(|(a, b)| *a |= b),
         MergeRule::TimeProfile => dv.iter_mut().zip(&sv).for_each(|(a, &b)| {
             if b != 0 && (*a == 0 || b < *a) {
@@ -404,24 +480,27 @@ fn merge_counters(d: &mut Counters, s: &Counters) {
         MergeRule::Single => dv
             .chunks_mut(3)
             .zip(sv.chunks(3))
-            .for_each(|(a, b)| vote(&mut a[..], b, 0)),
+            .for_each(|(a, b)| vote(&mut a[..], b, 0, saturated)),
         MergeRule::Delta => dv
             .chunks_mut(4)
             .zip(sv.chunks(4))
-            .for_each(|(a, b)| vote(&mut a[..], b, 1)),
+            .for_each(|(a, b)| vote(&mut a[..], b, 1, saturated)),
         MergeRule::IcallTopn | MergeRule::TopnFixed => dv
             .chunks_mut(9)
             .zip(sv.chunks(9))
-            .for_each(|(a, b)| topn::merge_fixed(a, b, d.kind.merge)),
-        MergeRule::TopnVariable => dv = topn::merge_variable(&dv, &sv),
+            .for_each(|(a, b)| topn::merge_fixed(a, b, d.kind.merge, saturated)),
+        MergeRule::TopnVariable => dv = topn::merge_variable_counted(&dv, &sv, saturated),
     }
     d.values = Values::Stored(dv);
 }
 
 /// The majority vote of the single-value and delta profilers: a site holds
 /// (value, count, total) at `at..at + 3`; the other profile's value wins
-/// only with more votes, and the difference is kept.
-fn vote(a: &mut [u64], b: &[u64], at: usize) {
+/// only with more votes, and the difference is kept. The sums (votes for the
+/// same value, the totals) count executions: they saturate. The difference
+/// of two vote counts in gcov_type's range cannot overflow; libgcov's
+/// wrapping subtraction is kept for votes already out of range (negative).
+fn vote(a: &mut [u64], b: &[u64], at: usize, saturated: &mut usize) {
     let (Some(&value), Some(&count), Some(&all)) = (b.get(at), b.get(at + 1), b.get(at + 2)) else {
         return;
     };
@@ -430,7 +509,7 @@ fn vote(a: &mut [u64], b: &[u64], at: usize) {
     };
     // Counts are gcov_type: signed.
     let (new_value, new_votes) = if mine == value {
-        (mine, votes.wrapping_add(count))
+        (mine, checked::add_signed(votes, count, saturated))
     } else if (count as i64) > (votes as i64) {
         (value, count.wrapping_sub(votes))
     } else {
@@ -443,11 +522,12 @@ fn vote(a: &mut [u64], b: &[u64], at: usize) {
         *x = new_votes;
     }
     if let Some(x) = a.get_mut(at + 2) {
-        *x = x.wrapping_add(all);
+        *x = checked::add_signed(*x, all, saturated);
     }
 }
 
 mod topn {
+    use super::checked;
     use crate::version::MergeRule;
 
     /// The sites of a GCC 11+ top-N section: (start, pair count); `None`
@@ -475,11 +555,17 @@ mod topn {
     /// Sites tracked at most by a GCC 11+ top-N site (`GCOV_TOPN_MAXIMUM_TRACKED_VALUES`).
     pub(super) const MAX_TRACKED: usize = 32;
 
+    #[cfg(test)]
+    pub(super) fn merge_variable(a: &[u64], b: &[u64]) -> Vec<u64> {
+        merge_variable_counted(a, b, &mut 0)
+    }
+
     /// GCC 11+ top-N: per site, the totals add and the other profile's
     /// (value, count) pairs are folded into this one's list in file order
     /// (see [`insert`]); if a value had to be dropped, the total is negated.
     /// The result is written back in list order, as libgcov writes it.
-    pub(super) fn merge_variable(a: &[u64], b: &[u64]) -> Vec<u64> {
+    /// Totals (in magnitude) and counts saturate at `MAX_COUNT`.
+    pub(super) fn merge_variable_counted(a: &[u64], b: &[u64], saturated: &mut usize) -> Vec<u64> {
         let (Some(sa), Some(sb)) = (sites_of(a), sites_of(b)) else {
             return a.to_vec(); // checked before merging
         };
@@ -498,9 +584,10 @@ mod topn {
             let mut total = a.get(at).copied().unwrap_or(0) as i64;
             let incoming = b.get(bt).copied().unwrap_or(0) as i64;
             let mut full = incoming < 0;
-            total = total.wrapping_add(incoming.wrapping_abs());
+            let magnitude = i64::try_from(incoming.unsigned_abs()).unwrap_or(i64::MAX);
+            total = checked::add_signed_i64(total, magnitude, saturated);
             for (value, count) in pairs(b, bt, bn) {
-                full |= insert(&mut list, value, count);
+                full |= insert_counted(&mut list, value, count, saturated);
             }
             if full {
                 total = total.wrapping_neg();
@@ -515,14 +602,24 @@ mod topn {
         out
     }
 
+    #[cfg(test)]
+    pub(super) fn insert(list: &mut Vec<(i64, i64)>, value: i64, count: i64) -> bool {
+        insert_counted(list, value, count, &mut 0)
+    }
+
     /// libgcov's insertion of one (value, count) into a site's list: a known
-    /// value adds its count; a new one is appended while fewer than
+    /// value adds its count (saturating); a new one is appended while fewer than
     /// [`MAX_TRACKED`] are tracked; otherwise the first least-count entry
     /// loses one and is replaced if that leaves it below `count`. Returns
     /// whether the site was full.
-    pub(super) fn insert(list: &mut Vec<(i64, i64)>, value: i64, count: i64) -> bool {
+    pub(super) fn insert_counted(
+        list: &mut Vec<(i64, i64)>,
+        value: i64,
+        count: i64,
+        saturated: &mut usize,
+    ) -> bool {
         if let Some(node) = list.iter_mut().find(|n| n.0 == value) {
-            node.1 = node.1.wrapping_add(count);
+            node.1 = checked::add_signed_i64(node.1, count, saturated);
             return false;
         }
         if list.len() < MAX_TRACKED {
@@ -547,7 +644,7 @@ mod topn {
     /// The fixed top-N sites of GCC 5-10 (9 values: a first word, then 4
     /// (value, count) pairs); compared with gcov-tool-9 and gcov-tool-10 on
     /// real runs in tests/merge_old_eras.rs (formats/merge.md §11).
-    pub(super) fn merge_fixed(a: &mut [u64], b: &[u64], rule: MergeRule) {
+    pub(super) fn merge_fixed(a: &mut [u64], b: &[u64], rule: MergeRule, saturated: &mut usize) {
         let pairs = |v: &[u64]| -> Vec<(i64, i64)> {
             v.chunks(2)
                 .filter_map(|p| Some((*p.first()? as i64, *p.get(1)? as i64)))
@@ -567,7 +664,7 @@ mod topn {
             MergeRule::IcallTopn => {
                 for (value, count) in theirs {
                     match mine.iter_mut().find(|p| p.0 == value) {
-                        Some(p) => p.1 = p.1.wrapping_add(count),
+                        Some(p) => p.1 = checked::add_signed_i64(p.1, count, saturated),
                         None => mine.push((value, count)),
                     }
                 }
@@ -583,10 +680,10 @@ mod topn {
                 if incoming < 0 && total > 0 {
                     total = -total;
                 }
-                total = total.wrapping_add(incoming);
+                total = checked::add_signed_i64(total, incoming, saturated);
                 for (value, count) in theirs.into_iter().filter(|p| p.1 != 0) {
                     if let Some(p) = mine.iter_mut().find(|p| p.0 == value) {
-                        p.1 = p.1.wrapping_add(count);
+                        p.1 = checked::add_signed_i64(p.1, count, saturated);
                         continue;
                     }
                     let mut least = 0;
@@ -629,6 +726,91 @@ mod topn {
                 *v = value as u64;
                 *c = count as u64;
             }
+        }
+    }
+}
+
+/// Checked arithmetic of counts: where libgcov wraps modulo 2^64, a result
+/// past [`MAX_COUNT`] saturates and is counted in `saturated`.
+mod checked {
+    use super::MAX_COUNT;
+
+    /// `a + b` of two counts (arcs, interval, pow2; an average's two values
+    /// are gcov_type sums, see [`add_value`]). An
+    /// input value already above `MAX_COUNT` (a counter libgcov wrapped past
+    /// 2^63) plus 0 is left as it is; plus more, the result is the largest of
+    /// the two and `MAX_COUNT`: never less than an input, never wrapped.
+    pub(super) fn add(a: u64, b: u64, saturated: &mut usize) -> u64 {
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        match a.checked_add(b) {
+            Some(sum) if sum <= MAX_COUNT => sum,
+            _ => {
+                *saturated += 1;
+                MAX_COUNT.max(a).max(b)
+            }
+        }
+    }
+
+    /// `a × w` of a count, saturating as [`add`] does.
+    pub(super) fn mul(a: u64, w: u64, saturated: &mut usize) -> u64 {
+        if a == 0 || w <= 1 {
+            return if w == 0 { 0 } else { a };
+        }
+        match a.checked_mul(w) {
+            Some(p) if p <= MAX_COUNT => p,
+            _ => {
+                *saturated += 1;
+                MAX_COUNT.max(a)
+            }
+        }
+    }
+
+    /// Holds a signed result within ±`MAX_COUNT`.
+    fn fit(x: i128, saturated: &mut usize) -> i64 {
+        let max = i128::from(i64::MAX);
+        if x > max {
+            *saturated += 1;
+            i64::MAX
+        } else if x < -max {
+            *saturated += 1;
+            -i64::MAX
+        } else {
+            // In range by the two tests above.
+            i64::try_from(x).unwrap_or(i64::MAX)
+        }
+    }
+
+    /// `a + b` of two gcov_type values (votes, top-N totals and counts, an
+    /// average's sum of values), saturating at ±`MAX_COUNT`.
+    pub(super) fn add_signed_i64(a: i64, b: i64, saturated: &mut usize) -> i64 {
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        fit(i128::from(a) + i128::from(b), saturated)
+    }
+
+    /// [`add_signed_i64`] of two words as stored.
+    pub(super) fn add_signed(a: u64, b: u64, saturated: &mut usize) -> u64 {
+        add_signed_i64(a as i64, b as i64, saturated) as u64
+    }
+
+    /// `a × w` of a gcov_type value, saturating at ±`MAX_COUNT`.
+    pub(super) fn mul_signed(a: u64, w: u64, saturated: &mut usize) -> u64 {
+        let a = a as i64;
+        if a == 0 || w <= 1 {
+            return if w == 0 { 0 } else { a as u64 };
+        }
+        fit(i128::from(a) * i128::from(w), saturated) as u64
+    }
+
+    /// An Add-rule value: an average's values are signed sums, the others counts.
+    pub(super) fn add_value(a: u64, b: u64, signed: bool, saturated: &mut usize) -> u64 {
+        if signed {
+            add_signed(a, b, saturated)
+        } else {
+            add(a, b, saturated)
         }
     }
 }
@@ -691,5 +873,249 @@ mod tests {
         assert!(!list.iter().any(|p| p.0 == 99));
         assert!(!insert(&mut list, 7, 1));
         assert_eq!(list[7], (7, 11));
+    }
+
+    mod overflow {
+        //! Each rule saturates where libgcov wraps, and reports how many
+        //! values it held; values in range merge as libgcov merges them.
+        use super::super::{
+            MAX_COUNT, Overflow, merge_counters, merge_unit, scale, scale_counters,
+        };
+        use crate::gcda::{Counters, Gcda, Record, TAG_OBJECT_SUMMARY, Values};
+        use crate::version::{CounterKind, MergeRule};
+
+        const M: u64 = MAX_COUNT;
+        const fn neg(x: u64) -> u64 {
+            (x as i64).wrapping_neg() as u64
+        }
+
+        fn counters(name: &'static str, merge: MergeRule, v: &[u64]) -> Counters {
+            Counters {
+                kind: CounterKind {
+                    name,
+                    index: 0,
+                    merge,
+                },
+                values: Values::Stored(v.to_vec()),
+            }
+        }
+
+        /// Merges `b` into `a` of one kind: the values and the saturated count.
+        fn merge(name: &'static str, rule: MergeRule, a: &[u64], b: &[u64]) -> (Vec<u64>, usize) {
+            let mut d = counters(name, rule, a);
+            let mut n = 0;
+            merge_counters(&mut d, &counters(name, rule, b), &mut n);
+            (d.values.iter().collect(), n)
+        }
+
+        fn scaled(name: &'static str, rule: MergeRule, a: &[u64], w: u64) -> (Vec<u64>, usize) {
+            let mut d = counters(name, rule, a);
+            let mut n = 0;
+            scale_counters(&mut d, w, &mut n);
+            (d.values.iter().collect(), n)
+        }
+
+        #[test]
+        fn add_saturates_counts_at_gcov_types_maximum() {
+            // libgcov: M-1 + 2 = 2^63, which gcov prints as -9223372036854775808.
+            let (v, n) = merge(
+                "arcs",
+                MergeRule::Add,
+                &[5, M - 1, u64::MAX, 0, M],
+                &[3, 2, 1, 7, 0],
+            );
+            assert_eq!(v, [8, M, u64::MAX, 7, M]);
+            assert_eq!(n, 2);
+            // In range: the plain sum, nothing reported.
+            assert_eq!(merge("arcs", MergeRule::Add, &[M - 3], &[3]), (vec![M], 0));
+        }
+
+        #[test]
+        fn average_sums_are_signed_and_saturate_both_ways() {
+            // (sum of values, count) per site; a negative sum is no overflow.
+            let (v, n) = merge(
+                "average",
+                MergeRule::Add,
+                &[neg(M - 1), 10, neg(4), 1],
+                &[neg(5), 1, 3, M],
+            );
+            assert_eq!(v, [neg(M), 11, neg(1), M]);
+            assert_eq!(n, 2);
+        }
+
+        #[test]
+        fn weights_saturate_products() {
+            let w = 1 << 62;
+            assert_eq!(
+                scaled("arcs", MergeRule::Add, &[3, 0, 1, 2], w),
+                (vec![M, 0, w, M], 2)
+            );
+            assert_eq!(
+                scaled("average", MergeRule::Add, &[neg(3), 2, neg(1), 1], w),
+                (vec![neg(M), M, neg(w), w], 2)
+            );
+            // Single: the value (a target) does not scale, count and total do.
+            assert_eq!(
+                scaled("single", MergeRule::Single, &[7, 2, 1], w),
+                (vec![7, M, w], 1)
+            );
+            // GCC 11+ top-N: total and counts scale, n and the values do not;
+            // a negative total (lost values) stays negative.
+            assert_eq!(
+                scaled("topn", MergeRule::TopnVariable, &[neg(3), 1, 9, 2], w),
+                (vec![neg(M), 1, 9, M], 2)
+            );
+            // Weight 0 and 1 never overflow.
+            assert_eq!(scaled("arcs", MergeRule::Add, &[u64::MAX], 0), (vec![0], 0));
+            assert_eq!(
+                scaled("arcs", MergeRule::Add, &[u64::MAX], 1),
+                (vec![u64::MAX], 0)
+            );
+        }
+
+        #[test]
+        fn votes_saturate_their_sums_and_keep_libgcovs_differences() {
+            // Same value: votes and totals add (saturating).
+            let (v, n) = merge("single", MergeRule::Single, &[7, M - 1, M - 1], &[7, 5, 5]);
+            assert_eq!((v, n), (vec![7, M, M], 2));
+            // Another value with more votes wins by the difference: no overflow.
+            let (v, n) = merge("single", MergeRule::Single, &[7, 10, 20], &[9, 15, 15]);
+            assert_eq!((v, n), (vec![9, 5, 35], 0));
+            // Delta: (last, value, count, total).
+            let (v, n) = merge("delta", MergeRule::Delta, &[1, 4, M, 3], &[2, 4, 1, M]);
+            assert_eq!((v, n), (vec![1, 4, M, M], 2));
+        }
+
+        #[test]
+        fn fixed_top_n_tables_saturate_totals_and_counts() {
+            // GCC 5-9 indirect calls: a callee in both tables adds its counts.
+            let a = [0, 11, M - 1, 12, 3, 0, 0, 0, 0];
+            let (v, n) = merge(
+                "indirect_call_topn",
+                MergeRule::IcallTopn,
+                &a,
+                &[0, 11, 9, 0, 0, 0, 0, 0, 0],
+            );
+            assert_eq!((v[1], v[2], n), (11, M, 1));
+            // GCC 10: the total and the value's count add.
+            let a = [M - 1, 11, M - 1, 0, 0, 0, 0, 0, 0];
+            let (v, n) = merge(
+                "topn",
+                MergeRule::TopnFixed,
+                &a,
+                &[4, 11, 4, 0, 0, 0, 0, 0, 0],
+            );
+            assert_eq!((v[0], v[1], v[2], n), (M, 11, M, 2));
+        }
+
+        #[test]
+        fn variable_top_n_tables_saturate_totals_and_counts() {
+            let (v, n) = merge(
+                "topn",
+                MergeRule::TopnVariable,
+                &[M - 1, 1, 8, M - 1],
+                &[5, 1, 8, 5],
+            );
+            assert_eq!((v, n), (vec![M, 1, 8, M], 2));
+            // In range, as gcov-tool merged the samples (see the test above).
+            let (v, n) = merge(
+                "topn",
+                MergeRule::TopnVariable,
+                &[48, 1, 8, 48],
+                &[48, 1, 5, 48],
+            );
+            assert_eq!((v, n), (vec![96, 2, 8, 48, 5, 48], 0));
+        }
+
+        fn sample(run: u32) -> Gcda {
+            let bytes: &[u8] = match run {
+                1 => include_bytes!("../samples/gcc-12/calc/run1/ops.gcda"),
+                _ => include_bytes!("../samples/gcc-12/calc/run2/ops.gcda"),
+            };
+            Gcda::decode(bytes).unwrap_or_else(|e| panic!("{e}"))
+        }
+
+        fn set_runs(g: &mut Gcda, runs: u32) {
+            for r in &mut g.records {
+                if let Record::Other(o) = r
+                    && o.tag == TAG_OBJECT_SUMMARY
+                    && let [r, _] = o.words.as_mut_slice()
+                {
+                    *r = runs;
+                }
+            }
+        }
+
+        fn runs(g: &Gcda) -> Vec<u32> {
+            g.records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Other(o) if o.tag == TAG_OBJECT_SUMMARY => o.words.first().copied(),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        /// Real gcc-12 data: the summary's runs saturate at 2^32 - 1 (gcov-tool
+        /// wraps them to 0), and a merge reports every saturated section by
+        /// function ident and kind.
+        #[test]
+        fn a_real_unit_reports_its_saturated_summary_and_functions() {
+            let mut a = sample(1);
+            set_runs(&mut a, u32::MAX);
+            let b = sample(2);
+            let out = merge_unit(&mut a, &b, super::super::OnConflict::Error)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(runs(&a), [u32::MAX]);
+            assert_eq!(
+                out.overflows,
+                [Overflow {
+                    function: None,
+                    kind: "summary",
+                    values: 1
+                }]
+            );
+
+            // Every count of run2 weighted by 2^62: the values of 2 or more
+            // saturate, and so do their sums with run1's.
+            let mut a = sample(1);
+            let mut b = sample(2);
+            let weighted = scale(&mut b, 1 << 62);
+            assert!(!weighted.is_empty());
+            let out = merge_unit(&mut a, &b, super::super::OnConflict::Error)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(out.conflicts.is_empty());
+            let functions = |g: &Gcda| -> Vec<(u32, Vec<u64>)> {
+                g.functions()
+                    .filter_map(|f| {
+                        Some((f.id?.ident, f.counters.first()?.values.iter().collect()))
+                    })
+                    .collect()
+            };
+            let (r1, r2, merged) = (functions(&sample(1)), functions(&sample(2)), functions(&a));
+            let mut expected = Vec::new();
+            for (((ident, x), (_, y)), (_, m)) in r1.iter().zip(&r2).zip(&merged) {
+                let mut over = 0;
+                for ((&x, &y), &m) in x.iter().zip(y).zip(m) {
+                    let exact = u128::from(x) + (u128::from(y) << 62);
+                    let want = if exact > u128::from(M) {
+                        M
+                    } else {
+                        exact as u64
+                    };
+                    assert_eq!(m, want, "function {ident}: {x} + {y} * 2^62");
+                    over += usize::from(x > 0 && y > 0 && exact > u128::from(M));
+                }
+                if over > 0 {
+                    expected.push(Overflow {
+                        function: Some(*ident),
+                        kind: "arcs",
+                        values: over,
+                    });
+                }
+            }
+            assert!(!expected.is_empty());
+            assert_eq!(out.overflows, expected);
+        }
     }
 }

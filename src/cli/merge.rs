@@ -11,7 +11,9 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use xencov_rs::dump::{Container, Identified, LegacyDump, encode_container, identify};
 use xencov_rs::gcda::Gcda;
-use xencov_rs::merge::{ConflictKind, OnConflict, Resolution, merge_unit, scale};
+use xencov_rs::merge::{
+    ConflictKind, MAX_COUNT, OnConflict, Overflow, Resolution, merge_unit, scale,
+};
 use xencov_rs::paths::PathMapping;
 use xencov_rs::plural::count;
 
@@ -78,6 +80,8 @@ struct ReadUnit {
     lookup: Vec<u8>,
     source: Vec<u8>,
     gcda: Gcda,
+    /// Values the input's weight took past the largest count (saturated).
+    scaled_over: Vec<Overflow>,
 }
 
 /// Units match by path made of its normal components, so `/main.gcda` (a
@@ -139,7 +143,7 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
         .map(|(key, bytes)| {
             let shown = String::from_utf8_lossy(&key).into_owned();
             let mut g = Gcda::decode(&bytes).with_context(|| format!("{name}: {shown}"))?;
-            scale(&mut g, input.weight);
+            let scaled_over = scale(&mut g, input.weight);
             let source =
                 xencov_rs::paths::unmangle_profile_name(&key).unwrap_or_else(|| key.clone());
             Ok(ReadUnit {
@@ -147,6 +151,7 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
                 lookup: mapping.rewrite(&source).0,
                 source,
                 gcda: g,
+                scaled_over,
             })
         })
         .collect()
@@ -168,9 +173,17 @@ pub fn merge_inputs(
     );
     let mut acc: IndexMap<Vec<u8>, Merged> = IndexMap::new();
     let mut resolved: Vec<String> = Vec::new();
+    let mut saturated = Saturated::default();
     for input in inputs {
         let name = input.path.display().to_string();
-        let units = read_units(input, mapping)?;
+        let mut units = read_units(input, mapping)?;
+        for u in &mut units {
+            let unit = String::from_utf8_lossy(&u.lookup).into_owned();
+            let how = format!("weight {} of {name}", input.weight);
+            for o in u.scaled_over.drain(..) {
+                saturated.add(&unit, o, &how);
+            }
+        }
         let mut incoming: IndexMap<Vec<u8>, ReadUnit> = IndexMap::with_capacity(units.len());
         for u in units {
             let shown = String::from_utf8_lossy(&u.lookup).into_owned();
@@ -186,14 +199,21 @@ pub fn merge_inputs(
         } else if !acc.is_empty() && !incoming.keys().any(|k| acc.contains_key(k)) {
             warn_or_fail(strict, disjoint(&name, &acc, &incoming))?;
         }
-        let outcomes: Vec<Result<Vec<String>>> = acc
+        type Notes = (Vec<String>, Vec<(String, Overflow)>);
+        let outcomes: Vec<Result<Notes>> = acc
             .par_iter_mut()
             .filter_map(|(key, m)| incoming.get(key).map(|u| (key, m, &u.gcda)))
             .map(|(key, m, g)| {
                 let unit = String::from_utf8_lossy(key);
-                let conflicts = merge_unit(&mut m.gcda, g, on_conflict).map_err(|kind| {
+                let outcome = merge_unit(&mut m.gcda, g, on_conflict).map_err(|kind| {
                     anyhow!("{unit}: {} and {name} do not merge: {kind}", m.origin)
                 })?;
+                let conflicts = outcome.conflicts;
+                let over: Vec<(String, Overflow)> = outcome
+                    .overflows
+                    .into_iter()
+                    .map(|o| (unit.to_string(), o))
+                    .collect();
                 let notes = conflicts
                     .iter()
                     .map(|c| {
@@ -216,11 +236,15 @@ pub fn merge_inputs(
                 } else {
                     format!("{} + {name}", m.origin)
                 };
-                Ok(notes)
+                Ok((notes, over))
             })
             .collect();
         for o in outcomes {
-            resolved.extend(o?);
+            let (notes, over) = o?;
+            resolved.extend(notes);
+            for (unit, o) in over {
+                saturated.add(&unit, o, &format!("adding {name}"));
+            }
         }
         for (key, u) in incoming {
             acc.entry(key).or_insert_with(|| Merged {
@@ -261,6 +285,9 @@ pub fn merge_inputs(
         }
         eprintln!("xencov-rs: warning: {msg}");
     }
+    if !saturated.0.is_empty() {
+        warn_or_fail(strict, saturated.message())?;
+    }
     if !resolved.is_empty() {
         eprintln!(
             "xencov-rs: {} resolved by --on-conflict:",
@@ -271,6 +298,66 @@ pub fn merge_inputs(
         }
     }
     Ok(acc)
+}
+
+/// Counter sections of the merged profile shown in the saturation warning
+/// before "… and N more".
+const SATURATED_SHOWN: usize = 50;
+
+/// The counts a weight or a merge saturated, by (unit, function, kind): the
+/// most values saturated in one step, and the steps that did it.
+#[derive(Default)]
+struct Saturated(IndexMap<Section, (usize, Vec<String>)>);
+
+/// A counter section: unit, function ident (none for the summary), kind.
+type Section = (String, Option<u32>, &'static str);
+
+impl Saturated {
+    fn add(&mut self, unit: &str, o: Overflow, how: &str) {
+        let e = self
+            .0
+            .entry((unit.to_string(), o.function, o.kind))
+            .or_default();
+        e.0 = e.0.max(o.values);
+        if !e.1.iter().any(|h| h == how) {
+            e.1.push(how.to_string());
+        }
+    }
+
+    /// Names the units and functions whose counts were saturated, where
+    /// libgcov and gcov-tool wrap them modulo 2^64 without a word
+    /// (formats/merge.md §14).
+    fn message(&self) -> String {
+        let units: std::collections::BTreeSet<&str> =
+            self.0.keys().map(|(u, _, _)| u.as_str()).collect();
+        let mut msg = format!(
+            "counts saturated at {MAX_COUNT} (2^63 - 1, the largest count gcov reads) instead of \
+             wrapping, in {} ({}); a saturated count is lower than what the runs counted:",
+            count(units.len(), "unit", "units"),
+            count(self.0.len(), "counter section", "counter sections"),
+        );
+        for ((unit, function, kind), (values, how)) in self.0.iter().take(SATURATED_SHOWN) {
+            let what = match function {
+                Some(ident) => format!("function ident {ident}, {kind} counters"),
+                None if *kind == "summary" => {
+                    "object summary (runs, sum_max at 2^32 - 1)".to_string()
+                }
+                None => format!("{kind} counters"),
+            };
+            msg += &format!(
+                "\n  {unit}: {what}: {} ({})",
+                count(*values, "value", "values"),
+                how.join(", ")
+            );
+        }
+        if self.0.len() > SATURATED_SHOWN {
+            msg += &format!(
+                "\n  ... and {} more",
+                count(self.0.len() - SATURATED_SHOWN, "section", "sections")
+            );
+        }
+        msg
+    }
 }
 
 fn warn_or_fail(strict: bool, msg: String) -> Result<()> {
