@@ -50,6 +50,14 @@ pub fn raw_version_of_clang(major: u32) -> Option<u32> {
     }
 }
 
+/// The clang major release in an ELF `.comment` string such as
+/// `Debian clang version 19.1.7 (3+b1)` or `clang version 14.0.6`.
+pub fn clang_major_in_banner(text: &str) -> Option<u32> {
+    let rest = text.split("clang version ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 /// The clang releases that write raw version `version` (inverse of [`raw_version_of_clang`]).
 pub fn clangs_of_raw_version(version: u32) -> Vec<u32> {
     (11..=20)
@@ -106,7 +114,8 @@ pub struct RawProfile {
     /// Size of the writer's pointers: 8 or 4.
     pub pointer_bytes: u8,
     pub header: Header,
-    /// Build IDs (version 7+; a hypervisor writes none).
+    /// Build IDs (version 7+; a hypervisor writes none); hex strings in JSON.
+    #[serde(serialize_with = "hex_ids")]
     pub binary_ids: Vec<Vec<u8>>,
     pub functions: Vec<Function>,
     /// Whether any chunk of the names section is zlib-compressed.
@@ -115,6 +124,13 @@ pub struct RawProfile {
     pub value_data_bytes: usize,
     /// Bytes the profile occupies; the rest of the input is zero fill.
     pub used_bytes: usize,
+}
+
+fn hex_ids<S: serde::Serializer>(ids: &[Vec<u8>], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(
+        ids.iter()
+            .map(|id| id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+    )
 }
 
 impl RawProfile {
@@ -888,6 +904,19 @@ mod tests {
         let mut bad = chunk;
         bad[10] ^= 0xff;
         assert!(decode_names(&bad, 0x138).is_err());
+    }
+
+    #[test]
+    fn clang_banners() {
+        assert_eq!(
+            clang_major_in_banner("Debian clang version 19.1.7 (3+b1)"),
+            Some(19)
+        );
+        assert_eq!(clang_major_in_banner("clang version 14.0.6"), Some(14));
+        assert_eq!(
+            clang_major_in_banner("GCC: (Debian 12.2.0-14) 12.2.0"),
+            None
+        );
     }
 
     #[test]

@@ -129,9 +129,7 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
                         .map(|u| (u.path.clone(), u.to_gcda(endian).encode()))
                         .collect();
                 }
-                Identified::LlvmProfile { .. } => bail!(
-                    "{name} is a raw LLVM profile (clang-built hypervisor): merge it with `llvm-profdata merge`"
-                ),
+                Identified::LlvmProfile { .. } => return Err(super::llvm::not_gcov(&name, &data)),
             }
         }
     }
