@@ -2,7 +2,7 @@
 //! instrumented program exits, and what a clang-built Xen hypervisor returns
 //! from its coverage sysctl (`xen/common/coverage/llvm.c`).
 //!
-//! Versions 5 to 10 (clang 11 to 20) are decoded and validated: the header of
+//! Versions 5 to 10 (clang 11 to 21) are decoded and validated: the header of
 //! each version, the binary IDs (7+), the per-function data records, the
 //! counters, the MC/DC bitmap (9+), the virtual-table sections (10), the
 //! function names (possibly zlib-compressed) and the value-profile data that
@@ -37,15 +37,16 @@ pub const VARIANT_BYTE_COVERAGE: u64 = 1 << 60;
 
 /// The raw profile versions a clang release writes (from LLVM's
 /// `INSTR_PROF_RAW_VERSION` at each release branch; Xen's `llvm.c` keeps the
-/// same table). `None` for releases outside 11–20, whose profiles we do not
-/// know.
+/// same table for 11–20; 14, 19 and 21 checked on profiles Debian's clang
+/// wrote, samples/llvm/). `None` for other releases, whose profiles we do
+/// not know (LLVM 23 moved to version 11).
 pub fn raw_version_of_clang(major: u32) -> Option<u32> {
     match major {
         11 | 12 => Some(5),
         13 => Some(7),
         14..=17 => Some(8),
         18 => Some(9),
-        19 | 20 => Some(10),
+        19..=21 => Some(10),
         _ => None,
     }
 }
@@ -60,7 +61,7 @@ pub fn clang_major_in_banner(text: &str) -> Option<u32> {
 
 /// The clang releases that write raw version `version` (inverse of [`raw_version_of_clang`]).
 pub fn clangs_of_raw_version(version: u32) -> Vec<u32> {
-    (11..=20)
+    (11..=21)
         .filter(|&m| raw_version_of_clang(m) == Some(version))
         .collect()
 }
@@ -105,6 +106,11 @@ pub struct Function {
     pub value_sites: Vec<u16>,
     /// Offset of the data record in the input.
     pub offset: usize,
+    /// Offsets of the first counter and of the first bitmap byte in the input.
+    #[serde(skip)]
+    pub counters_offset: usize,
+    #[serde(skip)]
+    pub bitmap_offset: usize,
 }
 
 /// A decoded, validated raw profile.
@@ -445,7 +451,7 @@ impl RawProfile {
                 8,
                 format!(
                     "raw LLVM profile version {version} is not supported (versions 5 to 10, \
-                     clang 11 to 20, are)"
+                     clang 11 to 21, are)"
                 ),
             ));
         }
@@ -694,6 +700,7 @@ impl RawProfile {
                 values.push(input.uint(counters_at + first + c * 8, 8, "a counter")?);
             }
             let mut bits = Vec::new();
+            let mut bitmap_offset = bitmap_at as usize;
             if let (Some(bp), Some(nb), Some(bd)) =
                 (layout.bitmap_ptr, layout.num_bitmap_bytes, bitmap_delta)
             {
@@ -717,6 +724,7 @@ impl RawProfile {
                         .get(first as usize..(first + nbytes) as usize)
                         .unwrap_or_default()
                         .to_vec();
+                    bitmap_offset = (bitmap_at + first) as usize;
                 }
             }
             value_kinds_used.push(value_sites.iter().any(|&s| s != 0));
@@ -728,6 +736,8 @@ impl RawProfile {
                 bitmap: bits,
                 value_sites,
                 offset: rec as usize,
+                counters_offset: (counters_at + first) as usize,
+                bitmap_offset,
             });
         }
 
@@ -782,6 +792,151 @@ impl RawProfile {
             used_bytes,
         })
     }
+}
+
+/// Why profiles cannot be merged: the input (index) and what differs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("input {input}: {error}")]
+pub struct MergeError {
+    pub input: usize,
+    pub error: Error,
+}
+
+/// Merges raw profiles of one build: counters are summed (each input's
+/// multiplied by its weight; a sum that does not fit in 64 bits is an error,
+/// never a wrapped count), MC/DC bitmaps ORed. The result is the first
+/// input's bytes (without its zero fill) with the merged values written in
+/// place, so it is a raw profile of the same version that `llvm-profdata`
+/// reads. Profiles of another build are refused: a different version, byte
+/// order, build ID, or function list (name, structural hash, counter and
+/// bitmap sizes, in the same order), where `llvm-profdata merge` would keep
+/// the functions of both builds side by side or stop at a counter mismatch.
+/// Value-profile data is not merged: profiles that carry some are refused.
+pub fn merge(inputs: &[(&[u8], u64)]) -> std::result::Result<Vec<u8>, MergeError> {
+    let err = |input: usize, error: Error| MergeError { input, error };
+    let mut decoded = Vec::with_capacity(inputs.len());
+    for (i, (bytes, _)) in inputs.iter().enumerate() {
+        decoded.push(RawProfile::decode(bytes).map_err(|e| err(i, e))?);
+    }
+    let Some(first) = decoded.first() else {
+        return Err(err(0, invalid(0, "no profile to merge".into())));
+    };
+    let mut out = inputs
+        .first()
+        .and_then(|(b, _)| b.get(..first.used_bytes))
+        .unwrap_or_default()
+        .to_vec();
+    let mut sums: Vec<Vec<u64>> = first
+        .functions
+        .iter()
+        .map(|f| vec![0; f.counters.len()])
+        .collect();
+    let mut bits: Vec<Vec<u8>> = first
+        .functions
+        .iter()
+        .map(|f| vec![0; f.bitmap.len()])
+        .collect();
+    for (i, (p, (_, weight))) in decoded.iter().zip(inputs).enumerate() {
+        if p.value_data_bytes != 0 {
+            return Err(err(
+                i,
+                invalid(
+                    p.used_bytes as u64 - p.value_data_bytes as u64,
+                    "the profile carries value-profile data, which merge does not combine".into(),
+                ),
+            ));
+        }
+        let what = if p.header.version != first.header.version {
+            Some(format!(
+                "raw profile version {} is not the first input's {}",
+                p.header.version, first.header.version
+            ))
+        } else if p.endian != first.endian || p.pointer_bytes != first.pointer_bytes {
+            Some("the byte order or pointer size differs from the first input's".into())
+        } else if !p.binary_ids.is_empty()
+            && !first.binary_ids.is_empty()
+            && p.binary_ids != first.binary_ids
+        {
+            Some("its build ID differs from the first input's: another build".into())
+        } else if p.functions.len() != first.functions.len() {
+            Some(format!(
+                "it has {} where the first input has {}: another build",
+                count(p.functions.len() as u64, "function", "functions"),
+                first.functions.len()
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(err(i, invalid(0, what)));
+        }
+        for (k, (f, g)) in p.functions.iter().zip(&first.functions).enumerate() {
+            if f.name_hash != g.name_hash
+                || f.hash != g.hash
+                || f.counters.len() != g.counters.len()
+                || f.bitmap.len() != g.bitmap.len()
+            {
+                return Err(err(
+                    i,
+                    invalid(
+                        f.offset as u64,
+                        format!(
+                            "function {k} is {} (hash {:#x}, {}), but in the first input {} \
+                             (hash {:#x}, {}): another build",
+                            f.name,
+                            f.hash,
+                            count(f.counters.len() as u64, "counter", "counters"),
+                            g.name,
+                            g.hash,
+                            count(g.counters.len() as u64, "counter", "counters")
+                        ),
+                    ),
+                ));
+            }
+            for ((sum, &c), n) in sums
+                .get_mut(k)
+                .into_iter()
+                .flatten()
+                .zip(&f.counters)
+                .zip(0u64..)
+            {
+                *sum = c
+                    .checked_mul(*weight)
+                    .and_then(|w| sum.checked_add(w))
+                    .ok_or_else(|| {
+                        err(
+                            i,
+                            invalid(
+                                f.counters_offset as u64 + 8 * n,
+                                format!("counter {n} of {} overflows 64 bits when merged", f.name),
+                            ),
+                        )
+                    })?;
+            }
+            if *weight != 0 {
+                for (b, &x) in bits.get_mut(k).into_iter().flatten().zip(&f.bitmap) {
+                    *b |= x;
+                }
+            }
+        }
+    }
+    let endian = first.endian;
+    for ((f, sum), bitmap) in first.functions.iter().zip(&sums).zip(&bits) {
+        for (n, v) in sum.iter().enumerate() {
+            let bytes = match endian {
+                Endian::Little => v.to_le_bytes(),
+                Endian::Big => v.to_be_bytes(),
+            };
+            let at = f.counters_offset + 8 * n;
+            if let Some(dst) = out.get_mut(at..at + 8) {
+                dst.copy_from_slice(&bytes);
+            }
+        }
+        if let Some(dst) = out.get_mut(f.bitmap_offset..f.bitmap_offset + bitmap.len()) {
+            dst.copy_from_slice(bitmap);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ fn dump_prints_names_hashes_and_counters() {
     assert!(o.status.success(), "{}", err(&o));
     let text = out(&o);
     assert!(
-        text.contains(":raw LLVM profile, version 10 (clang 19-20), little-endian"),
+        text.contains(":raw LLVM profile, version 10 (clang 19-21), little-endian"),
         "{text}"
     );
     // llvm-profdata-19 show (samples/llvm/clang-19/mcdc-run1.show): decide
@@ -176,4 +176,31 @@ fn lcov_and_report_say_what_a_profile_needs() {
         assert!(e.contains("__llvm_covmap"), "{cmd}: {e}");
         assert!(!e.contains("not a gcda"), "{cmd}: {e}");
     }
+}
+
+#[test]
+fn merge_writes_a_raw_profile_of_summed_counters() {
+    let t = common::Tmp::new("llvm-merge");
+    let merged = t.p("merged.profraw");
+    let o = ours(&[
+        "merge",
+        RUN1,
+        "samples/llvm/clang-19/calc-run2.profraw",
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let d = ours(&["dump", merged.to_str().unwrap()]);
+    // calc-merged.show: classify's counts of both runs, summed.
+    assert!(
+        out(&d).contains("counters: [12, 0, 4, 3, 5, 0]"),
+        "{}",
+        out(&d)
+    );
+    // Another build is refused and nothing is written.
+    let bad = t.p("bad.profraw");
+    let o = ours(&["merge", RUN1, MCDC1, "-o", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("another build"), "{}", err(&o));
+    assert!(!bad.exists());
 }

@@ -66,29 +66,77 @@ fn ours(profile: &RawProfile) -> Vec<(String, u64, Vec<u64>)> {
     v
 }
 
-const CLANG19: [(&str, u32); 4] = [
-    ("calc-run1", 10),
-    ("calc-run2", 10),
-    ("mcdc-run1", 10),
-    ("mcdc-run2", 10),
-];
+/// The sets of scripts/gen-llvm-samples: clang 19 (trixie) and 21 (sid),
+/// both writing raw version 10.
+const SETS: [(&str, &str, u32); 2] = [("clang-19", "trixie", 19), ("clang-21", "sid", 21)];
+const RUNS: [&str; 4] = ["calc-run1", "calc-run2", "mcdc-run1", "mcdc-run2"];
 
 #[test]
-fn clang_19_profiles_equal_llvm_profdata_show() {
-    for (name, version) in CLANG19 {
-        let bytes = std::fs::read(sample(&format!("clang-19/{name}.profraw"))).unwrap();
-        let p = RawProfile::decode(&bytes).unwrap();
-        assert_eq!(p.header.version, version);
-        assert_eq!(
-            p.binary_ids.len(),
-            1,
-            "{name}: compiler-rt writes the build ID"
-        );
-        let show = std::fs::read_to_string(sample(&format!("clang-19/{name}.show"))).unwrap();
-        let mut want = parse_show(&show);
-        want.sort();
-        assert_eq!(ours(&p), want, "{name}");
+fn clang_profiles_equal_llvm_profdata_show() {
+    for (set, _, _) in SETS {
+        for name in RUNS {
+            let bytes = std::fs::read(sample(&format!("{set}/{name}.profraw"))).unwrap();
+            let p = RawProfile::decode(&bytes).unwrap();
+            assert_eq!(p.header.version, 10, "{set}/{name}");
+            assert_eq!(
+                p.binary_ids.len(),
+                1,
+                "{set}/{name}: compiler-rt writes the build ID"
+            );
+            let show = std::fs::read_to_string(sample(&format!("{set}/{name}.show"))).unwrap();
+            let mut want = parse_show(&show);
+            want.sort();
+            assert_eq!(ours(&p), want, "{set}/{name}");
+        }
     }
+}
+
+/// Our merge of two runs, shown by llvm-profdata, equals llvm-profdata's
+/// own merge of the same runs (calc-merged.show).
+#[test]
+fn merged_runs_equal_llvm_profdata_merge() {
+    for (set, _, _) in SETS {
+        let a = std::fs::read(sample(&format!("{set}/calc-run1.profraw"))).unwrap();
+        let b = std::fs::read(sample(&format!("{set}/calc-run2.profraw"))).unwrap();
+        let merged = xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap();
+        let p = RawProfile::decode(&merged).unwrap();
+        let mut want = parse_show(
+            &std::fs::read_to_string(sample(&format!("{set}/calc-merged.show"))).unwrap(),
+        );
+        want.sort();
+        assert_eq!(ours(&p), want, "{set}");
+        // Weights multiply, as `llvm-profdata merge -weighted-input` does.
+        let twice = xencov_rs::llvmprof::merge(&[(&a, 2)]).unwrap();
+        let one = RawProfile::decode(&a).unwrap();
+        let two = RawProfile::decode(&twice).unwrap();
+        for (x, y) in one.functions.iter().zip(&two.functions) {
+            let doubled: Vec<u64> = x.counters.iter().map(|c| c * 2).collect();
+            assert_eq!(y.counters, doubled);
+        }
+        // Another build (the mcdc program) is refused.
+        let m = std::fs::read(sample(&format!("{set}/mcdc-run1.profraw"))).unwrap();
+        let e = xencov_rs::llvmprof::merge(&[(&a, 1), (&m, 1)]).unwrap_err();
+        assert_eq!(e.input, 1);
+        assert!(e.to_string().contains("another build"), "{e}");
+    }
+}
+
+#[test]
+fn merged_bitmaps_are_ored_and_counts_never_wrap() {
+    let a = std::fs::read(sample("clang-19/mcdc-run1.profraw")).unwrap();
+    let b = std::fs::read(sample("clang-19/mcdc-run2.profraw")).unwrap();
+    let (pa, pb) = (
+        RawProfile::decode(&a).unwrap(),
+        RawProfile::decode(&b).unwrap(),
+    );
+    let m = RawProfile::decode(&xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap()).unwrap();
+    for ((x, y), z) in pa.functions.iter().zip(&pb.functions).zip(&m.functions) {
+        let or: Vec<u8> = x.bitmap.iter().zip(&y.bitmap).map(|(p, q)| p | q).collect();
+        assert_eq!(z.bitmap, or, "{}", x.name);
+    }
+    // A weight that makes a counter overflow 64 bits is an error naming it.
+    let e = xencov_rs::llvmprof::merge(&[(&a, u64::MAX), (&a, 1)]).unwrap_err();
+    assert!(e.to_string().contains("overflows 64 bits"), "{e}");
 }
 
 #[test]
@@ -152,26 +200,58 @@ fn truncated_copies_are_refused_with_an_offset() {
 }
 
 #[test]
-fn live_llvm_profdata_19_still_agrees() {
-    let root = Path::new("/var/cache/xencov-rs/chroots/trixie");
-    if !root.join("usr/bin/llvm-profdata-19").exists() {
-        eprintln!("NOT RUN: no llvm-profdata-19 in the trixie chroot (scripts/setup makes it)");
-        return;
-    }
-    let dir = sample("clang-19");
-    for (name, _) in CLANG19 {
+fn live_llvm_profdata_still_agrees() {
+    for (set, suite, major) in SETS {
+        let tool = format!("llvm-profdata-{major}");
+        let root = Path::new("/var/cache/xencov-rs/chroots").join(suite);
+        if !root.join("usr/bin").join(&tool).exists() {
+            eprintln!("NOT RUN: no {tool} in the {suite} chroot (scripts/setup makes it)");
+            continue;
+        }
+        let dir = sample(set);
+        for name in RUNS {
+            let o = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/chroot"))
+                .args(["run", suite])
+                .arg(&dir)
+                .args([tool.as_str(), "show", "--all-functions", "--counts"])
+                .arg(format!("{name}.profraw"))
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let mut want = parse_show(&String::from_utf8(o.stdout).unwrap());
+            want.sort();
+            let p =
+                RawProfile::decode(&std::fs::read(dir.join(format!("{name}.profraw"))).unwrap())
+                    .unwrap();
+            assert_eq!(ours(&p), want, "{set}/{name}");
+        }
+        // Our merge is a raw profile llvm-profdata reads, with its own
+        // merge's counts.
+        let tmp =
+            std::env::temp_dir().join(format!("xencov-llvm-merge-{set}-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let a = std::fs::read(dir.join("calc-run1.profraw")).unwrap();
+        let b = std::fs::read(dir.join("calc-run2.profraw")).unwrap();
+        let merged = xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap();
+        std::fs::write(tmp.join("merged.profraw"), merged).unwrap();
         let o = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/chroot"))
-            .args(["run", "trixie"])
-            .arg(&dir)
-            .args(["llvm-profdata-19", "show", "--all-functions", "--counts"])
-            .arg(format!("{name}.profraw"))
+            .args(["run", suite])
+            .arg(&tmp)
+            .args([
+                tool.as_str(),
+                "show",
+                "--all-functions",
+                "--counts",
+                "merged.profraw",
+            ])
             .output()
             .unwrap();
+        let _ = std::fs::remove_dir_all(&tmp);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let mut want = parse_show(&String::from_utf8(o.stdout).unwrap());
+        let mut got = parse_show(&String::from_utf8(o.stdout).unwrap());
+        got.sort();
+        let mut want = parse_show(&std::fs::read_to_string(dir.join("calc-merged.show")).unwrap());
         want.sort();
-        let p = RawProfile::decode(&std::fs::read(dir.join(format!("{name}.profraw"))).unwrap())
-            .unwrap();
-        assert_eq!(ours(&p), want, "{name}");
+        assert_eq!(got, want, "{set}: llvm-profdata show of our merge");
     }
 }

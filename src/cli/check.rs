@@ -298,7 +298,7 @@ fn judge_llvm(a: Llvm, b: Llvm) -> Verdict {
         match (c.first(), c.last()) {
             (Some(x), Some(y)) if x == y => format!("clang {x}"),
             (Some(x), Some(y)) => format!("clang {x}-{y}"),
-            _ => "no clang release from 11 to 20".to_string(),
+            _ => "no clang release from 11 to 21".to_string(),
         }
     };
     let incompatible = |why: String, advice: String| Verdict {
@@ -328,9 +328,9 @@ fn judge_llvm(a: Llvm, b: Llvm) -> Verdict {
                 ),
                 None => incompatible(
                     format!(
-                        "clang {m} is outside the releases whose raw profile version is known (clang 11 to 20; Xen's coverage code supports only those)"
+                        "clang {m} is outside the releases whose raw profile version is known (clang 11 to 21; Xen's coverage code supports 11 to 20)"
                     ),
-                    "build the hypervisor with clang 11 to 20".into(),
+                    "build the hypervisor with clang 11 to 20 (the releases Xen supports)".into(),
                 ),
             },
         },

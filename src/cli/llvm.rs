@@ -56,3 +56,47 @@ pub fn not_gcov(name: &str, data: &[u8]) -> anyhow::Error {
         }
     )
 }
+
+/// `merge` of raw profiles (the first input is one): sums of the counters
+/// and ORs of the bitmaps of one build, written as a raw profile.
+pub fn merge(inputs: &[super::merge::Input], output: &std::path::Path) -> Result<()> {
+    let mut data = Vec::with_capacity(inputs.len());
+    for i in inputs {
+        if i.path.is_dir() {
+            return Err(anyhow!(
+                "{}: a directory among raw LLVM profiles: merge takes profiles of one build",
+                i.path.display()
+            ));
+        }
+        let bytes = super::output::read_input(&i.path)?;
+        if xencov_rs::llvmprof::sniff(&bytes).is_none() {
+            return Err(anyhow!(
+                "{} is not a raw LLVM profile, but the first input is: profiles of a clang \
+                 build merge only with each other",
+                i.path.display()
+            ));
+        }
+        // Each is validated on its own first, so that a bad one is named
+        // like everywhere else (file, byte offset).
+        decode(&i.path.display().to_string(), &bytes)?;
+        data.push(bytes);
+    }
+    let pairs: Vec<(&[u8], u64)> = data
+        .iter()
+        .zip(inputs)
+        .map(|(b, i)| (b.as_slice(), i.weight))
+        .collect();
+    let merged = xencov_rs::llvmprof::merge(&pairs).map_err(|e| {
+        let name = inputs
+            .get(e.input)
+            .map_or_else(String::new, |i| i.path.display().to_string());
+        anyhow!("{name}: cannot merge: {}", e.error)
+    })?;
+    super::output::write_atomic(output, &merged)?;
+    eprintln!(
+        "xencov-rs: merged {} (raw LLVM profiles) into {}",
+        count(inputs.len() as u64, "input", "inputs"),
+        output.display()
+    );
+    Ok(())
+}

@@ -322,6 +322,21 @@ fn disjoint(
 }
 
 pub fn run(args: Args<'_>) -> Result<()> {
+    // Raw LLVM profiles (a clang build) merge into a raw profile.
+    if let Some(first) = args.inputs.first()
+        && !first.path.is_dir()
+        && first.path != Path::new("-")
+        && let Ok(bytes) = std::fs::read(&first.path)
+        && xencov_rs::llvmprof::sniff(&bytes).is_some()
+    {
+        if args.to == To::Gcda {
+            bail!(
+                "{} is a raw LLVM profile: it merges into a raw profile, not into gcda files",
+                first.path.display()
+            );
+        }
+        return super::llvm::merge(&args.inputs, args.output);
+    }
     if args.to == To::Gcda {
         // Refuse before any work: files of an earlier merge left in the
         // tree would be read by lcov as if they were part of this one.
