@@ -973,6 +973,54 @@ mod tests {
         b
     }
 
+    /// A version-8 profile of a 32-bit writer (magic `…R\x81`), big-endian:
+    /// 4-byte pointers, a 40-byte record (36 bytes of fields, aligned to 8
+    /// for its u64 members), relative counter pointers that
+    /// wrap in 32 bits. Two functions `a` (counters [1, 2]) and `b` ([3]).
+    fn v8_32_big() -> Vec<u8> {
+        let mut b = Vec::new();
+        let data_size = 2 * 40u64;
+        // counters_delta = counters - data, stored as a 32-bit difference in a u64.
+        for v in [MAGIC_32, 8, 0, 2, 0, 3, 0, 5, data_size, 0x1234, 1] {
+            b.extend(v.to_be_bytes());
+        }
+        for (i, (name, n, first)) in [("a", 2u32, 0u64), ("b", 1, 2)].into_iter().enumerate() {
+            b.extend(name_hash(name).to_be_bytes());
+            b.extend(0x18u64.to_be_bytes());
+            // Pointer to the counters, relative to this record: counters_delta
+            // minus the record's offset into the data, plus the counter offset.
+            let rel = (data_size - 40 * i as u64 + 8 * first) as u32;
+            b.extend(rel.to_be_bytes());
+            b.extend([0u8; 8]); // function pointer, values
+            b.extend(n.to_be_bytes());
+            b.extend([0u8; 4]); // two u16 value-site counts
+            b.extend([0u8; 4]); // struct padding
+        }
+        for c in [1u64, 2, 3] {
+            b.extend(c.to_be_bytes());
+        }
+        b.extend([3, 0, b'a', 1, b'b', 0, 0, 0]); // "a\x01b" stored, padded to 8
+        b
+    }
+
+    #[test]
+    fn version_8_of_a_32_bit_big_endian_writer() {
+        let p = RawProfile::decode(&v8_32_big()).unwrap();
+        assert_eq!((p.endian, p.pointer_bytes), (Endian::Big, 4));
+        assert_eq!(p.header.binary_ids_size, Some(0));
+        let got: Vec<(&str, &[u64])> = p
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), f.counters.as_slice()))
+            .collect();
+        assert_eq!(got, [("a", &[1, 2][..]), ("b", &[3][..])]);
+        // b's pointer one counter further runs past the section: refused at
+        // the pointer (record 1 at 0x58 + 40, pointer 16 bytes in).
+        let mut bad = v8_32_big();
+        bad[0x58 + 40 + 16 + 3] += 8;
+        assert_eq!(RawProfile::decode(&bad).unwrap_err().offset, 0x58 + 40 + 16);
+    }
+
     #[test]
     fn md5_name_hash_matches_the_sample() {
         // samples/llvm/small.profraw: the record of `main` at 0x78.
