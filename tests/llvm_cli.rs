@@ -47,6 +47,17 @@ fn check_agrees_for_a_clang_release_and_its_profile_version() {
         out(&o)
     );
     assert!(out(&o).contains("verdict: all agree"), "{}", out(&o));
+    // clang 21 (sid) writes version 10 as well: its binary agrees with its
+    // own profile and with clang 19's.
+    for prof in ["samples/llvm/clang-21/mcdc-run1.profraw", RUN1] {
+        let o = ours(&["check", "samples/llvm/clang-21/mcdc", prof]);
+        assert_eq!(o.status.code(), Some(0), "{prof}: {}{}", out(&o), err(&o));
+        assert!(
+            out(&o).contains("clang 21 writes raw profile version 10"),
+            "{}",
+            out(&o)
+        );
+    }
     // Two runs of the same build agree with each other, too.
     let o = ours(&["check", CALC, RUN1, MCDC1]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
