@@ -288,3 +288,94 @@ fn corrupted_copies_never_panic() {
         }
     }
 }
+
+/// The clang 19 MC/DC profile laid out as Xen's `llvm.c` writes one: no
+/// build ID, every padding field 0 (the 2 bitmap bytes directly followed by
+/// the names), the total rounded up to 8 and the caller's buffer zero-filled
+/// after it. Built here from the real file's sections (so derived, not
+/// written by a hypervisor); the pointers stay valid because they are
+/// relative to the data section.
+fn xen_layout(real: &[u8]) -> Vec<u8> {
+    let p = RawProfile::decode(real).unwrap();
+    let h = &p.header;
+    let u = |v: u64| v.to_le_bytes();
+    let data_at = 128 + h.binary_ids_size.unwrap() as usize;
+    let data_len = 64 * h.num_data as usize;
+    let counters_len = 8 * h.num_counters as usize;
+    let bitmap_len = h.num_bitmap_bytes.unwrap() as usize;
+    let bitmap_at = data_at + data_len + counters_len; // compiler-rt pads nothing before it
+    let names_at = bitmap_at + bitmap_len + h.padding_bytes_after_bitmap_bytes.unwrap() as usize;
+    let mut b = Vec::new();
+    for v in [
+        h.magic,
+        10,
+        0, // binary_ids_size
+        h.num_data,
+        0,
+        h.num_counters,
+        0,
+        h.num_bitmap_bytes.unwrap(),
+        0, // padding_bytes_after_bitmap_bytes
+        h.names_size,
+        h.counters_delta,
+        h.bitmap_delta.unwrap(),
+        h.names_delta,
+        0,
+        0,
+        2,
+    ] {
+        b.extend(u(v));
+    }
+    b.extend(&real[data_at..data_at + data_len + counters_len]);
+    b.extend(&real[bitmap_at..bitmap_at + bitmap_len]);
+    b.extend(&real[names_at..names_at + h.names_size as usize]);
+    b.resize(b.len().div_ceil(8) * 8, 0);
+    // The buffer the caller offered: zero-filled past the profile.
+    b.resize(b.len() + 1000, 0);
+    b
+}
+
+#[test]
+fn a_profile_in_xens_layout_reads_like_the_original() {
+    let real = std::fs::read(sample("clang-19/mcdc-run1.profraw")).unwrap();
+    let xen = xen_layout(&real);
+    let (a, b) = (
+        RawProfile::decode(&real).unwrap(),
+        RawProfile::decode(&xen).unwrap(),
+    );
+    assert!(b.binary_ids.is_empty());
+    assert_eq!(ours(&a), ours(&b));
+    let bitmaps = |p: &RawProfile| {
+        p.functions
+            .iter()
+            .map(|f| f.bitmap.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bitmaps(&a), bitmaps(&b));
+    // llvm-profdata-19 reads the same layout the same way.
+    let root = Path::new("/var/cache/xencov-rs/chroots/trixie");
+    if !root.join("usr/bin/llvm-profdata-19").exists() {
+        eprintln!("NOT RUN (llvm-profdata part): no llvm-profdata-19 in the trixie chroot");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("xencov-llvm-xen-layout-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join("xen.profraw"), &xen).unwrap();
+    let o = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/chroot"))
+        .args(["run", "trixie"])
+        .arg(&tmp)
+        .args([
+            "llvm-profdata-19",
+            "show",
+            "--all-functions",
+            "--counts",
+            "xen.profraw",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut want = parse_show(&String::from_utf8(o.stdout).unwrap());
+    want.sort();
+    assert_eq!(ours(&b), want);
+}
