@@ -37,7 +37,7 @@ pub const VARIANT_BYTE_COVERAGE: u64 = 1 << 60;
 
 /// The raw profile versions a clang release writes (from LLVM's
 /// `INSTR_PROF_RAW_VERSION` at each release branch; Xen's `llvm.c` keeps the
-/// same table for 11–20; 14, 19 and 21 checked on profiles Debian's clang
+/// same table for 11–20; 14, 18, 19 and 21 checked on profiles Debian's clang
 /// wrote, samples/llvm/). `None` for other releases, whose profiles we do
 /// not know (LLVM 23 moved to version 11).
 pub fn raw_version_of_clang(major: u32) -> Option<u32> {

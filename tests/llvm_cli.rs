@@ -58,6 +58,18 @@ fn check_agrees_for_a_clang_release_and_its_profile_version() {
             out(&o)
         );
     }
+    // clang 18 writes version 9 (the first with MC/DC bitmaps).
+    let o = ours(&[
+        "check",
+        "samples/llvm/clang-18/mcdc",
+        "samples/llvm/clang-18/mcdc-run2.profraw",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains("clang 18 writes raw profile version 9"),
+        "{}",
+        out(&o)
+    );
     // Two runs of the same build agree with each other, too.
     let o = ours(&["check", CALC, RUN1, MCDC1]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
@@ -73,6 +85,14 @@ fn check_refuses_a_profile_version_that_clang_release_does_not_write() {
             "INCOMPATIBLE: clang 19 writes raw profile version 10, but this profile is version 8 \
              (written by clang 14-17)"
         ),
+        "{}",
+        out(&o)
+    );
+    // clang 18's binary with a clang 19 profile (version 10).
+    let o = ours(&["check", "samples/llvm/clang-18/calc", RUN1]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains("clang 18 writes raw profile version 9, but this profile is version 10"),
         "{}",
         out(&o)
     );

@@ -66,18 +66,22 @@ fn ours(profile: &RawProfile) -> Vec<(String, u64, Vec<u64>)> {
     v
 }
 
-/// The sets of scripts/gen-llvm-samples: clang 19 (trixie) and 21 (sid),
-/// both writing raw version 10.
-const SETS: [(&str, &str, u32); 2] = [("clang-19", "trixie", 19), ("clang-21", "sid", 21)];
+/// The sets of scripts/gen-llvm-samples: clang 18 (trixie, raw version 9),
+/// 19 (trixie) and 21 (sid), both version 10.
+const SETS: [(&str, &str, u32, u32); 3] = [
+    ("clang-18", "trixie", 18, 9),
+    ("clang-19", "trixie", 19, 10),
+    ("clang-21", "sid", 21, 10),
+];
 const RUNS: [&str; 4] = ["calc-run1", "calc-run2", "mcdc-run1", "mcdc-run2"];
 
 #[test]
 fn clang_profiles_equal_llvm_profdata_show() {
-    for (set, _, _) in SETS {
+    for (set, _, _, version) in SETS {
         for name in RUNS {
             let bytes = std::fs::read(sample(&format!("{set}/{name}.profraw"))).unwrap();
             let p = RawProfile::decode(&bytes).unwrap();
-            assert_eq!(p.header.version, 10, "{set}/{name}");
+            assert_eq!(p.header.version, version, "{set}/{name}");
             assert_eq!(
                 p.binary_ids.len(),
                 1,
@@ -95,7 +99,7 @@ fn clang_profiles_equal_llvm_profdata_show() {
 /// own merge of the same runs (calc-merged.show).
 #[test]
 fn merged_runs_equal_llvm_profdata_merge() {
-    for (set, _, _) in SETS {
+    for (set, _, _, _) in SETS {
         let a = std::fs::read(sample(&format!("{set}/calc-run1.profraw"))).unwrap();
         let b = std::fs::read(sample(&format!("{set}/calc-run2.profraw"))).unwrap();
         let merged = xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap();
@@ -201,7 +205,7 @@ fn truncated_copies_are_refused_with_an_offset() {
 
 #[test]
 fn live_llvm_profdata_still_agrees() {
-    for (set, suite, major) in SETS {
+    for (set, suite, major, _) in SETS {
         let tool = format!("llvm-profdata-{major}");
         let root = Path::new("/var/cache/xencov-rs/chroots").join(suite);
         if !root.join("usr/bin").join(&tool).exists() {
