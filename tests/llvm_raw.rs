@@ -383,3 +383,40 @@ fn a_profile_in_xens_layout_reads_like_the_original() {
     want.sort();
     assert_eq!(ours(&b), want);
 }
+
+/// The clang 14 profile against the host's llvm-profdata-14 (Debian 12's
+/// llvm-14, installed by scripts/setup).
+#[test]
+fn live_llvm_profdata_14_agrees_on_the_clang_14_profile() {
+    let tool = Path::new("/usr/bin/llvm-profdata-14");
+    if !tool.exists() {
+        eprintln!(
+            "NOT RUN: no {} (scripts/setup installs llvm-14)",
+            tool.display()
+        );
+        return;
+    }
+    let path = sample("small.profraw");
+    let tmp = std::env::temp_dir().join(format!("xencov-llvm14-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // merge, then show: the two steps samples/llvm/README.md records.
+    let indexed = tmp.join("x.profdata");
+    let o = Command::new(tool)
+        .args(["merge", "-o"])
+        .arg(&indexed)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(tool)
+        .args(["show", "--all-functions", "--counts"])
+        .arg(&indexed)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut want = parse_show(&String::from_utf8(o.stdout).unwrap());
+    want.sort();
+    let p = RawProfile::decode(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(ours(&p), want);
+}
