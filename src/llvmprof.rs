@@ -1022,6 +1022,34 @@ mod tests {
     }
 
     #[test]
+    fn value_sites_without_value_data_as_a_hypervisor_leaves_them() {
+        // One indirect-call site recorded (0x50 + 44), no value data after
+        // the names: Xen has no runtime to write any, and zero-fills.
+        let mut b = v5(Endian::Little);
+        b[0x50 + 44] = 1;
+        let end = b.len();
+        b.extend([0u8; 16]);
+        let p = RawProfile::decode(&b).unwrap();
+        assert_eq!(p.functions[0].value_sites, [1, 0]);
+        assert_eq!((p.value_data_bytes, p.used_bytes), (0, end));
+        // A value block as compiler-rt writes it: u32 total size, u32 kinds.
+        let mut with = b.clone();
+        with[end..end + 8].copy_from_slice(&[16, 0, 0, 0, 1, 0, 0, 0]);
+        with[end + 8] = 0xaa;
+        let p = RawProfile::decode(&with).unwrap();
+        assert_eq!((p.value_data_bytes, p.used_bytes), (16, end + 16));
+        // A block that claims more than there is, or a size not a multiple of 8.
+        for size in [24u8, 12] {
+            let mut bad = with.clone();
+            bad[end] = size;
+            assert_eq!(RawProfile::decode(&bad).unwrap_err().offset, end, "{size}");
+        }
+        // Merge refuses value data rather than dropping it silently.
+        let e = merge(&[(&with, 1)]).unwrap_err();
+        assert!(e.to_string().contains("value-profile data"), "{e}");
+    }
+
+    #[test]
     fn md5_name_hash_matches_the_sample() {
         // samples/llvm/small.profraw: the record of `main` at 0x78.
         assert_eq!(name_hash("main"), 0xdb95_6436_e78d_d5fa);
