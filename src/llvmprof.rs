@@ -455,7 +455,7 @@ impl RawProfile {
                 ),
             ));
         }
-        if variant << 32 & VARIANT_BYTE_COVERAGE != 0 {
+        if version_field & VARIANT_BYTE_COVERAGE != 0 {
             return Err(invalid(
                 8,
                 "the profile has single-byte counters (-enable-single-byte-coverage), \
@@ -470,6 +470,7 @@ impl RawProfile {
         } else {
             None
         };
+        let num_data_at = at.get();
         let num_data = next("the header's num_data")?;
         let padding_bytes_before_counters = next("the header's padding_bytes_before_counters")?;
         let num_counters = next("the header's num_counters")?;
@@ -524,6 +525,15 @@ impl RawProfile {
             vnames_size,
             value_kind_last,
         };
+        if num_data == 0 {
+            // An empty result is an error: without records there is nothing
+            // to report (a build whose records live in the binary, with
+            // profile correlation, writes such files).
+            return Err(invalid(
+                num_data_at,
+                "the profile has no function records (num_data is 0)".into(),
+            ));
+        }
         let layout = RecordLayout::new(version, ptr);
         if value_kind_last.checked_add(1) != Some(layout.kinds) {
             return Err(invalid(
@@ -1107,6 +1117,10 @@ mod tests {
         let mut b = v5(Endian::Little);
         b[0x50 + 40] = 0;
         assert_eq!(RawProfile::decode(&b).unwrap_err().offset, 0x50 + 40);
+        // No records at all: an empty profile is an error.
+        let mut b = v5(Endian::Little);
+        b[0x10] = 0;
+        assert_eq!(RawProfile::decode(&b).unwrap_err().offset, 0x10);
         // An unknown version.
         let mut b = v5(Endian::Little);
         b[8] = 11;
