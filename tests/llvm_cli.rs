@@ -102,6 +102,21 @@ fn check_refuses_a_profile_version_that_clang_release_does_not_write() {
     assert!(out(&o).contains("raw profile versions"), "{}", out(&o));
 }
 
+/// A gcov on PATH (the host's gcov 12) is never compared with clang's side:
+/// it reads neither a clang build's coverage nor a raw profile.
+#[test]
+fn check_compares_no_gcov_with_a_clang_build() {
+    let o = ours(&[
+        "check",
+        "--gcov",
+        "gcov",
+        "samples/llvm/clang-19/calc",
+        RUN1,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert!(!out(&o).contains("vs gcov"), "{}", out(&o));
+}
+
 #[test]
 fn check_json_names_the_clang_release_and_profile_version() {
     let o = ours(&["check", "--json", CALC, RUN1]);

@@ -247,7 +247,9 @@ fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
             // on PATH is not what reads the coverage, and a GCC name in the
             // same ELF file comes from start-up objects, not from the code
             // the profile covers.
-            if llvm_data && (a.role == Role::Gcov || b.role == Role::Gcov) {
+            // Nor does it read a clang build's coverage at all.
+            let gcov_pair = a.role == Role::Gcov || b.role == Role::Gcov;
+            if gcov_pair && (llvm_data || a.llvm.is_some() || b.llvm.is_some()) {
                 continue;
             }
             let verdict = match (a.version, b.version, a.llvm, b.llvm) {
