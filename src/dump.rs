@@ -6,8 +6,9 @@
 //! - Xen 4.3–4.8: the tagged blob of [`LegacyDump`], which carries GCC
 //!   3.4-family counters and is turned into gcda files by
 //!   [`LegacyUnit::to_gcda`]. See `formats/xen-legacy-dump.md`.
-//! - A hypervisor built with clang returns a raw LLVM profile instead; we
-//!   only recognise it ([`Identified::LlvmProfile`]).
+//! - A hypervisor built with clang returns a raw LLVM profile instead; here
+//!   it is only recognised ([`Identified::LlvmProfile`]), and
+//!   [`crate::llvmprof`] decodes and validates it.
 //!
 //! Parsing is zero-copy for containers: records borrow path and payload.
 

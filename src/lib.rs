@@ -41,6 +41,7 @@ pub mod gcda;
 pub mod gcno;
 pub mod hypervisor;
 pub mod lcov;
+pub mod llvmprof;
 pub mod merge;
 pub mod paths;
 pub mod plural;

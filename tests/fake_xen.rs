@@ -458,6 +458,38 @@ fn a_clang_hypervisor_profile_is_saved_as_it_is() {
     assert!(err(&o).contains("raw LLVM profile"), "{}", err(&o));
 }
 
+/// Issue 18, item 3: a clang hypervisor's profile is validated like a gcov
+/// dump, so a short or lying one is refused with its offset and never saved.
+#[test]
+fn a_clang_hypervisor_profile_that_does_not_validate_is_not_saved() {
+    let full = std::fs::read(sample("llvm/small.profraw")).unwrap();
+    let dir = std::env::temp_dir().join(format!("xencov-hv-llvm-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.profraw");
+    std::fs::write(&cut, &full[..40]).unwrap();
+    // num_counters (0x28) 6 -> 7: the header promises a counter that is not there.
+    let mut lie = full.clone();
+    lie[0x28] = 7;
+    let lying = dir.join("lying.profraw");
+    std::fs::write(&lying, &lie).unwrap();
+    for (what, dump, offset) in [
+        ("cut", &cut, "byte offset 40"),
+        ("lying", &lying, "byte offset"),
+    ] {
+        let hv = Hv::new(&format!("clang-{what}"), dump).with("FAKE_XEN_CLANG", "1");
+        let out = hv.path("saved.profraw");
+        let o = hv.ours(&["read", "-o", out.to_str().unwrap()]);
+        assert!(!o.status.success(), "{what}: {}", err(&o));
+        assert!(
+            err(&o).contains("does not validate") && err(&o).contains(offset),
+            "{what}: {}",
+            err(&o)
+        );
+        assert!(!out.exists(), "{what}: nothing is saved");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `read --reset` resets only after the dump validated and was saved: an
 /// output that cannot be written (missing directory, full disk, file size
 /// limit, closed standard output, a pipe nobody reads) leaves the counters

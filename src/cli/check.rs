@@ -10,6 +10,9 @@ use std::process::ExitCode;
 use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
 use xencov_rs::elf::{ProducerKind, XenRelease, producers, xen_release};
 use xencov_rs::gcda::MAGIC as GCDA_MAGIC;
+use xencov_rs::llvmprof::{
+    RawProfile, clang_major_in_banner, clangs_of_raw_version, raw_version_of_clang,
+};
 use xencov_rs::record::read_header;
 use xencov_rs::version::{Agreement, Role, Status, Verdict, Version, judge};
 
@@ -26,6 +29,18 @@ struct Source {
     examples: Vec<String>,
     #[serde(skip)]
     version: Option<Version>,
+    /// The clang release or raw-profile version of an LLVM side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llvm: Option<Llvm>,
+}
+
+/// What an LLVM side says: a clang release (compiler) or a raw profile version (data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Llvm {
+    /// `None` when the `.comment` string names no release.
+    Clang(Option<u32>),
+    RawProfile(u32),
 }
 
 #[derive(Debug, Serialize)]
@@ -86,10 +101,19 @@ impl Seen {
             count: 0,
             examples: Vec::new(),
             version,
+            llvm: None,
         });
         s.count += 1;
         if s.examples.len() < 3 {
             s.examples.push(origin);
+        }
+    }
+
+    /// Adds an LLVM side, keyed by its banner.
+    fn add_llvm(&mut self, role: Role, llvm: Llvm, banner: String, origin: String) {
+        self.add(role, None, Some(banner.clone()), origin);
+        if let Some(s) = self.sources.get_mut(&(role, banner)) {
+            s.llvm = Some(llvm);
         }
     }
 }
@@ -142,7 +166,12 @@ fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
                         .map_err(|e| anyhow!("{name}: {}: {e}", p.text))?;
                     seen.add(Role::Compiler, Some(v), Some(p.text), name.clone());
                 }
-                ProducerKind::Clang => seen.add(Role::Compiler, None, Some(p.text), name.clone()),
+                ProducerKind::Clang => seen.add_llvm(
+                    Role::Compiler,
+                    Llvm::Clang(clang_major_in_banner(&p.text)),
+                    p.text,
+                    name.clone(),
+                ),
                 ProducerKind::Other => {}
             }
         }
@@ -174,12 +203,19 @@ fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
                 seen.add(Role::Data, Some(u.version), None, origin);
             }
         }
-        Identified::LlvmProfile { version, .. } => seen.add(
-            Role::Data,
-            None,
-            Some(format!("LLVM raw profile, version {version}")),
-            name,
-        ),
+        Identified::LlvmProfile { .. } => {
+            // Validated whole: a truncated or lying profile is bad input, not
+            // a version to compare.
+            let p =
+                RawProfile::decode(&data).map_err(|e| anyhow!("{name}: raw LLVM profile: {e}"))?;
+            let version = p.header.version;
+            seen.add_llvm(
+                Role::Data,
+                Llvm::RawProfile(version),
+                format!("LLVM raw profile, version {version}"),
+                name,
+            );
+        }
     }
     Ok(())
 }
@@ -222,6 +258,7 @@ fn label(s: &Source) -> String {
             )
         }
         (Some(c), _) => format!("{} {c}", s.role.name()),
+        (None, Some(b)) if s.role == Role::Compiler => format!("compiler {b:?}"),
         (None, Some(b)) => format!("{} {b:?}", s.role.name()),
         (None, None) => s.role.name().to_string(),
     }
@@ -229,6 +266,9 @@ fn label(s: &Source) -> String {
 
 fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
     let mut out = Vec::new();
+    let llvm_data = sources
+        .iter()
+        .any(|s| matches!(s.llvm, Some(Llvm::RawProfile(_))));
     for (i, a) in sources.iter().enumerate() {
         for b in &sources[i + 1..] {
             // Several compilers in one ELF file are no conflict by themselves.
@@ -238,15 +278,27 @@ fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
             if a.role == b.role && a.role != Role::Data {
                 continue;
             }
-            let verdict = match (a.version, b.version) {
-                (Some(va), Some(vb)) => judge((a.role, va), (b.role, vb)),
+            // gcov reads no LLVM profile: with one among the inputs, the gcov
+            // on PATH is not what reads the coverage, and a GCC name in the
+            // same ELF file comes from start-up objects, not from the code
+            // the profile covers.
+            // Nor does it read a clang build's coverage at all.
+            let gcov_pair = a.role == Role::Gcov || b.role == Role::Gcov;
+            if gcov_pair && (llvm_data || a.llvm.is_some() || b.llvm.is_some()) {
+                continue;
+            }
+            let verdict = match (a.version, b.version, a.llvm, b.llvm) {
+                (Some(va), Some(vb), _, _) => judge((a.role, va), (b.role, vb)),
+                (_, _, Some(la), Some(lb)) => judge_llvm(la, lb),
                 _ => Verdict {
                     agreement: Agreement::Incompatible,
-                    why: "one side is clang/LLVM: a clang-built hypervisor returns an LLVM \
-                          profile, not gcov data"
+                    why: "one side is GCC/gcov, the other clang/LLVM: a GCC build writes gcov \
+                          data, a clang build a raw LLVM profile"
                         .into(),
                     advice: Some(
-                        "use llvm-profdata and llvm-cov for a clang-built hypervisor".into(),
+                        "the files come from different builds: check which hypervisor each was \
+                         read from"
+                            .into(),
                     ),
                 },
             };
@@ -273,6 +325,71 @@ fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
         }
     }
     out
+}
+
+/// Two LLVM sides: a clang release and the raw profile version it writes
+/// (LLVM's table, [`raw_version_of_clang`]), or two profiles.
+fn judge_llvm(a: Llvm, b: Llvm) -> Verdict {
+    let written_by = |v: u32| {
+        let c = clangs_of_raw_version(v);
+        match (c.first(), c.last()) {
+            (Some(x), Some(y)) if x == y => format!("clang {x}"),
+            (Some(x), Some(y)) => format!("clang {x}-{y}"),
+            _ => "no clang release from 11 to 21".to_string(),
+        }
+    };
+    let incompatible = |why: String, advice: String| Verdict {
+        agreement: Agreement::Incompatible,
+        why,
+        advice: Some(advice),
+    };
+    match (a, b) {
+        (Llvm::Clang(c), Llvm::RawProfile(v)) | (Llvm::RawProfile(v), Llvm::Clang(c)) => match c {
+            None => incompatible(
+                "the .comment string names no clang release to compare with the profile".into(),
+                "check the hypervisor's `.comment` (readelf -p .comment xen-syms)".into(),
+            ),
+            Some(m) => match raw_version_of_clang(m) {
+                Some(w) if w == v => Verdict {
+                    agreement: Agreement::Same,
+                    why: format!("clang {m} writes raw profile version {v}"),
+                    advice: None,
+                },
+                Some(w) => incompatible(
+                    format!(
+                        "clang {m} writes raw profile version {w}, but this profile is version {v} (written by {})",
+                        written_by(v)
+                    ),
+                    "the profile comes from another build: read it again from the hypervisor this xen-syms belongs to"
+                        .into(),
+                ),
+                None => incompatible(
+                    format!(
+                        "clang {m} is outside the releases whose raw profile version is known (clang 11 to 21; Xen's coverage code supports 11 to 20)"
+                    ),
+                    "build the hypervisor with clang 11 to 20 (the releases Xen supports)".into(),
+                ),
+            },
+        },
+        (Llvm::RawProfile(x), Llvm::RawProfile(y)) if x == y => Verdict {
+            agreement: Agreement::Same,
+            why: format!("both are raw profile version {x}"),
+            advice: None,
+        },
+        (Llvm::RawProfile(x), Llvm::RawProfile(y)) => incompatible(
+            format!(
+                "raw profile versions {x} ({}) and {y} ({}) come from different clang releases",
+                written_by(x),
+                written_by(y)
+            ),
+            "profiles of different builds cannot be merged or reported together".into(),
+        ),
+        (Llvm::Clang(_), Llvm::Clang(_)) => Verdict {
+            agreement: Agreement::Same,
+            why: "two clang compilers".into(),
+            advice: None,
+        },
+    }
 }
 
 pub struct Args<'a> {

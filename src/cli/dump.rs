@@ -10,12 +10,15 @@ use std::process::ExitCode;
 use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
 use xencov_rs::gcda::{Function, Gcda, OtherRecord, Record, Values};
 use xencov_rs::gcno::Gcno;
+use xencov_rs::llvmprof::{RawProfile, clangs_of_raw_version};
 use xencov_rs::version::{Family, LengthUnit};
 
 /// One thing to print: a file's (or a dump record's) name and what it holds.
 enum Item {
     Data(Gcda),
     Notes(Gcno, Vec<u8>),
+    /// A raw LLVM profile (a clang-built program or hypervisor).
+    Llvm(RawProfile),
 }
 
 /// The printable items of one input: a gcda or gcno file (by magic), or
@@ -77,9 +80,10 @@ fn items(name: &str, bytes: Vec<u8>) -> Result<Vec<(String, Option<String>, Item
                 })
                 .collect())
         }
-        Identified::LlvmProfile { version, .. } => Err(anyhow!(
-            "a raw LLVM profile (version {version}) of a clang-built program: print it with `llvm-profdata show`"
-        )),
+        Identified::LlvmProfile { .. } => {
+            let p = RawProfile::decode(&bytes).map_err(|e| anyhow!("raw LLVM profile: {e}"))?;
+            Ok(vec![(name.to_string(), None, Item::Llvm(p))])
+        }
     }
 }
 
@@ -125,6 +129,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
                     let text = match &item {
                         Item::Data(g) => text(&label, g),
                         Item::Notes(n, bytes) => notes_text(&label, n, bytes),
+                        Item::Llvm(p) => llvm_text(&label, p),
                     };
                     out.write_all(text.as_bytes())?;
                 }
@@ -146,6 +151,8 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
             gcda: Option<&'a Gcda>,
             #[serde(skip_serializing_if = "Option::is_none")]
             notes: Option<&'a Gcno>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            llvm_raw_profile: Option<&'a RawProfile>,
         }
         let files: Vec<File<'_>> = decoded
             .iter()
@@ -154,11 +161,15 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
                 record: record.as_deref(),
                 gcda: match item {
                     Item::Data(g) => Some(g),
-                    Item::Notes(..) => None,
+                    _ => None,
                 },
                 notes: match item {
                     Item::Notes(n, _) => Some(n),
-                    Item::Data(_) => None,
+                    _ => None,
+                },
+                llvm_raw_profile: match item {
+                    Item::Llvm(p) => Some(p),
+                    _ => None,
                 },
             })
             .collect();
@@ -171,6 +182,56 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A raw LLVM profile function by function, with the fields of
+/// `llvm-profdata show --all-functions --counts` (the first counter is the
+/// function's entry count) and the MC/DC bitmap bytes.
+fn llvm_text(p: &str, r: &RawProfile) -> String {
+    let h = &r.header;
+    let clangs = clangs_of_raw_version(h.version);
+    let written_by = match (clangs.first(), clangs.last()) {
+        (Some(a), Some(b)) if a == b => format!(" (clang {a})"),
+        (Some(a), Some(b)) => format!(" (clang {a}-{b})"),
+        _ => String::new(),
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{p}:raw LLVM profile, version {}{written_by}, {}, {}-bit pointers",
+        h.version,
+        r.endian.name(),
+        r.pointer_bytes * 8
+    );
+    let _ = writeln!(
+        s,
+        "{p}:{}, {}, {}; names {}",
+        xencov_rs::plural::count(r.functions.len() as u64, "function", "functions"),
+        xencov_rs::plural::count(r.num_counters() as u64, "counter", "counters"),
+        xencov_rs::plural::count(
+            h.num_bitmap_bytes.unwrap_or(0),
+            "bitmap byte",
+            "bitmap bytes"
+        ),
+        if r.names_compressed {
+            "zlib-compressed"
+        } else {
+            "stored"
+        }
+    );
+    for id in &r.binary_ids {
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let _ = writeln!(s, "{p}:binary id {hex}");
+    }
+    for f in &r.functions {
+        let _ = writeln!(s, "{p}:  {}:", f.name);
+        let _ = writeln!(s, "{p}:    hash: {:#018x}", f.hash);
+        let _ = writeln!(s, "{p}:    counters: {:?}", f.counters);
+        if !f.bitmap.is_empty() {
+            let _ = writeln!(s, "{p}:    bitmap: {:02x?}", f.bitmap);
+        }
+    }
+    s
 }
 
 /// A notes file record by record, as `gcov-dump -l` prints it (GCC 11 and

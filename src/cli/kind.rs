@@ -19,6 +19,8 @@ pub fn recognise(data: &[u8]) -> Option<String> {
         || data.starts_with(&0x8169_666f_7270_6cff_u64.to_be_bytes())
     {
         "an indexed LLVM profile (.profdata)"
+    } else if xencov_rs::llvmprof::sniff(data).is_some() {
+        "a raw LLVM profile (.profraw) of a clang-built program"
     } else if first.starts_with(b"\x1f\x8b") {
         "gzip-compressed data (decompress it first)"
     } else if first.starts_with(b"\xfd7zX")

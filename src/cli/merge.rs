@@ -133,9 +133,7 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
                         .map(|u| (u.path.clone(), u.to_gcda(endian).encode()))
                         .collect();
                 }
-                Identified::LlvmProfile { .. } => bail!(
-                    "{name} is a raw LLVM profile (clang-built hypervisor): merge it with `llvm-profdata merge`"
-                ),
+                Identified::LlvmProfile { .. } => return Err(super::llvm::not_gcov(&name, &data)),
             }
         }
     }
@@ -413,6 +411,21 @@ fn disjoint(
 pub fn run(args: Args<'_>) -> Result<()> {
     if args.replace && args.to != To::Gcda {
         bail!("--replace is for --to gcda (a dump is always replaced atomically)");
+    }
+    // Raw LLVM profiles (a clang build) merge into a raw profile.
+    if let Some(first) = args.inputs.first()
+        && !first.path.is_dir()
+        && first.path != Path::new("-")
+        && let Ok(bytes) = std::fs::read(&first.path)
+        && xencov_rs::llvmprof::sniff(&bytes).is_some()
+    {
+        if args.to == To::Gcda {
+            bail!(
+                "{} is a raw LLVM profile: it merges into a raw profile, not into gcda files",
+                first.path.display()
+            );
+        }
+        return super::llvm::merge(&args.inputs, args.output);
     }
     if args.to == To::Gcda {
         // Refuse before any work: files of an earlier merge left in the

@@ -2,6 +2,7 @@ pub mod check;
 pub mod dump;
 pub mod kind;
 pub mod lcov;
+pub mod llvm;
 pub mod merge;
 pub mod output;
 pub mod split;

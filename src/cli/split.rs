@@ -43,11 +43,15 @@ pub fn run(
         }
     })?;
     let outs: Vec<Out> = match identified {
-        Identified::LlvmProfile { version, .. } => bail!(
-            "{name} is a raw LLVM profile (version {version}): the hypervisor was built with clang, \
-             so there are no gcda files to split; use it as it is with \
-             `llvm-profdata merge -o xen.profdata {name}`"
-        ),
+        Identified::LlvmProfile { .. } => {
+            // Validated first: a truncated copy is named as such, not as a profile.
+            let p = super::llvm::decode(&name, &data)?;
+            bail!(
+                "{name} is {}: the hypervisor was built with clang, so there are no gcda \
+                 files to split; `xencov-rs dump {name}` prints it",
+                super::llvm::describe(&p)
+            )
+        }
         Identified::Container(endian) => {
             let c = Container::parse(&data).with_context(|| name.clone())?;
             let mut outs = Vec::with_capacity(c.units.len());

@@ -479,10 +479,17 @@ fn validate(data: &[u8]) -> Result<()> {
             LegacyDump::parse(data)
                 .context("the legacy dump read from the hypervisor does not validate")?;
         }
-        Identified::LlvmProfile { .. } => eprintln!(
-            "xencov-rs: note: this is a raw LLVM profile (the hypervisor was built with clang); \
-             it is saved as it is, for `llvm-profdata merge`"
-        ),
+        Identified::LlvmProfile { .. } => {
+            // The same promise as for gcov dumps: a profile whose header
+            // lies or that was cut short is never saved.
+            let p = xencov_rs::llvmprof::RawProfile::decode(data)
+                .context("the raw LLVM profile read from the hypervisor does not validate")?;
+            eprintln!(
+                "xencov-rs: note: the hypervisor was built with clang and returned {}; it is \
+                 saved as it is",
+                super::llvm::describe(&p)
+            );
+        }
     }
     Ok(())
 }
