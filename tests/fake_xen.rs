@@ -463,14 +463,13 @@ fn a_clang_hypervisor_profile_is_saved_as_it_is() {
 #[test]
 fn a_clang_hypervisor_profile_that_does_not_validate_is_not_saved() {
     let full = std::fs::read(sample("llvm/small.profraw")).unwrap();
-    let dir = std::env::temp_dir().join(format!("xencov-hv-llvm-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cut = dir.join("cut.profraw");
+    let t = common::Tmp::new("hv-llvm-bad");
+    let cut = t.p("cut.profraw");
     std::fs::write(&cut, &full[..40]).unwrap();
     // num_counters (0x28) 6 -> 7: the header promises a counter that is not there.
     let mut lie = full.clone();
     lie[0x28] = 7;
-    let lying = dir.join("lying.profraw");
+    let lying = t.p("lying.profraw");
     std::fs::write(&lying, &lie).unwrap();
     for (what, dump, offset) in [
         ("cut", &cut, "byte offset 40"),
@@ -487,7 +486,6 @@ fn a_clang_hypervisor_profile_that_does_not_validate_is_not_saved() {
         );
         assert!(!out.exists(), "{what}: nothing is saved");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `read --reset` resets only after the dump validated and was saved: an
