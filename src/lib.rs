@@ -10,7 +10,8 @@
 //! - [`record`]: the tag/length record framing shared by gcda and gcno files (zero-copy);
 //! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly;
 //! - [`dump`]: Xen's coverage dumps; [`merge`]: profiles of many runs into one;
-//! - [`sysctl`]: the hypervisor ABI as bytes; [`paths`], [`elf`]: output paths, compilers.
+//! - [`sysctl`]: the hypervisor ABI as bytes; [`hypervisor`]: which Xen builds crash or lie
+//!   when asked for coverage; [`paths`], [`elf`]: output paths, compilers.
 //!
 //! ```
 //! use xencov_rs::gcda::Gcda;
@@ -38,6 +39,7 @@ pub mod endian;
 pub mod error;
 pub mod gcda;
 pub mod gcno;
+pub mod hypervisor;
 pub mod lcov;
 pub mod merge;
 pub mod paths;

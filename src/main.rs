@@ -82,12 +82,21 @@ enum Command {
         /// Write the dump to FILE (atomically) instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Reset the counters after reading.
+        /// Reset the counters after reading (only once the dump is saved).
         #[arg(long)]
         reset: bool,
+        /// Ask even a hypervisor whose release and compiler are known to crash
+        /// or to return untrustworthy coverage (e.g. a patched Xen 4.17).
+        #[arg(long)]
+        i_know_the_risk: bool,
     },
     /// Reset the hypervisor's coverage counters (dom0 only).
-    Reset,
+    Reset {
+        /// Reset even a hypervisor whose release and compiler are known to
+        /// crash on the coverage sysctl.
+        #[arg(long)]
+        i_know_the_risk: bool,
+    },
     /// Which GCC made what, and will the gcov here read it: a table and a verdict per pair.
     /// Exit status 0 when all agree, 1 when something is incompatible, 2 on bad input.
     Check {
@@ -194,10 +203,15 @@ fn main() -> ExitCode {
             };
             cli::split::run(&dump, &output, &mapping, strict).map(|()| ExitCode::SUCCESS)
         }
-        Command::Read { output, reset } => {
-            cli::xen::run_read(output.as_deref(), reset).map(|()| ExitCode::SUCCESS)
+        Command::Read {
+            output,
+            reset,
+            i_know_the_risk,
+        } => cli::xen::run_read(output.as_deref(), reset, i_know_the_risk)
+            .map(|()| ExitCode::SUCCESS),
+        Command::Reset { i_know_the_risk } => {
+            cli::xen::run_reset(i_know_the_risk).map(|()| ExitCode::SUCCESS)
         }
-        Command::Reset => cli::xen::run_reset().map(|()| ExitCode::SUCCESS),
         Command::Lcov { common, test_name } => common
             .run(|a| cli::lcov::run_lcov(a, &test_name))
             .map(|()| ExitCode::SUCCESS),

@@ -36,8 +36,16 @@ impl Hv {
         let dir = std::env::temp_dir().join(format!("xencov-hv-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        // What xencov-rs reads as /sys/hypervisor and /proc/xen/capabilities:
+        // empty unless a test fills it (the host's own must not leak in).
+        let sysroot = dir.join("sysroot");
+        std::fs::create_dir_all(&sysroot).unwrap();
         let env = vec![
             ("LD_PRELOAD".into(), fake_lib().display().to_string()),
+            (
+                "XENCOV_RS_TEST_SYSROOT".into(),
+                sysroot.display().to_string(),
+            ),
             ("FAKE_XEN_DUMP".into(), dump.display().to_string()),
             (
                 "FAKE_XEN_STATE".into(),
@@ -50,6 +58,27 @@ impl Hv {
     fn with(mut self, key: &str, value: &str) -> Hv {
         self.env.push((key.into(), value.into()));
         self
+    }
+
+    /// A file below the test sysroot, e.g. `sys/hypervisor/type`.
+    fn sys_file(self, rel: &str, content: &str) -> Hv {
+        let path = self.dir.join("sysroot").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    /// What Linux shows in dom0 under /sys/hypervisor for a Xen release
+    /// and the compiler that built it.
+    fn xen_build(self, major: &str, minor: &str, extra: &str, compiler: &str) -> Hv {
+        self.sys_file("sys/hypervisor/type", "xen\n")
+            .sys_file("sys/hypervisor/version/major", &format!("{major}\n"))
+            .sys_file("sys/hypervisor/version/minor", &format!("{minor}\n"))
+            .sys_file("sys/hypervisor/version/extra", &format!("{extra}\n"))
+            .sys_file(
+                "sys/hypervisor/compilation/compiler",
+                &format!("{compiler}\n"),
+            )
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -178,7 +207,7 @@ fn the_interface_version_of_every_release_is_found() {
 }
 
 #[test]
-fn legacy_hypervisors_use_the_old_op_and_read_and_reset_in_one_call() {
+fn legacy_hypervisors_use_the_old_op_and_reset_only_after_saving() {
     let dump = sample("xen-legacy/xen-4.5-test_c.dat");
     let hv = Hv::new("legacy", &dump).with("FAKE_XEN_INTERFACE", "0x0b");
     let o = hv.ours(&["read"]);
@@ -187,7 +216,56 @@ fn legacy_hypervisors_use_the_old_op_and_read_and_reset_in_one_call() {
     assert!(err(&o).contains("Xen 4.5"), "{}", err(&o));
     let o = hv.ours(&["read", "--reset"]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(hv.state().contains("op=read_and_reset"), "{}", hv.state());
+    assert_eq!(o.stdout, std::fs::read(&dump).unwrap());
+    // Not the one-call read-and-reset op: that resets before the dump is
+    // saved. A plain read, then a reset once the bytes are out.
+    let log = hv.state();
+    assert!(!log.contains("op=read_and_reset"), "{log}");
+    let read_at = log.rfind("op=read ").unwrap();
+    assert!(log[read_at..].contains("op=reset"), "{log}");
+}
+
+/// Xen 4.3–4.8 does not check the buffer size on read, so the size is asked
+/// again after reading: a dump that grew in between is read again, never
+/// cut to the old size.
+#[test]
+fn a_legacy_dump_that_grows_between_size_and_read_is_read_again() {
+    let dump = sample("xen-legacy/xen-4.5-test_c.dat");
+    let original = std::fs::read(&dump).unwrap();
+    let hv = Hv::new("legacy-grow", &dump)
+        .with("FAKE_XEN_INTERFACE", "0x0b")
+        .with("FAKE_XEN_GROW", "64")
+        // The first get-size (finding the interface) and the one before
+        // the first read grow it.
+        .with("FAKE_XEN_GROW_TIMES", "2");
+    let last = hv.path("last");
+    let hv = hv.with("FAKE_XEN_LAST_READ", last.to_str().unwrap());
+    let out = hv.path("out");
+    let o = hv.ours(&["read", "-o", out.to_str().unwrap()]);
+    let log = hv.state();
+    // Grown dumps are not valid legacy dumps (64 bytes of a copy appended),
+    // so what matters is what was read: two reads, and what reached the
+    // validator was the whole grown dump, not its first `size` bytes.
+    assert_eq!(log.matches("op=read").count(), 2, "{log}");
+    let delivered = std::fs::read(&last).unwrap();
+    assert_eq!(delivered.len(), original.len() + 128);
+    assert!(!err(&o).contains("kept changing"), "{}", err(&o));
+    // 64 bytes of copy appended are not a valid legacy dump: refused, not
+    // saved (read without the second size check, the first 64 bytes
+    // longer prefix would have been saved as if complete).
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("does not validate"), "{}", err(&o));
+    assert!(!out.exists());
+    // A dump that keeps changing: a bounded number of tries, nothing saved.
+    let hv = Hv::new("legacy-grow-forever", &dump)
+        .with("FAKE_XEN_INTERFACE", "0x0b")
+        .with("FAKE_XEN_GROW", "64");
+    let out = hv.path("out");
+    let o = hv.ours(&["read", "--reset", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("kept changing size"), "{}", err(&o));
+    assert!(!out.exists());
+    assert!(!hv.state().contains("reset"), "{}", hv.state());
 }
 
 #[test]
@@ -301,10 +379,9 @@ fn a_short_read_is_reported_and_never_saved_as_if_complete() {
     assert!(o.stdout.is_empty(), "nothing on standard output");
 }
 
-#[test]
-fn dumps_over_8_mib_are_read() {
-    // Debian's xencov refuses dumps over 8 MiB; ours has no limit.
-    let hv = Hv::new("big-src", Path::new("/dev/null"));
+/// A valid container of at least `min` bytes: the units of a real sample
+/// dump again and again under other build directories.
+fn big_dump(min: usize) -> Vec<u8> {
     let src = sample("xen/gcc-12/calc-run1.xcov");
     let c = std::fs::read(&src).unwrap();
     let parsed = xencov_rs::dump::Container::parse(&c).unwrap();
@@ -314,7 +391,7 @@ fn dumps_over_8_mib_are_read() {
         .iter()
         .map(|(p, b): &(Vec<u8>, &[u8])| p.len() + b.len() + 5)
         .sum::<usize>()
-        < 9 << 20
+        < min
     {
         for u in &parsed.units {
             units.push((
@@ -324,10 +401,14 @@ fn dumps_over_8_mib_are_read() {
         }
         n += 1;
     }
-    let big = xencov_rs::dump::encode_container(
-        parsed.endian,
-        units.iter().map(|(p, b)| (p.as_slice(), *b)),
-    );
+    xencov_rs::dump::encode_container(parsed.endian, units.iter().map(|(p, b)| (p.as_slice(), *b)))
+}
+
+#[test]
+fn dumps_over_8_mib_are_read() {
+    // Debian's xencov refuses dumps over 8 MiB; ours has no limit.
+    let hv = Hv::new("big-src", Path::new("/dev/null"));
+    let big = big_dump(9 << 20);
     let path = hv.path("big.xcov");
     std::fs::write(&path, &big).unwrap();
     let hv2 = Hv::new("big", &path);
@@ -338,6 +419,36 @@ fn dumps_over_8_mib_are_read() {
     assert!(!t.status.success(), "xencov refuses over 8 MiB");
 }
 
+/// Older kernels' privcmd-buf driver maps at most 64 pages per open
+/// /dev/xen/hypercall (its `limit` parameter); a 600 KB dump does not fit.
+/// We then use locked memory, so there is still no size limit; Debian's
+/// xencov fails there.
+#[test]
+fn a_dump_bigger_than_the_hypercall_devices_page_limit_is_read() {
+    let hv = Hv::new("limit-src", Path::new("/dev/null"));
+    let big = big_dump(600 << 10);
+    let path = hv.path("big.xcov");
+    std::fs::write(&path, &big).unwrap();
+    // Locked memory is hypercall-safe on a real kernel; the fake's default
+    // (strict) check insists on the device whenever it exists.
+    let hv = Hv::new("limit", &path)
+        .with("FAKE_XEN_HYPERCALL_PAGE_LIMIT", "64")
+        .with("FAKE_XEN_MEMCHECK", "any");
+    let out = hv.path("out");
+    let o = hv.ours(&["read", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), big);
+    assert!(err(&o).contains("using locked memory"), "{}", err(&o));
+    let t = hv.run(XENCOV, &["read", hv.path("t").to_str().unwrap()]);
+    assert!(!t.status.success(), "xencov fails at the page limit");
+    // A dump within the limit still uses the device (no note).
+    let small = sample("xen/gcc-12/calc-run1.xcov");
+    let hv = Hv::new("limit-small", &small).with("FAKE_XEN_HYPERCALL_PAGE_LIMIT", "64");
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!err(&o).contains("locked memory"), "{}", err(&o));
+}
+
 #[test]
 fn a_clang_hypervisor_profile_is_saved_as_it_is() {
     let prof = sample("llvm/small.profraw");
@@ -346,4 +457,330 @@ fn a_clang_hypervisor_profile_is_saved_as_it_is() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(o.stdout, std::fs::read(&prof).unwrap());
     assert!(err(&o).contains("raw LLVM profile"), "{}", err(&o));
+}
+
+/// `read --reset` resets only after the dump validated and was saved: an
+/// output that cannot be written (missing directory, full disk, file size
+/// limit, closed standard output, a pipe nobody reads) leaves the counters
+/// alone, and the error says so.
+#[test]
+fn read_reset_never_resets_when_the_dump_cannot_be_saved() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    let no_reset = |hv: &Hv, o: &Output, what: &str| {
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", err(o));
+        let log = hv.state();
+        assert!(log.contains("op=read "), "{what}: the dump was read: {log}");
+        assert!(!log.contains("op=reset"), "{what}: no reset: {log}");
+    };
+
+    // A directory that does not exist.
+    let hv = Hv::new("rr-nodir", &dump);
+    let o = hv.ours(&["read", "--reset", "-o", "/no/such/dir/x.xcov"]);
+    no_reset(&hv, &o, "missing directory");
+    assert!(err(&o).contains("/no/such/dir"), "{}", err(&o));
+
+    // A full disk as standard output.
+    let hv = Hv::new("rr-full", &dump);
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .args(["read", "--reset"])
+        .envs(hv.env.iter().cloned())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    no_reset(&hv, &o, "/dev/full");
+    assert!(err(&o).contains("standard output"), "{}", err(&o));
+
+    // A file that may not grow past 1 KiB (as a full file system would
+    // refuse it): `-o FILE` and standard output redirected to a file.
+    let bin = env!("CARGO_BIN_EXE_xencov-rs");
+    for (what, script) in [
+        (
+            "-o, file size limit",
+            format!("exec '{bin}' read --reset -o \"$1/out\""),
+        ),
+        (
+            "stdout, file size limit",
+            format!("exec '{bin}' read --reset > \"$1/out\""),
+        ),
+    ] {
+        let hv = Hv::new("rr-fsize", &dump);
+        let script = format!("trap '' XFSZ; ulimit -f 2; {script}");
+        let o = hv.run("sh", &["-c", &script, "sh", hv.dir.to_str().unwrap()]);
+        no_reset(&hv, &o, what);
+    }
+
+    // Standard output closed.
+    let hv = Hv::new("rr-closed", &dump);
+    let o = hv.run("sh", &["-c", &format!("exec '{bin}' read --reset >&-")]);
+    no_reset(&hv, &o, "closed stdout");
+
+    // A pipe whose reader is gone: the write fails (EPIPE), no reset.
+    let hv = Hv::new("rr-pipe", &dump);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(bin)
+        .args(["read", "--reset"])
+        .envs(hv.env.iter().cloned())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    no_reset(&hv, &o, "broken pipe");
+
+    // And the same outputs, writable: the reset follows the saved dump.
+    let hv = Hv::new("rr-ok", &dump);
+    let out = hv.path("out");
+    let o = hv.ours(&["read", "--reset", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&dump).unwrap());
+    assert!(hv.state().contains("op=reset"));
+    let hv = Hv::new("rr-ok-stdout", &dump);
+    let o = hv.run(
+        "sh",
+        &[
+            "-c",
+            &format!("exec '{bin}' read --reset > \"$1/out\""),
+            "sh",
+            hv.dir.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        std::fs::read(hv.path("out")).unwrap(),
+        std::fs::read(&dump).unwrap()
+    );
+    assert!(hv.state().contains("op=reset"));
+}
+
+/// The fake hypervisor's own self-test (its C client, and Debian's `xencov`
+/// through it) runs with the suite, so a broken fake cannot hide behind
+/// tests that only use it.
+#[test]
+fn the_fake_hypervisor_passes_its_self_test() {
+    let o = Command::new("sh")
+        .arg(common::root().join("tests/fake-xen/selftest.sh"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", err(&o));
+    assert!(out.contains("PASSED: 0 failure(s)"), "{out}");
+    assert!(!out.contains("FAIL "), "{out}");
+    assert!(
+        out.contains("ok   Debian xencov read/reset through the fake"),
+        "Debian's xencov must be installed (xen-utils-4.17): {out}"
+    );
+}
+
+/// Only xenfs's /proc/xen/privcmd (no /dev/xen nodes): read and reset work
+/// through it, as Debian's xencov does.
+#[test]
+fn without_dev_xen_the_xenfs_privcmd_is_used() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    let hv = Hv::new("xenfs", &dump).with("FAKE_XEN_PRIVCMD", "xenfs");
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(o.stdout, std::fs::read(&dump).unwrap());
+    let t = hv.run(XENCOV, &["read", hv.path("t").to_str().unwrap()]);
+    assert!(t.status.success(), "xencov: {}", err(&t));
+    assert_eq!(std::fs::read(hv.path("t")).unwrap(), o.stdout);
+    assert!(hv.ours(&["reset"]).status.success());
+    assert!(hv.state().contains("op=reset"), "{}", hv.state());
+}
+
+/// No privcmd device at all: a dom0 without the driver, a Xen guest, and a
+/// machine that is not on Xen each get their own diagnosis.
+#[test]
+fn no_privcmd_device_is_told_apart_from_not_xen() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    type Files = &'static [(&'static str, &'static str)];
+    let cases: &[(Files, &[&str])] = &[
+        (
+            &[("sys/hypervisor/type", "xen\n")],
+            &[
+                "running on Xen, but there is no privcmd device",
+                "modprobe xen-privcmd",
+                "mount -t xenfs",
+            ],
+        ),
+        (
+            &[("proc/xen/capabilities", "control_d\n")],
+            &["running on Xen, but there is no privcmd device"],
+        ),
+        (
+            &[
+                ("sys/hypervisor/type", "xen\n"),
+                ("proc/xen/capabilities", ""),
+            ],
+            &["Xen guest (domU), not dom0"],
+        ),
+        (&[], &["not running on Xen", "/sys/hypervisor/type"]),
+        (&[("sys/hypervisor/type", "kvm\n")], &["not running on Xen"]),
+    ];
+    for (files, expected) in cases {
+        let mut hv = Hv::new("noprivcmd", &dump).with("FAKE_XEN_ABSENT", "1");
+        for (rel, content) in *files {
+            hv = hv.sys_file(rel, content);
+        }
+        for args in [&["read"][..], &["reset"][..]] {
+            let o = hv.ours(args);
+            assert_eq!(o.status.code(), Some(1), "{files:?}");
+            for e in *expected {
+                assert!(err(&o).contains(e), "{files:?} {args:?}: {}", err(&o));
+            }
+            assert!(
+                err(&o).contains("neither /dev/xen/privcmd nor /proc/xen/privcmd"),
+                "{}",
+                err(&o)
+            );
+        }
+        assert!(hv.state().is_empty(), "no hypercall: {}", hv.state());
+    }
+}
+
+/// Builds known to crash on the coverage sysctl, or to return data that is
+/// not the coverage, are refused before any coverage sysctl (the fake logs
+/// none), with the reason, what to do, and the override.
+#[test]
+fn builds_known_to_crash_or_to_lie_are_refused_before_the_sysctl() {
+    let dump = sample("xen/gcc-12/calc-run1.xcov");
+    let gcc12 = "gcc (Debian 12.2.0-14+deb12u1) 12.2.0";
+    let gcc14 = "x86_64-linux-gnu-gcc-14 (Debian 14.2.0-19) 14.2.0";
+    let refused: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "17",
+            ".7",
+            gcc12,
+            &[
+                "would crash the host",
+                "Xen 4.17.7 built by \"gcc (Debian 12.2.0-14+deb12u1) 12.2.0\"",
+                "745bf2b7de and 7ee3a44971",
+            ],
+        ),
+        (
+            "10",
+            ".0",
+            "gcc-10 (Debian 10.2.1-6) 10.2.1",
+            &["would crash the host"],
+        ),
+        (
+            "20",
+            ".4",
+            gcc14,
+            &[
+                "would not be the coverage",
+                "Xen 4.21 or newer",
+                "GCC 13 or older",
+            ],
+        ),
+    ];
+    for (minor, extra, compiler, expected) in refused {
+        for args in [&["read"][..], &["reset"][..], &["read", "--reset"][..]] {
+            let hv = Hv::new("refuse", &dump).xen_build("4", minor, extra, compiler);
+            let o = hv.ours(args);
+            assert_eq!(o.status.code(), Some(1), "4.{minor} {compiler} {args:?}");
+            for e in *expected {
+                assert!(err(&o).contains(e), "{args:?}: {}", err(&o));
+            }
+            assert!(err(&o).contains("--i-know-the-risk"), "{}", err(&o));
+            assert!(o.stdout.is_empty());
+            assert_eq!(hv.state(), "", "not one sysctl was made");
+
+            // The override: the sysctl is made, with a warning.
+            let mut forced = args.to_vec();
+            forced.push("--i-know-the-risk");
+            let o = hv.ours(&forced);
+            assert!(o.status.success(), "{forced:?}: {}", err(&o));
+            assert!(
+                err(&o).contains("going on because of --i-know-the-risk"),
+                "{}",
+                err(&o)
+            );
+            assert!(hv.state().contains("cmd=20"), "{}", hv.state());
+        }
+    }
+
+    // Safe combinations go on without a word about it.
+    for (minor, compiler) in [
+        ("17", "gcc-9 (Debian 9.3.0-22) 9.3.0"),
+        ("18", gcc12),
+        ("20", "gcc-13 (Debian 13.3.0-1) 13.3.0"),
+        ("21", gcc14),
+        ("23", gcc12),
+    ] {
+        let hv = Hv::new("safe", &dump).xen_build("4", minor, ".0", compiler);
+        let o = hv.ours(&["read"]);
+        assert!(o.status.success(), "4.{minor} {compiler}: {}", err(&o));
+        assert_eq!(o.stdout, std::fs::read(&dump).unwrap());
+        assert!(!err(&o).contains("note"), "{}", err(&o));
+        assert!(!err(&o).contains("warning"), "{}", err(&o));
+    }
+
+    // Facts that cannot be read: one line, and on as before.
+    let hv = Hv::new("nofacts", &dump);
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let notes = err(&o)
+        .lines()
+        .filter(|l| l.contains("cannot tell which Xen release"))
+        .count();
+    assert_eq!(notes, 1, "{}", err(&o));
+    assert!(
+        err(&o).contains("sys/hypervisor/version/major"),
+        "{}",
+        err(&o)
+    );
+
+    // A compiler newer than the table knows: a note, and on.
+    let hv = Hv::new("newgcc", &dump).xen_build("4", "21", ".2", "gcc (Debian 16.2.0-1) 16.2.0");
+    let o = hv.ours(&["read"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("note: GCC 16.2 is newer"), "{}", err(&o));
+}
+
+/// Whatever /sys/hypervisor says (here: nothing), `read` names the sysctl
+/// interface it settled on, and warns when the dump's units come from GCC
+/// 14+ and the interface is Xen 4.20's or older. SYNTHETIC dump: a gcc-12
+/// dump whose version words say GCC 14.2 (only the version word is judged).
+#[test]
+fn read_says_when_the_interface_and_the_compiler_make_a_dump_untrustworthy() {
+    use xencov_rs::version::{Status, Version};
+    let src = std::fs::read(sample("xen/gcc-12/calc-run1.xcov")).unwrap();
+    let c = xencov_rs::dump::Container::parse(&src).unwrap();
+    let v14 = Version::new(14, 2, Status::Release).unwrap().word();
+    let payloads: Vec<(Vec<u8>, Vec<u8>)> = c
+        .units
+        .iter()
+        .map(|u| {
+            let mut p = u.payload.to_vec();
+            p[4..8].copy_from_slice(&c.endian.u32_to(v14));
+            (u.path.to_vec(), p)
+        })
+        .collect();
+    let dump14 = xencov_rs::dump::encode_container(
+        c.endian,
+        payloads.iter().map(|(p, b)| (p.as_slice(), b.as_slice())),
+    );
+    let hv0 = Hv::new("gcc14-src", Path::new("/dev/null"));
+    let path = hv0.path("gcc14.xcov");
+    std::fs::write(&path, &dump14).unwrap();
+    for (iface, warned) in [("0x15", true), ("0x13", true), ("0x16", false)] {
+        let hv = Hv::new("gcc14", &path).with("FAKE_XEN_INTERFACE", iface);
+        let o = hv.ours(&["read"]);
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(
+            err(&o).contains(&format!("sysctl interface {iface}")),
+            "{}",
+            err(&o)
+        );
+        assert_eq!(
+            err(&o).contains("this dump cannot be trusted: its units were compiled by GCC 14.2"),
+            warned,
+            "{iface}: {}",
+            err(&o)
+        );
+    }
+    // The real gcc-12 dump from the same interface: no warning.
+    let hv = Hv::new("gcc12-iface15", &sample("xen/gcc-12/calc-run1.xcov"));
+    let o = hv.ours(&["read"]);
+    assert!(!err(&o).contains("cannot be trusted"), "{}", err(&o));
 }

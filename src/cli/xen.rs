@@ -13,6 +13,131 @@ use xencov_rs::sysctl::{
 
 const PRIVCMD: &CStr = c"/dev/xen/privcmd";
 const HYPERCALL_DEV: &CStr = c"/dev/xen/hypercall";
+const PRIVCMD_XENFS: &CStr = c"/proc/xen/privcmd";
+/// For tests only: a directory that stands for `/` when reading the
+/// hypervisor's facts (`/sys/hypervisor/...`, `/proc/xen/capabilities`).
+/// The device paths are never redirected.
+const TEST_SYSROOT_ENV: &str = "XENCOV_RS_TEST_SYSROOT";
+
+/// `/rel` on the machine, or below `$XENCOV_RS_TEST_SYSROOT` in tests.
+fn sys_path(rel: &str) -> std::path::PathBuf {
+    let root = std::env::var_os(TEST_SYSROOT_ENV).unwrap_or_else(|| "/".into());
+    std::path::Path::new(&root).join(rel)
+}
+
+fn read_fact(rel: &str) -> Result<String> {
+    let path = sys_path(rel);
+    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn missing(e: i32) -> bool {
+    matches!(e, libc::ENOENT | libc::ENODEV | libc::ENXIO)
+}
+
+fn open_error(path: &str, e: i32) -> anyhow::Error {
+    match e {
+        libc::EACCES | libc::EPERM => anyhow!(
+            "cannot open {path}: {}; coverage is read as root in dom0",
+            errno_text(e)
+        ),
+        _ => anyhow!("cannot open {path}: {}", errno_text(e)),
+    }
+}
+
+/// `/dev/xen/privcmd`, else the xenfs file `/proc/xen/privcmd` (what libxc
+/// falls back to). When neither exists, tells a dom0 without the driver
+/// from a Xen guest and from a machine that is not on Xen at all.
+fn open_privcmd() -> Result<OwnedFd> {
+    let dev_errno = match open(PRIVCMD) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if missing(e) => e,
+        Err(e) => return Err(open_error("/dev/xen/privcmd", e)),
+    };
+    match open(PRIVCMD_XENFS) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if missing(e) => {}
+        Err(e) => return Err(open_error("/proc/xen/privcmd", e)),
+    }
+    let neither = format!(
+        "neither /dev/xen/privcmd nor /proc/xen/privcmd exists ({})",
+        errno_text(dev_errno)
+    );
+    let on_xen = read_fact("sys/hypervisor/type").is_ok_and(|t| t.trim() == "xen");
+    match read_fact("proc/xen/capabilities") {
+        Ok(caps) if !caps.contains("control_d") => bail!(
+            "this is a Xen guest (domU), not dom0 (/proc/xen/capabilities has no control_d): \
+             coverage can only be read or reset from dom0; {neither}"
+        ),
+        Ok(_) => {}
+        Err(_) if on_xen => {}
+        Err(_) => bail!("not running on Xen: /sys/hypervisor/type does not say xen and {neither}"),
+    }
+    bail!(
+        "running on Xen, but there is no privcmd device: {neither}; load the driver \
+         (`modprobe xen-privcmd`) or mount xenfs (`mount -t xenfs xenfs /proc/xen`)"
+    )
+}
+
+/// Reads Xen's release and compiler from `/sys/hypervisor` and refuses a
+/// combination known to crash the hypervisor or to return data that is not
+/// its coverage, unless the user accepted the risk. Facts that cannot be
+/// read are said in one line, and the read goes on as before.
+fn check_build(risk_accepted: bool) -> Result<()> {
+    use xencov_rs::hypervisor::{Release, Risk, judge, parse_compiler};
+    let facts = (|| -> Result<(Release, String, String)> {
+        let major = read_fact("sys/hypervisor/version/major")?;
+        let minor = read_fact("sys/hypervisor/version/minor")?;
+        let release = Release::parse(&major, &minor).ok_or_else(|| {
+            anyhow!(
+                "/sys/hypervisor/version/major and minor say {:?} and {:?}",
+                major.trim(),
+                minor.trim()
+            )
+        })?;
+        let extra = read_fact("sys/hypervisor/version/extra").unwrap_or_default();
+        let compiler = read_fact("sys/hypervisor/compilation/compiler")?;
+        Ok((release, extra.trim().to_owned(), compiler.trim().to_owned()))
+    })();
+    let (release, extra, compiler) = match facts {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "xencov-rs: note: cannot tell which Xen release and compiler this is ({e:#}); \
+                 going on without the check for builds known to crash or to return bad coverage"
+            );
+            return Ok(());
+        }
+    };
+    let verdict = judge(release, parse_compiler(&compiler));
+    let seen = format!("/sys/hypervisor says Xen {release}{extra} built by \"{compiler}\"");
+    match verdict.risk {
+        Risk::None => Ok(()),
+        Risk::Unknown => {
+            eprintln!("xencov-rs: note: {} ({seen}); going on", verdict.why);
+            Ok(())
+        }
+        Risk::Crash | Risk::Untrustworthy if risk_accepted => {
+            eprintln!(
+                "xencov-rs: warning: {} ({seen}); going on because of --i-know-the-risk",
+                verdict.why
+            );
+            Ok(())
+        }
+        Risk::Crash => bail!(
+            "refusing to make the coverage sysctl, it would crash the host: {} ({seen}). What to \
+             do: {}. If this hypervisor carries the fix, pass --i-know-the-risk",
+            verdict.why,
+            verdict.what_to_do
+        ),
+        Risk::Untrustworthy => bail!(
+            "refusing to use the coverage sysctl, the data would not be the coverage: {} ({seen}). What \
+             to do: {}. To go on anyway, pass --i-know-the-risk",
+            verdict.why,
+            verdict.what_to_do
+        ),
+    }
+}
+
 /// How often EINTR/EAGAIN are retried before giving up.
 const RETRIES: usize = 16;
 /// How often a read is retried when the dump grew after get-size.
@@ -89,46 +214,63 @@ impl HypercallBuf {
                         0,
                     )
                 };
-                if ptr == libc::MAP_FAILED {
+                if ptr != libc::MAP_FAILED {
+                    return Ok(HypercallBuf {
+                        ptr: ptr.cast(),
+                        len,
+                        _device: Some(dev),
+                    });
+                }
+                let e = errno();
+                if e != libc::ENOMEM {
                     bail!(
                         "cannot map {len} bytes of /dev/xen/hypercall: {}",
-                        errno_text(errno())
+                        errno_text(e)
                     );
                 }
-                Ok(HypercallBuf {
-                    ptr: ptr.cast(),
-                    len,
-                    _device: Some(dev),
-                })
+                // Older kernels cap each open file of the device (privcmd-buf's
+                // `limit` parameter, 64 pages): a big dump does not fit, so it
+                // goes to locked memory, which hypercalls accept as well.
+                eprintln!(
+                    "xencov-rs: note: /dev/xen/hypercall refused {len} bytes ({}: the kernel's \
+                     per-file limit); using locked memory instead",
+                    errno_text(e)
+                );
+                HypercallBuf::locked(len)
             }
-            Err(libc::ENOENT) => {
-                let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
-                // SAFETY: an anonymous private mapping.
-                let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0) };
-                if ptr == libc::MAP_FAILED {
-                    bail!(
-                        "cannot allocate {len} bytes for a hypercall buffer: {}",
-                        errno_text(errno())
-                    );
-                }
-                let buf = HypercallBuf {
-                    ptr: ptr.cast(),
-                    len,
-                    _device: None,
-                };
-                // SAFETY: `ptr..ptr+len` is the mapping made above.
-                if unsafe { libc::mlock(ptr, len) } != 0 {
-                    bail!(
-                        "cannot lock {len} bytes for a hypercall buffer (see `ulimit -l`): {}",
-                        errno_text(errno())
-                    );
-                }
-                // SAFETY: as above; failure only means children would share it.
-                unsafe { libc::madvise(ptr, len, libc::MADV_DONTFORK) };
-                Ok(buf)
-            }
+            Err(libc::ENOENT) => HypercallBuf::locked(len),
             Err(e) => bail!("cannot open /dev/xen/hypercall: {}", errno_text(e)),
         }
+    }
+
+    /// Anonymous pages locked in memory and kept out of forked children,
+    /// as libxencall uses where `/dev/xen/hypercall` is missing.
+    fn locked(len: usize) -> Result<HypercallBuf> {
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        // SAFETY: an anonymous private mapping.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0) };
+        if ptr == libc::MAP_FAILED {
+            bail!(
+                "cannot allocate {len} bytes for a hypercall buffer: {}",
+                errno_text(errno())
+            );
+        }
+        let buf = HypercallBuf {
+            ptr: ptr.cast(),
+            len,
+            _device: None,
+        };
+        // SAFETY: `ptr..ptr+len` is the mapping made above.
+        if unsafe { libc::mlock(ptr, len) } != 0 {
+            bail!(
+                "cannot lock {len} bytes for a hypercall buffer (see `ulimit -l`): {}",
+                errno_text(errno())
+            );
+        }
+        // SAFETY: as above; failure only means children would share it.
+        unsafe { libc::madvise(ptr, len, libc::MADV_DONTFORK) };
+        Ok(buf)
     }
 
     fn bytes(&self) -> &[u8] {
@@ -164,19 +306,10 @@ impl Xen {
     /// Opens privcmd and finds the interface version by asking for the dump
     /// size with each known version, newest first (a hypervisor answers any
     /// version but its own with EACCES).
-    pub fn connect() -> Result<Xen> {
-        let privcmd = open(PRIVCMD).map_err(|e| match e {
-            libc::ENOENT | libc::ENODEV | libc::ENXIO => anyhow!(
-                "not running on Xen: /dev/xen/privcmd is missing (in dom0 it needs the xen-privcmd \
-                 driver and xenfs): {}",
-                errno_text(e)
-            ),
-            libc::EACCES | libc::EPERM => anyhow!(
-                "cannot open /dev/xen/privcmd: {}; coverage is read as root in dom0",
-                errno_text(e)
-            ),
-            _ => anyhow!("cannot open /dev/xen/privcmd: {}", errno_text(e)),
-        })?;
+    pub fn connect(risk_accepted: bool) -> Result<Xen> {
+        let privcmd = open_privcmd()?;
+        // Before any coverage sysctl: some builds crash on the first one.
+        check_build(risk_accepted)?;
         let mut xen = Xen {
             privcmd,
             sysctl: HypercallBuf::new(SYSCTL_SIZE)?,
@@ -257,18 +390,12 @@ impl Xen {
         self.call(op).map_err(|e| self.explain(e))
     }
 
-    /// Reads the whole dump (and resets the counters after, with `reset`).
-    pub fn read(&mut self, reset: bool) -> Result<Vec<u8>> {
+    /// Reads the whole dump. The counters are never reset here: a reset may
+    /// only follow a dump that validated and was saved (see `run_read`).
+    pub fn read(&mut self) -> Result<Vec<u8>> {
         match self.iface.layout {
-            Layout::Current => {
-                let data = self.read_current()?;
-                if reset {
-                    self.checked(Op::Reset)
-                        .context("reading succeeded, resetting failed")?;
-                }
-                Ok(data)
-            }
-            Layout::Legacy => self.read_legacy(reset),
+            Layout::Current => self.read_current(),
+            Layout::Legacy => self.read_legacy(),
         }
     }
 
@@ -299,28 +426,20 @@ impl Xen {
     }
 
     /// Xen 4.3–4.8 reads are not size-checked: the buffer gets a page of
-    /// slack and the size is asked again after, so a dump that grew is read again.
-    fn read_legacy(&mut self, reset: bool) -> Result<Vec<u8>> {
+    /// slack and the size is asked again after, so a dump that grew is read
+    /// again. The legacy read-and-reset op is not used: it would reset the
+    /// counters before the dump is safe on disk.
+    fn read_legacy(&mut self) -> Result<Vec<u8>> {
         for _ in 0..GROWTH_RETRIES {
             let size = self.checked(Op::GetSize)?;
             let mut buf = HypercallBuf::new(size as usize + 4096)?;
             buf.bytes_mut().fill(0);
-            let op = if reset {
-                Op::ReadAndReset {
-                    buffer: buf.address(),
-                }
-            } else {
-                Op::Read {
-                    buffer: buf.address(),
-                    size,
-                }
-            };
-            self.checked(op)?;
+            self.checked(Op::Read {
+                buffer: buf.address(),
+                size,
+            })?;
             if self.checked(Op::GetSize)? == size {
                 return Ok(buf.bytes()[..size as usize].to_vec());
-            }
-            if reset {
-                bail!("the dump changed size while it was read and reset; the counters are reset");
             }
         }
         bail!("the dump kept changing size while it was read ({GROWTH_RETRIES} attempts)")
@@ -366,26 +485,99 @@ fn validate(data: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub fn run_read(output: Option<&std::path::Path>, reset: bool) -> Result<()> {
-    let mut xen = Xen::connect()?;
-    let data = xen.read(reset)?;
+pub fn run_read(output: Option<&std::path::Path>, reset: bool, risk_accepted: bool) -> Result<()> {
+    let mut xen = Xen::connect(risk_accepted)?;
+    let data = xen.read()?;
     validate(&data)?;
     let iface = xen.interface();
+    // What the dump itself shows, whether or not /sys/hypervisor could be
+    // read: units of GCC 14+ from a Xen 4.20 or older hypervisor.
+    if let Some(newest) = xencov_rs::hypervisor::newest_gcc_in_dump(&data)
+        && let Some(why) = xencov_rs::hypervisor::judge_dump(iface.version, newest)
+    {
+        eprintln!("xencov-rs: warning: {why}");
+    }
     eprintln!(
-        "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {}){}",
+        "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {})",
         data.len(),
         iface.version,
         iface.xen,
-        if reset { ", counters reset" } else { "" }
     );
+    // Only a dump that validated and is safely stored may be followed by a
+    // reset: a reset before (or after a failed write) loses the counters.
     match output {
-        Some(path) => super::output::write_atomic(path, &data)?,
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &data)
-            .context("cannot write the dump to standard output")?,
+        Some(path) => save_file(path, &data)?,
+        None => save_stdout(&data, reset)?,
+    }
+    if reset {
+        xen.reset()
+            .context("the dump was saved, but resetting the counters failed")?;
+        eprintln!("xencov-rs: counters reset");
     }
     Ok(())
 }
 
-pub fn run_reset() -> Result<()> {
-    Xen::connect()?.reset()
+/// Writes the dump atomically and makes the rename durable: the file is
+/// synced before the rename (`write_atomic`) and its directory after it, so
+/// that a crash after the reset cannot lose both the counters and the file.
+fn save_file(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    super::output::write_atomic(path, data)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| {
+            format!(
+                "{} was written, but its directory {} could not be synced",
+                path.display(),
+                dir.display()
+            )
+        })
+}
+
+/// Writes the dump to file descriptor 1 directly: Rust's `Stdout` reports
+/// success when descriptor 1 is closed (EBADF), which must not count as
+/// saved. A regular file is also synced; a pipe or terminal has no sync,
+/// so there the complete write is what counts.
+fn save_stdout(data: &[u8], reset: bool) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    std::io::stdout()
+        .lock()
+        .flush()
+        .context("cannot write to standard output")?;
+    // SAFETY: descriptor 1 stays owned by the process; ManuallyDrop keeps
+    // the File from closing it.
+    let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    // A closed descriptor 1 is reopened on /dev/null by Rust's start-up
+    // code, so writing "succeeds": with a reset to follow, the counters
+    // would be gone with nothing saved.
+    if reset
+        && let (Ok(ours), Ok(null)) = (out.metadata(), std::fs::metadata("/dev/null"))
+        && ours.file_type().is_char_device()
+        && ours.rdev() == null.rdev()
+    {
+        bail!(
+            "standard output is /dev/null (or was closed): the dump would be lost, so the \
+             counters are not reset; give -o FILE, or use `xencov-rs reset` to reset without \
+             reading"
+        );
+    }
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .context("cannot write the dump to standard output")?;
+    let meta = out
+        .metadata()
+        .context("cannot inspect standard output after writing the dump")?;
+    if meta.is_file() {
+        out.sync_all()
+            .context("cannot sync the dump written to standard output")?;
+    }
+    Ok(())
+}
+
+pub fn run_reset(risk_accepted: bool) -> Result<()> {
+    Xen::connect(risk_accepted)?.reset()
 }

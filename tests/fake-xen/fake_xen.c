@@ -16,7 +16,8 @@
  * the hypervisor (open/openat and their 64-bit and fortified variants, close,
  * dup/dup2/dup3/fcntl, ioctl, mmap/mmap64/munmap, mlock/mlock2/munlock/
  * mlockall/munlockall, and the stat/access family) for the paths
- * /dev/xen/privcmd and /dev/xen/hypercall.  Everything else is passed to the
+ * /dev/xen/privcmd and /dev/xen/hypercall (and /proc/xen/privcmd, see
+ * FAKE_XEN_PRIVCMD).  Everything else is passed to the
  * next definition (dlsym(RTLD_NEXT)), i.e. to the real libc.
  *
  * The fake devices are real file descriptors (opened on /dev/null), so close,
@@ -83,6 +84,11 @@
  *                             EAGAIN) before doing anything (read once).
  *   FAKE_XEN_ABSENT=1         not running on Xen: nothing under /dev/xen or
  *                             /proc/xen exists (ENOENT).
+ *   FAKE_XEN_PRIVCMD=xenfs    dom0 with xenfs mounted on /proc/xen but no
+ *                             device nodes: /dev/xen does not exist
+ *                             (ENOENT), /proc/xen/privcmd is the privcmd
+ *                             device, and hypercall buffers must be locked
+ *                             memory.  Default: the /dev/xen nodes.
  *   FAKE_XEN_NO_HYPERCALL_DEV=1
  *                             /dev/xen/hypercall does not exist (ENOENT);
  *                             clients must use locked anonymous memory.
@@ -118,7 +124,8 @@
  *
  * Not emulated: privcmd foreign mappings (mmap of the privcmd fd fails as on
  * /dev/null; MMAP/MMAPBATCH ioctls fail with EINVAL), dm_op with buffers
- * (ENOSYS), mremap of tracked regions, /sys/hypervisor.
+ * (ENOSYS), mremap of tracked regions, /sys/hypervisor (xencov-rs reads it
+ * from $XENCOV_RS_TEST_SYSROOT in tests).
  *
  * Everything here is written from the documented ABI (see
  * formats/xen-sysctl.md); no Xen code is used.
@@ -168,6 +175,7 @@
 
 #define PATH_PRIVCMD   "/dev/xen/privcmd"
 #define PATH_HYPERCALL "/dev/xen/hypercall"
+#define PATH_PRIVCMD_XENFS "/proc/xen/privcmd"
 
 /* ------------------------------------------------------------------ */
 /* real functions                                                       */
@@ -603,6 +611,13 @@ enum path_class { P_OTHER, P_PRIVCMD, P_HYPERCALL, P_XENDIR, P_FAIL };
  * Classify a path; for P_FAIL, *err is the errno to fail with.  Relative
  * paths are never ours (clients use the absolute device paths).
  */
+/* FAKE_XEN_PRIVCMD=xenfs: no /dev/xen nodes, only /proc/xen/privcmd */
+static int xenfs_only(void)
+{
+    const char *w = env("FAKE_XEN_PRIVCMD");
+    return w && !strcmp(w, "xenfs");
+}
+
 static enum path_class classify(const char *path, int *err)
 {
     int absent;
@@ -611,13 +626,19 @@ static enum path_class classify(const char *path, int *err)
         return P_OTHER;
     if (strncmp(path, "/dev/xen", 8) && strncmp(path, "/proc/xen", 9))
         return P_OTHER;
-    absent = env_flag("FAKE_XEN_ABSENT", 0);
+    absent = env_flag("FAKE_XEN_ABSENT", 0) || xenfs_only();
     *err = ENOENT;
     if (!strcmp(path, "/dev/xen") || !strcmp(path, "/dev/xen/"))
         return absent ? P_FAIL : P_XENDIR;
     if (!strncmp(path, "/proc/xen", 9)
-        && (path[9] == 0 || path[9] == '/'))
-        return P_FAIL;          /* the old xenfs interface: never there */
+        && (path[9] == 0 || path[9] == '/')) {
+        /* the xenfs interface: only its privcmd file, and only on request */
+        if (xenfs_only() && !env_flag("FAKE_XEN_ABSENT", 0)
+            && !strcmp(path, PATH_PRIVCMD_XENFS)) {
+            return P_PRIVCMD;
+        }
+        return P_FAIL;
+    }
     if (strncmp(path, "/dev/xen/", 9))
         return P_OTHER;         /* e.g. /dev/xenfoo */
     if (absent)
@@ -647,7 +668,7 @@ static const char *substitute(const char *path, int *err)
 
 static int hypercall_dev_present(void)
 {
-    return !env_flag("FAKE_XEN_ABSENT", 0)
+    return !env_flag("FAKE_XEN_ABSENT", 0) && !xenfs_only()
         && !env_flag("FAKE_XEN_NO_HYPERCALL_DEV", 0);
 }
 
