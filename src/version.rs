@@ -4,7 +4,7 @@
 //! four ASCII characters when read most-significant byte first:
 //! - GCC 3.4 to 6: major digit, two-digit minor, status (`304*`, `407*`, `602*`);
 //! - GCC 7 and later: `'A' + major / 10`, `major % 10`, minor, status
-//!   (`A75*` = 7.5, `B13*` = 11.3, `B51*` = 15.1).
+//!   (`A75*` = 7.5, `B13*` = 11.3, `B51*` = 15.1, `B62*` = 16.2).
 //!
 //! The status character is `*` for a release, `e` for an experimental
 //! (trunk) build and `p` for a prerelease.
@@ -19,7 +19,7 @@ use serde::Serialize;
 /// Oldest release line whose files we read: 3.4 introduced the tagged format.
 pub const OLDEST: (u8, u8) = (3, 4);
 /// Newest major release whose format we know.
-pub const NEWEST_MAJOR: u8 = 15;
+pub const NEWEST_MAJOR: u8 = 16;
 
 /// Release status, the last character of the version word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,7 +135,7 @@ impl Version {
             Ok(m) if m <= NEWEST_MAJOR => m,
             _ => {
                 return Err(unsupported(
-                    "newer than the newest format this build knows (GCC 15); its layout is not guessed",
+                    "newer than the newest format this build knows (GCC 16); its layout is not guessed",
                 ));
             }
         };
@@ -484,7 +484,9 @@ fn counter_kinds(major: u8, minor: u8) -> &'static [CounterKind] {
         k("ior", 6, Ior),
         k("time_profiler", 7, TimeProfile),
         k("conditions", 8, Ior),
-        k("paths", 9, Ior),
+        // The prime-path counters of -fpath-coverage. gcov-dump 15 and 16
+        // print them as "ior" (checked on real files), so that is their name.
+        k("ior", 9, Ior),
     ];
     match (major, minor) {
         (3, _) | (4, 0..=2) => GCC34,
@@ -495,6 +497,7 @@ fn counter_kinds(major: u8, minor: u8) -> &'static [CounterKind] {
         (10, _) => GCC10,
         (11..=13, _) => GCC11,
         (14, _) => GCC14,
+        // GCC 16 writes exactly GCC 15's records (real gcc 16.2 files).
         _ => GCC15,
     }
 }

@@ -82,14 +82,14 @@ fn unknown_version_is_refused_with_what_it_looks_like() {
     let dir = std::env::temp_dir().join(format!("xencov-cli-v-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut bytes = std::fs::read(common::samples().join("gcc-12/calc/run1/main.gcda")).unwrap();
-    bytes[4..8].copy_from_slice(&u32::from_be_bytes(*b"B62*").to_le_bytes());
+    bytes[4..8].copy_from_slice(&u32::from_be_bytes(*b"B72*").to_le_bytes());
     let f = dir.join("future.gcda");
     std::fs::write(&f, &bytes).unwrap();
     let out = xencov(&["dump".as_ref(), f.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("at byte offset 4") && err.contains("looks like GCC 16.2"),
+        err.contains("at byte offset 4") && err.contains("looks like GCC 17.2"),
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

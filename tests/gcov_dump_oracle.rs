@@ -1,10 +1,12 @@
-//! Oracle: for every real sample (gcc-11, gcc-12, big-endian ppc64 gcc-12,
-//! and the value-profiling builds), `xencov-rs dump --json` reports the same
-//! values as the real `gcov-dump-11`/`gcov-dump-12 -l`, and the library
-//! re-encodes each file byte for byte. Values are compared, not text.
+//! Oracle: for every real sample (gcc-11 to gcc-16, big-endian ppc64 gcc-12
+//! and gcc-14, and the value-profiling builds), `xencov-rs dump --json`
+//! reports the same values as the real `gcov-dump-N -l` of the compiler
+//! that wrote it (GCC 13-16 in the chroots of scripts/chroot), and the
+//! library re-encodes each file byte for byte. Values are compared, not text.
 
 mod common;
 
+use common::{Gcc, gcc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,15 +49,25 @@ fn field<'a>(text: &'a str, name: &str) -> &'a str {
     text[start..].split([',', ' ']).next().unwrap()
 }
 
-fn gcov_dump(tool: &str, path: &Path) -> Dumped {
-    let out = Command::new(tool)
+fn gcov_dump(g: Gcc, path: &Path) -> Dumped {
+    let out = g
+        .tool("gcov-dump")
         .arg("-l")
         .arg(path)
         .output()
         .unwrap_or_else(|e| {
-            panic!("{tool} is needed for this test (apt-get install gcc-11 gcc-12): {e}")
+            panic!(
+                "gcov-dump-{} is needed for this test (scripts/setup): {e}",
+                g.major
+            )
         });
-    assert!(out.status.success(), "{tool} failed on {}", path.display());
+    assert!(
+        out.status.success(),
+        "gcov-dump-{} failed on {}: {}",
+        g.major,
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let prefix = format!("{}:", path.display());
     let mut d = Dumped::default();
@@ -173,7 +185,7 @@ fn sample_set(set: &str) -> Vec<PathBuf> {
     files
 }
 
-fn check_set(set: &str, tool: &str, endian: &str) -> Vec<Dumped> {
+fn check_set(set: &str, g: Gcc, endian: &str) -> Vec<Dumped> {
     let files = sample_set(set);
     let out = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
         .arg("dump")
@@ -193,7 +205,7 @@ fn check_set(set: &str, tool: &str, endian: &str) -> Vec<Dumped> {
     for (path, doc) in files.iter().zip(docs) {
         assert_eq!(doc["file"].as_str().unwrap(), path.display().to_string());
         assert_eq!(doc["header"]["endian"], endian, "{}", path.display());
-        let theirs = gcov_dump(tool, path);
+        let theirs = gcov_dump(g, path);
         assert!(
             !theirs.functions.is_empty(),
             "{}: gcov-dump printed no function",
@@ -216,7 +228,7 @@ fn check_set(set: &str, tool: &str, endian: &str) -> Vec<Dumped> {
 
 #[test]
 fn gcc_11_samples_agree_with_gcov_dump_11() {
-    let dumps = check_set("gcc-11", "gcov-dump-11", "little");
+    let dumps = check_set("gcc-11", gcc(11), "little");
     assert!(dumps.iter().all(|d| d.version == "B13*"));
     // The never-executed unit is written in the compact all-zero form.
     assert!(
@@ -230,7 +242,7 @@ fn gcc_11_samples_agree_with_gcov_dump_11() {
 
 #[test]
 fn gcc_12_samples_agree_with_gcov_dump_12() {
-    let dumps = check_set("gcc-12", "gcov-dump-12", "little");
+    let dumps = check_set("gcc-12", gcc(12), "little");
     assert!(
         dumps
             .iter()
@@ -249,14 +261,25 @@ fn big_endian_ppc64_samples_agree_with_gcov_dump_12() {
             f.display()
         );
     }
-    check_set("ppc64-gcc-12", "gcov-dump-12", "big");
+    check_set("ppc64-gcc-12", gcc(12), "big");
 }
 
-/// Every value-profiling kind of GCC 10-13 appears in the -fprofile-generate builds.
+/// Every value-profiling kind of GCC 10-16 appears in the -fprofile-generate builds.
 #[test]
 fn value_profiling_samples_agree_with_gcov_dump() {
-    for (set, tool) in [("gcc-11-pg", "gcov-dump-11"), ("gcc-12-pg", "gcov-dump-12")] {
-        let dumps = check_set(set, tool, "little");
+    for (set, major) in [
+        ("gcc-11-pg", 11),
+        ("gcc-12-pg", 12),
+        ("gcc-13-pg", 13),
+        ("gcc-14-pg", 14),
+        ("gcc-15-pg", 15),
+        ("gcc-16-pg", 16),
+    ] {
+        let g = gcc(major);
+        if !g.available() {
+            continue;
+        }
+        let dumps = check_set(set, g, "little");
         let mut kinds: Vec<&str> = dumps
             .iter()
             .flat_map(|d| &d.functions)
@@ -278,6 +301,52 @@ fn value_profiling_samples_agree_with_gcov_dump() {
                 "time_profiler",
                 "topn"
             ],
+            "{set}"
+        );
+    }
+}
+
+/// Non-zero counter kinds of a set's runs 1-3, sorted.
+fn nonzero_kinds(dumps: &[Dumped]) -> Vec<String> {
+    let mut kinds: Vec<String> = dumps
+        .iter()
+        .flat_map(|d| &d.functions)
+        .flat_map(|f| &f.counters)
+        .filter(|c| c.2.iter().any(|&v| v != 0))
+        .map(|c| format!("{:08x} {}", c.0, c.1))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// GCC 13-16 (real files of Debian's compilers, run in the chroots): the
+/// version word, and the condition (GCC 14+) and path (GCC 15+) counters
+/// with the names their gcov-dump prints.
+#[test]
+fn gcc_13_to_16_samples_agree_with_their_gcov_dump() {
+    let arcs = "01a10000 arcs";
+    let conds = "01b10000 conditions";
+    // -fpath-coverage's counters: gcov-dump 15 and 16 call them "ior".
+    let paths = "01b30000 ior";
+    let table: [(&str, u8, &str, &str, &[&str]); 5] = [
+        ("gcc-13", 13, "B35*", "little", &[arcs]),
+        ("gcc-14", 14, "B42*", "little", &[arcs, conds]),
+        ("ppc64-gcc-14", 14, "B42*", "big", &[arcs, conds]),
+        ("gcc-15", 15, "B53*", "little", &[arcs, conds, paths]),
+        ("gcc-16", 16, "B62*", "little", &[arcs, conds, paths]),
+    ];
+    for (set, major, word, endian, kinds) in table {
+        let g = gcc(major);
+        if !g.available() {
+            continue;
+        }
+        let dumps = check_set(set, g, endian);
+        assert!(dumps.iter().all(|d| d.version == word), "{set}");
+        assert_eq!(nonzero_kinds(&dumps), kinds, "{set}");
+        // Every unit written by the big-endian program is swapped here.
+        assert!(
+            dumps.iter().all(|d| d.swapped == (endian == "big")),
             "{set}"
         );
     }

@@ -1,5 +1,7 @@
-//! `xencov-rs merge`: byte-identical to gcov-tool-11/12 merge on real runs
-//! (value profiling included), N-way equal to chained gcov-tool merges,
+//! `xencov-rs merge`: byte-identical to gcov-tool-N merge on real runs of
+//! gcc-11 to gcc-16 (value profiling, GCC 14's condition and GCC 15's path
+//! counters included; GCC 13-16 in the chroots of scripts/chroot), N-way
+//! equal to chained gcov-tool merges,
 //! conflicts never mixed silently, and the merge properties.
 
 mod common;
@@ -11,14 +13,29 @@ use xencov_rs::gcda::{Gcda, Record, Values};
 use xencov_rs::merge::{OnConflict, merge_unit, scale};
 
 /// The little-endian sets gcov-tool writes byte-identically (it writes host order).
-const SETS: [(&str, &str); 4] = [
-    ("gcc-11/calc", "11"),
-    ("gcc-12/calc", "12"),
-    ("gcc-11-pg/vp", "11"),
-    ("gcc-12-pg/vp", "12"),
+const SETS: [(&str, u8); 12] = [
+    ("gcc-11/calc", 11),
+    ("gcc-12/calc", 12),
+    ("gcc-11-pg/vp", 11),
+    ("gcc-12-pg/vp", 12),
+    ("gcc-13/calc", 13),
+    ("gcc-14/calc", 14),
+    ("gcc-15/calc", 15),
+    ("gcc-16/calc", 16),
+    ("gcc-13-pg/vp", 13),
+    ("gcc-14-pg/vp", 14),
+    ("gcc-15-pg/vp", 15),
+    ("gcc-16-pg/vp", 16),
 ];
 
-use common::Tmp;
+/// The sets whose gcov-tool can run here (a missing chroot is reported).
+fn sets() -> impl Iterator<Item = (&'static str, Gcc)> {
+    SETS.into_iter()
+        .map(|(set, major)| (set, gcc(major)))
+        .filter(|(_, g)| g.available())
+}
+
+use common::{Gcc, Tmp, gcc};
 
 fn xencov(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
@@ -40,8 +57,9 @@ fn ours(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
     xencov(&args)
 }
 
-fn gcov_tool(v: &str, a: &Path, b: &Path, out: &Path, weights: Option<&str>) {
-    let mut cmd = Command::new(format!("gcov-tool-{v}"));
+fn gcov_tool(g: Gcc, a: &Path, b: &Path, out: &Path, weights: Option<&str>) {
+    let v = g.major;
+    let mut cmd = g.tool("gcov-tool");
     cmd.arg("merge");
     if let Some(w) = weights {
         cmd.args(["-w", w]);
@@ -74,7 +92,7 @@ fn assert_same_trees(ours: &Path, theirs: &Path, what: &str) {
 
 #[test]
 fn every_pair_of_runs_is_byte_identical_to_gcov_tool_merge() {
-    for (set, v) in SETS {
+    for (set, v) in sets() {
         for a in 1..=4 {
             for b in 1..=4 {
                 if a == b {
@@ -98,7 +116,7 @@ fn every_pair_of_runs_is_byte_identical_to_gcov_tool_merge() {
 /// rules are associative, so one 4-way merge equals the chained merges.
 #[test]
 fn n_way_merge_equals_chained_gcov_tool_merges() {
-    for (set, v) in SETS {
+    for (set, v) in sets() {
         let t = Tmp::new(&format!("merge-nway-{}", set.replace('/', "-")));
         gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("c12"), None);
         gcov_tool(v, &t.p("c12"), &run(set, 3), &t.p("c123"), None);
@@ -112,7 +130,7 @@ fn n_way_merge_equals_chained_gcov_tool_merges() {
 
 #[test]
 fn weights_scale_counters_like_gcov_tool() {
-    for (set, v) in [("gcc-11/calc", "11"), ("gcc-12/calc", "12")] {
+    for (set, v) in sets().filter(|(set, _)| set.ends_with("/calc")) {
         let t = Tmp::new(&format!("merge-w-{}", set.replace('/', "-")));
         gcov_tool(v, &run(set, 1), &run(set, 2), &t.p("theirs"), Some("1,3"));
         let o = ours(&[run(set, 1), run(set, 2)], &t.p("a"), &["-w", "1,3"]);
@@ -145,15 +163,27 @@ fn functions(g: &Gcda) -> Functions {
 /// gcov-tool writes host order; we keep the inputs' big-endian order, with the same values.
 #[test]
 fn big_endian_runs_merge_to_the_same_values_in_their_own_byte_order() {
-    let t = Tmp::new("merge-ppc64");
-    let set = "ppc64-gcc-12/calc";
-    gcov_tool("12", &run(set, 1), &run(set, 3), &t.p("theirs"), None);
+    for (set, g) in [
+        ("ppc64-gcc-12/calc", gcc(12)),
+        ("ppc64-gcc-14/calc", gcc(14)),
+    ] {
+        if g.available() {
+            big_endian_merge(set, g);
+        }
+    }
+}
+
+fn big_endian_merge(set: &str, g: Gcc) {
+    let t = Tmp::new(&format!("merge-{}", set.replace('/', "-")));
+    gcov_tool(g, &run(set, 1), &run(set, 3), &t.p("theirs"), None);
     assert!(
         ours(&[run(set, 1), run(set, 3)], &t.p("ours"), &[])
             .status
             .success()
     );
-    for f in common::files_with_suffix(&t.p("theirs"), ".gcda") {
+    let theirs_files = common::files_with_suffix(&t.p("theirs"), ".gcda");
+    assert_eq!(theirs_files.len(), 4, "{set}");
+    for f in theirs_files {
         let theirs = Gcda::decode(&std::fs::read(&f).unwrap()).unwrap();
         let ours = Gcda::decode(&std::fs::read(t.p("ours").join(f.file_name().unwrap())).unwrap())
             .unwrap();
@@ -179,7 +209,7 @@ fn xen_dumps_merge_with_each_other_and_with_libgcov_files() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     gcov_tool(
-        "12",
+        gcc(12),
         &x("libgcov-run1"),
         &x("libgcov-run2"),
         &t.p("theirs"),

@@ -1,4 +1,4 @@
-//! The version word of every GCC release line from 3.4 to 15, and the format
+//! The version word of every GCC release line from 3.4 to 16, and the format
 //! facts that follow from it.
 
 use xencov_rs::version::{Family, LengthUnit, Status, Summaries, Version, VersionError};
@@ -96,7 +96,8 @@ const K15: &[&str] = &[
     "ior",
     "time_profiler",
     "conditions",
-    "paths",
+    // -fpath-coverage's counters: gcov-dump 15 and 16 call them "ior".
+    "ior",
 ];
 
 fn rows() -> Vec<Row> {
@@ -140,6 +141,7 @@ fn rows() -> Vec<Row> {
         (13, 4, K10),
         (14, 3, K14),
         (15, 2, K15),
+        (16, 2, K15),
     ];
     for &(major, last, kinds) in lines {
         for minor in 1..=last {
@@ -173,7 +175,7 @@ fn rows() -> Vec<Row> {
 #[test]
 fn every_release_line_decodes_and_encodes_back() {
     let rows = rows();
-    assert_eq!(rows.len(), 1 + 10 + 5 * 8 + 4 + 3 + 2);
+    assert_eq!(rows.len(), 1 + 10 + 5 * 8 + 4 + 3 + 2 + 2);
     for (chars, major, minor, family, unit, checksum, compact, summaries, kinds) in rows {
         let v = Version::from_word(word(chars)).unwrap_or_else(|e| panic!("{chars}: {e}"));
         assert_eq!(
@@ -202,6 +204,15 @@ fn the_compilers_here_write_the_words_we_expect() {
     // gcc-11.3 and gcc-12.2 (Debian 12) as seen in their files.
     assert_eq!(Version::from_word(word("B13*")).unwrap().gcc(), "11.3");
     assert_eq!(Version::from_word(word("B22*")).unwrap().gcc(), "12.2");
+    // gcc-13.5 and gcc-15.3, gcc-16.2 (Debian sid), gcc-14.2 (Debian 13).
+    for (chars, gcc) in [
+        ("B35*", "13.5"),
+        ("B42*", "14.2"),
+        ("B53*", "15.3"),
+        ("B62*", "16.2"),
+    ] {
+        assert_eq!(Version::from_word(word(chars)).unwrap().gcc(), gcc);
+    }
     assert_eq!(
         Version::new(12, 2, Status::Release).unwrap().chars(),
         "B22*"
@@ -229,7 +240,7 @@ fn status_characters() {
 #[test]
 fn unknown_words_are_errors_that_say_what_they_look_like() {
     let cases: &[(&[u8; 4], &str)] = &[
-        (b"B61*", "looks like GCC 16.1, newer than the newest format"),
+        (b"B71*", "looks like GCC 17.1, newer than the newest format"),
         (b"C02*", "looks like GCC 20.2, newer than the newest format"),
         (
             b"Z99*",
@@ -270,7 +281,7 @@ fn every_possible_word_either_round_trips_or_is_refused() {
                     let w = u32::from_be_bytes([a, b, c, d]);
                     if let Ok(v) = Version::from_word(w) {
                         assert_eq!(v.word(), w);
-                        assert!(v.major() >= 3 && v.major() <= 15);
+                        assert!(v.major() >= 3 && v.major() <= 16);
                     }
                 }
             }

@@ -111,3 +111,217 @@ pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
         .arg(&comb));
     sorted_lines(&comb)
 }
+
+/// A GCC release used as an oracle, and where its tools run: gcc-11 and
+/// gcc-12 on the host (Debian 12), gcc-13 to 16 in the Debian chroots of
+/// `scripts/chroot` (trixie: gcc-14; sid: gcc-13, 15 and 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gcc {
+    pub major: u8,
+    pub suite: Option<&'static str>,
+}
+
+/// Every release the oracle tests run, oldest first.
+pub const GCCS: [Gcc; 6] = [
+    Gcc {
+        major: 11,
+        suite: None,
+    },
+    Gcc {
+        major: 12,
+        suite: None,
+    },
+    Gcc {
+        major: 13,
+        suite: Some("sid"),
+    },
+    Gcc {
+        major: 14,
+        suite: Some("trixie"),
+    },
+    Gcc {
+        major: 15,
+        suite: Some("sid"),
+    },
+    Gcc {
+        major: 16,
+        suite: Some("sid"),
+    },
+];
+
+pub fn gcc(major: u8) -> Gcc {
+    *GCCS
+        .iter()
+        .find(|g| g.major == major)
+        .unwrap_or_else(|| panic!("no oracle for GCC {major}"))
+}
+
+impl Gcc {
+    /// Whether this release's tools can run here. A missing chroot fails the
+    /// test when XENCOV_REQUIRE_CHROOTS=1 (CI); otherwise it is reported
+    /// loudly and the caller skips.
+    pub fn available(&self) -> bool {
+        let Some(suite) = self.suite else {
+            return true;
+        };
+        let have = std::process::Command::new(root().join("scripts/chroot"))
+            .args(["have", suite])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !have {
+            assert!(
+                std::env::var("XENCOV_REQUIRE_CHROOTS").as_deref() != Ok("1"),
+                "no {suite} chroot (run scripts/setup), and XENCOV_REQUIRE_CHROOTS=1"
+            );
+            eprintln!(
+                "SKIPPED: no {suite} chroot (run scripts/setup): GCC {} oracle not run",
+                self.major
+            );
+        }
+        have
+    }
+
+    /// `TOOL-N` (gcov-dump-14, gcov-tool-16, ...) ready to take arguments. In a
+    /// chroot, the project root and the temp directory are bind-mounted at
+    /// their own paths (so every path a test passes is the same inside), and
+    /// the working directory is the project root.
+    pub fn tool(&self, tool: &str) -> std::process::Command {
+        self.command(&format!("{tool}-{}", self.major))
+    }
+
+    /// Any program of this release's environment (`lcov`, ...).
+    pub fn command(&self, program: &str) -> std::process::Command {
+        match self.suite {
+            None => std::process::Command::new(program),
+            Some(suite) => {
+                let mut c = std::process::Command::new(root().join("scripts/chroot"));
+                let binds = format!("{}:{}", root().display(), std::env::temp_dir().display());
+                c.args(["run", suite]).arg(binds).arg(program);
+                c
+            }
+        }
+    }
+
+    /// gcov's name as lcov's `--gcov-tool` wants it.
+    pub fn gcov(&self) -> String {
+        format!("gcov-{}", self.major)
+    }
+
+    /// The lcov of this release's environment is 2.x (trixie, sid), which
+    /// stops on what it calls inconsistencies unless told to go on.
+    pub fn lcov2(&self) -> bool {
+        self.suite.is_some()
+    }
+}
+
+/// The counts of a tracefile, per source file, in a form that lcov 1.x and
+/// lcov 2.x output share: lcov 2 writes functions as FNL/FNA and other branch
+/// ids (`f0`, `2 -> 3`), so counts are compared, not syntax.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// DA: line -> count.
+    pub lines: std::collections::BTreeMap<u32, String>,
+    /// function name -> (start line, hits).
+    pub functions: std::collections::BTreeMap<String, (u32, String)>,
+    /// line -> the taken counts of its branches, sorted.
+    pub branches: std::collections::BTreeMap<u32, Vec<String>>,
+    /// LF, LH, FNF, FNH, BRF, BRH.
+    pub totals: std::collections::BTreeMap<String, u64>,
+}
+
+pub type Counts = std::collections::BTreeMap<String, FileCounts>;
+
+/// Reads an lcov tracefile of either dialect into [`Counts`]; a source file
+/// that appears twice is an error (both sides are combined per file).
+pub fn tracefile_counts(p: &Path) -> Counts {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut all = Counts::new();
+    let mut file = String::new();
+    let mut cur = FileCounts::default();
+    // lcov 2: FNL:index,start[,end] then FNA:index,hits,name.
+    let mut fnl: std::collections::BTreeMap<String, u32> = Default::default();
+    // lcov 1: FN:line,name then FNDA:hits,name.
+    for line in text.lines() {
+        let (tag, rest) = line.split_once(':').unwrap_or((line, ""));
+        let f: Vec<&str> = rest.split(',').collect();
+        match tag {
+            "SF" => file = rest.to_string(),
+            "DA" => {
+                cur.lines.insert(f[0].parse().unwrap(), f[1].to_string());
+            }
+            "FN" => {
+                cur.functions
+                    .insert(f[1].to_string(), (f[0].parse().unwrap(), String::new()));
+            }
+            "FNDA" => {
+                cur.functions.get_mut(f[1]).unwrap().1 = f[0].to_string();
+            }
+            "FNL" => {
+                fnl.insert(f[0].to_string(), f[1].parse().unwrap());
+            }
+            "FNA" => {
+                cur.functions
+                    .insert(f[2].to_string(), (fnl[f[0]], f[1].to_string()));
+            }
+            "BRDA" => {
+                // The taken count is the last field (lcov 2's ids may hold commas? no: " -> ").
+                cur.branches
+                    .entry(f[0].parse().unwrap())
+                    .or_default()
+                    .push(f[f.len() - 1].to_string());
+            }
+            "LF" | "LH" | "FNF" | "FNH" | "BRF" | "BRH" => {
+                cur.totals.insert(tag.to_string(), rest.parse().unwrap());
+            }
+            "end_of_record" => {
+                for b in cur.branches.values_mut() {
+                    b.sort();
+                }
+                let done = std::mem::take(&mut cur);
+                fnl.clear();
+                assert!(
+                    all.insert(std::mem::take(&mut file), done).is_none(),
+                    "{}: a source file twice",
+                    p.display()
+                );
+            }
+            _ => {}
+        }
+    }
+    all
+}
+
+/// lcov's own capture of `dir` with the gcov of `g` (branch coverage on),
+/// combined per source file by `lcov -a`, as [`Counts`]. lcov 2 (the
+/// chroots) is told to go on without the sources, which the samples lack.
+pub fn lcov_capture_counts(g: Gcc, dir: &Path, work: &Path) -> Counts {
+    let (cap, comb) = (work.join("capture.info"), work.join("combined.info"));
+    let mut common_args: Vec<&str> = vec!["--quiet", "--rc"];
+    if g.lcov2() {
+        common_args.extend(["branch_coverage=1", "--ignore-errors", "source,source"]);
+    } else {
+        common_args.push("lcov_branch_coverage=1");
+    }
+    run(g
+        .command("lcov")
+        .arg("--capture")
+        .args(&common_args)
+        .arg("--gcov-tool")
+        .arg(g.gcov())
+        .arg("-d")
+        .arg(dir)
+        .arg("-o")
+        .arg(&cap));
+    if g.lcov2() {
+        // lcov 2 combines the records of one source file while capturing.
+        return tracefile_counts(&cap);
+    }
+    run(g
+        .command("lcov")
+        .args(&common_args)
+        .arg("-a")
+        .arg(&cap)
+        .arg("-o")
+        .arg(&comb));
+    tracefile_counts(&comb)
+}
