@@ -36,6 +36,10 @@ enum Command {
         /// Treat warnings (payloads that do not decode, paths without the prefix) as errors.
         #[arg(long)]
         strict: bool,
+        /// Write Xen's dot-named `.foo.o.gcda` as `foo.o.gcda` and link `foo.o.gcno` to the
+        /// `.foo.o.gcno` beside it, so that lcov's geninfo (which skips dot files) sees them.
+        #[arg(long)]
+        undot: bool,
     },
     /// Merge runs (dumps, .gcda files, trees of .gcda) into one profile, as gcov-tool merge does.
     Merge {
@@ -196,12 +200,13 @@ fn main() -> ExitCode {
             strip_prefix,
             prefix_map,
             strict,
+            undot,
         } => {
             let mapping = xencov_rs::paths::PathMapping {
                 prefix_maps: prefix_map,
                 strip_prefix: strip_prefix.map(String::into_bytes),
             };
-            cli::split::run(&dump, &output, &mapping, strict).map(|()| ExitCode::SUCCESS)
+            cli::split::run(&dump, &output, &mapping, strict, undot).map(|()| ExitCode::SUCCESS)
         }
         Command::Read {
             output,

@@ -2,6 +2,7 @@
 
 use super::output::{path_within, read_input, write_atomic};
 use anyhow::{Context, Result, bail};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
 use xencov_rs::paths::PathMapping;
@@ -12,7 +13,13 @@ struct Out {
     bytes: Vec<u8>,
 }
 
-pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) -> Result<()> {
+pub fn run(
+    input: &Path,
+    out_dir: &Path,
+    mapping: &PathMapping,
+    strict: bool,
+    undot: bool,
+) -> Result<()> {
     let name = input.display().to_string();
     let data = read_input(input)?;
     let mut warnings = 0usize;
@@ -94,6 +101,11 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
                 "{name}: record {i} ({shown}) does not start with the --strip-prefix"
             ))?;
         }
+        let rel = if undot {
+            undotted(&rel).unwrap_or(rel)
+        } else {
+            rel
+        };
         if let Some(first) = seen.insert(rel.clone(), i) {
             bail!(
                 "{name}: records {first} and {i} both map to {}",
@@ -102,9 +114,48 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         }
         targets.push(rel);
     }
+    let (mut dotted, mut linked, mut no_notes) = (0usize, 0usize, Vec::new());
     for (o, rel) in outs.iter().zip(&targets) {
         let path = path_within(out_dir, rel)?;
         write_atomic(&path, &o.bytes)?;
+        let recorded = Path::new(std::ffi::OsStr::from_bytes(&o.recorded));
+        if recorded
+            .file_name()
+            .is_some_and(|n| n.as_bytes().starts_with(b"."))
+        {
+            dotted += 1;
+            if undot {
+                match link_notes(&path)? {
+                    true => linked += 1,
+                    false => no_notes.push(path.display().to_string()),
+                }
+            }
+        }
+    }
+    if dotted > 0 && !undot {
+        eprintln!(
+            "xencov-rs: note: {dotted} gcda files have names that start with a dot (Xen's \
+             .foo.o.gcda): lcov 1.16's geninfo silently skips them (it collects gcov's output \
+             with a glob that ignores dot files). `xencov-rs lcov` reads them; for `lcov \
+             --capture`, split with --undot, which writes foo.o.gcda and links foo.o.gcno to \
+             the .foo.o.gcno beside it"
+        );
+    }
+    if undot && dotted > 0 {
+        eprintln!(
+            "xencov-rs: --undot: {dotted} gcda files written without their leading dot, \
+             {linked} with notes linked beside them"
+        );
+    }
+    if !no_notes.is_empty() {
+        let shown: Vec<&str> = no_notes.iter().take(5).map(String::as_str).collect();
+        warn(format!(
+            "--undot: no dot-named notes file beside {} renamed gcda files (e.g. {}): lcov \
+             --capture needs each one's notes as foo.o.gcno in the same directory (split into \
+             the build tree, or give `xencov-rs lcov` the tree with --gcno-dir)",
+            no_notes.len(),
+            shown.join(", ")
+        ))?;
     }
     eprintln!(
         "xencov-rs: split {name}: {} gcda files under {}{}",
@@ -117,6 +168,48 @@ pub fn run(input: &Path, out_dir: &Path, mapping: &PathMapping, strict: bool) ->
         }
     );
     Ok(())
+}
+
+/// `dir/.foo.o.gcda` -> `dir/foo.o.gcda`; `None` when the file name has no
+/// leading dot (or is only dots), so nothing is renamed.
+fn undotted(rel: &Path) -> Option<std::path::PathBuf> {
+    let name = rel.file_name()?.as_bytes();
+    let rest = name.strip_prefix(b".")?;
+    if rest.is_empty() || rest.starts_with(b".") {
+        return None;
+    }
+    Some(rel.with_file_name(std::ffi::OsStr::from_bytes(rest)))
+}
+
+/// For `dir/foo.o.gcda` written by --undot: `dir/foo.o.gcno` -> `.foo.o.gcno`
+/// (a relative symlink) when that notes file is there, since gcov looks
+/// for the notes under the data file's own name. An existing `foo.o.gcno`
+/// is left alone. Returns whether notes are now reachable under the name.
+fn link_notes(gcda: &Path) -> Result<bool> {
+    let (Some(dir), Some(name)) = (gcda.parent(), gcda.file_name()) else {
+        return Ok(false);
+    };
+    let Some(stem) = name.as_bytes().strip_suffix(b".gcda") else {
+        return Ok(false);
+    };
+    let dotted = [b".", stem, b".gcno"].concat();
+    let plain = [stem, b".gcno"].concat();
+    let (dotted, plain) = (
+        std::ffi::OsStr::from_bytes(&dotted),
+        dir.join(std::ffi::OsStr::from_bytes(&plain)),
+    );
+    if !dir.join(dotted).is_file() {
+        return Ok(false);
+    }
+    match std::fs::symlink_metadata(&plain) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::os::unix::fs::symlink(dotted, &plain)
+                .with_context(|| format!("cannot link {} to its notes", plain.display()))?;
+            Ok(true)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot inspect {}", plain.display())),
+    }
 }
 
 /// `the dump mixes gcov versions: B22* (3 units: a, b, c), B13* (1 unit: d)`.

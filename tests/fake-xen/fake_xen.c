@@ -76,7 +76,9 @@
  *                             served dump grows: by N bytes (a copy of its
  *                             last N bytes), or with "record" by a copy of
  *                             its last gcov record (so it stays a valid
- *                             container).  Growth is per process.
+ *                             container; for a legacy dump, a copy of its
+ *                             last unit before the END tag).  Growth is
+ *                             per process.
  *   FAKE_XEN_GROW_TIMES=K     only the first K get-size calls grow it.
  *   FAKE_XEN_EINTR=K, FAKE_XEN_EAGAIN=K
  *                             the first K IOCTL_PRIVCMD_HYPERCALL ioctls of the
@@ -1493,6 +1495,47 @@ static int append_self(struct buf *b, size_t src_off, size_t n)
     return 0;
 }
 
+/*
+ * Xen 4.3-4.8 legacy dump: tagged records, each on an 8-byte boundary,
+ * ending with the END tag.  Grow it by a copy of its last unit (from its
+ * last FILE tag up to END), inserted before END, so it stays valid.
+ */
+#define LEGACY_FILE 0x58544346u
+#define LEGACY_END  0x5854432Eu
+
+static int legacy_grow(struct buf *b)
+{
+    uint32_t tag;
+    size_t off, last = (size_t)-1, end;
+    unsigned char end_bytes[4], *np;
+
+    if (b->len < 8 || b->len % 8 != 4)
+        return -1;
+    memcpy(&tag, b->p, 4);
+    if (tag != LEGACY_FILE)
+        return -1;
+    end = b->len - 4;
+    memcpy(&tag, b->p + end, 4);
+    if (tag != LEGACY_END)
+        return -1;
+    for (off = 0; off < end; off += 8) {
+        memcpy(&tag, b->p + off, 4);
+        if (tag == LEGACY_FILE)
+            last = off;
+    }
+    memcpy(end_bytes, b->p + end, 4);
+    b->len = end;
+    if (append_self(b, last, end - last))
+        return -1;
+    np = realloc(b->p, b->len + 4 + 1);
+    if (!np)
+        return -1;
+    b->p = np;
+    memcpy(b->p + b->len, end_bytes, 4);
+    b->len += 4;
+    return 0;
+}
+
 static void apply_growth(struct buf *b)
 {
     const char *g = env("FAKE_XEN_GROW");
@@ -1504,7 +1547,9 @@ static void apply_growth(struct buf *b)
         for (i = 0; i < grow_count; i++) {
             long last = last_record(b);
             if (last < 0) {
-                trace("FAKE_XEN_GROW=record: dump is not a gcov container");
+                if (legacy_grow(b) == 0)
+                    continue;
+                trace("FAKE_XEN_GROW=record: dump is neither a gcov container nor a legacy dump");
                 return;
             }
             if (append_self(b, (size_t)last, b->len - (size_t)last))
