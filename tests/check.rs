@@ -285,3 +285,59 @@ fn bad_input_exits_2() {
     let (code, _, _) = check(&[&dir.join("missing")]);
     assert_eq!(code, 2);
 }
+
+/// Xen's release told from a real hypervisor object (`samples/xen-syms`:
+/// `common/version.o` of real coverage builds of Xen 4.20.4 and 4.21.2 with
+/// gcc-14, made by scripts/gen-xen-syms): Xen 4.20 lays out `gcov_info` for
+/// at most 8 counter kinds, so a GCC 14 build's dump cannot be trusted;
+/// Xen 4.21 knows GCC 14's nine.
+#[test]
+fn xen_4_20_built_with_gcc_14_is_untrustworthy_and_4_21_is_fine() {
+    let old = samples("xen-syms/xen-4.20.4-gcc-14-version.o");
+    let (code, json, _) = check(&[Path::new("--xen-syms"), &old]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(json["xen"][0]["release"]["minor"], 20, "{json:#}");
+    let v = verdict(&json, "hypervisor Xen 4.20", "compiler GCC 14.2");
+    assert_eq!(v["agreement"], "incompatible");
+    assert_eq!(v["decisive"], true);
+    assert!(
+        v["why"]
+            .as_str()
+            .unwrap()
+            .contains("at most 8 counter kinds")
+    );
+    let advice = v["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("Xen 4.21 or newer") && advice.contains("GCC 13 or older"),
+        "{advice}"
+    );
+
+    let new = samples("xen-syms/xen-4.21.2-gcc-14-version.o");
+    let (_, json, _) = check(&[Path::new("--xen-syms"), &new]);
+    assert_eq!(json["xen"][0]["release"]["minor"], 21, "{json:#}");
+    let v = verdict(&json, "hypervisor Xen 4.21", "compiler GCC 14.2");
+    assert_eq!(v["agreement"], "compatible", "{v:#}");
+
+    // An ELF file that is no hypervisor names no Xen release.
+    let (_, json, _) = check(&[Path::new("--xen-syms"), &objects().gcc12]);
+    assert_eq!(json["xen"].as_array().unwrap().len(), 0, "{json:#}");
+}
+
+/// GCC 16 data gets a verdict like any other release: its layout is GCC 15's
+/// (real files of both), GCC 14's differs (one counter kind fewer).
+#[test]
+fn gcc_16_data_gets_a_verdict() {
+    let (g14, g15, g16) = (
+        samples("gcc-14/calc/run1/ops.gcda"),
+        samples("gcc-15/calc/run1/ops.gcda"),
+        samples("gcc-16/calc/run1/ops.gcda"),
+    );
+    let (code, json, err) = check(&[&g15, &g16]);
+    assert!(code == 0 || code == 1, "{err}");
+    let v = verdict(&json, "data B53*", "data B62*");
+    assert_eq!(v["agreement"], "compatible", "{v:#}");
+    let (code, json, _) = check(&[&g14, &g16]);
+    assert_eq!(code, 1);
+    let v = verdict(&json, "data B42*", "data B62*");
+    assert_eq!(v["agreement"], "incompatible", "{v:#}");
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
-use xencov_rs::elf::{ProducerKind, producers};
+use xencov_rs::elf::{ProducerKind, XenRelease, producers, xen_release};
 use xencov_rs::gcda::MAGIC as GCDA_MAGIC;
 use xencov_rs::record::read_header;
 use xencov_rs::version::{Agreement, Role, Status, Verdict, Version, judge};
@@ -44,7 +44,26 @@ struct Seen {
     sources: BTreeMap<(Role, String), Source>,
     /// Inputs that name no version at all (an ELF file without `.comment`).
     notes: Vec<String>,
+    /// Hypervisor ELF files whose Xen release could be told.
+    xen: Vec<XenSeen>,
 }
+
+/// A hypervisor binary, its Xen release and the newest GCC in its `.comment`.
+#[derive(Debug, Serialize)]
+struct XenSeen {
+    file: String,
+    release: XenRelease,
+    #[serde(skip)]
+    newest_gcc: Option<Version>,
+}
+
+/// The newest Xen release whose gcov code (`xen/common/coverage/gcc_4_7.c`)
+/// lays out `struct gcov_info` for at most eight counter kinds: GCC 14 emits
+/// nine and GCC 15 ten, which Xen 4.21 was the first to know.
+const LAST_XEN_WITH_EIGHT_KINDS: XenRelease = XenRelease {
+    major: 4,
+    minor: 20,
+};
 
 impl Seen {
     fn add(
@@ -86,6 +105,22 @@ fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
     let name = path.display().to_string();
     if data.starts_with(b"\x7fELF") {
         let list = producers(&data).with_context(|| name.clone())?;
+        if let Some(release) = xen_release(&data).with_context(|| name.clone())? {
+            let newest_gcc = list
+                .iter()
+                .filter_map(|p| match p.kind {
+                    ProducerKind::Gcc { major, minor, .. } => {
+                        Version::new(major, minor, Status::Release).ok()
+                    }
+                    _ => None,
+                })
+                .max_by_key(|v| (v.major(), v.minor()));
+            seen.xen.push(XenSeen {
+                file: name.clone(),
+                release,
+                newest_gcc,
+            });
+        }
         if list.is_empty() {
             seen.notes.push(format!(
                 "{name} has no .comment section (stripped?): its compiler cannot be told"
@@ -261,7 +296,8 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
         eprintln!("xencov-rs: note: {note}");
     }
     let sources: Vec<&Source> = seen.sources.values().collect();
-    let verdicts = verdicts(&sources);
+    let mut verdicts = verdicts(&sources);
+    verdicts.extend(seen.xen.iter().filter_map(xen_verdict));
     let bad = verdicts
         .iter()
         .any(|v| v.decisive && v.verdict.agreement == Agreement::Incompatible);
@@ -269,19 +305,21 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
         #[derive(Serialize)]
         struct Report<'a> {
             sources: &'a [&'a Source],
+            xen: &'a [XenSeen],
             notes: &'a [String],
             verdicts: &'a [PairVerdict],
             status: &'static str,
         }
         let report = Report {
             sources: &sources,
+            xen: &seen.xen,
             notes: &seen.notes,
             verdicts: &verdicts,
             status: if bad { "incompatible" } else { "ok" },
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", text(&sources, &verdicts, bad));
+        print!("{}", text(&sources, &seen.xen, &verdicts, bad));
     }
     Ok(if bad {
         ExitCode::from(1)
@@ -290,7 +328,56 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
     })
 }
 
-fn text(sources: &[&Source], verdicts: &[PairVerdict], bad: bool) -> String {
+/// What the hypervisor's own gcov code makes of counters of its compiler.
+/// Only GCC 14 and later need a word: every Xen with coverage knows the
+/// `gcov_info` layouts of GCC 4.7 to 13.
+fn xen_verdict(x: &XenSeen) -> Option<PairVerdict> {
+    let gcc = x.newest_gcc?;
+    if gcc.major() < 14 {
+        return None;
+    }
+    let kinds = gcc.format().counter_kinds.len();
+    let (a, b) = (
+        format!("hypervisor Xen {} ({})", x.release, x.file),
+        format!("compiler GCC {} ({})", gcc.gcc(), gcc.chars()),
+    );
+    let verdict = if x.release <= LAST_XEN_WITH_EIGHT_KINDS {
+        Verdict {
+            agreement: Agreement::Incompatible,
+            why: format!(
+                "Xen {} and older lay out struct gcov_info for at most 8 counter kinds, GCC {} \
+                 emits {kinds}: the hypervisor reads each unit's function count and table from \
+                 the wrong place, so its coverage dump cannot be trusted (empty units, wrong or \
+                 missing counters, or a crash on the coverage sysctl)",
+                x.release,
+                gcc.gcc()
+            ),
+            advice: Some(
+                "build the hypervisor with Xen 4.21 or newer (its gcov code knows GCC 14's nine \
+                 and GCC 15's ten counter kinds), or with GCC 13 or older"
+                    .into(),
+            ),
+        }
+    } else {
+        Verdict {
+            agreement: Agreement::Compatible,
+            why: format!(
+                "Xen {} lays out struct gcov_info for GCC {}'s {kinds} counter kinds",
+                x.release,
+                gcc.gcc()
+            ),
+            advice: None,
+        }
+    };
+    Some(PairVerdict {
+        a,
+        b,
+        verdict,
+        decisive: true,
+    })
+}
+
+fn text(sources: &[&Source], xen: &[XenSeen], verdicts: &[PairVerdict], bad: bool) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
@@ -317,6 +404,13 @@ fn text(sources: &[&Source], verdicts: &[PairVerdict], bad: bool) -> String {
     }
     if sources.iter().all(|s| s.role != Role::Gcov) {
         let _ = writeln!(s, "(no gcov on PATH: `xencov-rs lcov` needs none)");
+    }
+    for x in xen {
+        let _ = writeln!(
+            s,
+            "hypervisor Xen {} in {} (from xen_major_version/xen_minor_version)",
+            x.release, x.file
+        );
     }
     s.push('\n');
     for v in verdicts {
