@@ -28,6 +28,28 @@ pub struct UnitCoverage {
     pub warnings: Vec<String>,
 }
 
+impl UnitCoverage {
+    /// Whether a function, line or branch count came out negative. The
+    /// measured counters are then not one consistent snapshot (a hypervisor
+    /// read while other CPUs count, without `-fprofile-update=atomic`): gcov
+    /// prints such counts as they are, lcov writes 0 (`-` for a branch).
+    pub fn has_negative_counts(&self) -> bool {
+        self.files.iter().any(|f| {
+            f.functions.iter().any(|x| x.execution_count < 0)
+                || f.lines
+                    .iter()
+                    .any(|l| l.count < 0 || l.branches.iter().any(|b| b.count < 0))
+        })
+    }
+}
+
+/// A count as the reports write it: never negative (lcov writes a negative
+/// line count as 0), and exact past 2^63 where gcov's signed 64-bit
+/// counts turn negative.
+fn non_negative<S: serde::Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u128(u128::try_from(*v).unwrap_or(0))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FileCoverage {
     /// The source file name as recorded (canonicalized like gcov does).
@@ -45,7 +67,10 @@ pub struct FunctionCoverage {
     pub end_column: u32,
     pub blocks: u32,
     pub blocks_executed: u32,
-    pub execution_count: i64,
+    /// Signed as gcov computes it (inconsistent counters can make it
+    /// negative); JSON output writes a negative count as 0.
+    #[serde(serialize_with = "non_negative")]
+    pub execution_count: i128,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,14 +79,16 @@ pub struct LineCoverage {
     /// Absent (as in gcov's JSON) for a line before any function of its file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function_name: Option<String>,
-    pub count: i64,
+    #[serde(serialize_with = "non_negative")]
+    pub count: i128,
     pub unexecuted_block: bool,
     pub branches: Vec<BranchCoverage>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BranchCoverage {
-    pub count: i64,
+    #[serde(serialize_with = "non_negative")]
+    pub count: i128,
     pub throw: bool,
     pub fallthrough: bool,
 }
@@ -70,8 +97,8 @@ pub struct BranchCoverage {
 struct ArcInfo {
     src: usize,
     dst: usize,
-    count: i64,
-    cs_count: i64,
+    count: i128,
+    cs_count: i128,
     count_valid: bool,
     on_tree: bool,
     fake: bool,
@@ -87,7 +114,7 @@ struct BlockInfo {
     pred: Vec<usize>,
     num_succ: i64,
     num_pred: i64,
-    count: i64,
+    count: i128,
     count_valid: bool,
     valid_chain: bool,
     invalid_chain: bool,
@@ -159,7 +186,7 @@ impl Graph {
 
     /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
     /// propagation until every block and arc has a count.
-    fn solve(&mut self, counts: &[i64], exit: usize) -> bool {
+    fn solve(&mut self, counts: &[i128], exit: usize) -> bool {
         let n = self.blocks.len();
         if n < 2 {
             return false;
@@ -205,16 +232,16 @@ impl Graph {
             while let Some(b) = invalid.pop() {
                 self.blocks[b].invalid_chain = false;
                 let blk = &self.blocks[b];
-                let total: i64 = if blk.num_succ == 0 {
+                let total: i128 = if blk.num_succ == 0 {
                     blk.succ
                         .iter()
                         .map(|&a| self.arcs[a].count)
-                        .fold(0, i64::wrapping_add)
+                        .fold(0, i128::saturating_add)
                 } else if blk.num_pred == 0 {
                     blk.pred
                         .iter()
                         .map(|&a| self.arcs[a].count)
-                        .fold(0, i64::wrapping_add)
+                        .fold(0, i128::saturating_add)
                 } else {
                     continue;
                 };
@@ -246,7 +273,7 @@ impl Graph {
         let mut total = block.count;
         let mut unknown = None;
         for &a in arcs {
-            total = total.wrapping_sub(self.arcs[a].count);
+            total = total.saturating_sub(self.arcs[a].count);
             if !self.arcs[a].count_valid {
                 unknown = Some(a);
             }
@@ -304,7 +331,7 @@ impl Graph {
 #[derive(Debug, Clone, Default)]
 struct Line {
     exists: bool,
-    count: i64,
+    count: i128,
     has_unexecuted_block: bool,
     /// Blocks whose last line (per location) is this line: (function, block).
     blocks: Vec<(usize, usize)>,
@@ -416,8 +443,12 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         if graph.counted == 0 && data.is_some() {
             continue; // not in the executable: another instance was kept
         }
-        let c: Vec<i64> = match counts.get(&f.id.ident) {
-            Some(v) if v.len() == graph.counted => v.iter().map(|x| x as i64).collect(),
+        // A counter is a u64 as libgcov increments it; gcov reads it as a
+        // signed 64-bit gcov_type, so a value of 2^63 or more turns
+        // negative there. Here it keeps its value, and the graph is solved
+        // in 128 bits, where no sum of u64 counters can wrap.
+        let c: Vec<i128> = match counts.get(&f.id.ident) {
+            Some(v) if v.len() == graph.counted => v.iter().map(i128::from).collect(),
             Some(_) => {
                 out.warnings
                     .push(format!("profile mismatch for '{}'", f.name));
@@ -486,7 +517,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     if !info.exceptional && info.count == 0 {
                         line.has_unexecuted_block = true;
                     }
-                    line.count = line.count.wrapping_add(info.count);
+                    line.count = line.count.saturating_add(info.count);
                     last = Some((in_group, src, ln));
                 }
                 if bi == 0 || bi + 1 == nblocks {
@@ -631,13 +662,13 @@ fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
         return true;
     }
     let on_line: HashSet<(usize, usize)> = line.blocks.iter().copied().collect();
-    let mut count: i64 = 0;
+    let mut count: i128 = 0;
     for &(f, b) in &line.blocks {
         let g = &mut funcs[f].graph;
         for &a in &g.blocks[b].pred {
             let src = g.arcs[a].src;
             if !on_line.contains(&(f, src)) {
-                count = count.wrapping_add(g.arcs[a].count);
+                count = count.saturating_add(g.arcs[a].count);
             }
         }
         for &a in &g.blocks[b].succ.clone() {
@@ -650,7 +681,7 @@ fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
         count: 0,
     };
     cycles(line, funcs, &mut search);
-    line.count = count.wrapping_add(search.count);
+    line.count = count.saturating_add(search.count);
     !search.cut
 }
 
@@ -658,7 +689,7 @@ fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
 struct Search {
     steps: u64,
     cut: bool,
-    count: i64,
+    count: i128,
 }
 
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
@@ -716,9 +747,9 @@ fn circuit(
         path.push(a);
         if w == start {
             let min = path.iter().map(|&p| g.arcs[p].cs_count).min().unwrap_or(0);
-            search.count = search.count.wrapping_add(min);
+            search.count = search.count.saturating_add(min);
             for &p in path.iter() {
-                g.arcs[p].cs_count -= min;
+                g.arcs[p].cs_count = g.arcs[p].cs_count.saturating_sub(min);
             }
             found = true;
         } else if !path.iter().any(|&p| g.arcs[p].cs_count <= 0) && !blocked.contains(&w) {

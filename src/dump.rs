@@ -14,6 +14,7 @@
 use crate::endian::Endian;
 use crate::error::{Error, ErrorKind, Result};
 use crate::gcda::{Counters, Function, FunctionId, Gcda, Record, Values};
+use crate::plural::count;
 use crate::reader::{Reader, Writer};
 use crate::record::Header;
 use crate::version::{Family, Version};
@@ -150,8 +151,8 @@ impl<'a> Container<'a> {
                 return Err(Error::new(
                     offset,
                     ErrorKind::Invalid(format!(
-                        "record {index}: the gcda path has no NUL terminator ({} bytes left)",
-                        rest.len()
+                        "record {index}: the gcda path has no NUL terminator ({} left)",
+                        count(rest.len(), "byte", "bytes")
                     )),
                 ));
             };
@@ -169,9 +170,14 @@ impl<'a> Container<'a> {
                 return Err(Error::new(
                     size_at,
                     ErrorKind::Invalid(format!(
-                        "record {index} ({}): payload size {size} but only {} bytes remain",
+                        "record {index} ({}): payload size {size} but only {} {}",
                         String::from_utf8_lossy(path),
-                        r.remaining()
+                        count(r.remaining(), "byte", "bytes"),
+                        if r.remaining() == 1 {
+                            "remains"
+                        } else {
+                            "remain"
+                        }
                     )),
                 ));
             }
@@ -181,8 +187,9 @@ impl<'a> Container<'a> {
                 return Err(Error::new(
                     size_at,
                     ErrorKind::Invalid(format!(
-                        "record {index} ({}): a payload of {size} bytes cannot hold a gcda",
-                        String::from_utf8_lossy(path)
+                        "record {index} ({}): a payload of {} cannot hold a gcda",
+                        String::from_utf8_lossy(path),
+                        count(size, "byte", "bytes")
                     )),
                 ));
             }
@@ -317,8 +324,14 @@ impl LegacyDump {
                         return Err(invalid(
                             at + 4,
                             format!(
-                                "COUNTER {kind} claims {num} values, {} bytes remain",
-                                r.remaining()
+                                "COUNTER {kind} claims {}, {} {}",
+                                count(num, "value", "values"),
+                                count(r.remaining(), "byte", "bytes"),
+                                if r.remaining() == 1 {
+                                    "remains"
+                                } else {
+                                    "remain"
+                                }
                             ),
                         ));
                     }
@@ -343,7 +356,16 @@ impl LegacyDump {
                     if u64::from(n) * per * 4 > r.remaining() as u64 {
                         return Err(invalid(
                             at + 4,
-                            format!("FUNC claims {n} functions, {} bytes remain", r.remaining()),
+                            format!(
+                                "FUNC claims {}, {} {}",
+                                count(n, "function", "functions"),
+                                count(r.remaining(), "byte", "bytes"),
+                                if r.remaining() == 1 {
+                                    "remains"
+                                } else {
+                                    "remain"
+                                }
+                            ),
                         ));
                     }
                     let mut sums = vec![0u64; unit.counters.len()];

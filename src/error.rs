@@ -22,7 +22,7 @@ impl Error {
 /// What went wrong; the offset lives in [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ErrorKind {
-    #[error("input ends inside {what}: {needed} bytes needed, {available} left")]
+    #[error("input ends inside {what}: {} needed, {available} left", crate::plural::count(*.needed, "byte", "bytes"))]
     Truncated {
         what: &'static str,
         needed: u64,
@@ -38,14 +38,17 @@ pub enum ErrorKind {
     #[error("{0}")]
     Version(#[from] VersionError),
     #[error(
-        "record {tag:#010x} claims {claimed} bytes of payload but only {available} bytes remain"
+        "record {tag:#010x} claims {} of payload but only {} {}",
+        crate::plural::count(*.claimed, "byte", "bytes"),
+        crate::plural::count(*.available, "byte", "bytes"),
+        if *.available == 1 { "remains" } else { "remain" }
     )]
     LengthPastEnd {
         tag: u32,
         claimed: u64,
         available: usize,
     },
-    #[error("record {tag:#010x} has a length of {bytes} bytes, not a multiple of {unit}")]
+    #[error("record {tag:#010x} has a length of {}, not a multiple of {unit}", crate::plural::count(*.bytes, "byte", "bytes"))]
     LengthNotMultiple { tag: u32, bytes: u64, unit: u32 },
     #[error(
         "record {tag:#010x} has a negative length ({length}); only counter records of GCC 11 and later may be written in the compact all-zero form"
@@ -62,7 +65,7 @@ pub enum ErrorKind {
         gcc: String,
         kinds: usize,
     },
-    #[error("function record of {words} words is too short: this format needs at least {needed}")]
+    #[error("function record of {} is too short: this format needs at least {needed}", crate::plural::count(*.words, "word", "words"))]
     FunctionTooShort { words: usize, needed: usize },
     #[error("{0}")]
     Invalid(String),

@@ -43,6 +43,7 @@ pub mod hypervisor;
 pub mod lcov;
 pub mod merge;
 pub mod paths;
+pub mod plural;
 pub mod reader;
 pub mod record;
 pub mod report;

@@ -235,8 +235,8 @@ fn main() -> ExitCode {
             if !weights.is_empty() {
                 if weights.len() != inputs.len() || weights.contains(&0) {
                     anyhow::bail!(
-                        "-w needs one weight of at least 1 per input ({} inputs)",
-                        inputs.len()
+                        "-w needs one weight of at least 1 per input ({})",
+                        xencov_rs::plural::count(inputs.len(), "input", "inputs")
                     );
                 }
                 inputs

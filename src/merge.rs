@@ -40,7 +40,7 @@ pub enum ConflictKind {
         "function {ident}: checksums differ ({a} against {b}): the function changed between builds"
     )]
     Checksum { ident: u32, a: String, b: String },
-    #[error("function {ident}: {kind} counters differ in length ({a} against {b} values)")]
+    #[error("function {ident}: {kind} counters differ in length ({a} against {})", crate::plural::count(*.b, "value", "values"))]
     Length {
         ident: u32,
         kind: &'static str,

@@ -4,6 +4,7 @@
 use crate::lcov::{FileRecord, Tracefile};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use unicode_width::UnicodeWidthStr;
 
 /// Hit and found counts of lines, functions and branches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,15 +56,31 @@ fn cell(v: (usize, usize)) -> String {
     format!("{:>7} {:>6}/{:<6}", pct(v), v.0, v.1)
 }
 
+/// `s` padded with spaces to `width` terminal columns. Measured in
+/// columns, not bytes or chars: a directory named in UTF-8 (`café`, `源码`)
+/// must not shift its row's figures.
+fn pad(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
 /// A table of line, function and branch coverage per directory and in total.
 pub fn summary(t: &Tracefile) -> String {
     let (dirs, all) = totals(t);
-    let width = dirs.keys().map(String::len).max().unwrap_or(5).max(5);
+    let width = dirs
+        .keys()
+        .map(|d| UnicodeWidthStr::width(d.as_str()))
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<width$}  {:^22}  {:^22}  {:^22}",
-        "directory", "lines", "functions", "branches"
+        "{}  {:^22}  {:^22}  {:^22}",
+        pad("directory", width),
+        "lines",
+        "functions",
+        "branches"
     );
     for (d, v) in dirs
         .iter()
@@ -71,7 +88,8 @@ pub fn summary(t: &Tracefile) -> String {
     {
         let _ = writeln!(
             s,
-            "{d:<width$}  {}  {}  {}",
+            "{}  {}  {}  {}",
+            pad(d, width),
             cell(v.lines),
             cell(v.functions),
             cell(v.branches)
@@ -155,7 +173,7 @@ pub fn cobertura(t: &Tracefile, timestamp: u64) -> String {
             }
             s.push_str("</methods>\n<lines>\n");
             for (line, count) in &rec.lines {
-                let branches: Vec<&Option<i64>> = rec
+                let branches: Vec<&Option<crate::lcov::Count>> = rec
                     .branches
                     .range((*line, 0, 0)..=(*line, u32::MAX, u32::MAX))
                     .map(|(_, v)| v)

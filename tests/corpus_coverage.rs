@@ -21,8 +21,8 @@ fn unit(base: &str) -> UnitCoverage {
 
 /// (file, line) -> count and (file, function) -> (start line, count), our side.
 type Counts = (
-    BTreeMap<(String, u32), i64>,
-    BTreeMap<(String, String), (u32, i64)>,
+    BTreeMap<(String, u32), i128>,
+    BTreeMap<(String, String), (u32, i128)>,
 );
 
 fn ours(u: &UnitCoverage) -> Counts {
@@ -56,17 +56,17 @@ fn gcc_6_units_agree_with_gcov_6() {
             } else if let Some(rest) = l.strip_prefix("lcount:") {
                 let mut p = rest.split(',');
                 let n: u32 = p.next().unwrap().parse().unwrap();
-                let c: i64 = p.next().unwrap().parse().unwrap();
+                let c: i128 = p.next().unwrap().parse().unwrap();
                 *their_lines.entry((file.clone(), n)).or_insert(0) += c;
             } else if let Some(rest) = l.strip_prefix("function:") {
                 let mut p = rest.splitn(3, ',');
                 let n: u32 = p.next().unwrap().parse().unwrap();
-                let c: i64 = p.next().unwrap().parse().unwrap();
+                let c: i128 = p.next().unwrap().parse().unwrap();
                 their_fns.insert((file.clone(), p.next().unwrap().to_string()), (n, c));
             }
         }
         // gcov printed absolute names; the notes record them as given to the compiler.
-        let by_base = |m: &BTreeMap<(String, u32), i64>| -> BTreeMap<(String, u32), i64> {
+        let by_base = |m: &BTreeMap<(String, u32), i128>| -> BTreeMap<(String, u32), i128> {
             m.iter()
                 .map(|((f, n), c)| ((f.rsplit('/').next().unwrap().to_string(), *n), *c))
                 .collect()
@@ -78,7 +78,7 @@ fn gcc_6_units_agree_with_gcov_6() {
             "{base}: line counts"
         );
         let fn_base =
-            |m: &BTreeMap<(String, String), (u32, i64)>| -> BTreeMap<(String, String), (u32, i64)> {
+            |m: &BTreeMap<(String, String), (u32, i128)>| -> BTreeMap<(String, String), (u32, i128)> {
                 m.iter()
                     .map(|((f, n), v)| ((f.rsplit('/').next().unwrap().to_string(), n.clone()), *v))
                     .collect()
@@ -108,8 +108,8 @@ fn a_gcc_9_unit_agrees_with_gcov_9_json() {
         .unwrap();
     let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(theirs["gcc_version"], "9.4.0");
-    let close = |ours: i64, v: &serde_json::Value| match v.as_i64() {
-        Some(t) => t == ours,
+    let close = |ours: i128, v: &serde_json::Value| match v.as_i64() {
+        Some(t) => i128::from(t) == ours,
         None => (v.as_f64().unwrap() - ours as f64).abs() <= 1e-5 * ours as f64,
     };
     let mut compared = 0;

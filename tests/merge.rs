@@ -344,7 +344,7 @@ fn a_changed_function_and_a_changed_counter_section_are_conflicts() {
         &["--on-conflict", "skip"],
     );
     assert!(o.status.success());
-    assert!(err(&o).contains("1 conflicts resolved"), "{}", err(&o));
+    assert!(err(&o).contains("1 conflict resolved"), "{}", err(&o));
 
     let t = Tmp::new("merge-len");
     let shorter = edited_run2(&t, |g| {

@@ -88,8 +88,8 @@ fn text(path: &Path, gcda: &Gcda) -> String {
     if !gcda.after_end.is_empty() {
         let _ = writeln!(
             s,
-            "{p}:  {} bytes after the end marker (ignored, as gcov does)",
-            gcda.after_end.len()
+            "{p}:  {} after the end marker (ignored, as gcov does)",
+            xencov_rs::plural::count(gcda.after_end.len(), "byte", "bytes")
         );
     }
     s
@@ -130,7 +130,8 @@ fn function(
         }
     }
     if !f.extra.is_empty() {
-        let _ = write!(s, ", {} more words", f.extra.len());
+        let more = xencov_rs::plural::count(f.extra.len(), "more word", "more words");
+        let _ = write!(s, ", {more}");
     }
     s.push('\n');
     for c in &f.counters {

@@ -12,6 +12,7 @@ use xencov_rs::gcno::Gcno;
 use xencov_rs::lcov::Tracefile;
 use xencov_rs::merge::OnConflict;
 use xencov_rs::paths::PathMapping;
+use xencov_rs::plural::count;
 
 pub struct Args<'a> {
     pub inputs: &'a [Input],
@@ -46,8 +47,9 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
         warnings += notes.len();
         units.extend(unit);
     }
+    negative_counts_warning(&units);
     if args.strict && warnings > 0 {
-        bail!("{warnings} warnings with --strict");
+        bail!("{} with --strict", count(warnings, "warning", "warnings"));
     }
     Ok(units)
 }
@@ -129,22 +131,64 @@ fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+/// One warning for all units with negative counts (as lcov warns once
+/// per tracefile), naming them: what was written instead, and why it
+/// happens.
+fn negative_counts_warning(units: &[Unit]) {
+    let bad: Vec<&str> = units
+        .iter()
+        .filter(|u| u.coverage.has_negative_counts())
+        .map(|u| u.path.as_str())
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    let shown = bad.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let more = match bad.len() {
+        0..=5 => String::new(),
+        n => format!(" and {} more", n - 5),
+    };
+    eprintln!(
+        "xencov-rs: warning: negative counts in {} ({shown}{more}): written as 0 \
+         (a branch as `-`), as lcov does. The counters are not one consistent \
+         snapshot: a hypervisor read while other CPUs were counting, with counters \
+         updated non-atomically; Xen 4.21 and later build with \
+         -fprofile-update=atomic for this reason",
+        count(bad.len(), "unit", "units")
+    );
+}
+
 pub fn tracefile(units: &[Unit]) -> Tracefile {
     let mut t = Tracefile::default();
     for u in units {
         t.add_unit(&u.coverage);
     }
+    if t.saturated {
+        eprintln!(
+            "xencov-rs: warning: a combined count passed 2^128 - 1 and is written as \
+             that value: the counters are not real execution counts"
+        );
+    }
     t
 }
 
 pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<()> {
+    // lcov keeps only letters, digits and `_` in a test name (genhtml warns
+    // on anything else): the same rule, with lcov's warning.
+    let (test_name, changed) = xencov_rs::lcov::test_name(test_name);
+    if changed {
+        eprintln!(
+            "xencov-rs: warning: invalid characters in the test name replaced by `_` \
+             (as lcov does): TN:{test_name}"
+        );
+    }
     let units = units(&args)?;
     let t = tracefile(&units);
-    emit(args.output, &t.write(test_name))?;
+    emit(args.output, &t.write(&test_name))?;
     eprintln!(
-        "xencov-rs: lcov: {} units, {} source files",
-        units.len(),
-        t.files.len()
+        "xencov-rs: lcov: {}, {}",
+        count(units.len(), "unit", "units"),
+        count(t.files.len(), "source file", "source files")
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ use xencov_rs::dump::{Container, Identified, LegacyDump, encode_container, ident
 use xencov_rs::gcda::Gcda;
 use xencov_rs::merge::{ConflictKind, OnConflict, Resolution, merge_unit, scale};
 use xencov_rs::paths::PathMapping;
+use xencov_rs::plural::count;
 
 /// One input with its weight.
 #[derive(Debug, Clone)]
@@ -223,8 +224,8 @@ pub fn merge_inputs(
     }
     if !resolved.is_empty() {
         eprintln!(
-            "xencov-rs: {} conflicts resolved by --on-conflict:",
-            resolved.len()
+            "xencov-rs: {} resolved by --on-conflict:",
+            count(resolved.len(), "conflict", "conflicts")
         );
         for r in &resolved {
             eprintln!("  {r}");
@@ -237,9 +238,9 @@ pub fn run(args: Args<'_>) -> Result<()> {
     let acc = merge_inputs(&args.inputs, args.mapping, args.on_conflict, args.strict)?;
     write(&acc, &args)?;
     eprintln!(
-        "xencov-rs: merged {} inputs into {} units: {}",
-        args.inputs.len(),
-        acc.len(),
+        "xencov-rs: merged {} into {}: {}",
+        count(args.inputs.len(), "input", "inputs"),
+        count(acc.len(), "unit", "units"),
         args.output.display()
     );
     Ok(())

@@ -6,6 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use xencov_rs::dump::{Container, Identified, LegacyDump, identify};
 use xencov_rs::paths::PathMapping;
+use xencov_rs::plural::count;
 
 /// One gcda to write: recorded path, bytes, and whether they decoded.
 struct Out {
@@ -158,11 +159,11 @@ pub fn run(
         ))?;
     }
     eprintln!(
-        "xencov-rs: split {name}: {} gcda files under {}{}",
-        outs.len(),
+        "xencov-rs: split {name}: {} under {}{}",
+        count(outs.len(), "gcda file", "gcda files"),
         out_dir.display(),
         if warnings > 0 {
-            format!(", {warnings} warnings")
+            format!(", {}", count(warnings, "warning", "warnings"))
         } else {
             String::new()
         }

@@ -6,6 +6,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use xencov_rs::plural::count;
 use xencov_rs::sysctl::{
     Failure, INTERFACES, IOCTL_PRIVCMD_HYPERCALL, Interface, Layout, Op, SYSCTL_SIZE, classify,
     encode_hypercall, encode_sysctl, returned_size,
@@ -465,10 +466,11 @@ fn validate(data: &[u8]) -> Result<()> {
                 .collect();
             if !bad.is_empty() {
                 eprintln!(
-                    "xencov-rs: warning: {} of {} units do not decode as gcda (a hypervisor with a \
+                    "xencov-rs: warning: {} of {} {} decode as gcda (a hypervisor with a \
                      wrong gcov_info layout?): {}",
                     bad.len(),
-                    c.units.len(),
+                    count(c.units.len(), "unit", "units"),
+                    if bad.len() == 1 { "does not" } else { "do not" },
                     bad.join("; ")
                 );
             }
@@ -498,8 +500,8 @@ pub fn run_read(output: Option<&std::path::Path>, reset: bool, risk_accepted: bo
         eprintln!("xencov-rs: warning: {why}");
     }
     eprintln!(
-        "xencov-rs: read {} bytes of coverage (sysctl interface {:#04x}, Xen {})",
-        data.len(),
+        "xencov-rs: read {} of coverage (sysctl interface {:#04x}, Xen {})",
+        count(data.len(), "byte", "bytes"),
         iface.version,
         iface.xen,
     );
