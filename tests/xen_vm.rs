@@ -769,7 +769,8 @@ fn xen_4_20_gcc14_is_untrustworthy() {
     };
     facts(&b, "4.20", "14.");
     refused(&b, "not be the coverage");
-    // With the override: what the hypervisor returns.
+    // With the override: what the hypervisor returns, and read says it
+    // cannot be trusted.
     b.ok("read1");
     assert!(
         b.err("read1").contains("cannot be trusted"),
@@ -777,4 +778,51 @@ fn xen_4_20_gcc14_is_untrustworthy() {
         b.case,
         b.err("read1")
     );
+    // 305 units and not one function: each unit's function count came from
+    // the wrong word of struct gcov_info.
+    let u = units(&b.file("read1.xcov"));
+    assert!(u.len() > 100, "{}", b.case);
+    assert!(u.iter().all(|(_, g)| g.functions().next().is_none()));
+    split_says_untrusted(&b.file("read1.xcov"));
+    // check knows the release from xen-syms.
+    let o = xencov(&[
+        "check".as_ref(),
+        "--xen-syms".as_ref(),
+        b.xen().join("xen-syms").as_os_str(),
+        b.file("read1.xcov").as_os_str(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("hypervisor Xen 4.20"), "{out}");
+    assert!(out.contains("cannot be trusted"), "{out}");
+}
+
+/// `split` of such a dump warns, and `--strict` refuses it.
+fn split_says_untrusted(dump: &Path) {
+    let t = common::Tmp::new("xen-vm-untrusted");
+    let o = xencov(&[
+        "split".as_ref(),
+        dump.as_os_str(),
+        "-o".as_ref(),
+        t.0.as_os_str(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{e}");
+    assert!(e.contains("this dump cannot be trusted"), "{e}");
+    let o = xencov(&[
+        "split".as_ref(),
+        dump.as_os_str(),
+        "-o".as_ref(),
+        t.p("strict").as_os_str(),
+        "--strict".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot be trusted"));
+}
+
+/// The dump a booted Xen 4.20.4 built with gcc-14 returned (kept in
+/// samples/xen-vm/, so this runs without a VM).
+#[test]
+fn split_says_the_real_4_20_gcc14_dump_cannot_be_trusted() {
+    split_says_untrusted(&common::samples().join("xen-vm/xen-4.20.4-gcc-14.xcov"));
 }
