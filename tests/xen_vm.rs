@@ -51,8 +51,13 @@ fn missing_prerequisite(needs_chroot: bool) -> Option<String> {
     }) {
         return Some("no Debian kernel in /boot (scripts/setup installs linux-image-amd64)".into());
     }
-    if needs_chroot && !common::root().join("scripts/chroot").is_file() {
-        return Some("scripts/chroot (the trixie chroot for gcc-14) is missing".into());
+    if needs_chroot
+        && !Command::new(common::root().join("scripts/chroot"))
+            .args(["have", "trixie"])
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        return Some("no trixie chroot for gcc-14 (scripts/setup makes it)".into());
     }
     None
 }
