@@ -118,12 +118,17 @@ fn boot(case: &'static str) -> Option<Boot> {
         if std::env::var("XENCOV_REQUIRE_VM").is_ok_and(|v| v == "1") {
             panic!("XENCOV_REQUIRE_VM=1 but {why}");
         }
-        eprintln!(
-            "\n\
+        // Straight to standard error: the test harness captures eprintln!.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "\n\
              ************************************************************\n\
              SKIPPED xen_vm {case}: {why}.\n\
              No real hypervisor was booted; set XENCOV_REQUIRE_VM=1 to fail.\n\
              ************************************************************\n"
+            )
+            .as_bytes(),
         );
         return None;
     }
@@ -138,9 +143,13 @@ fn boot(case: &'static str) -> Option<Boot> {
             std::env::var("XENCOV_REQUIRE_VM").as_deref() != Ok("1"),
             "XENCOV_VM_RESULTS and XENCOV_REQUIRE_VM=1 do not go together"
         );
-        eprintln!(
-            "xen_vm {case}: NOT BOOTED: re-checking the results in {}",
-            dir.display()
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "xen_vm {case}: NOT BOOTED: re-checking the results in {}\n",
+                dir.display()
+            )
+            .as_bytes(),
         );
         std::process::ExitStatus::default()
     } else {
