@@ -87,6 +87,27 @@ pub fn run(
             if versions.len() > 1 {
                 warn(mixed_versions(&name, &versions))?;
             }
+            // What Xen 4.20 and older built with GCC 14+ return (checked on a
+            // booted 4.20.4, tests/xen_vm.rs): every unit a bare header, as
+            // the hypervisor reads each unit's function count from the wrong
+            // word of struct gcov_info. A real run always has functions.
+            let decoded: Vec<_> = c.units.iter().filter_map(|u| u.gcda().ok()).collect();
+            if !decoded.is_empty()
+                && decoded.len() == c.units.len()
+                && decoded.iter().all(|g| g.functions().next().is_none())
+                && decoded.iter().any(|g| g.header.version.major() >= 14)
+            {
+                warn(format!(
+                    "{name}: this dump cannot be trusted: none of its {} units has a single \
+                     function record, and they were compiled by GCC {}; that is what Xen 4.20 \
+                     and older built with GCC 14 or newer return (their gcov code lays out \
+                     struct gcov_info for at most 8 counter kinds). Use Xen 4.21 or newer, or \
+                     build Xen with GCC 13 or older; `xencov-rs check --xen-syms xen-syms` \
+                     tells the release",
+                    c.units.len(),
+                    decoded[0].header.version.gcc()
+                ))?;
+            }
             outs
         }
         Identified::Legacy(endian) => {
