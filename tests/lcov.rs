@@ -159,6 +159,51 @@ fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
     assert_eq!(by_file(&out), theirs);
 }
 
+/// The same for GCC 14-16 (conditions and path counters merged too): the
+/// counts of the gcov-tool-N merge captured by that release's lcov 2.x.
+#[test]
+fn merged_gcc_14_to_16_inputs_have_the_counts_of_the_gcov_tool_merge() {
+    for (set, major) in [
+        ("gcc-14/calc", 14),
+        ("gcc-15/calc", 15),
+        ("gcc-16-pg/vp", 16),
+    ] {
+        let g = common::gcc(major);
+        if !g.available() {
+            continue;
+        }
+        let t = Tmp::new(&format!("lcov-merged-{}", set.replace('/', "-")));
+        let (r1, r2) = (
+            samples(&format!("{set}/run1")),
+            samples(&format!("{set}/run3")),
+        );
+        let merged = t.p("merged");
+        run(g
+            .tool("gcov-tool")
+            .arg("merge")
+            .arg(&r1)
+            .arg(&r2)
+            .arg("-o")
+            .arg(&merged));
+        for gcno in common::files_with_suffix(&r1, ".gcno") {
+            std::fs::copy(&gcno, merged.join(gcno.file_name().unwrap())).unwrap();
+        }
+        let theirs = common::lcov_capture_counts(g, &merged, &t.0);
+        let out = t.p("ours.info");
+        ours(
+            &[
+                "lcov".as_ref(),
+                r1.as_os_str(),
+                r2.as_os_str(),
+                "--gcno-dir".as_ref(),
+                r1.as_os_str(),
+            ],
+            &out,
+        );
+        assert_eq!(common::tracefile_counts(&out), theirs, "{set}");
+    }
+}
+
 /// A Xen dump needs no split and no gcov: the notes are found under the
 /// build tree after --prefix-map.
 #[test]

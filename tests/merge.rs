@@ -278,8 +278,24 @@ fn big_endian_merge(set: &str, g: Gcc) {
 /// libgcov's files of the same build is no conflict, and dumps merge to dumps.
 #[test]
 fn xen_dumps_merge_with_each_other_and_with_libgcov_files() {
-    let t = Tmp::new("merge-xen");
-    let x = |rel: &str| common::samples().join("xen/gcc-12").join(rel);
+    // GCC 14-16: the dumps of the 9- and 10-kind gcov_info layouts, with
+    // their conditions counters.
+    for (set, major) in [
+        ("gcc-12", 12),
+        ("gcc-14", 14),
+        ("gcc-15", 15),
+        ("gcc-16", 16),
+    ] {
+        let g = gcc(major);
+        if g.available() {
+            xen_dumps_merge(set, g);
+        }
+    }
+}
+
+fn xen_dumps_merge(set: &str, g: Gcc) {
+    let t = Tmp::new(&format!("merge-xen-{set}"));
+    let x = |rel: &str| common::samples().join("xen").join(set).join(rel);
     let dump = t.p("merged.xcov");
     let o = xencov(&[
         "merge".as_ref(),
@@ -290,7 +306,7 @@ fn xen_dumps_merge_with_each_other_and_with_libgcov_files() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     gcov_tool(
-        gcc(12),
+        g,
         &x("libgcov-run1"),
         &x("libgcov-run2"),
         &t.p("theirs"),
@@ -318,7 +334,10 @@ fn xen_dumps_merge_with_each_other_and_with_libgcov_files() {
     let o = ours(
         &[x("calc-run1.xcov"), x("libgcov-run2")],
         &t.p("mixed"),
-        &["--prefix-map", "/tmp/xencov-xen-build/gcc-12/calc="],
+        &[
+            "--prefix-map",
+            &format!("/tmp/xencov-xen-build/{set}/calc="),
+        ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("conflict"));
