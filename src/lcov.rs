@@ -199,6 +199,7 @@ mod tests {
                     function_name: Some("f".into()),
                     count,
                     unexecuted_block: false,
+                    conditions: Vec::new(),
                     branches: vec![BranchCoverage {
                         count,
                         throw: false,

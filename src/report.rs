@@ -448,6 +448,28 @@ pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> Str
                 s.push_str(", \"function_name\": ");
                 json_str(&mut s, f);
             }
+            // gcov 14+ `-g` (format 2) writes a `conditions` array on every
+            // line; format 1 has none, so it is added only where there are
+            // decisions (formats/report-json.md §7).
+            if !line.conditions.is_empty() {
+                s.push_str(", \"conditions\": [");
+                for (k, c) in line.conditions.iter().enumerate() {
+                    if k > 0 {
+                        s.push_str(", ");
+                    }
+                    let list =
+                        |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                    let _ = write!(
+                        s,
+                        "{{\"count\": {}, \"covered\": {}, \"not_covered_true\": [{}], \"not_covered_false\": [{}]}}",
+                        c.count,
+                        c.covered,
+                        list(&c.not_covered_true),
+                        list(&c.not_covered_false)
+                    );
+                }
+                s.push(']');
+            }
             s.push('}');
         }
         s.push_str("], \"functions\": [");
