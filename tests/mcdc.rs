@@ -217,6 +217,46 @@ fn check(major: u8) {
             outcomes(s)
         );
     }
+
+    // The summary's condition column equals lcov 2.5's MCH/MCF (sid; the
+    // trixie lcov 2.0 of gcc-14 has no --mcdc-coverage), for run 1 and for
+    // the merge.
+    if g.suite == Some("sid") {
+        for (what, dir, inputs) in [
+            ("run1", runs[0].clone(), gcda_files(&runs[0])),
+            ("merged", m123.clone(), inputs.clone()),
+        ] {
+            let info = t.p(&format!("{what}.info"));
+            run(g
+                .command("lcov")
+                .args(["--capture", "--quiet", "--mcdc-coverage", "--gcov-tool"])
+                .arg(g.gcov())
+                .arg("-d")
+                .arg(&dir)
+                .arg("-o")
+                .arg(&info));
+            let text = std::fs::read_to_string(&info).unwrap();
+            let total = |key: &str| -> u64 {
+                text.lines()
+                    .filter_map(|l| l.strip_prefix(key))
+                    .map(|v| v.parse::<u64>().unwrap())
+                    .sum()
+            };
+            let (mch, mcf) = (total("MCH:"), total("MCF:"));
+            assert!(mcf > 0 && mch < mcf, "{what}: {mch}/{mcf}");
+            let o = run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+                .arg("report")
+                .args(&inputs)
+                .arg("--gcno-dir")
+                .arg(&runs[0]));
+            let table = String::from_utf8(o.stdout).unwrap();
+            let head = table.lines().next().unwrap();
+            assert!(head.trim_end().ends_with("conditions"), "{table}");
+            let row = table.lines().find(|l| l.starts_with("total")).unwrap();
+            let cell = row.split_whitespace().last().unwrap();
+            assert_eq!(cell, format!("{mch}/{mcf}"), "gcc-{major} {what}: {table}");
+        }
+    }
 }
 
 #[test]
