@@ -303,3 +303,115 @@ fn calc_samples_conditions_equal_gcov() {
         }
     }
 }
+
+/// A Xen stand-in dump of gcc-14/15/16 `-fcondition-coverage` builds
+/// (samples/xen) reports the same MC/DC as gcov -g on libgcov's files of the
+/// same run, and merged dumps the same as gcov on gcov-tool's merge of those.
+#[test]
+fn xen_dumps_report_the_conditions_gcov_reports_on_libgcov_files() {
+    for major in [14, 15, 16] {
+        let g = gcc(major);
+        if !g.available() {
+            continue;
+        }
+        let set = common::samples().join(format!("xen/gcc-{major}"));
+        let t = Tmp::new(&format!("mcdc-xen-{major}"));
+        let prefix = format!("/tmp/xencov-xen-build/gcc-{major}/calc=");
+        let report = |inputs: &[PathBuf], notes: &Path, out: &str| {
+            run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+                .arg("report")
+                .args(inputs)
+                .arg("--gcno-dir")
+                .arg(notes)
+                .args(["--prefix-map", &prefix, "--format", "json", "-o"])
+                .arg(t.p(out)));
+            conditions(&std::fs::read_to_string(t.p(out)).unwrap())
+        };
+        let libgcov = |k: u32| set.join(format!("libgcov-run{k}"));
+        for k in 1..=2 {
+            let dump = set.join(format!("calc-run{k}.xcov"));
+            let ours = report(&[dump], &libgcov(k), &format!("ours{k}.json"));
+            let o = run(g
+                .tool("gcov")
+                .args(["-t", "-g", "--json-format"])
+                .args(common::files_with_suffix(&libgcov(k), ".gcda")));
+            let theirs = conditions(&String::from_utf8(o.stdout).unwrap());
+            assert!(!theirs.is_empty());
+            assert_eq!(ours, theirs, "gcc-{major} run {k}");
+        }
+        let merged = t.p("merged");
+        run(g
+            .tool("gcov-tool")
+            .arg("merge")
+            .arg(libgcov(1))
+            .arg(libgcov(2))
+            .arg("-o")
+            .arg(&merged));
+        for n in common::files_with_suffix(&libgcov(1), ".gcno") {
+            std::fs::copy(&n, merged.join(n.file_name().unwrap())).unwrap();
+        }
+        let o = run(g
+            .tool("gcov")
+            .args(["-t", "-g", "--json-format"])
+            .args(common::files_with_suffix(&merged, ".gcda")));
+        let theirs = conditions(&String::from_utf8(o.stdout).unwrap());
+        let dumps = [1, 2].map(|k| set.join(format!("calc-run{k}.xcov")));
+        let ours = report(&dumps, &libgcov(1), "ours-merged.json");
+        assert_eq!(ours, theirs, "gcc-{major} merged");
+    }
+}
+
+/// A CONDITIONS record that cannot be GCC's is refused with the file and
+/// the record's byte offset: a block past the function's blocks, a decision
+/// of 0 or of more than 64 terms, half a pair. Edits of a real gcc-14 file.
+#[test]
+fn bad_conditions_records_are_errors_naming_file_and_offset() {
+    let path = common::samples().join("gcc-14/calc/run1/main.gcno");
+    let real = std::fs::read(&path).unwrap();
+    // `main`'s CONDITIONS record (formats/gcno.md §8): tag, length, then
+    // (block, terms) pairs; the first pair is block 4 with 2 terms.
+    let at = 1494;
+    assert_eq!(&real[at..at + 8], &[0, 0, 0x47, 1, 0x20, 0, 0, 0]);
+    let t = Tmp::new("mcdc-bad-notes");
+    let word = |bytes: &mut Vec<u8>, off: usize, v: u32| {
+        bytes[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    };
+    // The record's offset, or for a cut pair the offset of the missing word.
+    type Edit<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;
+    let cases: [(&str, Edit<'_>, &str, usize); 4] = [
+        ("block", Box::new(|b| word(b, at + 8, 999)), "block 999", at),
+        ("zero", Box::new(|b| word(b, at + 12, 0)), "0 terms", at),
+        ("wide", Box::new(|b| word(b, at + 12, 65)), "65 terms", at),
+        (
+            "half",
+            Box::new(|b| {
+                // One word less in the record: the last pair is cut in two.
+                word(b, at + 4, 0x1c);
+                b.remove(at + 8 + 0x1c);
+                b.remove(at + 8 + 0x1c);
+                b.remove(at + 8 + 0x1c);
+                b.remove(at + 8 + 0x1c);
+            }),
+            "input ends inside a condition's number of terms",
+            at + 8 + 0x1c,
+        ),
+    ];
+    for (name, edit, says, offset) in cases {
+        let mut bytes = real.clone();
+        edit(&mut bytes);
+        let f = t.p(&format!("{name}.gcno"));
+        std::fs::write(&f, &bytes).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+            .arg("dump")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(
+            err.contains(&format!("{}: at byte offset {offset} ", f.display()))
+                && err.contains(says),
+            "{name}: {err}"
+        );
+    }
+}
