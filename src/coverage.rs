@@ -86,6 +86,43 @@ pub struct LineCoverage {
     pub count: i128,
     pub unexecuted_block: bool,
     pub branches: Vec<BranchCoverage>,
+    /// Condition coverage (GCC 14+ `-fcondition-coverage`) of the decisions
+    /// whose blocks end on this line, as `gcov -g` reports it; empty without.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<ConditionCoverage>,
+}
+
+/// One decision's condition coverage (MC/DC as GCC measures it): which
+/// terms were shown to independently make the outcome true and false.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionCoverage {
+    /// Condition outcomes: two per term (true and false).
+    pub count: u32,
+    /// Outcomes shown to independently affect the decision.
+    pub covered: u32,
+    /// Terms (0-based, in source order) never shown to make it true.
+    pub not_covered_true: Vec<u32>,
+    /// Terms never shown to make it false.
+    pub not_covered_false: Vec<u32>,
+}
+
+impl ConditionCoverage {
+    /// From the two 64-bit sets of the `conditions` counters of a decision
+    /// of `terms` terms: bit i of `truev` (`falsev`) is set when term i was
+    /// shown to independently make the outcome true (false). Bits at or
+    /// above `terms` are not outcomes of the decision and are ignored.
+    pub fn from_sets(terms: u32, truev: u64, falsev: u64) -> ConditionCoverage {
+        let terms = terms.min(64);
+        let mask = u64::MAX.checked_shr(64 - terms).unwrap_or(0);
+        let (t, f) = (truev & mask, falsev & mask);
+        let missing = |set: u64| -> Vec<u32> { (0..terms).filter(|i| set >> i & 1 == 0).collect() };
+        ConditionCoverage {
+            count: 2 * terms,
+            covered: t.count_ones() + f.count_ones(),
+            not_covered_true: missing(t),
+            not_covered_false: missing(f),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -352,6 +389,8 @@ struct Func<'a> {
     /// must not size anything).
     lines: BTreeMap<u32, Line>,
     blocks_executed: u32,
+    /// Per decision of the notes: (block, its coverage).
+    conditions: Vec<(usize, ConditionCoverage)>,
 }
 
 /// Computes a unit's coverage as gcov does from its notes and (if any) data.
@@ -391,6 +430,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     // Borrowed, not expanded: a compact section's claimed length is checked
     // against the graph before any of it is materialized.
     let mut counts: HashMap<u32, &crate::gcda::Values> = HashMap::new();
+    let mut condition_sets: HashMap<u32, &crate::gcda::Values> = HashMap::new();
     if let Some(d) = data {
         if d.header.stamp != notes.header.stamp {
             out.warnings
@@ -411,6 +451,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 }
                 if let Some(arcs) = f.counters.iter().find(|c| c.kind.index == 0) {
                     counts.insert(id.ident, &arcs.values);
+                }
+                if let Some(c) = f.counters.iter().find(|c| c.kind.name == "conditions") {
+                    condition_sets.insert(id.ident, &c.values);
                 }
             }
         }
@@ -473,6 +516,28 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             graph.find_exception_blocks();
         }
         let lines = BTreeMap::new();
+        // Two sets per decision, in the order of the CONDITIONS record.
+        let sets: Vec<u64> = match condition_sets.get(&f.id.ident) {
+            Some(v) if v.len() == 2 * f.conditions.len() => v.iter().collect(),
+            Some(_) => {
+                out.warnings
+                    .push(format!("condition profile mismatch for '{}'", f.name));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        let conditions = f
+            .conditions
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let set = |j: usize| sets.get(2 * k + j).copied().unwrap_or(0);
+                (
+                    c.block as usize,
+                    ConditionCoverage::from_sets(c.terms, set(0), set(1)),
+                )
+            })
+            .collect();
         funcs.push(Func {
             notes: f,
             graph,
@@ -480,6 +545,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             is_group: group[i],
             lines,
             blocks_executed: 0,
+            conditions,
         });
         func_blocks.push(block_files[i].clone());
     }
@@ -769,6 +835,17 @@ fn line_out(line: &Line, number: u32, function: Option<&str>, funcs: &[Func<'_>]
                 count: a.count,
                 throw: a.is_throw,
                 fallthrough: a.fall_through,
+            })
+            .collect(),
+        conditions: line
+            .blocks
+            .iter()
+            .flat_map(|&(f, b)| {
+                funcs[f]
+                    .conditions
+                    .iter()
+                    .filter(move |(cb, _)| *cb == b)
+                    .map(|(_, c)| c.clone())
             })
             .collect(),
     }

@@ -18,6 +18,12 @@ pub const MAGIC: &[u8; 4] = b"gcno";
 pub const TAG_BLOCKS: u32 = 0x0141_0000;
 pub const TAG_ARCS: u32 = 0x0143_0000;
 pub const TAG_LINES: u32 = 0x0145_0000;
+/// Condition coverage (GCC 14+, `-fcondition-coverage`): per decision, the
+/// block that evaluates it and its number of terms.
+pub const TAG_CONDITIONS: u32 = 0x0147_0000;
+/// Path coverage (GCC 15+, `-fpath-coverage`): one word, the number of
+/// prime paths counted for the function.
+pub const TAG_PATHS: u32 = 0x0149_0000;
 
 /// Arc flags.
 pub const ARC_ON_TREE: u32 = 1;
@@ -48,6 +54,23 @@ pub struct GcnoFunction {
     pub end_line: u32,
     pub end_column: u32,
     pub blocks: Vec<Block>,
+    /// The decisions of condition coverage (GCC 14+), in record order: the
+    /// `conditions` counters hold two values per decision in this order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// One decision (a boolean expression with one or more terms) of condition
+/// coverage. The `conditions` counters give two bit sets per decision:
+/// bit `i` of the first is set when term `i` was shown to independently
+/// make the outcome true, of the second when it made it false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Condition {
+    /// The block that takes the decision's outcome (its lines are the
+    /// decision's lines).
+    pub block: u32,
+    /// Number of terms (conditions) of the decision.
+    pub terms: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -137,6 +160,12 @@ impl Gcno {
             let mut p = raw.reader(header.endian);
             match raw.tag {
                 TAG_FUNCTION => functions.push(function(&mut p, v, &strings)?),
+                TAG_CONDITIONS if v.at_least(14, 0) => {
+                    let f = functions.last_mut().ok_or_else(|| {
+                        invalid(&raw, "a CONDITIONS record before any function".into())
+                    })?;
+                    conditions(f, &raw, &mut p)?
+                }
                 TAG_BLOCKS | TAG_ARCS | TAG_LINES => {
                     let functions_seen = functions.len();
                     let f = functions.last_mut().ok_or_else(|| {
@@ -210,7 +239,42 @@ fn function(p: &mut Reader<'_>, v: Version, s: &Strings) -> Result<GcnoFunction>
         end_line,
         end_column,
         blocks: Vec::new(),
+        conditions: Vec::new(),
     })
+}
+
+fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+    if !f.conditions.is_empty() {
+        return Err(invalid(
+            raw,
+            format!("a second CONDITIONS record for {}", f.name),
+        ));
+    }
+    let n = f.blocks.len();
+    while !p.is_empty() {
+        let block = p.u32("a condition's block")?;
+        let terms = p.u32("a condition's number of terms")?;
+        if block as usize >= n {
+            return Err(invalid(
+                raw,
+                format!("a condition of {} in block {block} of {n}", f.name),
+            ));
+        }
+        // The counters are 64-bit sets with one bit per term: GCC refuses
+        // (and warns about) a decision of more terms, and a decision has
+        // at least one.
+        if terms == 0 || terms > 64 {
+            return Err(invalid(
+                raw,
+                format!(
+                    "a condition of {} in block {block} with {terms} terms (1 to 64)",
+                    f.name
+                ),
+            ));
+        }
+        f.conditions.push(Condition { block, terms });
+    }
+    Ok(())
 }
 
 fn invalid(raw: &RawRecord<'_>, msg: String) -> Error {

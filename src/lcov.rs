@@ -28,6 +28,19 @@ pub struct FileRecord {
     pub lines: BTreeMap<u32, Count>,
     /// (line, block, branch) -> taken count, `None` when never executed ('-').
     pub branches: BTreeMap<(u32, u32, u32), Option<Count>>,
+    /// Condition outcomes (GCC 14+) keyed as lcov 2 keys its MCDC records:
+    /// (line, terms of the decision, term, sense) -> the number of
+    /// decisions of that key in which the outcome was covered. Decisions
+    /// of the same size on one line, and one decision compiled into
+    /// several units (a header's inline function), share their keys.
+    pub conditions: BTreeMap<(u32, u32, u32, Sense), Count>,
+}
+
+/// Which outcome of a condition: lcov 2 writes `t` before `f`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Sense {
+    True,
+    False,
 }
 
 impl FileRecord {
@@ -36,6 +49,9 @@ impl FileRecord {
     }
     pub fn functions_hit(&self) -> usize {
         self.functions.values().filter(|f| f.1 > 0).count()
+    }
+    pub fn conditions_hit(&self) -> usize {
+        self.conditions.values().filter(|&&c| c > 0).count()
     }
     pub fn branches_hit(&self) -> usize {
         self.branches
@@ -126,6 +142,21 @@ impl Tracefile {
                         (Some(a), Some(b)) => Some(add(a, b, saturated)),
                     };
                 }
+                for c in &line.conditions {
+                    let terms = c.count / 2;
+                    for i in 0..terms {
+                        for (sense, missed) in [
+                            (Sense::True, &c.not_covered_true),
+                            (Sense::False, &c.not_covered_false),
+                        ] {
+                            let e = rec
+                                .conditions
+                                .entry((line.line_number, terms, i, sense))
+                                .or_insert(0);
+                            *e = add(*e, Count::from(!missed.contains(&i)), saturated);
+                        }
+                    }
+                }
             }
         }
     }
@@ -199,6 +230,7 @@ mod tests {
                     function_name: Some("f".into()),
                     count,
                     unexecuted_block: false,
+                    conditions: Vec::new(),
                     branches: vec![BranchCoverage {
                         count,
                         throw: false,

@@ -13,6 +13,8 @@ pub struct Totals {
     pub lines: (usize, usize),
     pub functions: (usize, usize),
     pub branches: (usize, usize),
+    /// Condition outcomes (GCC 14+ condition coverage), as lcov 2's MCH/MCF.
+    pub conditions: (usize, usize),
 }
 
 impl Totals {
@@ -23,6 +25,8 @@ impl Totals {
         self.functions.1 += r.functions.len();
         self.branches.0 += r.branches_hit();
         self.branches.1 += r.branches.len();
+        self.conditions.0 += r.conditions_hit();
+        self.conditions.1 += r.conditions.len();
     }
 }
 
@@ -65,7 +69,9 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
-/// A table of line, function and branch coverage per directory and in total.
+/// A table of line, function and branch coverage per directory and in total,
+/// and of condition outcomes when the data has conditions (GCC 14+
+/// `-fcondition-coverage`); without, the table is as before.
 pub fn summary(t: &Tracefile) -> String {
     let (dirs, all) = totals(t);
     let width = dirs
@@ -74,8 +80,9 @@ pub fn summary(t: &Tracefile) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
+    let with_conditions = all.conditions.1 > 0;
     let mut s = String::new();
-    let _ = writeln!(
+    let _ = write!(
         s,
         "{}  {:^22}  {:^22}  {:^22}",
         pad("directory", width),
@@ -83,11 +90,15 @@ pub fn summary(t: &Tracefile) -> String {
         "functions",
         "branches"
     );
+    if with_conditions {
+        let _ = write!(s, "  {:^22}", "conditions");
+    }
+    s.push('\n');
     for (d, v) in dirs
         .iter()
         .chain(std::iter::once((&"total".to_string(), &all)))
     {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{}  {}  {}  {}",
             pad(d, width),
@@ -95,6 +106,10 @@ pub fn summary(t: &Tracefile) -> String {
             cell(v.functions),
             cell(v.branches)
         );
+        if with_conditions {
+            let _ = write!(s, "  {}", cell(v.conditions));
+        }
+        s.push('\n');
     }
     s
 }
@@ -447,6 +462,28 @@ pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> Str
             if let Some(f) = &line.function_name {
                 s.push_str(", \"function_name\": ");
                 json_str(&mut s, f);
+            }
+            // gcov 14+ `-g` (format 2) writes a `conditions` array on every
+            // line; format 1 has none, so it is added only where there are
+            // decisions (formats/report-json.md §7).
+            if !line.conditions.is_empty() {
+                s.push_str(", \"conditions\": [");
+                for (k, c) in line.conditions.iter().enumerate() {
+                    if k > 0 {
+                        s.push_str(", ");
+                    }
+                    let list =
+                        |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                    let _ = write!(
+                        s,
+                        "{{\"count\": {}, \"covered\": {}, \"not_covered_true\": [{}], \"not_covered_false\": [{}]}}",
+                        c.count,
+                        c.covered,
+                        list(&c.not_covered_true),
+                        list(&c.not_covered_false)
+                    );
+                }
+                s.push(']');
             }
             s.push('}');
         }

@@ -296,3 +296,59 @@ fn notes_as_json_list_the_functions_gcov_dump_lists() {
     assert!(!theirs.is_empty());
     assert_eq!(names, theirs);
 }
+
+/// Notes of GCC 13-16 print as that release's `gcov-dump -l` prints them
+/// (in the chroots of scripts/chroot), with GCC 14+'s CONDITIONS records
+/// (block and number of terms of each decision), GCC 16's PATHS records and
+/// GCC 15+'s true/false arc flags; GCC 13 and 15 name the tags they do not
+/// know UNKNOWN.
+#[test]
+fn notes_of_gcc_13_to_16_match_their_gcov_dump() {
+    let mut n = 0;
+    let mut conditions = 0;
+    let mut paths = 0;
+    for (set, major) in [
+        ("gcc-13", 13),
+        ("gcc-14", 14),
+        ("ppc64-gcc-14", 14),
+        ("gcc-15", 15),
+        ("gcc-16", 16),
+        ("gcc-13-pg", 13),
+        ("gcc-14-pg", 14),
+        ("gcc-15-pg", 15),
+        ("gcc-16-pg", 16),
+    ] {
+        let g = common::gcc(major);
+        if !g.available() {
+            continue;
+        }
+        let files = common::files_with_suffix(&common::samples().join(set), ".gcno");
+        assert!(!files.is_empty(), "{set}");
+        for path in files {
+            let ours = xencov(&["dump".as_ref(), path.as_os_str()]);
+            assert!(
+                ours.status.success(),
+                "{}",
+                String::from_utf8_lossy(&ours.stderr)
+            );
+            let ours = String::from_utf8(ours.stdout).unwrap();
+            let theirs = common::run(g.tool("gcov-dump").arg("-l").arg(&path));
+            let theirs = String::from_utf8(theirs.stdout).unwrap();
+            let theirs: Vec<&str> = theirs
+                .lines()
+                .filter(|l| !l.contains(":warning:"))
+                .skip(1)
+                .collect();
+            let ours: Vec<&str> = ours.lines().skip(1).collect();
+            assert_eq!(ours, theirs, "{}", path.display());
+            conditions += ours.iter().filter(|l| l.contains(":CONDITIONS ")).count();
+            paths += ours.iter().filter(|l| l.contains(":PATHS ")).count();
+            n += 1;
+        }
+    }
+    if n > 0 {
+        // The calc sets of 14-16 are built with -fcondition-coverage, 15-16
+        // with -fpath-coverage: the comparison above saw those records.
+        assert!(conditions > 0 && paths > 0, "{conditions} {paths}");
+    }
+}

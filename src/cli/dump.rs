@@ -240,7 +240,7 @@ fn llvm_text(p: &str, r: &RawProfile) -> String {
 /// known to be well formed.
 fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
     use xencov_rs::gcda::TAG_FUNCTION;
-    use xencov_rs::gcno::{MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_LINES};
+    use xencov_rs::gcno::{MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_CONDITIONS, TAG_LINES, TAG_PATHS};
     let h = &n.header;
     let mut s = String::new();
     let _ = writeln!(
@@ -288,6 +288,9 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
             TAG_BLOCKS => "BLOCKS",
             TAG_ARCS => "ARCS",
             TAG_LINES => "LINES",
+            // gcov-dump names these from the release that introduced them.
+            TAG_CONDITIONS if v.at_least(14, 0) => "CONDITIONS",
+            TAG_PATHS if v.at_least(16, 0) => "PATHS",
             _ => "UNKNOWN",
         };
         let _ = write!(s, "{p}:{depth}{:08x}:{:4}:{name}", raw.tag, raw.length);
@@ -351,8 +354,14 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                     .filter(|(on, _)| *on)
                     .map(|(_, n)| *n)
                     .collect();
+                    // gcov-dump opens the parenthesis with the first name it
+                    // knows and closes it for any flag: GCC 15's true/false
+                    // arc flags (0008, 0010) alone print as `3:0008)`.
                     if a.flags != 0 {
-                        let _ = write!(s, "({})", names.join(","));
+                        if !names.is_empty() {
+                            let _ = write!(s, "({}", names.join(","));
+                        }
+                        s.push(')');
                     }
                 }
             }
@@ -367,6 +376,16 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                         let _ = write!(s, "{}{line}", if i == 0 { ":" } else { ", " });
                     }
                 }
+            }
+            TAG_CONDITIONS if v.at_least(14, 0) => {
+                let conditions = function.map_or(&[][..], |f| f.conditions.as_slice());
+                let _ = write!(s, " {} conditions", conditions.len());
+                for c in conditions {
+                    let _ = write!(s, "\n{p}:{:18}block {}: {}", "", c.block, c.terms);
+                }
+            }
+            TAG_PATHS if v.at_least(16, 0) => {
+                let _ = write!(s, " {} paths", first_word(&raw));
             }
             _ => {}
         }
