@@ -291,6 +291,28 @@ fn units_without_matching_notes_are_warnings_and_errors_with_strict() {
     );
 }
 
+/// `report --format json` of a sample run directory (its own notes):
+/// one document per unit, one to a line, as `gcov -t` prints them.
+fn report_json(dir: &Path, t: &Tmp) -> Vec<serde_json::Value> {
+    let out = t.p("report.json");
+    ours(
+        &[
+            "report".as_ref(),
+            dir.as_os_str(),
+            "--gcno-dir".as_ref(),
+            dir.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ],
+        &out,
+    );
+    std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// gcov 14 and later add per-line `block_ids`, `calls` and `conditions` and
 /// the block ids of each branch (JSON format version 2), gcov 15 the prime
 /// path figures of each function; our document has the fields of format
@@ -340,24 +362,7 @@ fn report_json_equals_gcov_json_format() {
         }
         let t = Tmp::new(&format!("lcov-json-{}", set.replace('/', "-")));
         let dir = samples(set);
-        let out = t.p("report.json");
-        ours(
-            &[
-                "report".as_ref(),
-                dir.as_os_str(),
-                "--gcno-dir".as_ref(),
-                dir.as_os_str(),
-                "--format".as_ref(),
-                "json".as_ref(),
-            ],
-            &out,
-        );
-        // One document per unit, one to a line (as `gcov -t` prints them).
-        let text = std::fs::read_to_string(&out).unwrap();
-        let docs: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let docs = report_json(&dir, &t);
         assert_eq!(docs.len(), 4);
         for doc in docs {
             let data = PathBuf::from(doc["data_file"].as_str().unwrap());
@@ -563,24 +568,7 @@ fn report_json_equals_gcov_9_and_10_json_format() {
         for r in 1..=4 {
             let dir = base.join(format!("run{r}"));
             let t = Tmp::new(&format!("lcov-json-old-{set}-{r}"));
-            let out = t.p("report.json");
-            ours(
-                &[
-                    "report".as_ref(),
-                    dir.as_os_str(),
-                    "--gcno-dir".as_ref(),
-                    dir.as_os_str(),
-                    "--format".as_ref(),
-                    "json".as_ref(),
-                ],
-                &out,
-            );
-            // One document per unit, one to a line.
-            let text = std::fs::read_to_string(&out).unwrap();
-            let docs: Vec<serde_json::Value> = text
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect();
+            let docs = report_json(&dir, &t);
             assert_eq!(docs.len(), 4, "{set} run{r}");
             for doc in docs {
                 let data = PathBuf::from(doc["data_file"].as_str().unwrap());

@@ -243,17 +243,7 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
     use xencov_rs::gcno::{MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_CONDITIONS, TAG_LINES, TAG_PATHS};
     let h = &n.header;
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{p}:note:magic `gcno':version `{}' ({}, {})",
-        h.version.chars(),
-        h.version,
-        h.endian
-    );
-    let _ = writeln!(s, "{p}:stamp {}", h.stamp);
-    if let Some(c) = h.checksum {
-        let _ = writeln!(s, "{p}:checksum {c}");
-    }
+    header_text(&mut s, p, "note", "gcno", h);
     if let Some(cwd) = &n.cwd {
         let _ = writeln!(s, "{p}:cwd: {cwd}");
     }
@@ -394,15 +384,12 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
     s
 }
 
-/// The `gcov-dump -l` rendering: one line per record, counters eight to a row.
-fn text(p: &str, gcda: &Gcda) -> String {
-    let h = &gcda.header;
-    let format = h.version.format();
-    let unit = format.length_unit;
-    let mut s = String::new();
+/// The header lines gcov-dump prints for a data or notes file (`kind` is
+/// `data` or `note`), the first one also naming the release and byte order.
+fn header_text(s: &mut String, p: &str, kind: &str, magic: &str, h: &xencov_rs::record::Header) {
     let _ = writeln!(
         s,
-        "{p}:data:magic `gcda':version `{}' ({}, {})",
+        "{p}:{kind}:magic `{magic}':version `{}' ({}, {})",
         h.version.chars(),
         h.version,
         h.endian
@@ -411,6 +398,15 @@ fn text(p: &str, gcda: &Gcda) -> String {
     if let Some(c) = h.checksum {
         let _ = writeln!(s, "{p}:checksum {c}");
     }
+}
+
+/// The `gcov-dump -l` rendering: one line per record, counters eight to a row.
+fn text(p: &str, gcda: &Gcda) -> String {
+    let h = &gcda.header;
+    let format = h.version.format();
+    let unit = format.length_unit;
+    let mut s = String::new();
+    header_text(&mut s, p, "data", "gcda", h);
     for record in &gcda.records {
         match record {
             Record::Function(f) => function(&mut s, &p, f, format.family, unit),
