@@ -48,6 +48,7 @@ pub mod plural;
 pub mod reader;
 pub mod record;
 pub mod report;
+pub mod select;
 pub mod sysctl;
 pub mod version;
 
