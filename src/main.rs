@@ -142,8 +142,10 @@ struct ReportArgs {
     #[arg(required = true, value_parser = cli::merge::parse_input)]
     inputs: Vec<cli::merge::Input>,
     /// The build tree: each unit's .gcno is found beside its gcda path under DIR.
+    /// Default: the first input when it is a directory, the notes beside (or linked
+    /// beside, as in Linux's /sys/kernel/debug/gcov) each .gcda file.
     #[arg(long, value_name = "DIR")]
-    gcno_dir: PathBuf,
+    gcno_dir: Option<PathBuf>,
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -194,6 +196,7 @@ impl ReportArgs {
             prefix_maps: self.prefix_map.clone(),
             strip_prefix: None,
         };
+        let gcno_dir = cli::lcov::gcno_dir(self.gcno_dir.as_deref(), &self.inputs)?;
         let selection = cli::lcov::selection(self.root.as_deref(), &self.include, &self.exclude)?;
         let thresholds: Vec<(Metric, f64)> = [
             (Metric::Line, self.fail_under_line),
@@ -205,7 +208,7 @@ impl ReportArgs {
         .collect();
         f(cli::lcov::Args {
             inputs: &self.inputs,
-            gcno_dir: &self.gcno_dir,
+            gcno_dir: &gcno_dir,
             output: self.output.as_deref(),
             mapping: &mapping,
             on_conflict: self.on_conflict.into(),

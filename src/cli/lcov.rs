@@ -442,6 +442,25 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
     Ok(check_thresholds(&t, args.thresholds))
 }
 
+/// Where the notes are: --gcno-dir, else the first input when it is a
+/// directory. A gcda tree with the notes beside (Linux's
+/// /sys/kernel/debug/gcov links each .gcno into the build tree; a
+/// `cp -rL` copy holds them) needs no --gcno-dir. A dump records object
+/// paths of a build tree elsewhere: it needs one.
+pub fn gcno_dir(given: Option<&Path>, inputs: &[Input]) -> Result<std::path::PathBuf> {
+    if let Some(d) = given {
+        return Ok(d.to_path_buf());
+    }
+    match inputs.first() {
+        Some(i) if i.path.is_dir() => Ok(i.path.clone()),
+        Some(i) => bail!(
+            "--gcno-dir DIR is needed: {} is not a directory of .gcda files with their notes beside them",
+            i.path.display()
+        ),
+        None => bail!("no input"),
+    }
+}
+
 /// The selection of --root/--include/--exclude. The root is made absolute
 /// without resolving symlinks: the paths in the notes are compared as
 /// text, as recorded.
