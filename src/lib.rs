@@ -33,6 +33,7 @@
 )]
 
 pub mod coverage;
+pub mod diffcov;
 pub mod dump;
 pub mod elf;
 pub mod endian;

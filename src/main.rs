@@ -85,6 +85,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "summary")]
         format: cli::lcov::Format,
     },
+    /// Coverage of the lines a unified diff adds or changes (as diff-cover reports it):
+    /// per file the uncovered changed lines, and a total. Exit status 3 under --fail-under.
+    Diff {
+        #[command(flatten)]
+        common: ReportArgs,
+        /// The unified diff (`git diff` output; `-` reads standard input). Its paths are
+        /// relative to --root (or the working directory).
+        #[arg(long, value_name = "FILE")]
+        diff: PathBuf,
+        /// Exit with status 3 when the changed lines' coverage is under PERCENT (the same as
+        /// --fail-under-line here).
+        #[arg(long, value_name = "PERCENT", value_parser = xencov_rs::select::parse_percent)]
+        fail_under: Option<f64>,
+    },
     /// Read the coverage dump from the running hypervisor (dom0 only).
     Read {
         /// Write the dump to FILE (atomically) instead of standard output.
@@ -271,6 +285,11 @@ fn main() -> ExitCode {
             cli::xen::run_reset(i_know_the_risk).map(|()| ExitCode::SUCCESS)
         }
         Command::Lcov { common, test_name } => common.run(|a| cli::lcov::run_lcov(a, &test_name)),
+        Command::Diff {
+            common,
+            diff,
+            fail_under,
+        } => common.run(|a| cli::diff::run(a, &diff, fail_under)),
         Command::Report { common, format } => common.run(|a| cli::lcov::run_report(a, format)),
         Command::Merge {
             mut inputs,

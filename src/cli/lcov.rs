@@ -298,7 +298,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     }
 }
 
-fn emit(output: Option<&Path>, text: &str) -> Result<()> {
+pub fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(p) => write_atomic(p, text.as_bytes()),
         None => super::output::print(text),
@@ -348,7 +348,7 @@ pub fn tracefile(units: &[Unit]) -> Tracefile {
 
 /// The tracefile of `units`; one that names no source file is an error
 /// (its units have notes without lines).
-fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
+pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
     let t = tracefile(units);
     if t.files.is_empty() {
         bail!(
