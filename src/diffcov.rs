@@ -244,14 +244,14 @@ mod tests {
 index 1..2 100644
 --- a/calc/ops.c
 +++ b/calc/ops.c
-@@ -3,4 +3,5 @@ int x;
+@@ -3,3 +3,4 @@ int x;
  keep
 -old
 +new3
 +new4
  keep
 \\ No newline at end of file
-@@ -20 +21,2 @@
+@@ -20,0 +21,2 @@
 +a21
 +a22
 diff --git a/gone.c b/gone.c
