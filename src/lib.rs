@@ -33,6 +33,7 @@
 )]
 
 pub mod coverage;
+pub mod diffcov;
 pub mod dump;
 pub mod elf;
 pub mod endian;
@@ -48,6 +49,7 @@ pub mod plural;
 pub mod reader;
 pub mod record;
 pub mod report;
+pub mod select;
 pub mod sysctl;
 pub mod version;
 

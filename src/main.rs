@@ -84,10 +84,20 @@ enum Command {
         /// The report to write.
         #[arg(long, value_enum, default_value = "summary")]
         format: cli::lcov::Format,
-        /// Cobertura: write source paths relative to this project root (as gcovr's -r);
-        /// files outside it stay relative to `/`.
-        #[arg(short = 'r', long, value_name = "DIR")]
-        root: Option<PathBuf>,
+    },
+    /// Coverage of the lines a unified diff adds or changes (as diff-cover reports it):
+    /// per file the uncovered changed lines, and a total. Exit status 3 under --fail-under.
+    Diff {
+        #[command(flatten)]
+        common: ReportArgs,
+        /// The unified diff (`git diff` output; `-` reads standard input). Its paths are
+        /// relative to --root (or the working directory).
+        #[arg(long, value_name = "FILE")]
+        diff: PathBuf,
+        /// Exit with status 3 when the changed lines' coverage is under PERCENT (the same as
+        /// --fail-under-line here).
+        #[arg(long, value_name = "PERCENT", value_parser = xencov_rs::select::parse_percent)]
+        fail_under: Option<f64>,
     },
     /// Read the coverage dump from the running hypervisor (dom0 only).
     Read {
@@ -146,8 +156,10 @@ struct ReportArgs {
     #[arg(required = true, value_parser = cli::merge::parse_input)]
     inputs: Vec<cli::merge::Input>,
     /// The build tree: each unit's .gcno is found beside its gcda path under DIR.
+    /// Default: the first input when it is a directory, the notes beside (or linked
+    /// beside, as in Linux's /sys/kernel/debug/gcov) each .gcda file.
     #[arg(long, value_name = "DIR")]
-    gcno_dir: PathBuf,
+    gcno_dir: Option<PathBuf>,
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -160,21 +172,68 @@ struct ReportArgs {
     /// A unit without matching notes (or of another compiler) is an error, not a warning.
     #[arg(long)]
     strict: bool,
+    /// The project root: keep only source files below DIR (lcov's --no-external) unless
+    /// --include says otherwise, and write the summary's and Cobertura's paths relative
+    /// to it (gcovr's -r). The tracefile keeps absolute paths (genhtml reads the sources).
+    #[arg(short = 'r', long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Keep only source files whose path matches REGEX (repeatable; any may match). As
+    /// gcovr's --filter: a REGEX starting with `/` is matched against the absolute path,
+    /// any other against the path relative to --root (or the working directory);
+    /// anchored at the start only (add `$` for a full match).
+    #[arg(long, value_name = "REGEX")]
+    include: Vec<String>,
+    /// Leave out source files whose path matches REGEX (repeatable; as gcovr's --exclude,
+    /// matched like --include, after it).
+    #[arg(long, value_name = "REGEX")]
+    exclude: Vec<String>,
+    /// Exit with status 3 (after writing the report) when the total line coverage,
+    /// rounded to a tenth as gcovr rounds it and below 100 unless all is covered, is
+    /// under PERCENT.
+    #[arg(long, value_name = "PERCENT", value_parser = xencov_rs::select::parse_percent)]
+    fail_under_line: Option<f64>,
+    /// As --fail-under-line, for branches (no branches at all counts as 100%).
+    #[arg(long, value_name = "PERCENT", value_parser = xencov_rs::select::parse_percent)]
+    fail_under_branch: Option<f64>,
+    /// As --fail-under-line, for functions.
+    #[arg(long, value_name = "PERCENT", value_parser = xencov_rs::select::parse_percent)]
+    fail_under_function: Option<f64>,
+    /// As --fail-under-line, for condition outcomes (GCC 14+ -fcondition-coverage; data
+    /// without conditions counts as 100%).
+    #[arg(long, value_name = "PERCENT", value_parser = xencov_rs::select::parse_percent)]
+    fail_under_condition: Option<f64>,
 }
 
 impl ReportArgs {
-    fn run(&self, f: impl FnOnce(cli::lcov::Args<'_>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    fn run(
+        &self,
+        f: impl FnOnce(cli::lcov::Args<'_>) -> anyhow::Result<ExitCode>,
+    ) -> anyhow::Result<ExitCode> {
+        use xencov_rs::select::Metric;
         let mapping = xencov_rs::paths::PathMapping {
             prefix_maps: self.prefix_map.clone(),
             strip_prefix: None,
         };
+        let gcno_dir = cli::lcov::gcno_dir(self.gcno_dir.as_deref(), &self.inputs)?;
+        let selection = cli::lcov::selection(self.root.as_deref(), &self.include, &self.exclude)?;
+        let thresholds: Vec<(Metric, f64)> = [
+            (Metric::Line, self.fail_under_line),
+            (Metric::Branch, self.fail_under_branch),
+            (Metric::Function, self.fail_under_function),
+            (Metric::Condition, self.fail_under_condition),
+        ]
+        .into_iter()
+        .filter_map(|(m, v)| Some((m, v?)))
+        .collect();
         f(cli::lcov::Args {
             inputs: &self.inputs,
-            gcno_dir: &self.gcno_dir,
+            gcno_dir: &gcno_dir,
             output: self.output.as_deref(),
             mapping: &mapping,
             on_conflict: self.on_conflict.into(),
             strict: self.strict,
+            selection: &selection,
+            thresholds: &thresholds,
         })
     }
 }
@@ -230,16 +289,13 @@ fn main() -> ExitCode {
         Command::Reset { i_know_the_risk } => {
             cli::xen::run_reset(i_know_the_risk).map(|()| ExitCode::SUCCESS)
         }
-        Command::Lcov { common, test_name } => common
-            .run(|a| cli::lcov::run_lcov(a, &test_name))
-            .map(|()| ExitCode::SUCCESS),
-        Command::Report {
+        Command::Lcov { common, test_name } => common.run(|a| cli::lcov::run_lcov(a, &test_name)),
+        Command::Diff {
             common,
-            format,
-            root,
-        } => common
-            .run(|a| cli::lcov::run_report(a, format, &cli::lcov::ReportOptions { root }))
-            .map(|()| ExitCode::SUCCESS),
+            diff,
+            fail_under,
+        } => common.run(|a| cli::diff::run(a, &diff, fail_under)),
+        Command::Report { common, format } => common.run(|a| cli::lcov::run_report(a, format)),
         Command::Merge {
             mut inputs,
             output,

@@ -49,11 +49,12 @@ pub fn totals(t: &Tracefile) -> (BTreeMap<String, Totals>, Totals) {
     (dirs, all)
 }
 
-fn pct((hit, found): (usize, usize)) -> String {
-    if found == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", 100.0 * hit as f64 / found as f64)
+/// A percentage as the thresholds compare it (`select::percent`, gcovr's
+/// rule): what the table shows is what --fail-under-* checks.
+fn pct(v: (usize, usize)) -> String {
+    match crate::select::percent(v) {
+        None => "-".into(),
+        Some(p) => format!("{p:.1}%"),
     }
 }
 

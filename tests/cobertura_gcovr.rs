@@ -190,29 +190,15 @@ fn compare(name: &str, data: &Path, inputs: &[PathBuf], gcov: &str, set: &str, s
         .args(["--noout", "--nonet", "--dtdvalid"])
         .arg(common::root().join("tests/cobertura/coverage-04.dtd"))
         .arg(&ours));
-    let (mut o, g) = (parse(&ours, false), parse(&theirs, true));
+    let (o, g) = (parse(&ours, false), parse(&theirs, true));
     assert!(g.classes.len() >= 4, "{name}: {g:?}");
     assert!(
         g.classes.values().map(|c| c.methods.len()).sum::<usize>() >= 8,
         "{name}: gcovr wrote too few methods"
     );
     // A file outside the root (a system header's inline function at -O2)
-    // is kept by us, relative to `/`, and left out by gcovr, whose root is
-    // also its filter (formats/report-cobertura.md): compare the rest; the
-    // totals then differ by that file.
-    let outside: Vec<String> = o
-        .classes
-        .keys()
-        .filter(|f| f.starts_with("usr/"))
-        .cloned()
-        .collect();
-    for f in &outside {
-        o.classes.remove(f);
-    }
-    o.packages.retain(|p, _| !p.starts_with('.'));
-    if outside.is_empty() {
-        assert_eq!(o.coverage, g.coverage, "{name}: <coverage>");
-    }
+    // is left out by both: the root is also the default filter.
+    assert_eq!(o.coverage, g.coverage, "{name}: <coverage>");
     assert_eq!(
         o.classes.keys().collect::<Vec<_>>(),
         g.classes.keys().collect::<Vec<_>>(),
@@ -412,13 +398,14 @@ fn cobertura_methods_follow_gcovs_function_names() {
 }
 
 /// `--root`: paths under it relative to it (its relative directory as the
-/// package), paths outside it kept relative to a second `<source>/</source>`;
-/// without it everything is relative to `/`. Only Cobertura takes it.
+/// package); paths outside it left out (gcovr's default filter), or, kept by
+/// `--include`, relative to a second `<source>/</source>`; without it
+/// everything is relative to `/`.
 #[test]
 fn root_makes_paths_relative_to_the_project() {
     let t = Tmp::new("cob-root");
     let dir = samples("gcc-12/calc/run1");
-    let report = |root: Option<&str>, out: &str| -> String {
+    let report = |root: Option<&str>, include: &[&str], out: &str| -> String {
         let out = t.p(out);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
         cmd.arg("report")
@@ -429,6 +416,9 @@ fn root_makes_paths_relative_to_the_project() {
             .arg(&out);
         if let Some(r) = root {
             cmd.args(["--root", r]);
+        }
+        for i in include {
+            cmd.args(["--include", i]);
         }
         run(&mut cmd);
         run(Command::new("xmllint")
@@ -443,7 +433,7 @@ fn root_makes_paths_relative_to_the_project() {
             .map(String::from)
             .collect()
     };
-    let inside = report(Some("/tmp/xencov-samples-build/"), "inside.xml");
+    let inside = report(Some("/tmp/xencov-samples-build/"), &[], "inside.xml");
     assert_eq!(
         sources(&inside),
         ["<source>/tmp/xencov-samples-build</source>"]
@@ -458,6 +448,7 @@ fn root_makes_paths_relative_to_the_project() {
     );
     let outside = report(
         Some("/tmp/xencov-samples-build/gcc-12/calc/sub"),
+        &["/"],
         "outside.xml",
     );
     assert_eq!(
@@ -475,7 +466,7 @@ fn root_makes_paths_relative_to_the_project() {
         outside.contains("<package name=\"/tmp/xencov-samples-build/gcc-12/calc\" "),
         "{outside}"
     );
-    let none = report(None, "none.xml");
+    let none = report(None, &[], "none.xml");
     assert_eq!(sources(&none), ["<source>/</source>"]);
     // The figures do not depend on where the paths are relative to.
     let figures = |xml: &str| -> Vec<String> {
@@ -491,11 +482,10 @@ fn root_makes_paths_relative_to_the_project() {
         .arg(&dir)
         .arg("--gcno-dir")
         .arg(&dir)
-        .args(["--root", "/tmp"])
+        .args(["--root", "/tmp/xencov-samples-build/gcc-12/calc/sub"])
         .output()
         .unwrap();
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--root applies to --format cobertura only")
-    );
+    // Without --include, nothing is below that root: an error, not an empty report.
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("leave no source file"));
 }

@@ -6,12 +6,14 @@ use super::output::write_atomic;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use std::path::Path;
+use std::process::ExitCode;
 use xencov_rs::coverage::{UnitCoverage, compute};
 use xencov_rs::gcno::Gcno;
 use xencov_rs::lcov::Tracefile;
 use xencov_rs::merge::OnConflict;
 use xencov_rs::paths::PathMapping;
 use xencov_rs::plural::count;
+use xencov_rs::select::{Metric, Selection};
 
 pub struct Args<'a> {
     pub inputs: &'a [Input],
@@ -20,7 +22,19 @@ pub struct Args<'a> {
     pub mapping: &'a PathMapping,
     pub on_conflict: OnConflict,
     pub strict: bool,
+    /// Which source files to keep (--include, --exclude, --root).
+    pub selection: &'a Selection,
+    /// --fail-under-*: checked on the totals of what was written.
+    pub thresholds: &'a [(Metric, f64)],
 }
+
+/// The exit status when the report was written but a --fail-under-*
+/// threshold was missed. Not 1 (bad input, any error) and not 2 (clap's
+/// usage errors, `check`'s verdict): CI can tell "coverage dropped" from
+/// "the job is broken". gcovr's bitmask (2 line, 4 branch, 16 function)
+/// cannot be taken over without colliding with 2; the lines on standard
+/// error say which thresholds failed.
+pub const EXIT_BELOW_THRESHOLD: u8 = 3;
 
 /// One unit's coverage and where its data came from.
 pub struct Unit {
@@ -65,7 +79,55 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
     if args.strict && warnings > 0 {
         bail!("{} with --strict", count(warnings, "warning", "warnings"));
     }
+    select(units, args.selection)
+}
+
+/// Keeps the source files the selection keeps, in every unit (a unit's
+/// functions, lines and branches are per source file), and the units that
+/// keep any. Nothing left is an error, as an empty report is.
+fn select(mut units: Vec<Unit>, selection: &Selection) -> Result<Vec<Unit>> {
+    if selection.is_everything() {
+        return Ok(units);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for u in &mut units {
+        let cwd = u.coverage.cwd.clone();
+        u.coverage.files.retain(|f| {
+            let name = xencov_rs::lcov::resolve(cwd.as_deref(), &f.file);
+            let keep = selection.keeps(&name);
+            if !keep {
+                names.insert(name);
+            }
+            keep
+        });
+    }
+    let before = units.len();
+    units.retain(|u| !u.coverage.files.is_empty());
+    if units.is_empty() {
+        let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+        bail!(
+            "--root/--include/--exclude leave no source file: all {} of the {} left out ({}{}): nothing written",
+            count(names.len(), "source file", "source files"),
+            count(before, "unit", "units"),
+            shown.join(", "),
+            if names.len() > 3 { ", ..." } else { "" }
+        );
+    }
     Ok(units)
+}
+
+/// Prints one line per missed threshold and gives the exit status.
+fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
+    let (_, all) = xencov_rs::report::totals(t);
+    let missed = xencov_rs::select::shortfalls(&all, thresholds);
+    for m in &missed {
+        eprintln!("xencov-rs: FAILED: {m}");
+    }
+    if missed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_BELOW_THRESHOLD)
+    }
 }
 
 /// What became of one unit: its coverage, warnings, and the notes path
@@ -236,7 +298,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     }
 }
 
-fn emit(output: Option<&Path>, text: &str) -> Result<()> {
+pub fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(p) => write_atomic(p, text.as_bytes()),
         None => super::output::print(text),
@@ -286,7 +348,7 @@ pub fn tracefile(units: &[Unit]) -> Tracefile {
 
 /// The tracefile of `units`; one that names no source file is an error
 /// (its units have notes without lines).
-fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
+pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
     let t = tracefile(units);
     if t.files.is_empty() {
         bail!(
@@ -297,7 +359,7 @@ fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
     Ok(t)
 }
 
-pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<()> {
+pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<ExitCode> {
     // lcov keeps only letters, digits and `_` in a test name (genhtml warns
     // on anything else): the same rule, with lcov's warning.
     let (test_name, changed) = xencov_rs::lcov::test_name(test_name);
@@ -315,7 +377,7 @@ pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<()> {
         count(units.len(), "unit", "units"),
         count(t.files.len(), "source file", "source files")
     );
-    Ok(())
+    Ok(check_thresholds(&t, args.thresholds))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -328,22 +390,27 @@ pub enum Format {
     Cobertura,
 }
 
-/// What only `report` takes.
-#[derive(Debug, Clone, Default)]
-pub struct ReportOptions {
-    /// Cobertura: the project root paths are written relative to (gcovr's `-r`).
-    pub root: Option<std::path::PathBuf>,
+/// The summary's source names relative to the root (all are below it
+/// unless --include reached outside: those stay absolute), as gcovr's `-r`.
+fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
+    let Some(root) = root else { return t };
+    let files = t
+        .files
+        .into_iter()
+        .map(|(name, rec)| {
+            let rel = xencov_rs::select::under_root(&name, root).map(String::from);
+            (rel.unwrap_or(name), rec)
+        })
+        .collect();
+    Tracefile { files, ..t }
 }
 
-pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Result<()> {
-    if opts.root.is_some() && format != Format::Cobertura {
-        bail!(
-            "--root applies to --format cobertura only (the other reports keep the paths as recorded)"
-        );
-    }
+pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
     let units = units(&args)?;
+    let t = nonempty_tracefile(&units)?;
+    let root = args.selection.root.as_deref();
     let text = match format {
-        Format::Summary => xencov_rs::report::summary(&nonempty_tracefile(&units)?),
+        Format::Summary => xencov_rs::report::summary(&relative_to_root(t.clone(), root)),
         // One document per unit, each on its own line, as `gcov -t
         // --json-format` prints several data files.
         Format::Json => units
@@ -360,28 +427,63 @@ pub fn run_report(args: Args<'_>, format: Format, opts: &ReportOptions) -> Resul
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            // An absolute root without resolving symlinks: the paths in the
-            // notes are compared as text, as gcovr compares its --root.
-            let root = match &opts.root {
-                Some(r) => Some(
-                    std::path::absolute(r)
-                        .with_context(|| format!("--root {}", r.display()))?
-                        .to_str()
-                        .with_context(|| format!("--root {}: not UTF-8", r.display()))?
-                        .to_string(),
-                ),
-                None => None,
-            };
             let ranges = xencov_rs::report::function_ranges(units.iter().map(|u| &u.coverage));
             xencov_rs::report::cobertura(
-                &nonempty_tracefile(&units)?,
+                &t,
                 &ranges,
                 &xencov_rs::report::CoberturaOptions {
-                    root: root.as_deref(),
+                    root,
                     timestamp: now,
                 },
             )
         }
     };
-    emit(args.output, &text)
+    emit(args.output, &text)?;
+    Ok(check_thresholds(&t, args.thresholds))
+}
+
+/// Where the notes are: --gcno-dir, else the first input when it is a
+/// directory. A gcda tree with the notes beside (Linux's
+/// /sys/kernel/debug/gcov links each .gcno into the build tree; a
+/// `cp -rL` copy holds them) needs no --gcno-dir. A dump records object
+/// paths of a build tree elsewhere: it needs one.
+pub fn gcno_dir(given: Option<&Path>, inputs: &[Input]) -> Result<std::path::PathBuf> {
+    if let Some(d) = given {
+        return Ok(d.to_path_buf());
+    }
+    match inputs.first() {
+        Some(i) if i.path.is_dir() => Ok(i.path.clone()),
+        Some(i) => bail!(
+            "--gcno-dir DIR is needed: {} is not a directory of .gcda files with their notes beside them",
+            i.path.display()
+        ),
+        None => bail!("no input"),
+    }
+}
+
+/// The selection of --root/--include/--exclude. The root is made absolute
+/// without resolving symlinks: the paths in the notes are compared as
+/// text, as recorded.
+pub fn selection(root: Option<&Path>, include: &[String], exclude: &[String]) -> Result<Selection> {
+    let utf8 = |p: &Path, what: &str| -> Result<String> {
+        let abs = std::path::absolute(p).with_context(|| format!("{what} {}", p.display()))?;
+        let s = abs
+            .to_str()
+            .with_context(|| format!("{what} {}: not UTF-8", p.display()))?;
+        Ok(xencov_rs::paths::fold(s))
+    };
+    let regexes = |v: &[String], what: &str| -> Result<Vec<xencov_rs::select::PathRegex>> {
+        v.iter()
+            .map(|p| {
+                xencov_rs::select::PathRegex::new(p)
+                    .with_context(|| format!("{what} {p}: not a regular expression"))
+            })
+            .collect()
+    };
+    Ok(Selection {
+        root: root.map(|r| utf8(r, "--root")).transpose()?,
+        base: utf8(Path::new("."), "the working directory")?,
+        include: regexes(include, "--include")?,
+        exclude: regexes(exclude, "--exclude")?,
+    })
 }

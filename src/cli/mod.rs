@@ -1,4 +1,5 @@
 pub mod check;
+pub mod diff;
 pub mod dump;
 pub mod kind;
 pub mod lcov;
