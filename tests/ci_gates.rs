@@ -18,20 +18,6 @@ use std::process::Command;
 
 use common::{Tmp, run};
 
-fn gcovr() -> PathBuf {
-    let p = match std::env::var_os("XENCOV_GCOVR") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-            .join(".cache/xencov-rs/gcovr-8.8/bin/gcovr"),
-    };
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/setup (it installs gcovr 8.8 from PyPI)",
-        p.display()
-    );
-    p
-}
-
 fn ours() -> Command {
     Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
 }
@@ -73,7 +59,7 @@ type Files = BTreeMap<String, [u64; 4]>;
 
 fn gcovr_summary(build: &Path, s: &Set, args: &[&str]) -> (Files, BTreeMap<String, f64>) {
     let json = build.join("../summary.json");
-    run(Command::new(gcovr())
+    run(Command::new(common::gcovr())
         .current_dir(build)
         .args(["--gcov-executable", s.gcov, "-r"])
         .arg(build)
@@ -285,7 +271,7 @@ fn thresholds_fail_where_gcovr_fails() {
         for (wanted, fails) in [(p, false), (p + 0.1, true)] {
             let wanted = format!("{wanted:.1}");
             let flag = format!("--fail-under-{metric}");
-            let g = Command::new(gcovr())
+            let g = Command::new(common::gcovr())
                 .current_dir(&build)
                 .args(["--gcov-executable", s.gcov, "-r"])
                 .arg(&build)

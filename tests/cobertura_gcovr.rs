@@ -18,24 +18,6 @@ use std::process::Command;
 
 use common::{Tmp, run};
 
-/// The pinned gcovr: `XENCOV_GCOVR`, or where scripts/setup installs it.
-fn gcovr() -> PathBuf {
-    let p = match std::env::var_os("XENCOV_GCOVR") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-            .join(".cache/xencov-rs/gcovr-8.8/bin/gcovr"),
-    };
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/setup (it installs gcovr 8.8 from PyPI)",
-        p.display()
-    );
-    let o = run(Command::new(&p).arg("--version"));
-    let v = String::from_utf8_lossy(&o.stdout);
-    assert!(v.starts_with("gcovr 8.8"), "{}: {v}", p.display());
-    p
-}
-
 /// Everything of a Cobertura document that is a figure, keyed so that two
 /// documents can be compared element by element.
 #[derive(Debug, PartialEq, Default)]
@@ -168,7 +150,7 @@ fn compare(name: &str, data: &Path, inputs: &[PathBuf], gcov: &str, set: &str, s
         }
     }
     let theirs = t.p("gcovr.xml");
-    run(Command::new(gcovr())
+    run(Command::new(common::gcovr())
         .current_dir(&build)
         .args(["--gcov-executable", gcov, "--timestamp", "0", "-r"])
         .arg(&build)
@@ -368,7 +350,7 @@ fn cobertura_methods_follow_gcovs_function_names() {
             .arg("-o")
             .arg(&ours));
         let theirs = t.p(&format!("gcovr{opt}.xml"));
-        run(Command::new(gcovr())
+        run(Command::new(common::gcovr())
             .current_dir(&dir)
             .args(["--gcov-executable", "gcov-12", "--timestamp", "0", "-r"])
             .arg(&dir)

@@ -128,14 +128,16 @@ fn gcc_16_counts_equal_lcov_2_capture() {
     counts_equal_lcov_2_capture(16, &["gcc-16/calc", "gcc-16-pg/vp"]);
 }
 
-/// Several inputs are merged first: the result is the tracefile of the
-/// gcov-tool merge of the same runs.
-#[test]
-fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
-    let t = Tmp::new("lcov-merged");
-    let (r1, r2) = (samples("gcc-12-pg/vp/run1"), samples("gcc-12-pg/vp/run3"));
+/// Runs 1 and 3 of `set` merged by gcov-tool-N (with the notes copied
+/// beside the result, for lcov) and our tracefile of the same two runs.
+fn gcov_tool_merge_and_ours(g: common::Gcc, set: &str, t: &Tmp) -> (PathBuf, PathBuf) {
+    let (r1, r2) = (
+        samples(&format!("{set}/run1")),
+        samples(&format!("{set}/run3")),
+    );
     let merged = t.p("merged");
-    run(Command::new("gcov-tool-12")
+    run(g
+        .tool("gcov-tool")
         .arg("merge")
         .arg(&r1)
         .arg(&r2)
@@ -144,7 +146,6 @@ fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
     for gcno in common::files_with_suffix(&r1, ".gcno") {
         std::fs::copy(&gcno, merged.join(gcno.file_name().unwrap())).unwrap();
     }
-    let theirs = lcov_capture(&merged, "gcov-12", &t);
     let out = t.p("ours.info");
     ours(
         &[
@@ -156,7 +157,16 @@ fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
         ],
         &out,
     );
-    assert_eq!(by_file(&out), theirs);
+    (merged, out)
+}
+
+/// Several inputs are merged first: the result is the tracefile of the
+/// gcov-tool merge of the same runs.
+#[test]
+fn merged_inputs_equal_lcov_of_the_gcov_tool_merge() {
+    let t = Tmp::new("lcov-merged");
+    let (merged, out) = gcov_tool_merge_and_ours(common::gcc(12), "gcc-12-pg/vp", &t);
+    assert_eq!(by_file(&out), lcov_capture(&merged, "gcov-12", &t));
 }
 
 /// The same for GCC 14-16 (conditions and path counters merged too): the
@@ -173,33 +183,8 @@ fn merged_gcc_14_to_16_inputs_have_the_counts_of_the_gcov_tool_merge() {
             continue;
         }
         let t = Tmp::new(&format!("lcov-merged-{}", set.replace('/', "-")));
-        let (r1, r2) = (
-            samples(&format!("{set}/run1")),
-            samples(&format!("{set}/run3")),
-        );
-        let merged = t.p("merged");
-        run(g
-            .tool("gcov-tool")
-            .arg("merge")
-            .arg(&r1)
-            .arg(&r2)
-            .arg("-o")
-            .arg(&merged));
-        for gcno in common::files_with_suffix(&r1, ".gcno") {
-            std::fs::copy(&gcno, merged.join(gcno.file_name().unwrap())).unwrap();
-        }
+        let (merged, out) = gcov_tool_merge_and_ours(g, set, &t);
         let theirs = common::lcov_capture_counts(g, &merged, &t.0);
-        let out = t.p("ours.info");
-        ours(
-            &[
-                "lcov".as_ref(),
-                r1.as_os_str(),
-                r2.as_os_str(),
-                "--gcno-dir".as_ref(),
-                r1.as_os_str(),
-            ],
-            &out,
-        );
         assert_eq!(common::tracefile_counts(&out), theirs, "{set}");
     }
 }

@@ -410,3 +410,22 @@ pub fn lcov_capture_counts(g: Gcc, dir: &Path, work: &Path) -> Counts {
         .arg(&comb));
     tracefile_counts(&comb)
 }
+
+/// The pinned gcovr 8.8 oracle: `XENCOV_GCOVR`, or where scripts/setup
+/// installs it (a virtualenv under ~/.cache/xencov-rs).
+pub fn gcovr() -> PathBuf {
+    let p = match std::env::var_os("XENCOV_GCOVR") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+            .join(".cache/xencov-rs/gcovr-8.8/bin/gcovr"),
+    };
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/setup (it installs gcovr 8.8 from PyPI)",
+        p.display()
+    );
+    let o = run(std::process::Command::new(&p).arg("--version"));
+    let v = String::from_utf8_lossy(&o.stdout);
+    assert!(v.starts_with("gcovr 8.8"), "{}: {v}", p.display());
+    p
+}
