@@ -142,23 +142,8 @@ impl Metric {
     }
 }
 
-/// A coverage percentage as gcovr computes it for its summary and compares
-/// it with `--fail-under-*` (gcovr 8.8, `CoverageStat.percent_or`): rounded
-/// to a tenth (round-half-even on the exact binary value, as Python's
-/// `round` and Rust's `{:.1}` both do), never 100.0 unless everything is
-/// covered (99.9 at most), `None` when nothing was found.
-pub fn percent((hit, found): (usize, usize)) -> Option<f64> {
-    if found == 0 {
-        return None;
-    }
-    if hit >= found {
-        return Some(100.0);
-    }
-    let rounded: f64 = format!("{:.1}", hit as f64 / found as f64 * 100.0)
-        .parse()
-        .unwrap_or(0.0);
-    Some(rounded.min(99.9))
-}
+/// The percentage thresholds compare: the summary table's, gcovr's rule.
+pub use crate::report::percent;
 
 /// A threshold that was not met.
 #[derive(Debug, Clone, PartialEq)]
