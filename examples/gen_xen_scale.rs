@@ -25,11 +25,11 @@
 
 use rayon::prelude::*;
 use std::path::PathBuf;
-use xencov_rs::Endian;
-use xencov_rs::dump::encode_container;
-use xencov_rs::gcda::{Counters, Function, FunctionId, Gcda, Record, Values};
-use xencov_rs::record::Header;
-use xencov_rs::version::{Status, Version};
+use xencov::Endian;
+use xencov::gcov::gcda::{Counters, Function, FunctionId, Gcda, Record, Values};
+use xencov::gcov::record::Header;
+use xencov::gcov::version::{Status, Version};
+use xencov::xen::dump::encode_container;
 
 // ---------------------------------------------------------------------------
 // Observed distributions.

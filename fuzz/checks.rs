@@ -12,10 +12,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use xencov_rs::dump::{Container, LegacyDump, encode_container};
-use xencov_rs::gcda::Gcda;
-use xencov_rs::gcno::Gcno;
-use xencov_rs::merge::{OnConflict, merge_unit};
+use xencov::analysis::merge::{OnConflict, merge_unit};
+use xencov::gcov::gcda::Gcda;
+use xencov::gcov::gcno::Gcno;
+use xencov::xen::dump::{Container, LegacyDump, encode_container};
 
 struct Counting;
 
@@ -149,8 +149,8 @@ pub fn coverage(data: &[u8]) {
     if let Ok(notes) = bounded("coverage notes", n.len(), || Gcno::decode(n)) {
         let gcda = Gcda::decode(d).ok();
         bounded("coverage", data.len(), || {
-            let unit = xencov_rs::coverage::compute(&notes, gcda.as_ref());
-            let mut t = xencov_rs::lcov::Tracefile::default();
+            let unit = xencov::analysis::coverage::compute(&notes, gcda.as_ref());
+            let mut t = xencov::report::lcov::Tracefile::default();
             t.add_unit(&unit);
             let _ = t.write("");
         });

@@ -1,7 +1,7 @@
 //! Decoding errors. Every error carries the byte offset where decoding
 //! stopped, so a user can find the bad spot with `xxd -s`.
 
-use crate::version::VersionError;
+use crate::gcov::version::VersionError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -14,17 +14,18 @@
 //!   when asked for coverage; [`paths`], [`elf`]: output paths, compilers.
 //!
 //! ```
-//! use xencov_rs::gcda::Gcda;
+//! use xencov::Gcda;
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/ppc64-gcc-12/calc/run1/main.gcda");
 //! let bytes = std::fs::read(path).unwrap();
 //! let gcda = Gcda::decode(&bytes)?;
 //! assert_eq!(gcda.header.version.gcc(), "12.2");
-//! assert_eq!(gcda.header.endian, xencov_rs::Endian::Big);
+//! assert_eq!(gcda.header.endian, xencov::Endian::Big);
 //! assert!(gcda.functions().count() > 0);
 //! assert_eq!(gcda.encode(), bytes);
-//! # Ok::<(), xencov_rs::Error>(())
+//! # Ok::<(), xencov::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
 // Input must never panic the library: no unwrap, expect or unchecked
 // indexing outside tests (exceptions are justified where they are allowed).
 #![cfg_attr(
@@ -32,28 +33,18 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
-pub mod coverage;
-pub mod diffcov;
-pub mod dump;
-pub mod elf;
-pub mod endian;
+pub mod analysis;
+pub mod bytes;
+pub mod check;
 pub mod error;
-pub mod gcda;
-pub mod gcno;
-pub mod hypervisor;
-pub mod lcov;
-pub mod llvmprof;
-pub mod merge;
+pub mod gcov;
+pub mod llvm;
 pub mod paths;
 pub mod plural;
-pub mod reader;
-pub mod record;
 pub mod report;
-pub mod select;
-pub mod sysctl;
-pub mod version;
+pub mod xen;
 
-pub use endian::Endian;
+pub use bytes::endian::Endian;
 pub use error::{Error, ErrorKind, Result};
-pub use gcda::Gcda;
-pub use version::{Format, Version};
+pub use gcov::gcda::Gcda;
+pub use gcov::version::{Format, Version};

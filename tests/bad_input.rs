@@ -11,9 +11,9 @@ use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::PathBuf;
-use xencov_rs::error::ErrorKind;
-use xencov_rs::gcda::{Gcda, MAGIC};
-use xencov_rs::record::{Records, read_header};
+use xencov::error::ErrorKind;
+use xencov::gcov::gcda::{Gcda, MAGIC};
+use xencov::gcov::record::{Records, read_header};
 
 struct Counting;
 

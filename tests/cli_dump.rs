@@ -242,7 +242,7 @@ fn standard_input_and_directories() {
 /// Rows of counters past index 99 keep gcov-dump's columns too.
 #[test]
 fn long_counter_sections_match_gcov_dump() {
-    use xencov_rs::gcda::{Gcda, Record, Values};
+    use xencov::gcov::gcda::{Gcda, Record, Values};
     let tmp = common::Tmp::new("cli-long");
     let dir = tmp.0.clone();
     let mut g =

@@ -483,7 +483,7 @@ fn profile_dir_build(t: &Tmp) -> (PathBuf, PathBuf) {
     let mangled = |obj: &str| {
         prof.join(format!(
             "{}.gcda",
-            String::from_utf8(xencov_rs::paths::mangle_path(
+            String::from_utf8(xencov::paths::mangle_path(
                 format!("{root}/{obj}").as_bytes()
             ))
             .unwrap()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use xencov_rs::gcda::Gcda;
+use xencov::gcov::gcda::Gcda;
 
 #[test]
 fn every_corpus_gcda_round_trips() {
@@ -35,8 +35,8 @@ fn every_corpus_gcda_round_trips() {
 /// then the object and program summaries after the functions.
 #[test]
 fn gcc_4_4_files_are_3_4_family() {
-    use xencov_rs::gcda::{Record, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
-    use xencov_rs::version::Family;
+    use xencov::gcov::gcda::{Record, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
+    use xencov::gcov::version::Family;
     let Some(corpus) = common::corpus_or_skip("gcc_4_4_files_are_3_4_family") else {
         return;
     };
@@ -78,7 +78,7 @@ fn gcc_4_4_files_are_3_4_family() {
 /// Summaries of every era decode: GCC 4.9-8 with histograms, 9+ runs/sum_max.
 #[test]
 fn gcc_summaries_of_every_era_decode() {
-    use xencov_rs::gcda::Record;
+    use xencov::gcov::gcda::Record;
     let Some(corpus) = common::corpus_or_skip("gcc_summaries_of_every_era_decode") else {
         return;
     };

@@ -9,9 +9,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use xencov_rs::coverage::{UnitCoverage, compute};
-use xencov_rs::gcda::Gcda;
-use xencov_rs::gcno::Gcno;
+use xencov::analysis::coverage::{UnitCoverage, compute};
+use xencov::gcov::gcda::Gcda;
+use xencov::gcov::gcno::Gcno;
 
 fn unit(corpus: &std::path::Path, base: &str) -> UnitCoverage {
     let dir = corpus.join("grcov/test");

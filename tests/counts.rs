@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use common::{Tmp, run, sorted_lines};
 use unicode_width::UnicodeWidthStr;
-use xencov_rs::gcda::{Gcda, Record, Values};
+use xencov::gcov::gcda::{Gcda, Record, Values};
 
 fn xencov(args: &[&std::ffi::OsStr]) -> Output {
     let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))

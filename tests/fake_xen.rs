@@ -250,7 +250,7 @@ fn a_legacy_dump_that_grows_between_size_and_read_is_read_again() {
     assert_eq!(log.matches("op=read").count(), 2, "{log}");
     let delivered = std::fs::read(&last).unwrap();
     assert!(delivered.len() > original.len());
-    xencov_rs::dump::LegacyDump::parse(&delivered).expect("the grown dump is valid");
+    xencov::xen::dump::LegacyDump::parse(&delivered).expect("the grown dump is valid");
     // Saved: the whole grown dump (without the second size check, its first
     // `size` bytes, a dump one unit short, would have been saved instead).
     assert_eq!(std::fs::read(&out).unwrap(), delivered);
@@ -383,7 +383,7 @@ fn a_short_read_is_reported_and_never_saved_as_if_complete() {
 fn big_dump(min: usize) -> Vec<u8> {
     let src = sample("xen/gcc-12/calc-run1.xcov");
     let c = std::fs::read(&src).unwrap();
-    let parsed = xencov_rs::dump::Container::parse(&c).unwrap();
+    let parsed = xencov::xen::dump::Container::parse(&c).unwrap();
     let mut units = Vec::new();
     let mut n = 0;
     while units
@@ -400,7 +400,10 @@ fn big_dump(min: usize) -> Vec<u8> {
         }
         n += 1;
     }
-    xencov_rs::dump::encode_container(parsed.endian, units.iter().map(|(p, b)| (p.as_slice(), *b)))
+    xencov::xen::dump::encode_container(
+        parsed.endian,
+        units.iter().map(|(p, b)| (p.as_slice(), *b)),
+    )
 }
 
 #[test]
@@ -772,9 +775,9 @@ fn builds_known_to_crash_or_to_lie_are_refused_before_the_sysctl() {
 /// dump whose version words say GCC 14.2 (only the version word is judged).
 #[test]
 fn read_says_when_the_interface_and_the_compiler_make_a_dump_untrustworthy() {
-    use xencov_rs::version::{Status, Version};
+    use xencov::gcov::version::{Status, Version};
     let src = std::fs::read(sample("xen/gcc-12/calc-run1.xcov")).unwrap();
-    let c = xencov_rs::dump::Container::parse(&src).unwrap();
+    let c = xencov::xen::dump::Container::parse(&src).unwrap();
     let v14 = Version::new(14, 2, Status::Release).unwrap().word();
     let payloads: Vec<(Vec<u8>, Vec<u8>)> = c
         .units
@@ -785,7 +788,7 @@ fn read_says_when_the_interface_and_the_compiler_make_a_dump_untrustworthy() {
             (u.path.to_vec(), p)
         })
         .collect();
-    let dump14 = xencov_rs::dump::encode_container(
+    let dump14 = xencov::xen::dump::encode_container(
         c.endian,
         payloads.iter().map(|(p, b)| (p.as_slice(), b.as_slice())),
     );

@@ -9,8 +9,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use xencov_rs::Endian;
-use xencov_rs::dump::{Container, encode_container};
+use xencov::Endian;
+use xencov::xen::dump::{Container, encode_container};
 
 /// A scratch directory whose `small` tmpfs, if mounted, is unmounted first.
 struct Tmp(common::Tmp);

@@ -5,9 +5,9 @@
 
 mod common;
 
-use xencov_rs::endian::Endian;
-use xencov_rs::gcno::{Gcno, MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_LINES};
-use xencov_rs::record::{Records, read_header};
+use xencov::bytes::endian::Endian;
+use xencov::gcov::gcno::{Gcno, MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_LINES};
+use xencov::gcov::record::{Records, read_header};
 
 /// One record of a notes file: where it starts, its tag, its payload.
 #[derive(Clone, Copy, Debug)]

@@ -10,7 +10,7 @@ use common::{Gcc, gcc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xencov_rs::gcda::Gcda;
+use xencov::gcov::gcda::Gcda;
 
 /// What gcov-dump printed about one file.
 #[derive(Debug, Default, PartialEq)]

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use xencov_rs::Endian;
-use xencov_rs::dump::encode_container;
+use xencov::Endian;
+use xencov::xen::dump::encode_container;
 
 use common::Tmp;
 
@@ -88,8 +88,8 @@ fn a_claimed_2_gib_section() {
 
     // Inside a payload: a counter record claiming 2 GiB.
     let mut bad = g.clone();
-    let (h, r) = xencov_rs::record::read_header(&g, b"gcda").unwrap();
-    let first_counter = xencov_rs::record::Records::new(r, h.version)
+    let (h, r) = xencov::gcov::record::read_header(&g, b"gcda").unwrap();
+    let first_counter = xencov::gcov::record::Records::new(r, h.version)
         .map(Result::unwrap)
         .find(|r| r.tag == 0x01a1_0000)
         .unwrap();
@@ -109,7 +109,7 @@ fn a_claimed_2_gib_section() {
 #[test]
 fn legacy_counts_that_would_multiply_past_memory() {
     let good = std::fs::read(common::samples().join("xen-legacy/xen-4.5-test_c.dat")).unwrap();
-    let parsed = xencov_rs::dump::LegacyDump::parse(&good).unwrap();
+    let parsed = xencov::xen::dump::LegacyDump::parse(&good).unwrap();
     let u = &parsed.units[0];
     let counter_at = (u.offset + 16 + u.path.len()).next_multiple_of(8);
     let mut huge = good.clone();
@@ -215,7 +215,7 @@ fn repeated_function_gcno(count: usize) -> (Vec<u8>, Vec<usize>) {
 #[test]
 fn notes_repeating_a_function_with_the_largest_block_count() {
     let (small, at) = repeated_function_gcno(100);
-    let e = xencov_rs::gcno::Gcno::decode(&small).unwrap_err();
+    let e = xencov::gcov::gcno::Gcno::decode(&small).unwrap_err();
     assert_eq!(e.offset, at[1], "{e}");
     assert!(e.to_string().contains("more than a"), "{e}");
 

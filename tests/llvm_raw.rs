@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use xencov_rs::llvmprof::RawProfile;
+use xencov::llvm::raw::RawProfile;
 
 fn sample(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -102,7 +102,7 @@ fn merged_runs_equal_llvm_profdata_merge() {
     for (set, _, _, _) in SETS {
         let a = std::fs::read(sample(&format!("{set}/calc-run1.profraw"))).unwrap();
         let b = std::fs::read(sample(&format!("{set}/calc-run2.profraw"))).unwrap();
-        let merged = xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap();
+        let merged = xencov::llvm::raw::merge(&[(&a, 1), (&b, 1)]).unwrap();
         let p = RawProfile::decode(&merged).unwrap();
         let mut want = parse_show(
             &std::fs::read_to_string(sample(&format!("{set}/calc-merged.show"))).unwrap(),
@@ -110,7 +110,7 @@ fn merged_runs_equal_llvm_profdata_merge() {
         want.sort();
         assert_eq!(ours(&p), want, "{set}");
         // Weights multiply, as `llvm-profdata merge -weighted-input` does.
-        let twice = xencov_rs::llvmprof::merge(&[(&a, 2)]).unwrap();
+        let twice = xencov::llvm::raw::merge(&[(&a, 2)]).unwrap();
         let one = RawProfile::decode(&a).unwrap();
         let two = RawProfile::decode(&twice).unwrap();
         for (x, y) in one.functions.iter().zip(&two.functions) {
@@ -119,7 +119,7 @@ fn merged_runs_equal_llvm_profdata_merge() {
         }
         // Another build (the mcdc program) is refused.
         let m = std::fs::read(sample(&format!("{set}/mcdc-run1.profraw"))).unwrap();
-        let e = xencov_rs::llvmprof::merge(&[(&a, 1), (&m, 1)]).unwrap_err();
+        let e = xencov::llvm::raw::merge(&[(&a, 1), (&m, 1)]).unwrap_err();
         assert_eq!(e.input, 1);
         assert!(e.to_string().contains("another build"), "{e}");
     }
@@ -133,13 +133,13 @@ fn merged_bitmaps_are_ored_and_counts_never_wrap() {
         RawProfile::decode(&a).unwrap(),
         RawProfile::decode(&b).unwrap(),
     );
-    let m = RawProfile::decode(&xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap()).unwrap();
+    let m = RawProfile::decode(&xencov::llvm::raw::merge(&[(&a, 1), (&b, 1)]).unwrap()).unwrap();
     for ((x, y), z) in pa.functions.iter().zip(&pb.functions).zip(&m.functions) {
         let or: Vec<u8> = x.bitmap.iter().zip(&y.bitmap).map(|(p, q)| p | q).collect();
         assert_eq!(z.bitmap, or, "{}", x.name);
     }
     // A weight that makes a counter overflow 64 bits is an error naming it.
-    let e = xencov_rs::llvmprof::merge(&[(&a, u64::MAX), (&a, 1)]).unwrap_err();
+    let e = xencov::llvm::raw::merge(&[(&a, u64::MAX), (&a, 1)]).unwrap_err();
     assert!(e.to_string().contains("overflows 64 bits"), "{e}");
 }
 
@@ -236,7 +236,7 @@ fn live_llvm_profdata_still_agrees() {
         std::fs::create_dir_all(&tmp).unwrap();
         let a = std::fs::read(dir.join("calc-run1.profraw")).unwrap();
         let b = std::fs::read(dir.join("calc-run2.profraw")).unwrap();
-        let merged = xencov_rs::llvmprof::merge(&[(&a, 1), (&b, 1)]).unwrap();
+        let merged = xencov::llvm::raw::merge(&[(&a, 1), (&b, 1)]).unwrap();
         std::fs::write(tmp.join("merged.profraw"), merged).unwrap();
         let o = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/chroot"))
             .args(["run", suite])

@@ -9,8 +9,8 @@ mod common;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use xencov_rs::gcda::{Gcda, Record, Values};
-use xencov_rs::merge::{OnConflict, merge_unit, scale};
+use xencov::analysis::merge::{OnConflict, merge_unit, scale};
+use xencov::gcov::gcda::{Gcda, Record, Values};
 
 /// The little-endian sets gcov-tool writes byte-identically (it writes host order).
 const SETS: [(&str, u8); 12] = [
@@ -225,7 +225,7 @@ fn a_first_weight_above_1_differs_from_gcov_tool_only_in_the_summary() {
 }
 
 /// Each function's id and its counters as (kind index, values).
-type Functions = Vec<(Option<xencov_rs::gcda::FunctionId>, Vec<(u32, Vec<u64>)>)>;
+type Functions = Vec<(Option<xencov::gcov::gcda::FunctionId>, Vec<(u32, Vec<u64>)>)>;
 
 fn functions(g: &Gcda) -> Functions {
     g.functions()
@@ -268,7 +268,7 @@ fn big_endian_merge(set: &str, g: Gcc) {
         let theirs = Gcda::decode(&std::fs::read(&f).unwrap()).unwrap();
         let ours = Gcda::decode(&std::fs::read(t.p("ours").join(f.file_name().unwrap())).unwrap())
             .unwrap();
-        assert_eq!(ours.header.endian, xencov_rs::Endian::Big);
+        assert_eq!(ours.header.endian, xencov::Endian::Big);
         assert_eq!(functions(&ours), functions(&theirs), "{}", f.display());
         assert_eq!(ours.records[0], theirs.records[0], "summary");
     }
@@ -313,7 +313,7 @@ fn xen_dumps_merge(set: &str, g: Gcc) {
         None,
     );
     let bytes = std::fs::read(&dump).unwrap();
-    let merged = xencov_rs::dump::Container::parse(&bytes).unwrap();
+    let merged = xencov::xen::dump::Container::parse(&bytes).unwrap();
     assert_eq!(merged.units.len(), 4);
     for u in &merged.units {
         let ours = u.gcda().unwrap();

@@ -19,8 +19,8 @@ mod common;
 use common::Tmp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xencov_rs::gcda::{FunctionId, Gcda, Record};
-use xencov_rs::version::MergeRule;
+use xencov::gcov::gcda::{FunctionId, Gcda, Record};
+use xencov::gcov::kinds::MergeRule;
 
 /// The bullseye chroot's root, as `scripts/chroot` places it.
 fn chroot_root() -> PathBuf {
@@ -273,8 +273,8 @@ fn the_stored_merges_are_what_gcov_tool_writes() {
 /// votes as `single` does, the totals add.
 #[test]
 fn delta_votes_follow_the_spec_synthetic() {
-    use xencov_rs::gcda::{Counters, Values};
-    use xencov_rs::merge::{OnConflict, merge_unit};
+    use xencov::analysis::merge::{OnConflict, merge_unit};
+    use xencov::gcov::gcda::{Counters, Values};
     let base =
         Gcda::decode(&std::fs::read(common::samples().join("synthetic/gcc-4.6.gcda")).unwrap())
             .unwrap();

@@ -11,7 +11,7 @@ use common::{Tmp, gcc};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use xencov_rs::gcda::{Gcda, Record, TAG_OBJECT_SUMMARY};
+use xencov::gcov::gcda::{Gcda, Record, TAG_OBJECT_SUMMARY};
 
 /// gcov_type's maximum: what a saturated count holds.
 const M: u64 = i64::MAX as u64;
@@ -333,7 +333,7 @@ fn value_profiles_saturate_kind_by_kind() {
                 .zip(&fp.counters)
             {
                 let kind = ca.kind.name;
-                let v = |c: &xencov_rs::gcda::Counters| c.values.iter().collect::<Vec<u64>>();
+                let v = |c: &xencov::gcov::gcda::Counters| c.values.iter().collect::<Vec<u64>>();
                 let (x, y, z, p) = (v(ca), v(cb), v(co), v(cp));
                 let at = format!("{unit} {ident} {kind}");
                 let mut over = false;

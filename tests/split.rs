@@ -5,8 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use xencov_rs::Endian;
-use xencov_rs::dump::{Container, encode_container};
+use xencov::Endian;
+use xencov::xen::dump::{Container, encode_container};
 
 /// Runs under umask 022: a new file must then be 0644, as Debian's
 /// `xencov_split` (Python `open(.., "wb")`) and libgcov create it.

@@ -6,9 +6,10 @@
 mod common;
 
 use serde_json::Value;
-use xencov_rs::Endian;
-use xencov_rs::gcda::{Gcda, Record, Summary, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
-use xencov_rs::version::{Family, counter_tag};
+use xencov::Endian;
+use xencov::gcov::gcda::{Gcda, Record, Summary, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
+use xencov::gcov::kinds::counter_tag;
+use xencov::gcov::version::Family;
 
 #[test]
 fn synthetic_files_decode_to_the_values_they_were_built_from() {

@@ -1,7 +1,7 @@
 //! The version word of every GCC release line from 3.4 to 16, and the format
 //! facts that follow from it.
 
-use xencov_rs::version::{Family, LengthUnit, Status, Summaries, Version, VersionError};
+use xencov::gcov::version::{Family, LengthUnit, Status, Summaries, Version, VersionError};
 
 fn word(chars: &str) -> u32 {
     u32::from_be_bytes(chars.as_bytes().try_into().unwrap())

@@ -17,7 +17,7 @@ use common::{Gcc, gcc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xencov_rs::gcda::{Gcda, Record, Values};
+use xencov::gcov::gcda::{Gcda, Record, Values};
 
 const SETS: [(&str, u8); 6] = [
     ("gcc-11", 11),

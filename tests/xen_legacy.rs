@@ -9,9 +9,9 @@ mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xencov_rs::Endian;
-use xencov_rs::dump::{Identified, LegacyDump, identify};
-use xencov_rs::gcda::{Gcda, Record};
+use xencov::Endian;
+use xencov::gcov::gcda::{Gcda, Record};
+use xencov::xen::dump::{Identified, LegacyDump, identify};
 
 fn dir() -> PathBuf {
     common::samples().join("xen-legacy")

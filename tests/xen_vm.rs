@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
-use xencov_rs::dump::Container;
-use xencov_rs::gcda::{Gcda, Record, Values};
-use xencov_rs::version::MergeRule;
+use xencov::gcov::gcda::{Gcda, Record, Values};
+use xencov::gcov::kinds::MergeRule;
+use xencov::xen::dump::Container;
 
 /// One boot at a time: two cores cannot run two TCG guests and stay inside
 /// the guard timeout.
@@ -357,7 +357,7 @@ fn sources_in_notes(notes_dir: &Path, xen: &Path) -> BTreeMap<String, usize> {
         for piece in bytes.split(|&c| !(0x21..0x7f).contains(&c)) {
             let piece = String::from_utf8_lossy(piece);
             if piece.ends_with(".c") || piece.ends_with(".h") {
-                let folded = xencov_rs::paths::fold(&piece);
+                let folded = xencov::paths::fold(&piece);
                 here.insert(if folded.starts_with('/') {
                     folded
                 } else {
@@ -383,7 +383,7 @@ fn sources_under_two_names(notes_dir: &Path) -> Vec<String> {
         for piece in bytes.split(|&c| !(0x21..0x7f).contains(&c)) {
             let piece = String::from_utf8_lossy(piece);
             if piece.contains("/../") && piece.ends_with(".c") {
-                out.push(xencov_rs::paths::fold(&piece));
+                out.push(xencov::paths::fold(&piece));
             }
         }
     }

@@ -3,8 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// The project's top directory (the library's package; the command line's
+/// tests are built from crates/cli, two levels below it).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("formats").is_dir() && d.join("samples").is_dir())
+        .unwrap_or(here)
+        .to_path_buf()
 }
 
 /// The shared corpus of public gcda/gcno files, beside the project root.

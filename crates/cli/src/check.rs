@@ -1,0 +1,574 @@
+//! `xencov-rs check`: every GCC version in sight — the compiler in ELF
+//! `.comment`, the data files and dump records, the notes files, the gcov
+//! that lcov would run — and a verdict on each pair.
+
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use xencov::check::elf::{ProducerKind, XenRelease, producers, xen_release};
+use xencov::check::judge::{Agreement, Role, Verdict, judge};
+use xencov::gcov::gcda::MAGIC as GCDA_MAGIC;
+use xencov::gcov::record::read_header;
+use xencov::gcov::version::{Status, Version};
+use xencov::llvm::raw::RawProfile;
+use xencov::llvm::{clang_major_in_banner, clangs_of_raw_version, raw_version_of_clang};
+use xencov::xen::dump::{Container, Identified, LegacyDump, identify};
+
+/// Everything seen with one version in one role.
+#[derive(Debug, Serialize)]
+struct Source {
+    role: Role,
+    /// `None` for a clang compiler or an LLVM profile: no gcov version at all.
+    chars: Option<String>,
+    gcc: Option<String>,
+    /// What named it: a `.comment` string or the `gcov --version` line.
+    banner: Option<String>,
+    count: usize,
+    examples: Vec<String>,
+    #[serde(skip)]
+    version: Option<Version>,
+    /// The clang release or raw-profile version of an LLVM side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llvm: Option<Llvm>,
+}
+
+/// What an LLVM side says: a clang release (compiler) or a raw profile version (data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Llvm {
+    /// `None` when the `.comment` string names no release.
+    Clang(Option<u32>),
+    RawProfile(u32),
+}
+
+#[derive(Debug, Serialize)]
+struct PairVerdict {
+    a: String,
+    b: String,
+    #[serde(flatten)]
+    verdict: Verdict,
+    /// False when another compiler listed in the same ELF file agrees, so
+    /// this pair alone does not make the inputs incompatible.
+    decisive: bool,
+}
+
+#[derive(Default)]
+struct Seen {
+    sources: BTreeMap<(Role, String), Source>,
+    /// Inputs that name no version at all (an ELF file without `.comment`).
+    notes: Vec<String>,
+    /// Hypervisor ELF files whose Xen release could be told.
+    xen: Vec<XenSeen>,
+}
+
+/// A hypervisor binary, its Xen release and the newest GCC in its `.comment`.
+#[derive(Debug, Serialize)]
+struct XenSeen {
+    file: String,
+    release: XenRelease,
+    #[serde(skip)]
+    newest_gcc: Option<Version>,
+}
+
+/// The newest Xen release whose gcov code (`xen/common/coverage/gcc_4_7.c`)
+/// lays out `struct gcov_info` for at most eight counter kinds: GCC 14 emits
+/// nine and GCC 15 ten, which Xen 4.21 was the first to know.
+const LAST_XEN_WITH_EIGHT_KINDS: XenRelease = XenRelease {
+    major: 4,
+    minor: 20,
+};
+
+impl Seen {
+    fn add(
+        &mut self,
+        role: Role,
+        version: Option<Version>,
+        banner: Option<String>,
+        origin: String,
+    ) {
+        let key = match (version, &banner) {
+            (Some(v), _) => v.chars(),
+            (None, Some(b)) => b.clone(),
+            (None, None) => String::new(),
+        };
+        let s = self.sources.entry((role, key)).or_insert_with(|| Source {
+            role,
+            chars: version.map(Version::chars),
+            gcc: version.map(Version::gcc),
+            banner: banner.clone(),
+            count: 0,
+            examples: Vec::new(),
+            version,
+            llvm: None,
+        });
+        s.count += 1;
+        if s.examples.len() < 3 {
+            s.examples.push(origin);
+        }
+    }
+
+    /// Adds an LLVM side, keyed by its banner.
+    fn add_llvm(&mut self, role: Role, llvm: Llvm, banner: String, origin: String) {
+        self.add(role, None, Some(banner.clone()), origin);
+        if let Some(s) = self.sources.get_mut(&(role, banner)) {
+            s.llvm = Some(llvm);
+        }
+    }
+}
+
+/// Reads one input; anything unreadable is bad input (exit 2). Directories
+/// are searched for files with one of `extensions`.
+fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
+    if path != Path::new("-") && path.is_dir() {
+        let files = crate::output::files_with_extension(path, extensions)?;
+        if files.is_empty() {
+            // An empty tree checks nothing; "all agree" would be a lie.
+            return Err(anyhow!(
+                "{}: no .{} file below it: nothing to check",
+                path.display(),
+                extensions.join(" or .")
+            ));
+        }
+        return files.iter().try_for_each(|f| gather(seen, f, extensions));
+    }
+    let data = crate::output::read_input(path)?;
+    let name = path.display().to_string();
+    if data.starts_with(b"\x7fELF") {
+        let list = producers(&data).with_context(|| name.clone())?;
+        if let Some(release) = xen_release(&data).with_context(|| name.clone())? {
+            let newest_gcc = list
+                .iter()
+                .filter_map(|p| match p.kind {
+                    ProducerKind::Gcc { major, minor, .. } => {
+                        Version::new(major, minor, Status::Release).ok()
+                    }
+                    _ => None,
+                })
+                .max_by_key(|v| (v.major(), v.minor()));
+            seen.xen.push(XenSeen {
+                file: name.clone(),
+                release,
+                newest_gcc,
+            });
+        }
+        if list.is_empty() {
+            seen.notes.push(format!(
+                "{name} has no .comment section (stripped?): its compiler cannot be told"
+            ));
+            return Ok(());
+        }
+        for p in list {
+            match p.kind {
+                ProducerKind::Gcc { major, minor, .. } => {
+                    let v = Version::new(major, minor, Status::Release)
+                        .map_err(|e| anyhow!("{name}: {}: {e}", p.text))?;
+                    seen.add(Role::Compiler, Some(v), Some(p.text), name.clone());
+                }
+                ProducerKind::Clang => seen.add_llvm(
+                    Role::Compiler,
+                    Llvm::Clang(clang_major_in_banner(&p.text)),
+                    p.text,
+                    name.clone(),
+                ),
+                ProducerKind::Other => {}
+            }
+        }
+        return Ok(());
+    }
+    for (magic, role) in [(GCDA_MAGIC, Role::Data), (b"gcno", Role::Notes)] {
+        let first: &[u8] = data.get(..4).unwrap_or_default();
+        if first == magic || first.iter().rev().eq(magic.iter()) {
+            let (h, _) = read_header(&data, magic).with_context(|| name.clone())?;
+            seen.add(role, Some(h.version), None, name);
+            return Ok(());
+        }
+    }
+    match identify(&data).with_context(|| format!("{name}: not ELF, gcda, gcno or a Xen dump"))? {
+        Identified::Container(_) => {
+            let c = Container::parse(&data).with_context(|| name.clone())?;
+            for u in &c.units {
+                let origin = format!("{name}: {}", u.path_lossy());
+                match read_header(u.payload, GCDA_MAGIC) {
+                    Ok((h, _)) => seen.add(Role::Data, Some(h.version), None, origin),
+                    Err(e) => return Err(anyhow!("{origin}: {e}")),
+                }
+            }
+        }
+        Identified::Legacy(_) => {
+            let d = LegacyDump::parse(&data).with_context(|| name.clone())?;
+            for u in &d.units {
+                let origin = format!("{name}: {}", String::from_utf8_lossy(&u.path));
+                seen.add(Role::Data, Some(u.version), None, origin);
+            }
+        }
+        Identified::LlvmProfile { .. } => {
+            // Validated whole: a truncated or lying profile is bad input, not
+            // a version to compare.
+            let p =
+                RawProfile::decode(&data).map_err(|e| anyhow!("{name}: raw LLVM profile: {e}"))?;
+            let version = p.header.version;
+            seen.add_llvm(
+                Role::Data,
+                Llvm::RawProfile(version),
+                format!("LLVM raw profile, version {version}"),
+                name,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `gcov --version` of the given or the PATH gcov; `None` if there is none to run.
+fn gcov(seen: &mut Seen, gcov: Option<&Path>) -> Result<()> {
+    let program = gcov.map_or_else(|| PathBuf::from("gcov"), Path::to_path_buf);
+    let out = match std::process::Command::new(&program)
+        .arg("--version")
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) if gcov.is_none() && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(anyhow!("cannot run {} --version: {e}", program.display())),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap_or_default().trim().to_string();
+    let (major, minor, _) = xencov::gcov::version::release_in_banner(&line).ok_or_else(|| {
+        anyhow!(
+            "{} --version printed no GCC version: {line:?}",
+            program.display()
+        )
+    })?;
+    let v = Version::new(major, minor, Status::Release).map_err(|e| anyhow!("{line}: {e}"))?;
+    seen.add(
+        Role::Gcov,
+        Some(v),
+        Some(line),
+        program.display().to_string(),
+    );
+    Ok(())
+}
+
+fn label(s: &Source) -> String {
+    match (&s.chars, &s.banner) {
+        (Some(c), _) if s.role == Role::Compiler => {
+            format!(
+                "compiler GCC {} ({c})",
+                s.gcc.as_deref().unwrap_or_default()
+            )
+        }
+        (Some(c), _) => format!("{} {c}", s.role.name()),
+        (None, Some(b)) if s.role == Role::Compiler => format!("compiler {b:?}"),
+        (None, Some(b)) => format!("{} {b:?}", s.role.name()),
+        (None, None) => s.role.name().to_string(),
+    }
+}
+
+fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
+    let mut out = Vec::new();
+    let llvm_data = sources
+        .iter()
+        .any(|s| matches!(s.llvm, Some(Llvm::RawProfile(_))));
+    for (i, a) in sources.iter().enumerate() {
+        for b in &sources[i + 1..] {
+            // Several compilers in one ELF file are no conflict by themselves.
+            if a.role == Role::Compiler && b.role == Role::Compiler {
+                continue;
+            }
+            if a.role == b.role && a.role != Role::Data {
+                continue;
+            }
+            // gcov reads no LLVM profile: with one among the inputs, the gcov
+            // on PATH is not what reads the coverage, and a GCC name in the
+            // same ELF file comes from start-up objects, not from the code
+            // the profile covers.
+            // Nor does it read a clang build's coverage at all.
+            let gcov_pair = a.role == Role::Gcov || b.role == Role::Gcov;
+            if gcov_pair && (llvm_data || a.llvm.is_some() || b.llvm.is_some()) {
+                continue;
+            }
+            let verdict = match (a.version, b.version, a.llvm, b.llvm) {
+                (Some(va), Some(vb), _, _) => judge((a.role, va), (b.role, vb)),
+                (_, _, Some(la), Some(lb)) => judge_llvm(la, lb),
+                _ => Verdict {
+                    agreement: Agreement::Incompatible,
+                    why: "one side is GCC/gcov, the other clang/LLVM: a GCC build writes gcov \
+                          data, a clang build a raw LLVM profile"
+                        .into(),
+                    advice: Some(
+                        "the files come from different builds: check which hypervisor each was \
+                         read from"
+                            .into(),
+                    ),
+                },
+            };
+            out.push(PairVerdict {
+                a: label(a),
+                b: label(b),
+                verdict,
+                decisive: true,
+            });
+        }
+    }
+    // A compiler pair is not decisive when another compiler agrees with the other side.
+    let agreeing: Vec<String> = out
+        .iter()
+        .filter(|p| p.a.starts_with("compiler") && p.verdict.agreement != Agreement::Incompatible)
+        .map(|p| p.b.clone())
+        .collect();
+    for p in &mut out {
+        if p.a.starts_with("compiler")
+            && p.verdict.agreement == Agreement::Incompatible
+            && agreeing.contains(&p.b)
+        {
+            p.decisive = false;
+        }
+    }
+    out
+}
+
+/// Two LLVM sides: a clang release and the raw profile version it writes
+/// (LLVM's table, [`raw_version_of_clang`]), or two profiles.
+fn judge_llvm(a: Llvm, b: Llvm) -> Verdict {
+    let written_by = |v: u32| {
+        let c = clangs_of_raw_version(v);
+        match (c.first(), c.last()) {
+            (Some(x), Some(y)) if x == y => format!("clang {x}"),
+            (Some(x), Some(y)) => format!("clang {x}-{y}"),
+            _ => "no clang release from 11 to 21".to_string(),
+        }
+    };
+    let incompatible = |why: String, advice: String| Verdict {
+        agreement: Agreement::Incompatible,
+        why,
+        advice: Some(advice),
+    };
+    match (a, b) {
+        (Llvm::Clang(c), Llvm::RawProfile(v)) | (Llvm::RawProfile(v), Llvm::Clang(c)) => match c {
+            None => incompatible(
+                "the .comment string names no clang release to compare with the profile".into(),
+                "check the hypervisor's `.comment` (readelf -p .comment xen-syms)".into(),
+            ),
+            Some(m) => match raw_version_of_clang(m) {
+                Some(w) if w == v => Verdict {
+                    agreement: Agreement::Same,
+                    why: format!("clang {m} writes raw profile version {v}"),
+                    advice: None,
+                },
+                Some(w) => incompatible(
+                    format!(
+                        "clang {m} writes raw profile version {w}, but this profile is version {v} (written by {})",
+                        written_by(v)
+                    ),
+                    "the profile comes from another build: read it again from the hypervisor this xen-syms belongs to"
+                        .into(),
+                ),
+                None => incompatible(
+                    format!(
+                        "clang {m} is outside the releases whose raw profile version is known (clang 11 to 21; Xen's coverage code supports 11 to 20)"
+                    ),
+                    "build the hypervisor with clang 11 to 20 (the releases Xen supports)".into(),
+                ),
+            },
+        },
+        (Llvm::RawProfile(x), Llvm::RawProfile(y)) if x == y => Verdict {
+            agreement: Agreement::Same,
+            why: format!("both are raw profile version {x}"),
+            advice: None,
+        },
+        (Llvm::RawProfile(x), Llvm::RawProfile(y)) => incompatible(
+            format!(
+                "raw profile versions {x} ({}) and {y} ({}) come from different clang releases",
+                written_by(x),
+                written_by(y)
+            ),
+            "profiles of different builds cannot be merged or reported together".into(),
+        ),
+        (Llvm::Clang(_), Llvm::Clang(_)) => Verdict {
+            agreement: Agreement::Same,
+            why: "two clang compilers".into(),
+            advice: None,
+        },
+    }
+}
+
+pub struct Args<'a> {
+    pub inputs: &'a [PathBuf],
+    pub xen_syms: &'a [PathBuf],
+    pub gcno_dir: Option<&'a Path>,
+    pub gcov: Option<&'a Path>,
+    pub json: bool,
+}
+
+pub fn run(args: Args<'_>) -> Result<ExitCode> {
+    let mut seen = Seen::default();
+    let all = ["gcda", "gcno"];
+    let gathered = args
+        .xen_syms
+        .iter()
+        .chain(args.inputs)
+        .try_for_each(|p| gather(&mut seen, p, &all))
+        .and_then(|()| match args.gcno_dir {
+            Some(dir) => gather(&mut seen, dir, &["gcno"]),
+            None => Ok(()),
+        })
+        .and_then(|()| gcov(&mut seen, args.gcov));
+    let gathered = gathered.and_then(|()| {
+        if seen.sources.keys().all(|(role, _)| *role == Role::Gcov) {
+            Err(anyhow!(
+                "no dump, gcda, gcno or ELF file among the inputs: nothing to check"
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = gathered {
+        eprintln!("xencov-rs: error: {e:#}");
+        return Ok(ExitCode::from(2));
+    }
+    for note in &seen.notes {
+        eprintln!("xencov-rs: note: {note}");
+    }
+    let sources: Vec<&Source> = seen.sources.values().collect();
+    let mut verdicts = verdicts(&sources);
+    verdicts.extend(seen.xen.iter().filter_map(xen_verdict));
+    let bad = verdicts
+        .iter()
+        .any(|v| v.decisive && v.verdict.agreement == Agreement::Incompatible);
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            sources: &'a [&'a Source],
+            xen: &'a [XenSeen],
+            notes: &'a [String],
+            verdicts: &'a [PairVerdict],
+            status: &'static str,
+        }
+        let report = Report {
+            sources: &sources,
+            xen: &seen.xen,
+            notes: &seen.notes,
+            verdicts: &verdicts,
+            status: if bad { "incompatible" } else { "ok" },
+        };
+        crate::output::print(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+    } else {
+        crate::output::print(&text(&sources, &seen.xen, &verdicts, bad))?;
+    }
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What the hypervisor's own gcov code makes of counters of its compiler.
+/// Only GCC 14 and later need a word: every Xen with coverage knows the
+/// `gcov_info` layouts of GCC 4.7 to 13.
+fn xen_verdict(x: &XenSeen) -> Option<PairVerdict> {
+    let gcc = x.newest_gcc?;
+    if gcc.major() < 14 {
+        return None;
+    }
+    let kinds = gcc.format().counter_kinds.len();
+    let (a, b) = (
+        format!("hypervisor Xen {} ({})", x.release, x.file),
+        format!("compiler GCC {} ({})", gcc.gcc(), gcc.chars()),
+    );
+    let verdict = if x.release <= LAST_XEN_WITH_EIGHT_KINDS {
+        Verdict {
+            agreement: Agreement::Incompatible,
+            why: format!(
+                "Xen {} and older lay out struct gcov_info for at most 8 counter kinds, GCC {} \
+                 emits {kinds}: the hypervisor reads each unit's function count and table from \
+                 the wrong place, so its coverage dump cannot be trusted (empty units, wrong or \
+                 missing counters, or a crash on the coverage sysctl)",
+                x.release,
+                gcc.gcc()
+            ),
+            advice: Some(
+                "build the hypervisor with Xen 4.21 or newer (its gcov code knows GCC 14's nine \
+                 and GCC 15's ten counter kinds), or with GCC 13 or older"
+                    .into(),
+            ),
+        }
+    } else {
+        Verdict {
+            agreement: Agreement::Compatible,
+            why: format!(
+                "Xen {} lays out struct gcov_info for GCC {}'s {kinds} counter kinds",
+                x.release,
+                gcc.gcc()
+            ),
+            advice: None,
+        }
+    };
+    Some(PairVerdict {
+        a,
+        b,
+        verdict,
+        decisive: true,
+    })
+}
+
+fn text(sources: &[&Source], xen: &[XenSeen], verdicts: &[PairVerdict], bad: bool) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<9} {:<7} {:<6} {:>5}  seen in",
+        "role", "version", "GCC", "count"
+    );
+    for src in sources {
+        let mut seen_in = src.examples.join(", ");
+        if src.count > src.examples.len() {
+            let _ = write!(seen_in, " (+{} more)", src.count - src.examples.len());
+        }
+        if let Some(b) = &src.banner {
+            seen_in = format!("{seen_in} [{b}]");
+        }
+        let _ = writeln!(
+            s,
+            "{:<9} {:<7} {:<6} {:>5}  {seen_in}",
+            src.role.name(),
+            src.chars.as_deref().unwrap_or("-"),
+            src.gcc.as_deref().unwrap_or("-"),
+            src.count
+        );
+    }
+    if sources.iter().all(|s| s.role != Role::Gcov) {
+        let _ = writeln!(s, "(no gcov on PATH: `xencov-rs lcov` needs none)");
+    }
+    for x in xen {
+        let _ = writeln!(
+            s,
+            "hypervisor Xen {} in {} (from xen_major_version/xen_minor_version)",
+            x.release, x.file
+        );
+    }
+    s.push('\n');
+    for v in verdicts {
+        let word = match v.verdict.agreement {
+            Agreement::Same => "same format",
+            Agreement::Compatible => "compatible",
+            Agreement::Incompatible if v.decisive => "INCOMPATIBLE",
+            Agreement::Incompatible => "incompatible (another listed compiler agrees)",
+        };
+        let _ = writeln!(s, "{} vs {}: {word}: {}", v.a, v.b, v.verdict.why);
+        if let Some(a) = &v.verdict.advice
+            && v.verdict.agreement != Agreement::Same
+        {
+            let _ = writeln!(s, "    what to do: {a}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "verdict: {}",
+        if bad {
+            "incompatible (exit status 1)"
+        } else {
+            "all agree"
+        }
+    );
+    s
+}

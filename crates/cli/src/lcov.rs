@@ -1,0 +1,489 @@
+//! `xencov-rs lcov` and `xencov-rs report`: coverage computed natively from
+//! the notes files of a build tree and the (merged) counters — no gcov.
+
+use crate::merge::{Input, Merged, merge_inputs};
+use crate::output::write_atomic;
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use std::path::Path;
+use std::process::ExitCode;
+use xencov::analysis::coverage::{UnitCoverage, compute};
+use xencov::analysis::merge::OnConflict;
+use xencov::gcov::gcno::Gcno;
+use xencov::paths::PathMapping;
+use xencov::plural::count;
+use xencov::report::lcov::Tracefile;
+use xencov::report::select::{Metric, Selection};
+
+pub struct Args<'a> {
+    pub inputs: &'a [Input],
+    pub gcno_dir: &'a Path,
+    pub output: Option<&'a Path>,
+    pub mapping: &'a PathMapping,
+    pub on_conflict: OnConflict,
+    pub strict: bool,
+    /// Which source files to keep (--include, --exclude, --root).
+    pub selection: &'a Selection,
+    /// --fail-under-*: checked on the totals of what was written.
+    pub thresholds: &'a [(Metric, f64)],
+}
+
+/// The exit status when the report was written but a --fail-under-*
+/// threshold was missed. Not 1 (bad input, any error) and not 2 (clap's
+/// usage errors, `check`'s verdict): CI can tell "coverage dropped" from
+/// "the job is broken". gcovr's bitmask (2 line, 4 branch, 16 function)
+/// cannot be taken over without colliding with 2; the lines on standard
+/// error say which thresholds failed.
+pub const EXIT_BELOW_THRESHOLD: u8 = 3;
+
+/// One unit's coverage and where its data came from.
+pub struct Unit {
+    pub path: String,
+    pub version: xencov::gcov::version::Version,
+    pub coverage: UnitCoverage,
+}
+
+/// Merges the inputs, finds each unit's notes beside its gcda path under
+/// the notes directory, and computes every unit in parallel. A unit without
+/// notes, with notes of another build or compiler, is a warning (an error
+/// with --strict) and is left out. No unit left is an error: an empty
+/// report would pass for "nothing covered" (genhtml refuses it, CI would not).
+pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
+    let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, args.strict)?;
+    let results: Vec<One> = merged.par_values().map(|m| one(m, args.gcno_dir)).collect();
+    let mut units = Vec::new();
+    let mut warnings = 0;
+    let mut missing = Vec::new();
+    for r in results {
+        for n in &r.warnings {
+            eprintln!("xencov-rs: warning: {n}");
+        }
+        warnings += r.warnings.len();
+        units.extend(r.unit);
+        missing.extend(r.missing);
+    }
+    if units.is_empty() {
+        let mut msg = format!(
+            "none of the {} units has usable notes under {}: nothing written",
+            merged.len(),
+            args.gcno_dir.display()
+        );
+        if missing.len() == merged.len()
+            && let Some(hint) = notes_hint(args.gcno_dir, &missing)
+        {
+            msg += &format!("\n  hint: {hint}");
+        }
+        bail!("{msg}");
+    }
+    negative_counts_warning(&units);
+    if args.strict && warnings > 0 {
+        bail!("{} with --strict", count(warnings, "warning", "warnings"));
+    }
+    select(units, args.selection)
+}
+
+/// Keeps the source files the selection keeps, in every unit (a unit's
+/// functions, lines and branches are per source file), and the units that
+/// keep any. Nothing left is an error, as an empty report is.
+fn select(mut units: Vec<Unit>, selection: &Selection) -> Result<Vec<Unit>> {
+    if selection.is_everything() {
+        return Ok(units);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for u in &mut units {
+        let cwd = u.coverage.cwd.clone();
+        u.coverage.files.retain(|f| {
+            let name = xencov::report::lcov::resolve(cwd.as_deref(), &f.file);
+            let keep = selection.keeps(&name);
+            if !keep {
+                names.insert(name);
+            }
+            keep
+        });
+    }
+    let before = units.len();
+    units.retain(|u| !u.coverage.files.is_empty());
+    if units.is_empty() {
+        let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+        bail!(
+            "--root/--include/--exclude leave no source file: all {} of the {} left out ({}{}): nothing written",
+            count(names.len(), "source file", "source files"),
+            count(before, "unit", "units"),
+            shown.join(", "),
+            if names.len() > 3 { ", ..." } else { "" }
+        );
+    }
+    Ok(units)
+}
+
+/// Prints one line per missed threshold and gives the exit status.
+fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
+    let (_, all) = xencov::report::totals(t);
+    let missed = xencov::report::select::shortfalls(&all, thresholds);
+    for m in &missed {
+        eprintln!("xencov-rs: FAILED: {m}");
+    }
+    if missed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_BELOW_THRESHOLD)
+    }
+}
+
+/// What became of one unit: its coverage, warnings, and the notes path
+/// tried when there was no file there.
+struct One {
+    unit: Option<Unit>,
+    warnings: Vec<String>,
+    missing: Option<Missing>,
+}
+
+/// A unit whose notes file was not where it was looked for.
+struct Missing {
+    /// The unit's object path before --prefix-map.
+    source: Vec<u8>,
+    tried: std::path::PathBuf,
+}
+
+/// Every unit missed its notes: show where the first one was looked for and
+/// find the notes by file name under the notes directory, to compute the
+/// `--prefix-map` that finds the most of them.
+fn notes_hint(gcno_dir: &Path, missing: &[Missing]) -> Option<String> {
+    let first = missing.first()?;
+    let mut hint = format!(
+        "the notes of {} were looked for at {}",
+        String::from_utf8_lossy(&first.source),
+        first.tried.display()
+    );
+    let all = crate::output::files_with_extension(gcno_dir, &["gcno"]).unwrap_or_default();
+    let mut by_name: std::collections::HashMap<&std::ffi::OsStr, Vec<&Path>> = Default::default();
+    for f in &all {
+        if let Some(n) = f.file_name() {
+            by_name.entry(n).or_default().push(f);
+        }
+    }
+    // Each unit proposes the maps that lead to a notes file of its name;
+    // the map that finds the most units wins.
+    let mut votes: std::collections::BTreeMap<(Vec<u8>, Vec<u8>), usize> = Default::default();
+    for m in missing {
+        let Some(name) = m.tried.file_name() else {
+            continue;
+        };
+        for f in by_name.get(name).into_iter().flatten() {
+            let rel = f.strip_prefix(gcno_dir).unwrap_or(f).with_extension("gcda");
+            let rel = rel.as_os_str().as_encoded_bytes();
+            if let Some(map) = xencov::paths::suggest_prefix_map(&m.source, rel) {
+                *votes.entry(map).or_default() += 1;
+            }
+        }
+    }
+    // The most units found; among equals, the first map in byte order.
+    let best = votes
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
+    match best {
+        Some(((old, new), n)) => {
+            hint += &format!(
+                "; `--prefix-map {}={}` finds the notes of {n} of the {} units",
+                String::from_utf8_lossy(old),
+                String::from_utf8_lossy(new),
+                missing.len()
+            );
+        }
+        None if all.is_empty() => {
+            hint += &format!(
+                "; there is no .gcno file below {} at all: is it the build tree?",
+                gcno_dir.display()
+            );
+        }
+        None => {
+            let name = first
+                .tried
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let found = name
+                .as_deref()
+                .and_then(|n| by_name.get(std::ffi::OsStr::new(n)));
+            match found.and_then(|v| v.first()) {
+                Some(f) => {
+                    hint += &format!(
+                        "; a notes file of that name is at {}: pass the directory that matches the recorded paths as --gcno-dir",
+                        f.display()
+                    )
+                }
+                None => {
+                    hint += &format!(
+                        "; no notes file of that name is below {} ({} .gcno files there): is it this build's tree?",
+                        gcno_dir.display(),
+                        all.len()
+                    )
+                }
+            }
+        }
+    }
+    Some(hint)
+}
+
+fn one(m: &Merged, gcno_dir: &Path) -> One {
+    let path = String::from_utf8_lossy(&m.path).into_owned();
+    let left = |warnings| One {
+        unit: None,
+        warnings,
+        missing: None,
+    };
+    let rel = match PathMapping::default().relative(&m.lookup) {
+        Ok((rel, _)) => rel.with_extension("gcno"),
+        Err(e) => return left(vec![format!("{path}: {e}")]),
+    };
+    let notes_path = gcno_dir.join(rel);
+    let bytes = match std::fs::read(&notes_path) {
+        Ok(b) => b,
+        Err(e) => {
+            return One {
+                unit: None,
+                warnings: vec![format!(
+                    "{path}: no notes file at {}: {e}; unit left out",
+                    notes_path.display()
+                )],
+                missing: Some(Missing {
+                    source: m.source.clone(),
+                    tried: notes_path,
+                }),
+            };
+        }
+    };
+    let notes = match Gcno::decode(&bytes) {
+        Ok(n) => n,
+        Err(e) => {
+            return left(vec![format!(
+                "{}: {e}; unit left out",
+                notes_path.display()
+            )]);
+        }
+    };
+    let (nv, dv) = (notes.header.version, m.gcda.header.version);
+    let mut warnings = Vec::new();
+    if nv.word() != dv.word() {
+        let msg = format!(
+            "{path}: notes written by GCC {} ({}), counters by GCC {} ({}): not one build",
+            nv.gcc(),
+            nv.chars(),
+            dv.gcc(),
+            dv.chars()
+        );
+        if nv.format() != dv.format() {
+            return left(vec![format!("{msg}; unit left out")]);
+        }
+        warnings.push(msg);
+    }
+    if notes.header.stamp != m.gcda.header.stamp {
+        warnings.push(format!(
+                "{path}: the notes' stamp {:#010x} is not the counters' {:#010x}: {} belongs to another build; unit left out",
+                notes.header.stamp,
+                m.gcda.header.stamp,
+            notes_path.display()
+        ));
+        return left(warnings);
+    }
+    let coverage = compute(&notes, Some(&m.gcda));
+    warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
+    One {
+        unit: Some(Unit {
+            path,
+            version: dv,
+            coverage,
+        }),
+        warnings,
+        missing: None,
+    }
+}
+
+pub fn emit(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => write_atomic(p, text.as_bytes()),
+        None => crate::output::print(text),
+    }
+}
+
+/// One warning for all units with negative counts (as lcov warns once
+/// per tracefile), naming them: what was written instead, and why it
+/// happens.
+fn negative_counts_warning(units: &[Unit]) {
+    let bad: Vec<&str> = units
+        .iter()
+        .filter(|u| u.coverage.has_negative_counts())
+        .map(|u| u.path.as_str())
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    let shown = bad.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let more = match bad.len() {
+        0..=5 => String::new(),
+        n => format!(" and {} more", n - 5),
+    };
+    eprintln!(
+        "xencov-rs: warning: negative counts in {} ({shown}{more}): written as 0 \
+         (a branch as `-`), as lcov does. The counters are not one consistent \
+         snapshot: a hypervisor read while other CPUs were counting, with counters \
+         updated non-atomically; Xen 4.21 and later build with \
+         -fprofile-update=atomic for this reason",
+        count(bad.len(), "unit", "units")
+    );
+}
+
+pub fn tracefile(units: &[Unit]) -> Tracefile {
+    let mut t = Tracefile::default();
+    for u in units {
+        t.add_unit(&u.coverage);
+    }
+    if t.saturated {
+        eprintln!(
+            "xencov-rs: warning: a combined count passed 2^128 - 1 and is written as \
+             that value: the counters are not real execution counts"
+        );
+    }
+    t
+}
+
+/// The tracefile of `units`; one that names no source file is an error
+/// (its units have notes without lines).
+pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
+    let t = tracefile(units);
+    if t.files.is_empty() {
+        bail!(
+            "the notes of the {} units name no source lines: nothing written",
+            units.len()
+        );
+    }
+    Ok(t)
+}
+
+pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<ExitCode> {
+    // lcov keeps only letters, digits and `_` in a test name (genhtml warns
+    // on anything else): the same rule, with lcov's warning.
+    let (test_name, changed) = xencov::report::lcov::test_name(test_name);
+    if changed {
+        eprintln!(
+            "xencov-rs: warning: invalid characters in the test name replaced by `_` \
+             (as lcov does): TN:{test_name}"
+        );
+    }
+    let units = units(&args)?;
+    let t = nonempty_tracefile(&units)?;
+    emit(args.output, &t.write(&test_name))?;
+    eprintln!(
+        "xencov-rs: lcov: {}, {}",
+        count(units.len(), "unit", "units"),
+        count(t.files.len(), "source file", "source files")
+    );
+    Ok(check_thresholds(&t, args.thresholds))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table of line, function and branch coverage per directory, for a CI log.
+    Summary,
+    /// One `gcov --json-format` document per unit, one per line (formats/report-json.md).
+    Json,
+    /// Cobertura XML, as GitLab and Jenkins read it.
+    Cobertura,
+}
+
+/// The summary's source names relative to the root (all are below it
+/// unless --include reached outside: those stay absolute), as gcovr's `-r`.
+fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
+    let Some(root) = root else { return t };
+    let files = t
+        .files
+        .into_iter()
+        .map(|(name, rec)| {
+            let rel = xencov::report::select::under_root(&name, root).map(String::from);
+            (rel.unwrap_or(name), rec)
+        })
+        .collect();
+    Tracefile { files, ..t }
+}
+
+pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
+    let units = units(&args)?;
+    let t = nonempty_tracefile(&units)?;
+    let root = args.selection.root.as_deref();
+    let text = match format {
+        Format::Summary => xencov::report::summary(&relative_to_root(t.clone(), root)),
+        // One document per unit, each on its own line, as `gcov -t
+        // --json-format` prints several data files.
+        Format::Json => units
+            .iter()
+            .map(|u| {
+                xencov::report::gcov_json(
+                    &u.coverage,
+                    &xencov::report::gcov_version(u.version),
+                    &u.path,
+                ) + "\n"
+            })
+            .collect(),
+        Format::Cobertura => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let ranges = xencov::report::function_ranges(units.iter().map(|u| &u.coverage));
+            xencov::report::cobertura(
+                &t,
+                &ranges,
+                &xencov::report::CoberturaOptions {
+                    root,
+                    timestamp: now,
+                },
+            )
+        }
+    };
+    emit(args.output, &text)?;
+    Ok(check_thresholds(&t, args.thresholds))
+}
+
+/// Where the notes are: --gcno-dir, else the first input when it is a
+/// directory. A gcda tree with the notes beside (Linux's
+/// /sys/kernel/debug/gcov links each .gcno into the build tree; a
+/// `cp -rL` copy holds them) needs no --gcno-dir. A dump records object
+/// paths of a build tree elsewhere: it needs one.
+pub fn gcno_dir(given: Option<&Path>, inputs: &[Input]) -> Result<std::path::PathBuf> {
+    if let Some(d) = given {
+        return Ok(d.to_path_buf());
+    }
+    match inputs.first() {
+        Some(i) if i.path.is_dir() => Ok(i.path.clone()),
+        Some(i) => bail!(
+            "--gcno-dir DIR is needed: {} is not a directory of .gcda files with their notes beside them",
+            i.path.display()
+        ),
+        None => bail!("no input"),
+    }
+}
+
+/// The selection of --root/--include/--exclude. The root is made absolute
+/// without resolving symlinks: the paths in the notes are compared as
+/// text, as recorded.
+pub fn selection(root: Option<&Path>, include: &[String], exclude: &[String]) -> Result<Selection> {
+    let utf8 = |p: &Path, what: &str| -> Result<String> {
+        let abs = std::path::absolute(p).with_context(|| format!("{what} {}", p.display()))?;
+        let s = abs
+            .to_str()
+            .with_context(|| format!("{what} {}: not UTF-8", p.display()))?;
+        Ok(xencov::paths::fold(s))
+    };
+    let regexes = |v: &[String], what: &str| -> Result<Vec<xencov::report::select::PathRegex>> {
+        v.iter()
+            .map(|p| {
+                xencov::report::select::PathRegex::new(p)
+                    .with_context(|| format!("{what} {p}: not a regular expression"))
+            })
+            .collect()
+    };
+    Ok(Selection {
+        root: root.map(|r| utf8(r, "--root")).transpose()?,
+        base: utf8(Path::new("."), "the working directory")?,
+        include: regexes(include, "--include")?,
+        exclude: regexes(exclude, "--exclude")?,
+    })
+}

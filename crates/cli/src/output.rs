@@ -1,0 +1,193 @@
+//! Writing outputs safely: every file goes to a temporary name in its
+//! directory and is renamed into place, so a reader (or a crash) never sees
+//! half a file; directories inside an output root are created without
+//! following symlinks, so nothing lands outside the root.
+
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Fault points for the tests (tests/faults.rs): `XENCOV_FAULT=POINT[:N]`
+/// makes the process abort (no destructor, no cleanup, as under SIGKILL) the
+/// Nth time (default 1st) any output reaches POINT: `mid-write` (after half
+/// of the bytes are written and flushed), `before-rename` or `after-rename`.
+/// This stops the program at the exact moment a kill is dangerous, where a
+/// timed kill only lands there by luck.
+mod fault {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static PLAN: OnceLock<Option<(String, usize)>> = OnceLock::new();
+    static HITS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Whether this arrival at `point` is the one to stop at.
+    pub fn here(point: &str) -> bool {
+        let plan = PLAN.get_or_init(|| {
+            let v = std::env::var("XENCOV_FAULT").ok()?;
+            let (p, n) = match v.split_once(':') {
+                Some((p, n)) => (p.to_string(), n.parse().ok()?),
+                None => (v, 1),
+            };
+            Some((p, n))
+        });
+        match plan {
+            Some((p, n)) if p == point => HITS.fetch_add(1, Ordering::SeqCst) + 1 == *n,
+            _ => false,
+        }
+    }
+
+    pub fn stop(point: &str) -> ! {
+        eprintln!("xencov-rs: XENCOV_FAULT: stopping at {point}");
+        std::process::abort()
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temporary file in the same
+/// directory, flushed to disk, renamed over `path`. On error the temporary
+/// file is removed (tempfile does so on drop).
+///
+/// The file gets the mode an in-place write would give it, as libgcov and
+/// lcov write: an existing file keeps its mode, a new one gets 0666 less
+/// the umask (the kernel applies the umask to the mode given to open).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // Permission bits only: writing a file in place clears set-user-ID
+    // and set-group-ID, so a rewritten file does not keep them either.
+    let existing = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.permissions().mode() & 0o777);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".xencov-")
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    if let Some(mode) = existing {
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| {
+                format!(
+                    "cannot give {} the mode of {}",
+                    tmp.path().display(),
+                    path.display()
+                )
+            })?;
+    }
+    if fault::here("mid-write") {
+        let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
+        let _ = tmp.write_all(half).and_then(|()| tmp.as_file().sync_all());
+        fault::stop("mid-write");
+    }
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if fault::here("before-rename") {
+        fault::stop("before-rename");
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
+    if fault::here("after-rename") {
+        fault::stop("after-rename");
+    }
+    Ok(())
+}
+
+/// `root/rel`, creating the directories of `rel` below `root` one by one and
+/// refusing any that is a symlink or not a directory, and refusing a final
+/// path that is a symlink. `rel` must be made of normal components (see
+/// `xencov::paths`).
+pub fn path_within(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let mut at = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    let Some((file, dirs)) = parts.split_last() else {
+        bail!("empty path");
+    };
+    for part in dirs {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                bail!(
+                    "{} is a symlink inside the output directory: refused",
+                    at.display()
+                )
+            }
+            Ok(m) if !m.is_dir() => bail!("{} exists and is not a directory", at.display()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&at)
+                .with_context(|| format!("cannot create {}", at.display()))?,
+            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", at.display())),
+        }
+    }
+    at.push(file);
+    if let Ok(m) = std::fs::symlink_metadata(&at)
+        && m.file_type().is_symlink()
+    {
+        bail!(
+            "{} is a symlink inside the output directory: refused",
+            at.display()
+        );
+    }
+    Ok(at)
+}
+
+/// Reads a whole input file, or standard input for `-`.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
+            .context("cannot read standard input")?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+/// Every file below `dir` whose extension is one of `extensions`, sorted.
+/// Symlinked directories are not followed (a tree is walked, not a graph).
+pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
+            let e = e.with_context(|| format!("cannot list {}", d.display()))?;
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| extensions.iter().any(|e| x == *e))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Writes `text` to standard output; an error (a closed pipe among them)
+/// is returned, never a panic as `print!` would.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone (EPIPE:
+/// Rust ignores SIGPIPE, so the write fails instead of killing us).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}

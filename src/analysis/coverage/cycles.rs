@@ -1,0 +1,149 @@
+//! A line's count from gcov 8 on: the flow entering the line from other
+//! lines, plus the flow of the loops inside the line, found as gcov does by
+//! a bounded search for elementary circuits (Johnson's algorithm).
+#![allow(clippy::indexing_slicing)]
+
+use super::graph::Graph;
+use super::lines::{Func, Line};
+use std::collections::HashSet;
+
+/// Work allowed for the cycle search of one line. Real lines have a handful
+/// of blocks; a hostile notes file can put thousands on one line and make
+/// the elementary circuits explode (gcov would run for ever). The search
+/// stops there and the caller warns that the line's count may be low.
+const CYCLE_STEPS: u64 = 1_000_000;
+/// Deepest path followed, so recursion stays far from the stack's end.
+const CYCLE_DEPTH: usize = 2048;
+
+/// A line's count: the arcs entering its blocks from elsewhere, plus the
+/// cycles among its blocks (gcov's accumulate_line_info). Returns false when
+/// the cycle search was cut short.
+pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
+    if line.blocks.is_empty() {
+        return true;
+    }
+    let on_line: HashSet<(usize, usize)> = line.blocks.iter().copied().collect();
+    let mut count: i128 = 0;
+    for &(f, b) in &line.blocks {
+        let g = &mut funcs[f].graph;
+        for &a in &g.blocks[b].pred {
+            let src = g.arcs[a].src;
+            if !on_line.contains(&(f, src)) {
+                count = count.saturating_add(g.arcs[a].count);
+            }
+        }
+        for &a in &g.blocks[b].succ.clone() {
+            g.arcs[a].cs_count = g.arcs[a].count;
+        }
+    }
+    let mut search = Search {
+        steps: CYCLE_STEPS,
+        cut: false,
+        count: 0,
+    };
+    cycles(line, funcs, &mut search);
+    line.count = count.saturating_add(search.count);
+    !search.cut
+}
+
+/// The state of one line's cycle search.
+struct Search {
+    steps: u64,
+    cut: bool,
+    count: i128,
+}
+
+/// The Hawick–James circuit enumeration gcov uses: every elementary cycle
+/// through the line's blocks, each reduced by its smallest arc.
+fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
+    for &start in &line.blocks {
+        let mut path: Vec<usize> = Vec::new();
+        let mut blocked: Vec<usize> = Vec::new();
+        let mut block_lists: Vec<Vec<usize>> = Vec::new();
+        let g = &mut funcs[start.0].graph;
+        let members: HashSet<usize> = line
+            .blocks
+            .iter()
+            .filter(|(f, _)| *f == start.0)
+            .map(|&(_, b)| b)
+            .collect();
+        circuit(
+            g,
+            &members,
+            start.1,
+            start.1,
+            &mut path,
+            &mut blocked,
+            &mut block_lists,
+            search,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn circuit(
+    g: &mut Graph,
+    members: &HashSet<usize>,
+    v: usize,
+    start: usize,
+    path: &mut Vec<usize>,
+    blocked: &mut Vec<usize>,
+    block_lists: &mut Vec<Vec<usize>>,
+    search: &mut Search,
+) -> bool {
+    if search.steps == 0 || path.len() >= CYCLE_DEPTH {
+        search.cut = true;
+        return false;
+    }
+    search.steps -= 1;
+    let mut found = false;
+    blocked.push(v);
+    block_lists.push(Vec::new());
+    let succ = g.blocks[v].succ.clone();
+    for &a in &succ {
+        let w = g.arcs[a].dst;
+        if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+            continue;
+        }
+        path.push(a);
+        if w == start {
+            let min = path.iter().map(|&p| g.arcs[p].cs_count).min().unwrap_or(0);
+            search.count = search.count.saturating_add(min);
+            for &p in path.iter() {
+                g.arcs[p].cs_count = g.arcs[p].cs_count.saturating_sub(min);
+            }
+            found = true;
+        } else if !path.iter().any(|&p| g.arcs[p].cs_count <= 0) && !blocked.contains(&w) {
+            found |= circuit(g, members, w, start, path, blocked, block_lists, search);
+        }
+        path.pop();
+    }
+    if found {
+        unblock(v, blocked, block_lists);
+    } else {
+        for &a in &succ {
+            let w = g.arcs[a].dst;
+            if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+                continue;
+            }
+            if let Some(i) = blocked.iter().position(|&b| b == w)
+                && let Some(list) = block_lists.get_mut(i)
+                && !list.contains(&v)
+            {
+                list.push(v);
+            }
+        }
+    }
+    found
+}
+
+fn unblock(u: usize, blocked: &mut Vec<usize>, block_lists: &mut Vec<Vec<usize>>) {
+    let Some(i) = blocked.iter().position(|&b| b == u) else {
+        return;
+    };
+    blocked.remove(i);
+    let to_unblock = block_lists.remove(i);
+    for w in to_unblock {
+        unblock(w, blocked, block_lists);
+    }
+}

@@ -1,0 +1,247 @@
+//! A function's flow graph and gcov's solver for it: the counts of the
+//! off-tree arcs come from the data file, the rest follow from flow
+//! conservation (gcov's `solve_flow_graph`), then arcs are classified as
+//! gcov does for branch output.
+#![allow(clippy::indexing_slicing)]
+
+use crate::gcov::gcno::GcnoFunction;
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct ArcInfo {
+    pub(super) src: usize,
+    pub(super) dst: usize,
+    pub(super) count: i128,
+    pub(super) cs_count: i128,
+    pub(super) count_valid: bool,
+    pub(super) on_tree: bool,
+    pub(super) fake: bool,
+    pub(super) fall_through: bool,
+    pub(super) is_throw: bool,
+    pub(super) is_call_non_return: bool,
+    pub(super) is_unconditional: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct BlockInfo {
+    pub(super) succ: Vec<usize>,
+    pub(super) pred: Vec<usize>,
+    pub(super) num_succ: i64,
+    pub(super) num_pred: i64,
+    pub(super) count: i128,
+    pub(super) count_valid: bool,
+    pub(super) valid_chain: bool,
+    pub(super) invalid_chain: bool,
+    pub(super) exceptional: bool,
+    pub(super) is_call_site: bool,
+}
+
+/// A function's graph while it is being solved.
+pub(super) struct Graph {
+    pub(super) arcs: Vec<ArcInfo>,
+    pub(super) blocks: Vec<BlockInfo>,
+    pub(super) has_catch: bool,
+    /// Counters of the off-tree arcs, in block then arc order.
+    pub(super) counted: usize,
+}
+
+impl Graph {
+    pub(super) fn new(f: &GcnoFunction) -> Graph {
+        let mut g = Graph {
+            arcs: Vec::new(),
+            blocks: vec![BlockInfo::default(); f.blocks.len()],
+            has_catch: false,
+            counted: 0,
+        };
+        for (src, block) in f.blocks.iter().enumerate() {
+            let mut mark_catches = false;
+            for a in &block.arcs {
+                let dst = a.dest as usize;
+                let id = g.arcs.len();
+                let mut arc = ArcInfo {
+                    src,
+                    dst,
+                    on_tree: a.on_tree(),
+                    fake: a.fake(),
+                    fall_through: a.fall_through(),
+                    ..ArcInfo::default()
+                };
+                // A fake arc from the entry is a non-local return into `dst`
+                // (setjmp): nothing to count. From elsewhere it is an
+                // exceptional exit, and the source block is a call.
+                if arc.fake && src != 0 {
+                    arc.is_call_non_return = true;
+                    g.blocks[src].is_call_site = true;
+                    mark_catches = true;
+                }
+                if !arc.on_tree {
+                    g.counted += 1;
+                }
+                g.arcs.push(arc);
+                g.blocks[src].succ.push(id);
+                g.blocks[src].num_succ += 1;
+                if let Some(d) = g.blocks.get_mut(dst) {
+                    d.pred.push(id);
+                    d.num_pred += 1;
+                }
+            }
+            if mark_catches {
+                for &id in &g.blocks[src].succ {
+                    let arc = &mut g.arcs[id];
+                    if !arc.fake && !arc.fall_through {
+                        arc.is_throw = true;
+                        g.has_catch = true;
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
+    /// propagation until every block and arc has a count.
+    pub(super) fn solve(&mut self, counts: &[i128], exit: usize) -> bool {
+        let n = self.blocks.len();
+        if n < 2 {
+            return false;
+        }
+        // Entry and exit counts cannot be deduced from missing arcs.
+        if exit >= n {
+            return false;
+        }
+        self.blocks[0].num_pred = i64::from(u32::MAX);
+        self.blocks[exit].num_succ = i64::from(u32::MAX);
+        let mut next = counts.iter().copied();
+        let mut invalid: Vec<usize> = Vec::new();
+        for b in 0..n {
+            let succ = self.blocks[b].succ.clone();
+            let mut non_fake = 0;
+            for &a in &succ {
+                if !self.arcs[a].fake {
+                    non_fake += 1;
+                }
+                if !self.arcs[a].on_tree {
+                    self.arcs[a].count = next.next().unwrap_or(0);
+                    self.arcs[a].count_valid = true;
+                    self.blocks[b].num_succ -= 1;
+                    let d = self.arcs[a].dst;
+                    self.blocks[d].num_pred -= 1;
+                }
+            }
+            if non_fake == 1 {
+                for &a in &succ {
+                    if !self.arcs[a].fake {
+                        self.arcs[a].is_unconditional = true;
+                    }
+                }
+            }
+            // Successors in ascending destination order (a stable sort, as gcov's bubble sort).
+            let arcs = &self.arcs;
+            self.blocks[b].succ.sort_by_key(|&a| arcs[a].dst);
+            self.blocks[b].invalid_chain = true;
+            invalid.push(b);
+        }
+        let mut valid: Vec<usize> = Vec::new();
+        while !invalid.is_empty() || !valid.is_empty() {
+            while let Some(b) = invalid.pop() {
+                self.blocks[b].invalid_chain = false;
+                let blk = &self.blocks[b];
+                let total: i128 = if blk.num_succ == 0 {
+                    blk.succ
+                        .iter()
+                        .map(|&a| self.arcs[a].count)
+                        .fold(0, i128::saturating_add)
+                } else if blk.num_pred == 0 {
+                    blk.pred
+                        .iter()
+                        .map(|&a| self.arcs[a].count)
+                        .fold(0, i128::saturating_add)
+                } else {
+                    continue;
+                };
+                let blk = &mut self.blocks[b];
+                blk.count = total;
+                blk.count_valid = true;
+                blk.valid_chain = true;
+                valid.push(b);
+            }
+            while let Some(b) = valid.pop() {
+                self.blocks[b].valid_chain = false;
+                if self.blocks[b].num_succ == 1 {
+                    self.settle(b, true, &mut valid, &mut invalid);
+                }
+                if self.blocks[b].num_pred == 1 {
+                    self.settle(b, false, &mut valid, &mut invalid);
+                }
+            }
+        }
+        self.blocks.iter().all(|b| b.count_valid)
+    }
+
+    /// A valid block with one arc of unknown count on one side (outgoing
+    /// with `succ`): that arc carries the block's count less the others, and
+    /// the block at its other end may then be solved in turn.
+    pub(super) fn settle(
+        &mut self,
+        b: usize,
+        succ: bool,
+        valid: &mut Vec<usize>,
+        invalid: &mut Vec<usize>,
+    ) {
+        let block = &self.blocks[b];
+        let arcs = if succ { &block.succ } else { &block.pred };
+        let mut total = block.count;
+        let mut unknown = None;
+        for &a in arcs {
+            total = total.saturating_sub(self.arcs[a].count);
+            if !self.arcs[a].count_valid {
+                unknown = Some(a);
+            }
+        }
+        let Some(a) = unknown else { return };
+        self.arcs[a].count_valid = true;
+        self.arcs[a].count = total;
+        let other = if succ {
+            self.arcs[a].dst
+        } else {
+            self.arcs[a].src
+        };
+        let remaining = if succ {
+            self.blocks[b].num_succ -= 1;
+            self.blocks[other].num_pred -= 1;
+            self.blocks[other].num_pred
+        } else {
+            self.blocks[b].num_pred -= 1;
+            self.blocks[other].num_succ -= 1;
+            self.blocks[other].num_succ
+        };
+        let o = &mut self.blocks[other];
+        if o.count_valid {
+            if remaining == 1 && !o.valid_chain {
+                o.valid_chain = true;
+                valid.push(other);
+            }
+        } else if remaining == 0 && !o.invalid_chain {
+            o.invalid_chain = true;
+            invalid.push(other);
+        }
+    }
+
+    /// Blocks reachable from the entry only through a catch are exceptional.
+    pub(super) fn find_exception_blocks(&mut self) {
+        for b in &mut self.blocks {
+            b.exceptional = true;
+        }
+        self.blocks[0].exceptional = false;
+        let mut queue = vec![0usize];
+        while let Some(b) = queue.pop() {
+            for a in self.blocks[b].succ.clone() {
+                let arc = &self.arcs[a];
+                let d = arc.dst;
+                if !arc.fake && !arc.is_throw && self.blocks[d].exceptional {
+                    self.blocks[d].exceptional = false;
+                    queue.push(d);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! What gcov computes from a notes file and the arc counters of a data
+//! file: block and arc counts (the flow graph solved), line counts,
+//! function counts and branches, per source file. The model follows
+//! `gcov --json-format` (GCC 9+) so that reports can be written from it;
+//! the algorithm follows gcov 8 and later, and for older notes the line
+//! counts of older gcov (see `formats/gcov-counts.md`).
+//!
+//! Indexing here is into the blocks and arcs built from a decoded notes file,
+//! whose block numbers and arc destinations `gcno` has checked against the
+//! block count, and functions of fewer than two blocks (no entry and exit)
+//! are left out before any graph is built: no index can come from the input
+//! unchecked.
+#![allow(clippy::indexing_slicing)]
+
+use crate::gcov::gcda::{Gcda, Record};
+use crate::gcov::gcno::{Gcno, GcnoFunction};
+use std::collections::{BTreeMap, HashMap};
+
+mod cycles;
+mod demangle;
+mod graph;
+mod lines;
+mod model;
+
+pub use demangle::demangle;
+pub use model::{
+    BranchCoverage, ConditionCoverage, FileCoverage, FunctionCoverage, LineCoverage, UnitCoverage,
+};
+
+use cycles::accumulate;
+use graph::Graph;
+use lines::{Func, Line, line_out};
+
+/// Computes a unit's coverage as gcov does from its notes and (if any) data.
+pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    let mut out = UnitCoverage {
+        cwd: notes.cwd.clone(),
+        ..UnitCoverage::default()
+    };
+    // Sources in order of first mention, as gcov's find_source registers them.
+    let mut sources: Vec<String> = Vec::new();
+    let mut source_index: HashMap<String, usize> = HashMap::new();
+    let mut find_source = |name: &str, sources: &mut Vec<String>| -> usize {
+        let c = crate::paths::fold(name);
+        *source_index.entry(c.clone()).or_insert_with(|| {
+            sources.push(c);
+            sources.len() - 1
+        })
+    };
+    let mut block_files: Vec<Vec<Vec<usize>>> = Vec::new();
+    let mut fsrc = Vec::new();
+    for f in &notes.functions {
+        fsrc.push(find_source(&f.source, &mut sources));
+        block_files.push(
+            f.blocks
+                .iter()
+                .map(|b| {
+                    b.locations
+                        .iter()
+                        .map(|l| find_source(&l.file, &mut sources))
+                        .collect()
+                })
+                .collect(),
+        );
+    }
+
+    // Counters of the data file by function ident.
+    // Borrowed, not expanded: a compact section's claimed length is checked
+    // against the graph before any of it is materialized.
+    let mut counts: HashMap<u32, &crate::gcov::gcda::Values> = HashMap::new();
+    let mut condition_sets: HashMap<u32, &crate::gcov::gcda::Values> = HashMap::new();
+    if let Some(d) = data {
+        if d.header.stamp != notes.header.stamp {
+            out.warnings
+                .push("stamp mismatch with notes file: counters ignored".into());
+        } else {
+            let by_ident: HashMap<u32, &GcnoFunction> =
+                notes.functions.iter().map(|f| (f.id.ident, f)).collect();
+            for r in &d.records {
+                let Record::Function(f) = r else { continue };
+                let Some(id) = f.id else { continue };
+                let Some(n) = by_ident.get(&id.ident) else {
+                    continue;
+                };
+                if n.id != id {
+                    out.warnings
+                        .push(format!("profile mismatch for '{}'", n.name));
+                    break;
+                }
+                if let Some(arcs) = f.counters.iter().find(|c| c.kind.index == 0) {
+                    counts.insert(id.ident, &arcs.values);
+                }
+                if let Some(c) = f.counters.iter().find(|c| c.kind.name == "conditions") {
+                    condition_sets.insert(id.ident, &c.values);
+                }
+            }
+        }
+    }
+
+    // Group functions: non-artificial functions starting on the same line of the same file.
+    let mut starts: HashMap<(usize, u32), usize> = HashMap::new();
+    let mut group = vec![false; notes.functions.len()];
+    for (i, f) in notes.functions.iter().enumerate() {
+        if f.artificial {
+            continue;
+        }
+        if let Some(&j) = starts.get(&(fsrc[i], f.start_line)) {
+            group[i] = true;
+            group[j] = true;
+        } else {
+            starts.insert((fsrc[i], f.start_line), i);
+        }
+    }
+
+    let mut funcs: Vec<Func<'_>> = Vec::new();
+    let mut func_blocks: Vec<Vec<Vec<usize>>> = Vec::new();
+    for (i, f) in notes.functions.iter().enumerate() {
+        if f.artificial {
+            continue;
+        }
+        if f.blocks.len() < 2 {
+            out.warnings
+                .push(format!("'{}' lacks entry and/or exit blocks", f.name));
+            continue;
+        }
+        let mut graph = Graph::new(f);
+        if graph.counted == 0 && data.is_some() {
+            continue; // not in the executable: another instance was kept
+        }
+        // A counter is a u64 as libgcov increments it; gcov reads it as a
+        // signed 64-bit gcov_type, so a value of 2^63 or more turns
+        // negative there. Here it keeps its value, and the graph is solved
+        // in 128 bits, where no sum of u64 counters can wrap.
+        let c: Vec<i128> = match counts.get(&f.id.ident) {
+            Some(v) if v.len() == graph.counted => v.iter().map(i128::from).collect(),
+            Some(_) => {
+                out.warnings
+                    .push(format!("profile mismatch for '{}'", f.name));
+                vec![0; graph.counted]
+            }
+            None => vec![0; graph.counted],
+        };
+        // The exit block is block 1 from GCC 4.8 on, the last block before.
+        let exit = if notes.header.version.at_least(4, 8) {
+            1
+        } else {
+            f.blocks.len() - 1
+        };
+        if !graph.solve(&c, exit) {
+            out.warnings
+                .push(format!("graph is unsolvable for '{}'", f.name));
+        }
+        if graph.has_catch {
+            graph.find_exception_blocks();
+        }
+        let lines = BTreeMap::new();
+        // Two sets per decision, in the order of the CONDITIONS record.
+        let sets: Vec<u64> = match condition_sets.get(&f.id.ident) {
+            Some(v) if v.len() == 2 * f.conditions.len() => v.iter().collect(),
+            Some(_) => {
+                out.warnings
+                    .push(format!("condition profile mismatch for '{}'", f.name));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        let conditions = f
+            .conditions
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let set = |j: usize| sets.get(2 * k + j).copied().unwrap_or(0);
+                (
+                    c.block as usize,
+                    ConditionCoverage::from_sets(c.terms, set(0), set(1)),
+                )
+            })
+            .collect();
+        funcs.push(Func {
+            notes: f,
+            graph,
+            src: fsrc[i],
+            is_group: group[i],
+            lines,
+            blocks_executed: 0,
+            conditions,
+        });
+        func_blocks.push(block_files[i].clone());
+    }
+
+    // Before GCC 8, gcov (without -a) counted a line as the sum of the
+    // counts of the blocks on it; from 8 on, as the flow entering it.
+    let sum_of_blocks = !notes.header.version.at_least(8, 0);
+
+    // add_line_counts
+    let mut src_lines: Vec<BTreeMap<u32, Line>> = vec![BTreeMap::new(); sources.len()];
+    for (fi, func) in funcs.iter_mut().enumerate() {
+        let nblocks = func.graph.blocks.len();
+        // Before GCC 8, gcov kept the last line seen from one block to the
+        // next ("propagated from one iteration to the next" in gcov 7's
+        // add_line_counts): a block without lines, such as a loop's
+        // condition, gives its branches to the line of the block before it.
+        let mut last: Option<(bool, usize, u32)> = None;
+        for (bi, block) in func.notes.blocks.iter().enumerate() {
+            let info = &func.graph.blocks[bi];
+            if info.count != 0 && bi != 0 && bi + 1 != nblocks {
+                func.blocks_executed += 1;
+            }
+            // The last line seen, kept across locations as gcov keeps it: a
+            // location without lines (GCC 12 drops a line repeated across a
+            // file switch) attaches the block to the previous line again.
+            if !sum_of_blocks {
+                last = None;
+            }
+            for (li, loc) in block.locations.iter().enumerate() {
+                let src = func_blocks[fi][bi][li];
+                let mut sorted = loc.lines.clone();
+                sorted.sort_unstable();
+                for &ln in &sorted {
+                    let in_group = func.is_group
+                        && src == func.src
+                        && func.notes.start_line <= ln
+                        && ln <= func.notes.end_line;
+                    let line = if in_group {
+                        Some(func.lines.entry(ln).or_default())
+                    } else {
+                        Some(src_lines[src].entry(ln).or_default())
+                    };
+                    let Some(line) = line else { continue };
+                    line.exists = true;
+                    if !info.exceptional && info.count == 0 {
+                        line.has_unexecuted_block = true;
+                    }
+                    line.count = line.count.saturating_add(info.count);
+                    last = Some((in_group, src, ln));
+                }
+                if bi == 0 || bi + 1 == nblocks || sum_of_blocks {
+                    continue; // entry or exit block; before GCC 8, see below
+                }
+                if let Some((in_group, last_src, ln)) = last {
+                    let line = if in_group {
+                        func.lines.get_mut(&ln)
+                    } else {
+                        src_lines[last_src].get_mut(&ln)
+                    };
+                    if let Some(line) = line {
+                        line.blocks.push((fi, bi));
+                        line.branches
+                            .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
+                    }
+                }
+            }
+            // Before GCC 8: a block's branches go once to the last line seen.
+            if sum_of_blocks
+                && bi != 0
+                && bi + 1 != nblocks
+                && let Some((in_group, last_src, ln)) = last
+            {
+                let line = if in_group {
+                    func.lines.get_mut(&ln)
+                } else {
+                    src_lines[last_src].get_mut(&ln)
+                };
+                if let Some(line) = line {
+                    line.branches
+                        .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
+                }
+            }
+        }
+    }
+
+    // accumulate_line_counts: group functions' lines, then each file's lines.
+    let mut cut: Vec<(usize, u32)> = Vec::new();
+    for fi in 0..funcs.len() {
+        if !funcs[fi].is_group {
+            continue;
+        }
+        let mut lines = std::mem::take(&mut funcs[fi].lines);
+        for (&ln, line) in lines.iter_mut() {
+            if !accumulate(line, &mut funcs) {
+                cut.push((funcs[fi].src, ln));
+            }
+        }
+        funcs[fi].lines = lines;
+    }
+    for (si, lines) in src_lines.iter_mut().enumerate() {
+        for (&ln, line) in lines.iter_mut() {
+            if !accumulate(line, &mut funcs) {
+                cut.push((si, ln));
+            }
+        }
+    }
+    for (si, ln) in cut {
+        out.warnings.push(format!(
+            "line {ln} of {}: too many cycles among its blocks; the search stopped and its count may be low",
+            sources[si]
+        ));
+    }
+
+    // Output per source file, gcov's JSON order.
+    for (si, name) in sources.iter().enumerate() {
+        let mut file = FileCoverage {
+            file: name.clone(),
+            ..FileCoverage::default()
+        };
+        let mut fns: Vec<&Func<'_>> = funcs.iter().filter(|f| f.src == si).collect();
+        fns.sort_by_key(|f| (f.notes.start_line, f.notes.start_column));
+        for f in &fns {
+            file.functions.push(FunctionCoverage {
+                name: f.notes.name.clone(),
+                demangled_name: demangle(&f.notes.name),
+                start_line: f.notes.start_line,
+                start_column: f.notes.start_column,
+                end_line: f.notes.end_line,
+                end_column: f.notes.end_column,
+                blocks: (f.graph.blocks.len() as u32).saturating_sub(2),
+                blocks_executed: f.blocks_executed,
+                execution_count: f.graph.blocks.first().map_or(0, |b| b.count),
+            });
+        }
+        // Line by line: first the lines of the functions starting there,
+        // then the file's own line (gcov's order). Only lines that start a
+        // function or have a count are visited, so a 270,000-line file costs
+        // its lines, not lines times functions.
+        let mut starting: BTreeMap<u32, Vec<&Func<'_>>> = BTreeMap::new();
+        for f in &fns {
+            starting.entry(f.notes.start_line).or_default().push(f);
+        }
+        let mut numbers: Vec<u32> = starting
+            .keys()
+            .chain(src_lines[si].keys())
+            .copied()
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        // A file's own line belongs to the innermost non-group function
+        // still open there (gcov 11 and 12 keep a stack and drop the
+        // functions that ended before the line): none after a function's
+        // last line, the outer function again after a nested one. gcov 9
+        // names the last non-group function that started, ended or not
+        // (formats/report-json.md; GCC 10 is taken to be as 11).
+        let scoped = notes.header.version.at_least(10, 0);
+        let mut open: Vec<&Func<'_>> = Vec::new();
+        for ln in numbers.into_iter().filter(|&ln| ln >= 1) {
+            for f in starting.get(&ln).into_iter().flatten() {
+                if !f.is_group {
+                    open.push(f);
+                }
+                for (&number, line) in &f.lines {
+                    if line.exists {
+                        file.lines
+                            .push(line_out(line, number, Some(&f.notes.name), &funcs));
+                    }
+                }
+            }
+            if let Some(line) = src_lines[si].get(&ln).filter(|l| l.exists) {
+                while scoped && open.last().is_some_and(|f| f.notes.end_line < ln) {
+                    open.pop();
+                }
+                let name = open.last().map(|f| f.notes.name.as_str());
+                file.lines.push(line_out(line, ln, name, &funcs));
+            }
+        }
+        out.files.push(file);
+    }
+    out
+}

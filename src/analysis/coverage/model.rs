@@ -1,0 +1,126 @@
+//! The coverage model: what gcov's `--json-format` reports per unit, per
+//! source file, per function, line, branch and condition. Reports are
+//! written from it.
+
+/// Coverage of one compilation unit, per source file, in gcov's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct UnitCoverage {
+    /// The compilation directory recorded in the notes (GCC 9+).
+    pub cwd: Option<String>,
+    pub files: Vec<FileCoverage>,
+    /// Problems gcov would also have reported (mismatched or unsolvable data).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub warnings: Vec<String>,
+}
+
+impl UnitCoverage {
+    /// Whether a function, line or branch count came out negative. The
+    /// measured counters are then not one consistent snapshot (a hypervisor
+    /// read while other CPUs count, without `-fprofile-update=atomic`): gcov
+    /// prints such counts as they are, lcov writes 0 (`-` for a branch).
+    pub fn has_negative_counts(&self) -> bool {
+        self.files.iter().any(|f| {
+            f.functions.iter().any(|x| x.execution_count < 0)
+                || f.lines
+                    .iter()
+                    .any(|l| l.count < 0 || l.branches.iter().any(|b| b.count < 0))
+        })
+    }
+}
+
+/// A count as the reports write it: never negative (lcov writes a negative
+/// line count as 0), and exact past 2^63 where gcov's signed 64-bit
+/// counts turn negative.
+#[cfg(feature = "serde")]
+pub(super) fn non_negative<S: serde::Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u128(u128::try_from(*v).unwrap_or(0))
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FileCoverage {
+    /// The source file name as recorded (canonicalized like gcov does).
+    pub file: String,
+    pub functions: Vec<FunctionCoverage>,
+    pub lines: Vec<LineCoverage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FunctionCoverage {
+    pub name: String,
+    /// What gcov 9+ writes as `demangled_name`: the C++ demangling of
+    /// `name`, or `name` itself when it does not demangle (C).
+    pub demangled_name: String,
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub blocks: u32,
+    pub blocks_executed: u32,
+    /// Signed as gcov computes it (inconsistent counters can make it
+    /// negative); JSON output writes a negative count as 0.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
+    pub execution_count: i128,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LineCoverage {
+    pub line_number: u32,
+    /// Absent (as in gcov's JSON) for a line before any function of its file.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub function_name: Option<String>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
+    pub count: i128,
+    pub unexecuted_block: bool,
+    pub branches: Vec<BranchCoverage>,
+    /// Condition coverage (GCC 14+ `-fcondition-coverage`) of the decisions
+    /// whose blocks end on this line, as `gcov -g` reports it; empty without.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub conditions: Vec<ConditionCoverage>,
+}
+
+/// One decision's condition coverage (MC/DC as GCC measures it): which
+/// terms were shown to independently make the outcome true and false.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ConditionCoverage {
+    /// Condition outcomes: two per term (true and false).
+    pub count: u32,
+    /// Outcomes shown to independently affect the decision.
+    pub covered: u32,
+    /// Terms (0-based, in source order) never shown to make it true.
+    pub not_covered_true: Vec<u32>,
+    /// Terms never shown to make it false.
+    pub not_covered_false: Vec<u32>,
+}
+
+impl ConditionCoverage {
+    /// From the two 64-bit sets of the `conditions` counters of a decision
+    /// of `terms` terms: bit i of `truev` (`falsev`) is set when term i was
+    /// shown to independently make the outcome true (false). Bits at or
+    /// above `terms` are not outcomes of the decision and are ignored.
+    pub fn from_sets(terms: u32, truev: u64, falsev: u64) -> ConditionCoverage {
+        let terms = terms.min(64);
+        let mask = u64::MAX.checked_shr(64 - terms).unwrap_or(0);
+        let (t, f) = (truev & mask, falsev & mask);
+        let missing = |set: u64| -> Vec<u32> { (0..terms).filter(|i| set >> i & 1 == 0).collect() };
+        ConditionCoverage {
+            count: 2 * terms,
+            covered: t.count_ones() + f.count_ones(),
+            not_covered_true: missing(t),
+            not_covered_false: missing(f),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct BranchCoverage {
+    #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
+    pub count: i128,
+    pub throw: bool,
+    pub fallthrough: bool,
+}

@@ -1,0 +1,61 @@
+//! Byte order of a gcov file: the writer's host order, told apart by the magic.
+
+/// Byte order of the 32-bit words of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    /// The byte order of the machine running this code.
+    pub const NATIVE: Endian = if cfg!(target_endian = "big") {
+        Endian::Big
+    } else {
+        Endian::Little
+    };
+
+    pub fn u32_from(self, b: [u8; 4]) -> u32 {
+        match self {
+            Endian::Little => u32::from_le_bytes(b),
+            Endian::Big => u32::from_be_bytes(b),
+        }
+    }
+
+    pub fn u32_to(self, v: u32) -> [u8; 4] {
+        match self {
+            Endian::Little => v.to_le_bytes(),
+            Endian::Big => v.to_be_bytes(),
+        }
+    }
+
+    /// Tells the byte order from the first four bytes of a file whose magic
+    /// word is `magic` (for example `b"gcda"`): written big-endian the bytes
+    /// spell the magic, written little-endian they spell it backwards.
+    pub fn from_magic(first: [u8; 4], magic: [u8; 4]) -> Option<Endian> {
+        let mut reversed = magic;
+        reversed.reverse();
+        if first == magic {
+            Some(Endian::Big)
+        } else if first == reversed {
+            Some(Endian::Little)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Endian::Little => "little-endian",
+            Endian::Big => "big-endian",
+        }
+    }
+}
+
+impl std::fmt::Display for Endian {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,6 @@
+//! Which builds belong together: the compiler that built an object (from its
+//! ELF notes), the Xen release of a `xen-syms`.
+
+#[cfg(feature = "elf")]
+pub mod elf;
+pub mod judge;

@@ -1,0 +1,423 @@
+//! The gcda (counter data) file: decode to a typed model and encode back,
+//! byte for byte, for both format families and both byte orders.
+//!
+//! Summary records and tags we do not interpret are kept verbatim in file
+//! order, so `encode(decode(x)) == x` for every file we accept. See
+//! `formats/gcda.md` for the layout.
+
+use crate::bytes::reader::Reader;
+use crate::error::{Error, ErrorKind, Result};
+use crate::gcov::kinds::{CounterKind, counter_index, counter_tag};
+use crate::gcov::record::RecordWriter;
+use crate::gcov::record::{Header, RawRecord, Records, read_header};
+use crate::gcov::version::{Family, Format};
+#[cfg(feature = "serde")]
+use serde::ser::{SerializeSeq, SerializeStruct};
+
+/// The magic word, spelled in big-endian order.
+pub const MAGIC: &[u8; 4] = b"gcda";
+pub const TAG_FUNCTION: u32 = 0x0100_0000;
+pub const TAG_OBJECT_SUMMARY: u32 = 0xa100_0000;
+pub const TAG_PROGRAM_SUMMARY: u32 = 0xa300_0000;
+
+/// A decoded gcda file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Gcda {
+    pub header: Header,
+    /// Top-level records in file order; counters are nested in their function.
+    pub records: Vec<Record>,
+    /// Whether the records end with a zero word (libgcov writes one; Xen's payloads have none).
+    pub end_marker: bool,
+    /// Bytes after the end marker, ignored by gcov and kept for byte-exact
+    /// encoding: stale data of a longer earlier file that older libgcov
+    /// rewrote in place, or the zero length word LLVM writes after the marker.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "hex_bytes"))]
+    pub after_end: Vec<u8>,
+}
+
+#[cfg(feature = "serde")]
+fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "record", rename_all = "kebab-case"))]
+pub enum Record {
+    Function(Function),
+    /// A summary or any record we do not interpret, kept verbatim.
+    Other(OtherRecord),
+}
+
+/// A function record and the counter records that follow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Function {
+    /// `None` for a length-0 placeholder (a COMDAT copy this object does not own).
+    pub id: Option<FunctionId>,
+    /// Words past the fields we interpret (LLVM's writers append a name here).
+    pub extra: Vec<u32>,
+    pub counters: Vec<Counters>,
+}
+
+/// What identifies a function across profiles of the same build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FunctionId {
+    pub ident: u32,
+    /// The line-number checksum; the only checksum of the 3.4 family.
+    pub lineno_checksum: u32,
+    /// The CFG checksum of the 4.7 family; `None` in the 3.4 family.
+    pub cfg_checksum: Option<u32>,
+}
+
+/// One counter record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counters {
+    pub kind: CounterKind,
+    pub values: Values,
+}
+
+/// Counter values as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    /// Written out one by one.
+    Stored(Vec<u64>),
+    /// The compact all-zero form of GCC 11+: only the count is stored. Kept
+    /// unexpanded so that a lying count costs no memory.
+    Zero(u32),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Stored(v) => v.len(),
+            Values::Zero(n) => *n as usize,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_compact(&self) -> bool {
+        matches!(self, Values::Zero(_))
+    }
+
+    /// The values, zeros included for the compact form.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        let (stored, zeros) = match self {
+            Values::Stored(v) => (v.as_slice(), 0),
+            Values::Zero(n) => (&[][..], *n as usize),
+        };
+        stored.iter().copied().chain(std::iter::repeat_n(0, zeros))
+    }
+}
+
+/// A record kept verbatim: summaries and unknown tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherRecord {
+    pub tag: u32,
+    pub words: Vec<u32>,
+}
+
+impl OtherRecord {
+    /// The name gcov-dump uses for this tag.
+    pub fn name(&self) -> &'static str {
+        match self.tag {
+            TAG_OBJECT_SUMMARY => "OBJECT_SUMMARY",
+            TAG_PROGRAM_SUMMARY => "PROGRAM_SUMMARY",
+            _ => "UNKNOWN",
+        }
+    }
+
+    /// The summary this record holds, if it is one. The layout is told by
+    /// the word count (2: GCC 9+; 9: GCC 3.4-4.7; 17 + 5 per histogram
+    /// bucket: GCC 4.8-8), which is unambiguous between the eras.
+    pub fn summary(&self) -> Option<Summary> {
+        if self.tag != TAG_OBJECT_SUMMARY && self.tag != TAG_PROGRAM_SUMMARY {
+            return None;
+        }
+        let w = self.words.as_slice();
+        let u64_at = |i: usize| Some(u64::from(*w.get(i + 1)?) << 32 | u64::from(*w.get(i)?));
+        if let &[runs, sum_max] = w {
+            return (self.tag == TAG_OBJECT_SUMMARY).then_some(Summary {
+                checksum: None,
+                num: None,
+                runs,
+                sum_all: None,
+                run_max: None,
+                sum_max: u64::from(sum_max),
+                histogram: Vec::new(),
+            });
+        }
+        let mut summary = Summary {
+            checksum: Some(*w.first()?),
+            num: Some(*w.get(1)?),
+            runs: *w.get(2)?,
+            sum_all: Some(u64_at(3)?),
+            run_max: Some(u64_at(5)?),
+            sum_max: u64_at(7)?,
+            histogram: Vec::new(),
+        };
+        if w.len() == 9 {
+            return Some(summary);
+        }
+        let bits = w.get(9..17)?;
+        let mut at = 17;
+        for (i, &word) in bits.iter().enumerate() {
+            for bit in 0..32 {
+                if word & (1 << bit) != 0 {
+                    summary.histogram.push(Bucket {
+                        index: (i * 32 + bit) as u32,
+                        num_counters: *w.get(at)?,
+                        min_value: u64_at(at + 1)?,
+                        cum_value: u64_at(at + 3)?,
+                    });
+                    at += 5;
+                }
+            }
+        }
+        (at == w.len()).then_some(summary)
+    }
+}
+
+/// An object or program summary (arc counters only), decoded from its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Summary {
+    /// Program checksum (GCC 3.4-8).
+    pub checksum: Option<u32>,
+    /// Number of arc counters (GCC 3.4-8).
+    pub num: Option<u32>,
+    pub runs: u32,
+    pub sum_all: Option<u64>,
+    pub run_max: Option<u64>,
+    /// Sum over runs of each run's largest arc counter (32 bits from GCC 9).
+    pub sum_max: u64,
+    /// Non-empty histogram buckets (GCC 4.8-8).
+    pub histogram: Vec<Bucket>,
+}
+
+/// One non-empty bucket of a GCC 4.8-8 summary histogram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Bucket {
+    pub index: u32,
+    pub num_counters: u32,
+    pub min_value: u64,
+    pub cum_value: u64,
+}
+
+impl Gcda {
+    /// Decodes a whole gcda image.
+    pub fn decode(data: &[u8]) -> Result<Gcda> {
+        let (header, reader) = read_header(data, MAGIC)?;
+        let format = header.version.format();
+        let mut records = Records::new(reader, header.version);
+        let mut out: Vec<Record> = Vec::new();
+        for raw in &mut records {
+            let raw = raw?;
+            if counter_index(raw.tag).is_some() {
+                let counters = decode_counters(&raw, &header, &format)?;
+                match out.last_mut() {
+                    Some(Record::Function(f)) => f.counters.push(counters),
+                    _ => {
+                        return Err(Error::new(
+                            raw.offset,
+                            ErrorKind::CounterOutsideFunction { tag: raw.tag },
+                        ));
+                    }
+                }
+            } else if raw.tag == TAG_FUNCTION {
+                out.push(Record::Function(decode_function(&raw, &header, &format)?));
+            } else {
+                out.push(Record::Other(OtherRecord {
+                    tag: raw.tag,
+                    words: decode_words(&raw, &header)?,
+                }));
+            }
+        }
+        Ok(Gcda {
+            header,
+            records: out,
+            end_marker: records.saw_end_marker(),
+            after_end: records.after_end().to_vec(),
+        })
+    }
+
+    /// Encodes the file in its own byte order and its version's layout.
+    pub fn encode(&self) -> Vec<u8> {
+        let format = self.header.version.format();
+        let mut w = RecordWriter::new(MAGIC, &self.header, &format);
+        for record in &self.records {
+            match record {
+                Record::Function(f) => {
+                    w.record(TAG_FUNCTION, |w| {
+                        if let Some(id) = f.id {
+                            w.u32(id.ident);
+                            w.u32(id.lineno_checksum);
+                            if format.family == Family::Gcc47 {
+                                w.u32(id.cfg_checksum.unwrap_or(0));
+                            }
+                        }
+                        f.extra.iter().for_each(|&x| w.u32(x));
+                    });
+                    for c in &f.counters {
+                        let tag = counter_tag(c.kind.index);
+                        match &c.values {
+                            Values::Stored(v) => {
+                                w.record(tag, |w| v.iter().for_each(|&x| w.u64(x)))
+                            }
+                            Values::Zero(n) => w.compact(tag, u64::from(*n) * 8),
+                        }
+                    }
+                }
+                Record::Other(o) => w.record(o.tag, |w| o.words.iter().for_each(|&x| w.u32(x))),
+            }
+        }
+        w.finish(self.end_marker, &self.after_end)
+    }
+
+    /// The function records, in file order.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.records.iter().filter_map(|r| match r {
+            Record::Function(f) => Some(f),
+            Record::Other(_) => None,
+        })
+    }
+}
+
+fn decode_function(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Function> {
+    let mut words = decode_words(raw, header)?.into_iter();
+    if words.len() == 0 {
+        return Ok(Function {
+            id: None,
+            extra: Vec::new(),
+            counters: Vec::new(),
+        });
+    }
+    let needed = format.family.function_words();
+    if words.len() < needed {
+        return Err(Error::new(
+            raw.payload_offset(),
+            ErrorKind::FunctionTooShort {
+                words: words.len(),
+                needed,
+            },
+        ));
+    }
+    let mut next = || words.next().unwrap_or(0);
+    let id = FunctionId {
+        ident: next(),
+        lineno_checksum: next(),
+        cfg_checksum: (format.family == Family::Gcc47).then(&mut next),
+    };
+    Ok(Function {
+        id: Some(id),
+        extra: words.collect(),
+        counters: Vec::new(),
+    })
+}
+
+fn decode_counters(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Counters> {
+    let index = counter_index(raw.tag).unwrap_or(u32::MAX);
+    let kind = *format.counter_kind(raw.tag).ok_or_else(|| {
+        Error::new(
+            raw.offset,
+            ErrorKind::UnknownCounterKind {
+                tag: raw.tag,
+                index,
+                gcc: header.version.gcc(),
+                kinds: format.counter_kinds.len(),
+            },
+        )
+    })?;
+    let bytes = raw.compact_bytes.unwrap_or(raw.payload.len() as u64);
+    if !bytes.is_multiple_of(8) {
+        return Err(Error::new(
+            raw.offset + 4,
+            ErrorKind::LengthNotMultiple {
+                tag: raw.tag,
+                bytes,
+                unit: 8,
+            },
+        ));
+    }
+    let values = match raw.compact_bytes {
+        // At most 2^31 units of at most 4 bytes: the count fits in u32.
+        Some(_) => Values::Zero(u32::try_from(bytes / 8).unwrap_or(u32::MAX)),
+        None => {
+            let mut r = raw.reader(header.endian);
+            // Capacity is justified by bytes already present in the input.
+            let mut v = Vec::with_capacity(raw.payload.len() / 8);
+            while !r.is_empty() {
+                v.push(r.u64("a counter value")?);
+            }
+            Values::Stored(v)
+        }
+    };
+    Ok(Counters { kind, values })
+}
+
+fn decode_words(raw: &RawRecord<'_>, header: &Header) -> Result<Vec<u32>> {
+    let len = raw.payload.len();
+    if !len.is_multiple_of(4) {
+        return Err(Error::new(
+            raw.offset + 4,
+            ErrorKind::LengthNotMultiple {
+                tag: raw.tag,
+                bytes: len as u64,
+                unit: 4,
+            },
+        ));
+    }
+    let mut r: Reader<'_> = raw.reader(header.endian);
+    let mut words = Vec::with_capacity(len / 4);
+    while !r.is_empty() {
+        words.push(r.u32("a record word")?);
+    }
+    Ok(words)
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Counters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Counters", 6)?;
+        st.serialize_field("tag", &format!("{:#010x}", counter_tag(self.kind.index)))?;
+        st.serialize_field("kind", self.kind.name)?;
+        st.serialize_field("merge", &self.kind.merge)?;
+        st.serialize_field("count", &self.values.len())?;
+        st.serialize_field("compact", &self.values.is_compact())?;
+        st.serialize_field("values", &ValuesSeq(&self.values))?;
+        st.end()
+    }
+}
+
+/// Streams the values (zeros of a compact record included) without collecting them.
+#[cfg(feature = "serde")]
+struct ValuesSeq<'a>(&'a Values);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for ValuesSeq<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for v in self.0.iter() {
+            seq.serialize_element(&v)?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for OtherRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("OtherRecord", 4)?;
+        st.serialize_field("tag", &format!("{:#010x}", self.tag))?;
+        st.serialize_field("name", self.name())?;
+        st.serialize_field("words", &self.words)?;
+        st.serialize_field("summary", &self.summary())?;
+        st.end()
+    }
+}

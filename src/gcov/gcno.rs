@@ -1,0 +1,411 @@
+//! The gcno (notes) file: the flow graph of every function, its blocks,
+//! arcs and source lines, written by the compiler beside the object.
+//!
+//! The header grew over the releases: GCC 8 added the "has unexecuted
+//! blocks" flag, GCC 9 the compilation directory before it, GCC 12 a
+//! checksum word after the stamp. Strings are a length in words and
+//! NUL-padded words before GCC 12, a length in bytes and the bytes (NUL
+//! included, unpadded) from GCC 12. See `formats/gcno.md`.
+
+use crate::bytes::reader::Reader;
+use crate::error::{Error, ErrorKind, Result};
+use crate::gcov::gcda::{FunctionId, TAG_FUNCTION};
+use crate::gcov::record::{Header, RawRecord, Records, read_header};
+use crate::gcov::version::{Family, Version};
+
+pub const MAGIC: &[u8; 4] = b"gcno";
+pub const TAG_BLOCKS: u32 = 0x0141_0000;
+pub const TAG_ARCS: u32 = 0x0143_0000;
+pub const TAG_LINES: u32 = 0x0145_0000;
+/// Condition coverage (GCC 14+, `-fcondition-coverage`): per decision, the
+/// block that evaluates it and its number of terms.
+pub const TAG_CONDITIONS: u32 = 0x0147_0000;
+/// Path coverage (GCC 15+, `-fpath-coverage`): one word, the number of
+/// prime paths counted for the function.
+pub const TAG_PATHS: u32 = 0x0149_0000;
+
+/// Arc flags.
+pub const ARC_ON_TREE: u32 = 1;
+pub const ARC_FAKE: u32 = 2;
+pub const ARC_FALLTHROUGH: u32 = 4;
+
+/// A decoded notes file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Gcno {
+    pub header: Header,
+    /// The compilation directory (GCC 9+).
+    pub cwd: Option<String>,
+    /// Whether lines may be marked as having unexecuted blocks (GCC 8+).
+    pub has_unexecuted_blocks: Option<bool>,
+    pub functions: Vec<GcnoFunction>,
+}
+
+/// One function's flow graph and source position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct GcnoFunction {
+    pub id: FunctionId,
+    pub name: String,
+    /// Compiler-made, not in any source (GCC 8+).
+    pub artificial: bool,
+    pub source: String,
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub blocks: Vec<Block>,
+    /// The decisions of condition coverage (GCC 14+), in record order: the
+    /// `conditions` counters hold two values per decision in this order.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub conditions: Vec<Condition>,
+}
+
+/// One decision (a boolean expression with one or more terms) of condition
+/// coverage. The `conditions` counters give two bit sets per decision:
+/// bit `i` of the first is set when term `i` was shown to independently
+/// make the outcome true, of the second when it made it false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Condition {
+    /// The block that takes the decision's outcome (its lines are the
+    /// decision's lines).
+    pub block: u32,
+    /// Number of terms (conditions) of the decision.
+    pub terms: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Block {
+    /// Block flags (GCC 3.4-7 write one word per block; later releases none).
+    pub flags: u32,
+    /// Outgoing arcs in file order.
+    pub arcs: Vec<Arc>,
+    /// Source lines, grouped by file, in file order.
+    pub locations: Vec<Location>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Arc {
+    pub dest: u32,
+    pub flags: u32,
+}
+
+impl Arc {
+    pub fn on_tree(&self) -> bool {
+        self.flags & ARC_ON_TREE != 0
+    }
+    pub fn fake(&self) -> bool {
+        self.flags & ARC_FAKE != 0
+    }
+    pub fn fall_through(&self) -> bool {
+        self.flags & ARC_FALLTHROUGH != 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Location {
+    pub file: String,
+    pub lines: Vec<u32>,
+}
+
+/// Reads strings in the encoding of the file's release.
+struct Strings {
+    bytes_length: bool,
+}
+
+impl Strings {
+    fn read(&self, r: &mut Reader<'_>, what: &'static str) -> Result<Option<String>> {
+        let at = r.offset();
+        let len = u64::from(r.u32(what)?);
+        if len == 0 {
+            return Ok(None);
+        }
+        let bytes = if self.bytes_length { len } else { len * 4 };
+        let raw = r.bytes(bytes, what)?;
+        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+        let text = raw.get(..end).unwrap_or_default();
+        String::from_utf8(text.to_vec())
+            .map(Some)
+            .map_err(|_| Error::new(at, ErrorKind::Invalid(format!("{what} is not UTF-8"))))
+    }
+}
+
+impl Gcno {
+    /// Decodes a whole notes file.
+    pub fn decode(data: &[u8]) -> Result<Gcno> {
+        let (header, mut r) = read_header(data, MAGIC)?;
+        let v = header.version;
+        let strings = Strings {
+            bytes_length: v.at_least(12, 0),
+        };
+        let cwd = if v.at_least(9, 0) {
+            Some(
+                strings
+                    .read(&mut r, "the compilation directory")?
+                    .unwrap_or_default(),
+            )
+        } else {
+            None
+        };
+        let has_unexecuted_blocks = if v.at_least(8, 0) {
+            Some(r.u32("the unexecuted-blocks flag")? != 0)
+        } else {
+            None
+        };
+        let mut functions: Vec<GcnoFunction> = Vec::new();
+        // Blocks claimed so far by GCC 8+ BLOCKS records (a count, not a list).
+        let mut claimed_blocks: usize = 0;
+        let mut records = Records::new(r, v);
+        for raw in &mut records {
+            let raw = raw?;
+            let mut p = raw.reader(header.endian);
+            match raw.tag {
+                TAG_FUNCTION => functions.push(function(&mut p, v, &strings)?),
+                TAG_CONDITIONS if v.at_least(14, 0) => {
+                    let f = functions.last_mut().ok_or_else(|| {
+                        invalid(&raw, "a CONDITIONS record before any function".into())
+                    })?;
+                    conditions(f, &raw, &mut p)?
+                }
+                TAG_BLOCKS | TAG_ARCS | TAG_LINES => {
+                    let functions_seen = functions.len();
+                    let f = functions.last_mut().ok_or_else(|| {
+                        Error::new(
+                            raw.offset,
+                            ErrorKind::Invalid(format!(
+                                "record {:#010x} before any function",
+                                raw.tag
+                            )),
+                        )
+                    })?;
+                    match raw.tag {
+                        TAG_BLOCKS => {
+                            let budget = Budget {
+                                file_len: data.len(),
+                                functions: functions_seen,
+                                claimed: &mut claimed_blocks,
+                            };
+                            blocks(f, &raw, &mut p, v, budget)?
+                        }
+                        TAG_ARCS => arcs(f, &raw, &mut p)?,
+                        _ => lines(f, &raw, &mut p, &strings)?,
+                    }
+                }
+                _ => {} // other notes (none defined today) carry nothing we use
+            }
+        }
+        Ok(Gcno {
+            header,
+            cwd,
+            has_unexecuted_blocks,
+            functions,
+        })
+    }
+}
+
+fn function(p: &mut Reader<'_>, v: Version, s: &Strings) -> Result<GcnoFunction> {
+    let ident = p.u32("a function ident")?;
+    let lineno_checksum = p.u32("a function checksum")?;
+    let cfg_checksum = match v.format().family {
+        Family::Gcc47 => Some(p.u32("a function cfg checksum")?),
+        Family::Gcc34 => None,
+    };
+    let name = s.read(p, "a function name")?.unwrap_or_default();
+    let artificial = if v.at_least(8, 0) {
+        p.u32("the artificial flag")? != 0
+    } else {
+        false
+    };
+    let source = s.read(p, "a source file name")?.unwrap_or_default();
+    let start_line = p.u32("a start line")?;
+    let (mut start_column, mut end_line, mut end_column) = (0, 0, 0);
+    if v.at_least(8, 0) {
+        start_column = p.u32("a start column")?;
+        end_line = p.u32("an end line")?;
+    }
+    if v.at_least(9, 0) {
+        end_column = p.u32("an end column")?;
+    }
+    Ok(GcnoFunction {
+        id: FunctionId {
+            ident,
+            lineno_checksum,
+            cfg_checksum,
+        },
+        name,
+        artificial,
+        source,
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+        blocks: Vec::new(),
+        conditions: Vec::new(),
+    })
+}
+
+fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+    if !f.conditions.is_empty() {
+        return Err(invalid(
+            raw,
+            format!("a second CONDITIONS record for {}", f.name),
+        ));
+    }
+    let n = f.blocks.len();
+    while !p.is_empty() {
+        let block = p.u32("a condition's block")?;
+        let terms = p.u32("a condition's number of terms")?;
+        if block as usize >= n {
+            return Err(invalid(
+                raw,
+                format!("a condition of {} in block {block} of {n}", f.name),
+            ));
+        }
+        // The counters are 64-bit sets with one bit per term: GCC refuses
+        // (and warns about) a decision of more terms, and a decision has
+        // at least one.
+        if terms == 0 || terms > 64 {
+            return Err(invalid(
+                raw,
+                format!(
+                    "a condition of {} in block {block} with {terms} terms (1 to 64)",
+                    f.name
+                ),
+            ));
+        }
+        f.conditions.push(Condition { block, terms });
+    }
+    Ok(())
+}
+
+fn invalid(raw: &RawRecord<'_>, msg: String) -> Error {
+    Error::new(raw.offset, ErrorKind::Invalid(msg))
+}
+
+/// What the whole file can hold of GCC 8+ block counts. GCC writes an ARCS
+/// record (at least 12 bytes) for every block of a function but its exit
+/// block, so the blocks of all functions together number at most
+/// `file_len / 12` plus one per function. Checking each count alone is not
+/// enough: a file repeating one small function with the largest count each
+/// time would make the decoder allocate quadratically in the file size.
+struct Budget<'a> {
+    file_len: usize,
+    /// Function records so far, the current one included.
+    functions: usize,
+    /// Blocks already claimed by earlier BLOCKS records.
+    claimed: &'a mut usize,
+}
+
+fn blocks(
+    f: &mut GcnoFunction,
+    raw: &RawRecord<'_>,
+    p: &mut Reader<'_>,
+    v: Version,
+    budget: Budget<'_>,
+) -> Result<()> {
+    let file_len = budget.file_len;
+    if !f.blocks.is_empty() {
+        return Err(invalid(
+            raw,
+            format!("a second BLOCKS record for {}", f.name),
+        ));
+    }
+    if v.at_least(8, 0) {
+        let n = p.u32("a block count")? as usize;
+        // Every block but entry and exit has an ARCS record (8+ bytes) later
+        // in the file: a count the file cannot hold is a lie, refused before
+        // anything is allocated for it.
+        if n > file_len / 8 + 2 {
+            return Err(invalid(
+                raw,
+                format!("{n} blocks in {} claimed by a {file_len}-byte file", f.name),
+            ));
+        }
+        // Generous by a factor of 1.5 over GCC's own layout (8-byte ARCS
+        // records, two spare blocks per function), still linear in the file.
+        let limit = (file_len / 8).saturating_add(budget.functions.saturating_mul(2));
+        let total = budget.claimed.saturating_add(n);
+        if total > limit {
+            return Err(invalid(
+                raw,
+                format!(
+                    "{n} blocks in {} would make {total} blocks in all, more than a {file_len}-byte file can hold ({limit})",
+                    f.name
+                ),
+            ));
+        }
+        *budget.claimed = total;
+        f.blocks = vec![Block::default(); n];
+    } else {
+        while !p.is_empty() {
+            let flags = p.u32("block flags")?;
+            f.blocks.push(Block {
+                flags,
+                ..Block::default()
+            });
+        }
+    }
+    Ok(())
+}
+
+fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+    let n = f.blocks.len();
+    let src = p.u32("an arc source block")? as usize;
+    let mut list = Vec::with_capacity(p.remaining() / 8);
+    while !p.is_empty() {
+        let dest = p.u32("an arc destination")?;
+        let flags = p.u32("arc flags")?;
+        if dest as usize >= n {
+            return Err(invalid(
+                raw,
+                format!("an arc of {} to block {dest} of {n}", f.name),
+            ));
+        }
+        list.push(Arc { dest, flags });
+    }
+    let block = f
+        .blocks
+        .get_mut(src)
+        .ok_or_else(|| invalid(raw, format!("arcs from block {src} of {n} in {}", f.name)))?;
+    if !block.arcs.is_empty() {
+        return Err(invalid(
+            raw,
+            format!("a second ARCS record for block {src} of {}", f.name),
+        ));
+    }
+    block.arcs = list;
+    Ok(())
+}
+
+fn lines(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>, s: &Strings) -> Result<()> {
+    let n = f.blocks.len();
+    let at = p.u32("a block number")? as usize;
+    // Borrowed, not cloned: a long name copied for every LINES record would
+    // cost time quadratic in the file size.
+    let GcnoFunction { name, blocks, .. } = f;
+    let block = blocks
+        .get_mut(at)
+        .ok_or_else(|| invalid(raw, format!("lines of block {at} of {n} in {name}")))?;
+    loop {
+        let line = p.u32("a line number")?;
+        if line != 0 {
+            match block.locations.last_mut() {
+                Some(loc) => loc.lines.push(line),
+                None => return Err(invalid(raw, format!("a line before any file in {name}"))),
+            }
+            continue;
+        }
+        match s.read(p, "a file name")? {
+            Some(file) => block.locations.push(Location {
+                file,
+                lines: Vec::new(),
+            }),
+            None => break,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! The framing shared by gcda and gcno files: a header (magic, version,
+//! stamp, and from GCC 12 a checksum), then records of tag, length, payload.
+//!
+//! [`Records`] walks the records without copying: each [`RawRecord`] borrows
+//! its payload from the input. The gcda and gcno decoders build their typed
+//! models on top; tools that only need tags and sizes can stop here.
+
+use crate::bytes::endian::Endian;
+use crate::bytes::reader::Reader;
+use crate::bytes::writer::Writer;
+use crate::error::{Error, ErrorKind, Result};
+use crate::gcov::kinds::counter_index;
+use crate::gcov::version::{Format, LengthUnit, Version};
+
+/// The file header common to gcda and gcno files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Header {
+    pub endian: Endian,
+    pub version: Version,
+    pub stamp: u32,
+    /// The checksum word of GCC 12 and later (absent before).
+    pub checksum: Option<u32>,
+}
+
+/// Reads the header of a file whose magic is `magic` (`b"gcda"` or `b"gcno"`)
+/// and returns it with a reader positioned after it.
+pub fn read_header<'a>(data: &'a [u8], magic: &'static [u8; 4]) -> Result<(Header, Reader<'a>)> {
+    let what = if magic == b"gcda" { "gcda" } else { "gcno" };
+    let first = Reader::new(data, Endian::Little).array4("the magic word")?;
+    let endian = Endian::from_magic(first, *magic).ok_or_else(|| {
+        Error::new(
+            0,
+            ErrorKind::BadMagic {
+                expected: what,
+                found: first.to_vec(),
+            },
+        )
+    })?;
+    let mut r = Reader::new(data, endian);
+    r.u32("the magic word")?;
+    let at = r.offset();
+    let version = Version::from_word(r.u32("the version word")?)
+        .map_err(|e| Error::new(at, ErrorKind::Version(e)))?;
+    let stamp = r.u32("the stamp")?;
+    let checksum = if version.format().header_checksum {
+        Some(r.u32("the header checksum")?)
+    } else {
+        None
+    };
+    Ok((
+        Header {
+            endian,
+            version,
+            stamp,
+            checksum,
+        },
+        r,
+    ))
+}
+
+/// One record as it lies in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawRecord<'a> {
+    /// Offset of the tag word.
+    pub offset: usize,
+    pub tag: u32,
+    /// The length field as stored (in the format's unit; negative for the compact form).
+    pub length: u32,
+    /// The payload, empty for a compact record.
+    pub payload: &'a [u8],
+    /// For a compact all-zero counter record: the payload size in bytes it stands for.
+    pub compact_bytes: Option<u64>,
+}
+
+impl<'a> RawRecord<'a> {
+    /// Offset of the first payload byte.
+    pub fn payload_offset(&self) -> usize {
+        self.offset + 8
+    }
+
+    /// A reader over the payload, reporting absolute offsets.
+    pub fn reader(&self, endian: Endian) -> Reader<'a> {
+        Reader::at(self.payload, self.payload_offset(), endian)
+    }
+}
+
+/// Iterator over the records after a header. It stops at the end of the
+/// input or at a zero tag (the end marker, see [`Records::saw_end_marker`]);
+/// after an error it yields nothing more.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    reader: Reader<'a>,
+    unit: LengthUnit,
+    compact_zero: bool,
+    end_marker: bool,
+    after_end: &'a [u8],
+    failed: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Records of a file of `version`, read from `reader` (positioned after the header).
+    pub fn new(reader: Reader<'a>, version: Version) -> Self {
+        let format = version.format();
+        Records {
+            reader,
+            unit: format.length_unit,
+            compact_zero: format.compact_zero_counters,
+            end_marker: false,
+            after_end: &[],
+            failed: false,
+        }
+    }
+
+    /// Whether the records ended with a zero word.
+    pub fn saw_end_marker(&self) -> bool {
+        self.end_marker
+    }
+
+    /// The bytes after the end marker, which gcov ignores.
+    pub fn after_end(&self) -> &'a [u8] {
+        self.after_end
+    }
+
+    fn next_record(&mut self) -> Result<Option<RawRecord<'a>>> {
+        let r = &mut self.reader;
+        if r.is_empty() {
+            return Ok(None);
+        }
+        let offset = r.offset();
+        let tag = r.u32("a record tag")?;
+        if tag == 0 {
+            // gcov stops reading here. Older libgcov rewrote files in place
+            // without truncating, and LLVM writes a zero length too, so bytes
+            // may follow; they are kept (see `after_end`) but never read.
+            self.end_marker = true;
+            let rest = r.remaining() as u64;
+            self.after_end = r.bytes(rest, "the bytes after the end marker")?;
+            return Ok(None);
+        }
+        let length = r.u32("a record length")?;
+        let per_unit = self.unit.bytes_per_unit();
+        let signed = length as i32;
+        if signed < 0 {
+            if !(self.compact_zero && counter_index(tag).is_some()) {
+                return Err(Error::new(
+                    offset + 4,
+                    ErrorKind::NegativeLength {
+                        tag,
+                        length: signed,
+                    },
+                ));
+            }
+            return Ok(Some(RawRecord {
+                offset,
+                tag,
+                length,
+                payload: &[],
+                compact_bytes: Some(u64::from(signed.unsigned_abs()) * per_unit),
+            }));
+        }
+        let claimed = u64::from(length) * per_unit;
+        if claimed > r.remaining() as u64 {
+            return Err(Error::new(
+                offset + 4,
+                ErrorKind::LengthPastEnd {
+                    tag,
+                    claimed,
+                    available: r.remaining(),
+                },
+            ));
+        }
+        let payload = r.bytes(claimed, "a record payload")?;
+        Ok(Some(RawRecord {
+            offset,
+            tag,
+            length,
+            payload,
+            compact_bytes: None,
+        }))
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<RawRecord<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.next_record().transpose();
+        if matches!(item, Some(Err(_))) {
+            self.failed = true;
+        }
+        item
+    }
+}
+
+/// Writes a header and length-prefixed records in one format; shared by
+/// everything that emits gcov files.
+pub(crate) struct RecordWriter {
+    w: Writer,
+    unit: LengthUnit,
+}
+
+impl RecordWriter {
+    pub(crate) fn new(magic: &[u8; 4], header: &Header, format: &Format) -> Self {
+        let mut w = Writer::new(header.endian);
+        w.u32(u32::from_be_bytes(*magic));
+        w.u32(header.version.word());
+        w.u32(header.stamp);
+        if format.header_checksum {
+            w.u32(header.checksum.unwrap_or(0));
+        }
+        RecordWriter {
+            w,
+            unit: format.length_unit,
+        }
+    }
+
+    /// A record whose payload `body` writes; the length is filled in after.
+    pub(crate) fn record(&mut self, tag: u32, body: impl FnOnce(&mut Writer)) {
+        let mut payload = Writer::new(self.w.endian());
+        body(&mut payload);
+        self.w.u32(tag);
+        self.w.u32(self.length(payload.len() as u64));
+        self.w.bytes(&payload.into_bytes());
+    }
+
+    /// A compact all-zero counter record standing for `bytes` of zeros.
+    pub(crate) fn compact(&mut self, tag: u32, bytes: u64) {
+        self.w.u32(tag);
+        self.w.u32(self.length(bytes).wrapping_neg());
+    }
+
+    fn length(&self, bytes: u64) -> u32 {
+        (bytes / self.unit.bytes_per_unit()) as u32
+    }
+
+    pub(crate) fn finish(mut self, end_marker: bool, after_end: &[u8]) -> Vec<u8> {
+        if end_marker {
+            self.w.u32(0);
+            self.w.bytes(after_end);
+        }
+        self.w.into_bytes()
+    }
+}

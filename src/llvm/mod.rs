@@ -1,0 +1,46 @@
+//! LLVM's coverage data: the raw profiles (`.profraw`) that clang-built
+//! programs, and a clang-built Xen, write; and which clang release writes
+//! which raw-profile version.
+
+pub mod names;
+pub mod raw;
+
+use crate::error::{Error, ErrorKind};
+
+/// The raw profile versions a clang release writes (from LLVM's
+/// `INSTR_PROF_RAW_VERSION` at each release branch; Xen's `llvm.c` keeps the
+/// same table for 11–20; 14, 18, 19 and 21 checked on profiles Debian's clang
+/// wrote, samples/llvm/). `None` for other releases, whose profiles we do
+/// not know (LLVM 23 moved to version 11).
+pub fn raw_version_of_clang(major: u32) -> Option<u32> {
+    match major {
+        11 | 12 => Some(5),
+        13 => Some(7),
+        14..=17 => Some(8),
+        18 => Some(9),
+        19..=21 => Some(10),
+        _ => None,
+    }
+}
+
+/// The clang major release in an ELF `.comment` string such as
+/// `Debian clang version 19.1.7 (3+b1)` or `clang version 14.0.6`.
+pub fn clang_major_in_banner(text: &str) -> Option<u32> {
+    let rest = text.split("clang version ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The clang releases that write raw version `version` (inverse of [`raw_version_of_clang`]).
+pub fn clangs_of_raw_version(version: u32) -> Vec<u32> {
+    (11..=21)
+        .filter(|&m| raw_version_of_clang(m) == Some(version))
+        .collect()
+}
+
+pub(crate) fn invalid(offset: u64, message: String) -> Error {
+    Error::new(
+        usize::try_from(offset).unwrap_or(usize::MAX),
+        ErrorKind::Invalid(message),
+    )
+}

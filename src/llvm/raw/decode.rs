@@ -1,0 +1,387 @@
+//! Decoding and validating a raw profile, section by section, as the header
+//! places them.
+
+use super::*;
+
+impl RawProfile {
+    /// Decodes and validates a raw profile. Zero bytes after the profile (a
+    /// hypervisor's buffer is zero-filled) are accepted; anything else is not.
+    pub fn decode(data: &[u8]) -> Result<RawProfile> {
+        let Some((endian, ptr)) = sniff(data) else {
+            return Err(Error::new(
+                0,
+                ErrorKind::BadMagic {
+                    expected: "raw LLVM profile",
+                    found: data.get(..8.min(data.len())).unwrap_or_default().to_vec(),
+                },
+            ));
+        };
+        let input = Input { data, endian };
+        // The header is a run of u64 fields; `at` is the next one's offset.
+        let at = std::cell::Cell::new(0u64);
+        let next = |what: &'static str| -> Result<u64> {
+            let v = input.uint(at.get(), 8, what)?;
+            at.set(at.get() + 8);
+            Ok(v)
+        };
+        let magic = next("the magic")?;
+        let version_field = next("the version")?;
+        let version = (version_field & 0xffff_ffff) as u32;
+        let variant = version_field >> 32;
+        if !VERSIONS.contains(&version) {
+            return Err(invalid(
+                8,
+                format!(
+                    "raw LLVM profile version {version} is not supported (versions 5 to 10, \
+                     clang 11 to 21, are)"
+                ),
+            ));
+        }
+        if version_field & VARIANT_BYTE_COVERAGE != 0 {
+            return Err(invalid(
+                8,
+                "the profile has single-byte counters (-enable-single-byte-coverage), \
+                 which are not supported"
+                    .into(),
+            ));
+        }
+        let v9 = version >= 9;
+        let v10 = version >= 10;
+        let binary_ids_size = if version >= 7 {
+            Some(next("the header's binary_ids_size")?)
+        } else {
+            None
+        };
+        let num_data_at = at.get();
+        let num_data = next("the header's num_data")?;
+        let padding_bytes_before_counters = next("the header's padding_bytes_before_counters")?;
+        let num_counters = next("the header's num_counters")?;
+        let padding_bytes_after_counters = next("the header's padding_bytes_after_counters")?;
+        let num_bitmap_bytes = if v9 {
+            Some(next("the header's num_bitmap_bytes")?)
+        } else {
+            None
+        };
+        let padding_bytes_after_bitmap_bytes = if v9 {
+            Some(next("the header's padding_bytes_after_bitmap_bytes")?)
+        } else {
+            None
+        };
+        let names_size = next("the header's names_size")?;
+        let counters_delta = next("the header's counters_delta")?;
+        let bitmap_delta = if v9 {
+            Some(next("the header's bitmap_delta")?)
+        } else {
+            None
+        };
+        let names_delta = next("the header's names_delta")?;
+        let num_vtables = if v10 {
+            Some(next("the header's num_vtables")?)
+        } else {
+            None
+        };
+        let vnames_size = if v10 {
+            Some(next("the header's vnames_size")?)
+        } else {
+            None
+        };
+        let value_kind_last_at = at.get();
+        let value_kind_last = next("the header's value_kind_last")?;
+        let header_size = at.get();
+        let header = Header {
+            magic,
+            version,
+            variant,
+            binary_ids_size,
+            num_data,
+            padding_bytes_before_counters,
+            num_counters,
+            padding_bytes_after_counters,
+            num_bitmap_bytes,
+            padding_bytes_after_bitmap_bytes,
+            names_size,
+            counters_delta,
+            bitmap_delta,
+            names_delta,
+            num_vtables,
+            vnames_size,
+            value_kind_last,
+        };
+        if num_data == 0 {
+            // An empty result is an error: without records there is nothing
+            // to report (a build whose records live in the binary, with
+            // profile correlation, writes such files).
+            return Err(invalid(
+                num_data_at,
+                "the profile has no function records (num_data is 0)".into(),
+            ));
+        }
+        let layout = RecordLayout::new(version, ptr);
+        if value_kind_last.checked_add(1) != Some(layout.kinds) {
+            return Err(invalid(
+                value_kind_last_at,
+                format!(
+                    "value_kind_last is {value_kind_last}, but version {version} records have {} value kinds",
+                    layout.kinds
+                ),
+            ));
+        }
+
+        // Sections, placed as the header says.
+        let ids_size = binary_ids_size.unwrap_or(0);
+        if ids_size % 8 != 0 {
+            return Err(invalid(
+                16,
+                format!("binary_ids_size ({ids_size}) is not a multiple of 8"),
+            ));
+        }
+        let data_at = add(16, header_size, ids_size, "binary_ids_size")?;
+        let data_size = num_data.checked_mul(layout.size).ok_or_else(|| {
+            invalid(
+                header_size,
+                format!("num_data ({num_data}) overflows the profile's size"),
+            )
+        })?;
+        let counters_size = num_counters.checked_mul(8).ok_or_else(|| {
+            invalid(
+                header_size,
+                format!("num_counters ({num_counters}) overflows the profile's size"),
+            )
+        })?;
+        let mut end = add(0, data_at, data_size, "num_data")?;
+        end = add(
+            0,
+            end,
+            padding_bytes_before_counters,
+            "padding before counters",
+        )?;
+        let counters_at = end;
+        end = add(0, end, counters_size, "num_counters")?;
+        end = add(
+            0,
+            end,
+            padding_bytes_after_counters,
+            "padding after counters",
+        )?;
+        let bitmap_at = end;
+        let bitmap_size = num_bitmap_bytes.unwrap_or(0);
+        end = add(0, end, bitmap_size, "num_bitmap_bytes")?;
+        end = add(
+            0,
+            end,
+            padding_bytes_after_bitmap_bytes.unwrap_or(0),
+            "padding after the bitmap",
+        )?;
+        let names_at = end;
+        end = add(0, end, names_size, "names_size")?;
+        end = add(0, end, pad8(names_size), "names padding")?;
+        let vtables_size = num_vtables
+            .unwrap_or(0)
+            .checked_mul(if ptr == 8 { 24 } else { 16 })
+            .ok_or_else(|| {
+                invalid(
+                    header_size,
+                    "num_vtables overflows the profile's size".into(),
+                )
+            })?;
+        let vtables_at = end;
+        end = add(0, end, vtables_size, "num_vtables")?;
+        end = add(0, end, pad8(vtables_size), "vtable padding")?;
+        let vnames_at = end;
+        let vnames_len = vnames_size.unwrap_or(0);
+        end = add(0, end, vnames_len, "vnames_size")?;
+        end = add(0, end, pad8(vnames_len), "vnames padding")?;
+        let value_at = end;
+        if value_at > data.len() as u64 {
+            return Err(invalid(
+                data.len() as u64,
+                format!(
+                    "the header promises {} (up to the value data), but the input has only {}",
+                    count(value_at, "byte", "bytes"),
+                    count(data.len() as u64, "byte", "bytes")
+                ),
+            ));
+        }
+
+        // Binary IDs: u64 length, the ID, padding to 8.
+        let mut binary_ids = Vec::new();
+        let mut id_at = header_size;
+        while id_at < data_at {
+            let len = input.uint(id_at, 8, "a binary ID's length")?;
+            let padded = add(id_at, len, pad8(len), "binary ID length")?;
+            if padded > data_at - id_at - 8 {
+                return Err(invalid(
+                    id_at,
+                    format!("a binary ID of {len} bytes runs past the binary-ID section"),
+                ));
+            }
+            binary_ids.push(input.slice(id_at + 8, len, "a binary ID")?.to_vec());
+            id_at += 8 + padded;
+        }
+
+        let (names, names_compressed) = decode_names(
+            input.slice(names_at, names_size, "the names section")?,
+            names_at,
+        )?;
+        let by_hash: HashMap<u64, &String> = names.iter().map(|n| (name_hash(n), n)).collect();
+        if v10 {
+            // Virtual-table names are validated like function names.
+            decode_names(
+                input.slice(vnames_at, vnames_len, "the vtable names")?,
+                vnames_at,
+            )?;
+        }
+        let _ = vtables_at;
+
+        input.slice(counters_at, counters_size, "the counters section")?;
+        let bitmap = input.slice(bitmap_at, bitmap_size, "the bitmap section")?;
+        let relative = version >= 8;
+        let mut functions = Vec::new();
+        let mut value_kinds_used = Vec::new();
+        for i in 0..num_data {
+            let rec = data_at + i * layout.size;
+            let name_ref = input.uint(rec, 8, "a data record's name hash")?;
+            let hash = input.uint(rec + 8, 8, "a data record's function hash")?;
+            let counter_ptr = input.uint(rec + layout.counter_ptr, ptr, "a counter pointer")?;
+            let n = input.uint(rec + layout.num_counters, 4, "a record's counter count")?;
+            let mut value_sites = Vec::new();
+            for k in 0..layout.kinds {
+                value_sites
+                    .push(input.uint(rec + layout.value_sites + 2 * k, 2, "value sites")? as u16);
+            }
+            let name = by_hash.get(&name_ref).ok_or_else(|| {
+                invalid(
+                    rec,
+                    format!(
+                        "data record {i} names a function by hash {name_ref:#018x}, which is not in the names section"
+                    ),
+                )
+            })?;
+            if n == 0 {
+                return Err(invalid(
+                    rec + layout.num_counters,
+                    format!("data record {i} ({name}) has no counters"),
+                ));
+            }
+            // Where this record's counters start in the counters section.
+            let base = if relative {
+                counters_delta.wrapping_sub(i.wrapping_mul(layout.size))
+            } else {
+                counters_delta
+            };
+            let off = ptr_diff(counter_ptr, base, layout.ptr);
+            let first = u64::try_from(off)
+                .ok()
+                .filter(|o| o % 8 == 0)
+                .filter(|o| {
+                    o.checked_add(n * 8)
+                        .is_some_and(|e| e <= counters_size)
+                })
+                .ok_or_else(|| {
+                    invalid(
+                        rec + layout.counter_ptr,
+                        format!(
+                            "data record {i} ({name}) points to {} at byte {off} of a {}-byte counters section",
+                            count(n, "counter", "counters"),
+                            counters_size
+                        ),
+                    )
+                })?;
+            let mut values = Vec::new();
+            for c in 0..n {
+                values.push(input.uint(counters_at + first + c * 8, 8, "a counter")?);
+            }
+            let mut bits = Vec::new();
+            let mut bitmap_offset = bitmap_at as usize;
+            if let (Some(bp), Some(nb), Some(bd)) =
+                (layout.bitmap_ptr, layout.num_bitmap_bytes, bitmap_delta)
+            {
+                let bitmap_ptr = input.uint(rec + bp, ptr, "a bitmap pointer")?;
+                let nbytes = input.uint(rec + nb, 4, "a record's bitmap size")?;
+                if nbytes > 0 {
+                    let base = bd.wrapping_sub(i.wrapping_mul(layout.size));
+                    let off = ptr_diff(bitmap_ptr, base, layout.ptr);
+                    let first = u64::try_from(off)
+                        .ok()
+                        .filter(|o| o.checked_add(nbytes).is_some_and(|e| e <= bitmap_size))
+                        .ok_or_else(|| {
+                            invalid(
+                                rec + bp,
+                                format!(
+                                    "data record {i} ({name}) points to {nbytes} bitmap bytes at byte {off} of a {bitmap_size}-byte bitmap section"
+                                ),
+                            )
+                        })?;
+                    bits = bitmap
+                        .get(first as usize..(first + nbytes) as usize)
+                        .unwrap_or_default()
+                        .to_vec();
+                    bitmap_offset = (bitmap_at + first) as usize;
+                }
+            }
+            value_kinds_used.push(value_sites.iter().any(|&s| s != 0));
+            functions.push(Function {
+                name: (*name).clone(),
+                name_hash: name_ref,
+                hash,
+                counters: values,
+                bitmap: bits,
+                value_sites,
+                offset: rec as usize,
+                counters_offset: (counters_at + first) as usize,
+                bitmap_offset,
+            });
+        }
+
+        // Value-profile data: one block per record that has value sites,
+        // each starting with its u32 total size. A hypervisor writes none and
+        // leaves zeros, which is accepted.
+        let mut vat = value_at;
+        for (i, used) in value_kinds_used.iter().enumerate() {
+            if !used {
+                continue;
+            }
+            let rest = data.get(vat as usize..).unwrap_or_default();
+            if rest.iter().all(|&b| b == 0) {
+                break;
+            }
+            let total = input.uint(vat, 4, "a value-profile block's size")?;
+            let kinds = input.uint(vat + 4, 4, "a value-profile block's kind count")?;
+            if total < 8 || total % 8 != 0 || kinds > layout.kinds {
+                return Err(invalid(
+                    vat,
+                    format!(
+                        "the value-profile block of data record {i} claims {total} bytes and {kinds} value kinds"
+                    ),
+                ));
+            }
+            input.slice(vat, total, "a value-profile block")?;
+            vat += total;
+        }
+        let used_bytes = vat as usize;
+        if let Some(p) = data
+            .get(used_bytes..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&b| b != 0)
+        {
+            return Err(invalid(
+                (used_bytes + p) as u64,
+                format!(
+                    "the profile ends at byte {used_bytes}, but non-zero bytes follow \
+                     (a second, concatenated profile is not supported)"
+                ),
+            ));
+        }
+        Ok(RawProfile {
+            endian,
+            pointer_bytes: ptr,
+            header,
+            binary_ids,
+            functions,
+            names_compressed,
+            value_data_bytes: (vat - value_at) as usize,
+            used_bytes,
+        })
+    }
+}

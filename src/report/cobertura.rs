@@ -1,0 +1,316 @@
+//! Cobertura XML (coverage-04.dtd) as `gcovr --cobertura` writes it.
+
+use super::{Totals, totals};
+use crate::analysis::coverage::UnitCoverage;
+use crate::report::lcov::{FileRecord, Tracefile};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// A rate as gcovr writes it (and Cobertura's own Java writer, `Double.toString`):
+/// the shortest decimal that reads back as the same double, always with a
+/// fractional part (`1.0`, `0.0`, `0.5844155844155844`); `1.0` when nothing
+/// was found. One format for every rate of the report.
+fn rate((hit, found): (usize, usize)) -> String {
+    if found == 0 {
+        return "1.0".into();
+    }
+    // Display of an f64 is the shortest round-trip form and never uses an
+    // exponent; only whole numbers lack the ".0".
+    let s = format!("{}", hit as f64 / found as f64);
+    if s.contains('.') { s } else { s + ".0" }
+}
+
+/// A line's branch coverage in percent as gcovr writes it in
+/// `condition-coverage`: 100 only when every branch was taken, otherwise
+/// rounded to a tenth, capped at 99.9, and the whole part kept.
+fn condition_percent(taken: usize, total: usize) -> usize {
+    if total == 0 || taken >= total {
+        return 100;
+    }
+    // Tenths of a percent, rounded half up (gcovr rounds the double).
+    let tenths = (taken * 1000 * 2 + total) / (total * 2);
+    tenths.min(999) / 10
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The first and last line of every function, per source file (as the
+/// tracefile names it), from gcov's FUNCTION records: what a Cobertura
+/// `<method>` covers.
+pub type FunctionRanges = BTreeMap<String, BTreeMap<String, (u32, u32)>>;
+
+/// Function extents of the units whose coverage makes a tracefile. A function
+/// seen in several units (an inline function of a header) spans the union of
+/// what each unit recorded.
+pub fn function_ranges<'a>(units: impl IntoIterator<Item = &'a UnitCoverage>) -> FunctionRanges {
+    let mut out = FunctionRanges::new();
+    for unit in units {
+        for file in &unit.files {
+            let name = crate::report::lcov::resolve(unit.cwd.as_deref(), &file.file);
+            let fns = out.entry(name).or_default();
+            for f in &file.functions {
+                let end = f.end_line.max(f.start_line);
+                let e = fns.entry(f.name.clone()).or_insert((f.start_line, end));
+                e.0 = e.0.min(f.start_line);
+                e.1 = e.1.max(end);
+            }
+        }
+    }
+    out
+}
+
+/// Where the report's paths are relative to.
+#[derive(Debug, Clone, Default)]
+pub struct CoberturaOptions<'a> {
+    /// The project root (absolute): source files under it are written relative
+    /// to it, and it is the first `<source>`. Files outside it are kept,
+    /// relative to `/`, under a second `<source>/</source>`. `None`: every
+    /// path relative to `/`.
+    pub root: Option<&'a str>,
+    /// Seconds since the epoch, for the `timestamp` attribute.
+    pub timestamp: u64,
+}
+
+/// A source file's name relative to the root when it lies under it, else
+/// relative to `/`; and whether it was under the root.
+fn relative_to<'n>(name: &'n str, root: Option<&str>) -> (&'n str, bool) {
+    if let Some(root) = root {
+        let root = root.trim_end_matches('/');
+        if let Some(rest) = name.strip_prefix(root)
+            && let Some(rel) = rest.strip_prefix('/')
+            && !rel.is_empty()
+        {
+            return (rel, true);
+        }
+    }
+    (name.trim_start_matches('/'), false)
+}
+
+fn line_element(s: &mut String, rec: &FileRecord, line: u32, count: &crate::report::lcov::Count) {
+    let branches: Vec<&Option<crate::report::lcov::Count>> = rec
+        .branches
+        .range((line, 0, 0)..=(line, u32::MAX, u32::MAX))
+        .map(|(_, v)| v)
+        .collect();
+    if branches.is_empty() {
+        let _ = writeln!(
+            s,
+            "<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>"
+        );
+    } else {
+        let taken = branches.iter().filter(|b| b.is_some_and(|c| c > 0)).count();
+        let pct = condition_percent(taken, branches.len());
+        let _ = writeln!(
+            s,
+            "<line number=\"{line}\" hits=\"{count}\" branch=\"true\" \
+             condition-coverage=\"{pct}% ({taken}/{})\">\n<conditions>\n\
+             <condition number=\"0\" type=\"jump\" coverage=\"{pct}%\"/>\n\
+             </conditions>\n</line>",
+            branches.len()
+        );
+    }
+}
+
+/// The lines of each function of a file. A line belongs to the innermost
+/// function whose first..last lines hold it, as gcov 11/12 name a line's
+/// function in their JSON: none after a function's last line (an inlined
+/// static or always_inline body), the outer function again after a nested
+/// one. Functions that start on the same line (C++ template instances)
+/// share its lines. A function without recorded extents covers its first
+/// line only.
+fn method_lines<'a>(
+    rec: &'a FileRecord,
+    extents: Option<&BTreeMap<String, (u32, u32)>>,
+) -> BTreeMap<&'a str, Vec<u32>> {
+    // Functions by first line, with the group's last line.
+    let mut starts: BTreeMap<u32, (u32, Vec<&'a str>)> = BTreeMap::new();
+    for (name, (start, _)) in &rec.functions {
+        let (first, last) = extents
+            .and_then(|e| e.get(name))
+            .copied()
+            .unwrap_or((*start, *start));
+        let e = starts.entry(first).or_insert((last, Vec::new()));
+        e.0 = e.0.max(last);
+        e.1.push(name);
+    }
+    let mut out: BTreeMap<&'a str, Vec<u32>> = BTreeMap::new();
+    let mut pending = starts.iter().peekable();
+    let mut open: Vec<(u32, &Vec<&'a str>)> = Vec::new();
+    for &line in rec.lines.keys() {
+        while let Some((_, (last, names))) = pending.next_if(|(first, _)| **first <= line) {
+            open.push((*last, names));
+        }
+        while open.last().is_some_and(|(last, _)| *last < line) {
+            open.pop();
+        }
+        if let Some((_, names)) = open.last() {
+            for n in names.iter() {
+                out.entry(n).or_default().push(line);
+            }
+        }
+    }
+    out
+}
+
+/// Cobertura XML (coverage-04.dtd): a package per directory, a class per
+/// source file, a method per function with its lines (`method_lines`), a
+/// line element per line with its branches as condition
+/// coverage. Figures and formats follow `gcovr --cobertura`
+/// (tests/cobertura_gcovr.rs compares them).
+pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions<'_>) -> String {
+    let root = opts.root.map(crate::paths::fold).filter(|r| r != "/");
+    let root = root.as_deref();
+    let (_, all) = totals(t);
+    // Packages by the directory of the path as written (relative to its source).
+    let mut packages: BTreeMap<String, Vec<(&str, &String, &FileRecord)>> = BTreeMap::new();
+    let mut outside = false;
+    for (name, rec) in &t.files {
+        let (rel, under) = relative_to(name, root);
+        outside |= !under;
+        let dir = match rel.rfind('/') {
+            Some(i) => rel.get(..i).unwrap_or(""),
+            None => "",
+        };
+        // Outside the root (or without one) the package is the absolute directory.
+        let dir = if under {
+            dir.to_string()
+        } else {
+            format!("/{dir}")
+        };
+        packages.entry(dir).or_default().push((rel, name, rec));
+    }
+    let mut s = String::new();
+    s.push_str("<?xml version=\"1.0\" ?>\n");
+    s.push_str(
+        "<!DOCTYPE coverage SYSTEM \"http://cobertura.sourceforge.net/xml/coverage-04.dtd\">\n",
+    );
+    let _ = writeln!(
+        s,
+        "<coverage line-rate=\"{}\" branch-rate=\"{}\" lines-covered=\"{}\" lines-valid=\"{}\" \
+         branches-covered=\"{}\" branches-valid=\"{}\" complexity=\"0.0\" version=\"xencov-rs {}\" \
+         timestamp=\"{}\">",
+        rate(all.lines),
+        rate(all.branches),
+        all.lines.0,
+        all.lines.1,
+        all.branches.0,
+        all.branches.1,
+        env!("CARGO_PKG_VERSION"),
+        opts.timestamp
+    );
+    s.push_str("<sources>\n");
+    if let Some(r) = root {
+        let _ = writeln!(s, "<source>{}</source>", escape(r));
+    }
+    if outside {
+        s.push_str("<source>/</source>\n");
+    }
+    s.push_str("</sources>\n<packages>\n");
+    for (dir, files) in &packages {
+        let mut sum = Totals::default();
+        for (_, _, rec) in files {
+            sum.add(rec);
+        }
+        let _ = writeln!(
+            s,
+            "<package name=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">\n<classes>",
+            escape(dir),
+            rate(sum.lines),
+            rate(sum.branches)
+        );
+        for (rel, name, rec) in files {
+            let mut one = Totals::default();
+            one.add(rec);
+            let class = rel.rsplit('/').next().unwrap_or(rel);
+            let _ = writeln!(
+                s,
+                "<class name=\"{}\" filename=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">",
+                escape(class),
+                escape(rel),
+                rate(one.lines),
+                rate(one.branches)
+            );
+            s.push_str("<methods>\n");
+            let owned = method_lines(rec, ranges.get(*name));
+            let mut fns: Vec<_> = rec.functions.iter().collect();
+            fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
+            for (fname, _) in fns {
+                let mine = owned.get(fname.as_str()).map_or(&[][..], Vec::as_slice);
+                let mut lines = (0, 0);
+                let mut branches = (0, 0);
+                for line in mine {
+                    if let Some(count) = rec.lines.get(line) {
+                        lines.1 += 1;
+                        lines.0 += usize::from(*count > 0);
+                    }
+                    for (_, b) in rec
+                        .branches
+                        .range((*line, 0, 0)..=(*line, u32::MAX, u32::MAX))
+                    {
+                        branches.1 += 1;
+                        branches.0 += usize::from(b.is_some_and(|c| c > 0));
+                    }
+                }
+                let _ = writeln!(
+                    s,
+                    "<method name=\"{}\" signature=\"\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">\n<lines>",
+                    escape(fname),
+                    rate(lines),
+                    rate(branches)
+                );
+                for line in mine {
+                    if let Some(count) = rec.lines.get(line) {
+                        line_element(&mut s, rec, *line, count);
+                    }
+                }
+                s.push_str("</lines>\n</method>\n");
+            }
+            s.push_str("</methods>\n<lines>\n");
+            for (line, count) in &rec.lines {
+                line_element(&mut s, rec, *line, count);
+            }
+            s.push_str("</lines>\n</class>\n");
+        }
+        s.push_str("</classes>\n</package>\n");
+    }
+    s.push_str("</packages>\n</coverage>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_have_one_format() {
+        assert_eq!(rate((0, 0)), "1.0");
+        assert_eq!(rate((3, 3)), "1.0");
+        assert_eq!(rate((0, 7)), "0.0");
+        assert_eq!(rate((90, 154)), "0.5844155844155844");
+        assert_eq!(rate((1, 100_000)), "0.00001");
+    }
+
+    #[test]
+    fn condition_percent_as_gcovr() {
+        assert_eq!(condition_percent(1, 2), 50);
+        assert_eq!(condition_percent(2, 3), 66);
+        assert_eq!(condition_percent(2, 2), 100);
+        // 99.96% rounds to 100.0 but is capped at 99.9: not everything was taken.
+        assert_eq!(condition_percent(2499, 2500), 99);
+        // 49.96% rounds to 50.0.
+        assert_eq!(condition_percent(1249, 2500), 50);
+    }
+
+    #[test]
+    fn paths_relative_to_the_root() {
+        assert_eq!(relative_to("/a/b/c.c", Some("/a")), ("b/c.c", true));
+        assert_eq!(relative_to("/a/b/c.c", Some("/a/")), ("b/c.c", true));
+        assert_eq!(relative_to("/ab/c.c", Some("/a")), ("ab/c.c", false));
+        assert_eq!(relative_to("/a/b/c.c", None), ("a/b/c.c", false));
+    }
+}

@@ -1,0 +1,282 @@
+//! lcov tracefiles from computed coverage, as `lcov --capture` (geninfo
+//! with gcov's JSON) writes them, with the records of one source file from
+//! several units combined as `lcov -a` combines them.
+
+use crate::analysis::coverage::UnitCoverage;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// A count combined over units. One unit's count can pass 2^64 (the
+/// flow into a line from several u64 counters), and the sum over units
+/// more so: 128 bits hold any real sum exactly. Past them a sum stays at
+/// `u128::MAX` and [`Tracefile::saturated`] says so.
+pub type Count = u128;
+
+/// Coverage of every source file, combined over units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tracefile {
+    pub files: BTreeMap<String, FileRecord>,
+    /// Some sum passed `u128::MAX` and was kept at it.
+    pub saturated: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Function name -> (start line, execution count).
+    pub functions: BTreeMap<String, (u32, Count)>,
+    /// Line -> execution count.
+    pub lines: BTreeMap<u32, Count>,
+    /// (line, block, branch) -> taken count, `None` when never executed ('-').
+    pub branches: BTreeMap<(u32, u32, u32), Option<Count>>,
+    /// Condition outcomes (GCC 14+) keyed as lcov 2 keys its MCDC records:
+    /// (line, terms of the decision, term, sense) -> the number of
+    /// decisions of that key in which the outcome was covered. Decisions
+    /// of the same size on one line, and one decision compiled into
+    /// several units (a header's inline function), share their keys.
+    pub conditions: BTreeMap<(u32, u32, u32, Sense), Count>,
+}
+
+/// Which outcome of a condition: lcov 2 writes `t` before `f`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Sense {
+    True,
+    False,
+}
+
+impl FileRecord {
+    pub fn lines_hit(&self) -> usize {
+        self.lines.values().filter(|&&c| c > 0).count()
+    }
+    pub fn functions_hit(&self) -> usize {
+        self.functions.values().filter(|f| f.1 > 0).count()
+    }
+    pub fn conditions_hit(&self) -> usize {
+        self.conditions.values().filter(|&&c| c > 0).count()
+    }
+    pub fn branches_hit(&self) -> usize {
+        self.branches
+            .values()
+            .filter(|b| b.is_some_and(|c| c > 0))
+            .count()
+    }
+}
+
+/// A unit's source name as geninfo resolves it: relative names joined to
+/// the compilation directory, then folded.
+pub fn resolve(base: Option<&str>, file: &str) -> String {
+    match base {
+        Some(b) if !file.starts_with('/') => crate::paths::fold(&format!("{b}/{file}")),
+        _ => crate::paths::fold(file),
+    }
+}
+
+/// `a + b`, kept at `u128::MAX` (and `saturated` set) rather than wrapped.
+fn add(a: Count, b: Count, saturated: &mut bool) -> Count {
+    a.checked_add(b).unwrap_or_else(|| {
+        *saturated = true;
+        Count::MAX
+    })
+}
+
+/// A line or function count as lcov reads it from a tracefile: a negative
+/// count (inconsistent counters) is 0.
+fn clamp(count: i128) -> Count {
+    Count::try_from(count).unwrap_or(0)
+}
+
+/// A test name as lcov stores it: every character but ASCII letters, digits
+/// and `_` becomes `_` (geninfo's and lcov's `s/\W/_/g` on the name's
+/// bytes, so each byte of a non-ASCII character becomes one `_`), and
+/// whether anything was replaced (lcov then warns).
+pub fn test_name(name: &str) -> (String, bool) {
+    let clean: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                char::from(b)
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let changed = clean != name;
+    (clean, changed)
+}
+
+impl Tracefile {
+    /// Adds a unit: relative source names are resolved against its
+    /// compilation directory, as geninfo does. Negative counts are taken
+    /// as `lcov -a` reads them from geninfo's output: a line or function
+    /// count as 0, a branch as never executed (`-`).
+    pub fn add_unit(&mut self, unit: &UnitCoverage) {
+        let saturated = &mut self.saturated;
+        for file in &unit.files {
+            let rec = self
+                .files
+                .entry(resolve(unit.cwd.as_deref(), &file.file))
+                .or_default();
+            for f in &file.functions {
+                let e = rec
+                    .functions
+                    .entry(f.name.clone())
+                    .or_insert((f.start_line, 0));
+                e.1 = add(e.1, clamp(f.execution_count), saturated);
+            }
+            for line in &file.lines {
+                let e = rec.lines.entry(line.line_number).or_insert(0);
+                *e = add(*e, clamp(line.count), saturated);
+                // geninfo: a line with an unexecuted block and no count has
+                // branches never run (a negative count is not "no count").
+                let never = line.unexecuted_block && line.count == 0;
+                for (i, b) in line.branches.iter().enumerate() {
+                    let key = (line.line_number, 0, i as u32);
+                    let taken = if never {
+                        None
+                    } else {
+                        Count::try_from(b.count).ok()
+                    };
+                    let e = rec.branches.entry(key).or_insert(None);
+                    *e = match (*e, taken) {
+                        (None, t) => t,
+                        (s, None) => s,
+                        (Some(a), Some(b)) => Some(add(a, b, saturated)),
+                    };
+                }
+                for c in &line.conditions {
+                    let terms = c.count / 2;
+                    for i in 0..terms {
+                        for (sense, missed) in [
+                            (Sense::True, &c.not_covered_true),
+                            (Sense::False, &c.not_covered_false),
+                        ] {
+                            let e = rec
+                                .conditions
+                                .entry((line.line_number, terms, i, sense))
+                                .or_insert(0);
+                            *e = add(*e, Count::from(!missed.contains(&i)), saturated);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tracefile text as lcov writes a combined tracefile: per source
+    /// file TN, SF, FN/FNDA/FNF/FNH, BRDA/BRF/BRH, DA/LF/LH, end_of_record.
+    pub fn write(&self, test_name: &str) -> String {
+        let mut s = String::new();
+        for (name, rec) in &self.files {
+            let _ = writeln!(s, "TN:{test_name}");
+            let _ = writeln!(s, "SF:{name}");
+            let mut fns: Vec<(&String, &(u32, Count))> = rec.functions.iter().collect();
+            fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
+            for (n, (line, _)) in &fns {
+                let _ = writeln!(s, "FN:{line},{n}");
+            }
+            for (n, (_, count)) in &fns {
+                let _ = writeln!(s, "FNDA:{count},{n}");
+            }
+            let _ = writeln!(s, "FNF:{}", rec.functions.len());
+            let _ = writeln!(s, "FNH:{}", rec.functions_hit());
+            for ((line, block, branch), taken) in &rec.branches {
+                match taken {
+                    Some(t) => {
+                        let _ = writeln!(s, "BRDA:{line},{block},{branch},{t}");
+                    }
+                    None => {
+                        let _ = writeln!(s, "BRDA:{line},{block},{branch},-");
+                    }
+                }
+            }
+            // As lcov writes it: no BRF/BRH for a file without branches.
+            if !rec.branches.is_empty() {
+                let _ = writeln!(s, "BRF:{}", rec.branches.len());
+                let _ = writeln!(s, "BRH:{}", rec.branches_hit());
+            }
+            for (line, count) in &rec.lines {
+                let _ = writeln!(s, "DA:{line},{count}");
+            }
+            let _ = writeln!(s, "LF:{}", rec.lines.len());
+            let _ = writeln!(s, "LH:{}", rec.lines_hit());
+            s.push_str("end_of_record\n");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::coverage::{BranchCoverage, FileCoverage, FunctionCoverage, LineCoverage};
+
+    fn unit(count: i128) -> UnitCoverage {
+        UnitCoverage {
+            cwd: None,
+            files: vec![FileCoverage {
+                file: "/s/a.c".into(),
+                functions: vec![FunctionCoverage {
+                    name: "f".into(),
+                    demangled_name: "f".into(),
+                    start_line: 1,
+                    start_column: 1,
+                    end_line: 2,
+                    end_column: 1,
+                    blocks: 1,
+                    blocks_executed: 1,
+                    execution_count: count,
+                }],
+                lines: vec![LineCoverage {
+                    line_number: 1,
+                    function_name: Some("f".into()),
+                    count,
+                    unexecuted_block: false,
+                    conditions: Vec::new(),
+                    branches: vec![BranchCoverage {
+                        count,
+                        throw: false,
+                        fallthrough: true,
+                    }],
+                }],
+            }],
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Past 2^128 - 1 a sum stays there and says so; it never wraps.
+    #[test]
+    fn sums_saturate_and_say_so() {
+        let mut t = Tracefile::default();
+        t.add_unit(&unit(i128::MAX));
+        assert!(!t.saturated);
+        t.add_unit(&unit(i128::MAX));
+        assert!(!t.saturated, "2 * (2^127 - 1) still fits");
+        t.add_unit(&unit(2));
+        assert!(t.saturated);
+        let rec = &t.files["/s/a.c"];
+        assert_eq!(rec.lines[&1], Count::MAX);
+        assert_eq!(rec.functions["f"].1, Count::MAX);
+        assert_eq!(rec.branches[&(1, 0, 0)], Some(Count::MAX));
+    }
+
+    /// Negative counts as `lcov -a` reads them: 0, and `-` for a branch;
+    /// a later positive count adds to them.
+    #[test]
+    fn negative_counts_read_as_lcov_reads_them() {
+        let mut t = Tracefile::default();
+        t.add_unit(&unit(-5));
+        let text = t.write("");
+        assert!(text.contains("DA:1,0\n") && text.contains("FNDA:0,f\n"));
+        assert!(text.contains("BRDA:1,0,0,-\n") && text.contains("LH:0\n"));
+        t.add_unit(&unit(3));
+        let rec = &t.files["/s/a.c"];
+        assert_eq!((rec.lines[&1], rec.functions["f"].1), (3, 3));
+        assert_eq!(rec.branches[&(1, 0, 0)], Some(3));
+    }
+
+    #[test]
+    fn test_names_keep_ascii_word_characters_only() {
+        assert_eq!(test_name("run_1"), ("run_1".into(), false));
+        assert_eq!(test_name("a-b é"), ("a_b___".into(), true));
+        assert_eq!(test_name(""), (String::new(), false));
+    }
+}
