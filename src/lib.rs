@@ -38,6 +38,7 @@ pub mod bytes;
 pub mod check;
 pub mod error;
 pub mod gcov;
+pub mod input;
 pub mod llvm;
 pub mod paths;
 pub mod plural;

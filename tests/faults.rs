@@ -203,7 +203,14 @@ fn merge_lcov_and_report_stopped_at_the_write_or_the_rename_keep_the_old_output(
             &["--format".as_ref(), format.as_ref()],
         ]
         .concat();
-        one_output_stopped(&format!("report-{format}"), &t, &args, &[]);
+        // Cobertura carries a timestamp: fixed, or a second ticking between
+        // the reference run and the stopped one would tell them apart.
+        one_output_stopped(
+            &format!("report-{format}"),
+            &t,
+            &args,
+            &[("SOURCE_DATE_EPOCH", "1700000000")],
+        );
     }
 }
 

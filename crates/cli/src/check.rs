@@ -177,13 +177,15 @@ fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
         }
         return Ok(());
     }
-    for (magic, role) in [(GCDA_MAGIC, Role::Data), (b"gcno", Role::Notes)] {
-        let first: &[u8] = data.get(..4).unwrap_or_default();
-        if first == magic || first.iter().rev().eq(magic.iter()) {
-            let (h, _) = read_header(&data, magic).with_context(|| name.clone())?;
-            seen.add(role, Some(h.version), None, name);
-            return Ok(());
-        }
+    let notes_or_data = match xencov::input::recognise(&data) {
+        xencov::input::Kind::Gcda(_) => Some((GCDA_MAGIC, Role::Data)),
+        xencov::input::Kind::Gcno(_) => Some((xencov::gcov::gcno::MAGIC, Role::Notes)),
+        _ => None,
+    };
+    if let Some((magic, role)) = notes_or_data {
+        let (h, _) = read_header(&data, magic).with_context(|| name.clone())?;
+        seen.add(role, Some(h.version), None, name);
+        return Ok(());
     }
     match identify(&data).with_context(|| format!("{name}: not ELF, gcda, gcno or a Xen dump"))? {
         Identified::Container(_) => {

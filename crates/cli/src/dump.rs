@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use xencov::gcov::gcda::{Function, Gcda, OtherRecord, Record, Values};
 use xencov::gcov::gcno::Gcno;
 use xencov::gcov::version::{Family, LengthUnit};
+use xencov::input::Kind;
 use xencov::llvm::clangs_of_raw_version;
 use xencov::llvm::raw::RawProfile;
 use xencov::xen::dump::{Container, Identified, LegacyDump, identify};
@@ -25,15 +26,15 @@ enum Item {
 /// The printable items of one input: a gcda or gcno file (by magic), or
 /// each unit of a Xen dump, named by its recorded path.
 fn items(name: &str, bytes: Vec<u8>) -> Result<Vec<(String, Option<String>, Item)>> {
-    let first: &[u8] = bytes.get(..4).unwrap_or_default();
-    if first == b"gcda" || first == b"adcg" {
+    let kind = xencov::input::recognise(&bytes);
+    if matches!(kind, Kind::Gcda(_)) {
         return Ok(vec![(
             name.to_string(),
             None,
             Item::Data(Gcda::decode(&bytes)?),
         )]);
     }
-    if first == b"gcno" || first == b"oncg" {
+    if matches!(kind, Kind::Gcno(_)) {
         let notes = Gcno::decode(&bytes)?;
         return Ok(vec![(name.to_string(), None, Item::Notes(notes, bytes))]);
     }
@@ -43,7 +44,7 @@ fn items(name: &str, bytes: Vec<u8>) -> Result<Vec<(String, Option<String>, Item
         let e = Gcda::decode(&bytes)
             .err()
             .map_or_else(String::new, |e| e.to_string());
-        let what = crate::kind::recognise(&bytes).unwrap_or_else(|| "none of them".into());
+        let what = crate::kind::recognise_named(&bytes).unwrap_or("none of them");
         anyhow!("{e}; dump prints .gcda and .gcno files and Xen coverage dumps, and this is {what}")
     })?;
     let header = |i: usize, offset: usize, path: &str| {

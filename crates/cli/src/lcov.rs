@@ -424,9 +424,17 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
             })
             .collect(),
         Format::Cobertura => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            // SOURCE_DATE_EPOCH (reproducible-builds.org, also honoured by
+            // gcovr) fixes the timestamp, so that two runs on the same data
+            // write the same bytes.
+            let now = match std::env::var("SOURCE_DATE_EPOCH") {
+                Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+                    anyhow::anyhow!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds")
+                })?,
+                Err(_) => std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            };
             let ranges = xencov::report::function_ranges(units.iter().map(|u| &u.coverage));
             xencov::report::cobertura(
                 &t,

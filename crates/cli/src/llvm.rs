@@ -70,7 +70,10 @@ pub fn merge(inputs: &[crate::merge::Input], output: &std::path::Path) -> Result
             ));
         }
         let bytes = crate::output::read_input(&i.path)?;
-        if xencov::llvm::raw::sniff(&bytes).is_none() {
+        if !matches!(
+            xencov::input::recognise(&bytes),
+            xencov::input::Kind::LlvmRawProfile { .. }
+        ) {
             return Err(anyhow!(
                 "{} is not a raw LLVM profile, but the first input is: profiles of a clang \
                  build merge only with each other",

@@ -107,15 +107,18 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
         raw.sort();
     } else {
         let data = read_input(&input.path)?;
-        let first: &[u8] = data.get(..4).unwrap_or_default();
-        if first == b"gcda" || first == b"adcg" {
+        if matches!(
+            xencov::input::recognise(&data),
+            xencov::input::Kind::Gcda(_)
+        ) {
             let base = input.path.file_name().unwrap_or(input.path.as_os_str());
             raw.push((base.as_encoded_bytes().to_vec(), data));
         } else {
-            let identified = identify(&data).map_err(|e| match crate::kind::recognise(&data) {
-                Some(what) => anyhow!("{name} is {what}: {}", crate::kind::ACCEPTED),
-                None => anyhow!("{name}: {e}; {}", crate::kind::ACCEPTED),
-            })?;
+            let identified =
+                identify(&data).map_err(|e| match crate::kind::recognise_named(&data) {
+                    Some(what) => anyhow!("{name} is {what}: {}", crate::kind::ACCEPTED),
+                    None => anyhow!("{name}: {e}; {}", crate::kind::ACCEPTED),
+                })?;
             match identified {
                 Identified::Container(_) => {
                     let c = Container::parse(&data).with_context(|| name.clone())?;
@@ -416,7 +419,10 @@ pub fn run(args: Args<'_>) -> Result<()> {
         && !first.path.is_dir()
         && first.path != Path::new("-")
         && let Ok(bytes) = std::fs::read(&first.path)
-        && xencov::llvm::raw::sniff(&bytes).is_some()
+        && matches!(
+            xencov::input::recognise(&bytes),
+            xencov::input::Kind::LlvmRawProfile { .. }
+        )
     {
         if args.to == To::Gcda {
             bail!(

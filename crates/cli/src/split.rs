@@ -34,7 +34,7 @@ pub fn run(
     };
     let identified = identify(&data).map_err(|e| {
         const SPLIT: &str = "split takes a Xen coverage dump (Xen 4.9+ XCOV container or a Xen 4.3-4.8 dump)";
-        match crate::kind::recognise(&data) {
+        match crate::kind::recognise_named(&data) {
             Some(what) if what.contains(".gcda") => {
                 anyhow::anyhow!("{name} is {what}, already split: {SPLIT}; `merge`, `lcov` and `report` read gcda files")
             }
