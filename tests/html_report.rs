@@ -364,3 +364,82 @@ fn large_tree_report_renders_with_lcovs_figures() {
         check_file_page(&dom, c, Some(&String::from_utf8_lossy(&text)));
     }
 }
+
+/// What `-o DIR` may be, and what the selection, thresholds and a missing
+/// source do (no browser needed: the files themselves are read).
+#[test]
+fn html_output_directory_selection_thresholds_and_missing_sources() {
+    let t = Tmp::new("html-cli");
+    let data = common::samples().join("gcc-12/calc/run2");
+    let report = |out: &Path, extra: &[&str]| {
+        xencov()
+            .args(["report", "--format", "html", "-r", SAMPLE_BUILD])
+            .arg(&data)
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    // No -o: refused before anything is read.
+    let o = xencov()
+        .args(["report", "--format", "html"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("-o DIR"));
+    // A directory holding something else is refused and left alone.
+    let other = t.p("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let o = report(&other, &[]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refused"));
+    assert_eq!(
+        std::fs::read_to_string(other.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // A new report; its sources are not at the recorded paths: pages by
+    // line number with a note, and one warning.
+    let out = t.p("html");
+    let o = report(&out, &[]);
+    assert!(o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("5 source files not readable"), "{err}");
+    let ops = std::fs::read_to_string(out.join("ops.c.html")).unwrap();
+    assert!(ops.contains("Source not available: /tmp/xencov-samples-build/gcc-12/calc/ops.c"));
+    assert!(
+        ops.contains("<tr id=\"L17\" class=\"miss\">"),
+        "factorial never ran"
+    );
+    // Replaced by a selected report (an earlier report of ours may be), with
+    // a missed threshold: written, exit status 3, the left-out page gone.
+    let src = common::samples().join("src/calc");
+    let o = report(
+        &out,
+        &[
+            "--exclude",
+            "ops",
+            "--fail-under-line",
+            "99",
+            "--source-root",
+            src.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FAILED: line coverage"));
+    assert!(!out.join("ops.c.html").exists());
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(!index.contains("ops.c"));
+    assert!(index.contains("data-name=\"main.c\""));
+    let main = std::fs::read_to_string(out.join("main.c.html")).unwrap();
+    assert!(!main.contains("Source not available"));
+    // Nothing left beside it from the temporary directories.
+    let beside: Vec<_> = std::fs::read_dir(&t.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".xencov"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+}
