@@ -443,3 +443,115 @@ fn html_output_directory_selection_thresholds_and_missing_sources() {
         .collect();
     assert!(beside.is_empty(), "{beside:?}");
 }
+
+/// Condition coverage (GCC 14 `-fcondition-coverage`, the gcc-14 calc
+/// sample): each file's `conditions` cell in the rendered index and each
+/// line's uncovered outcomes on its page equal what `gcov-14 -g` reports
+/// (files compiled into one unit only: a header's decisions in several
+/// units are combined as lcov combines them, which gcov does not).
+#[test]
+fn conditions_render_as_gcov_14_reports_them() {
+    if !have_browser("conditions_render_as_gcov_14_reports_them") {
+        return;
+    }
+    let g = common::gcc(14);
+    if !g.available() {
+        return;
+    }
+    let build = "/tmp/xencov-samples-build/gcc-14/calc";
+    let t = Tmp::new("html-mcdc");
+    let data = common::samples().join("gcc-14/calc/run2");
+    let files = common::files_with_suffix(&data, ".gcda");
+    let o = run(g
+        .tool("gcov")
+        .args(["-t", "-g", "--json-format"])
+        .args(&files));
+    // file -> line -> (covered, outcomes, uncovered outcomes); and how many
+    // units name each file.
+    let mut gcov: BTreeMap<String, BTreeMap<u64, (u64, u64, u64)>> = BTreeMap::new();
+    let mut units: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in String::from_utf8(o.stdout).unwrap().lines() {
+        if doc.trim().is_empty() {
+            continue;
+        }
+        let d: serde_json::Value = serde_json::from_str(doc).unwrap();
+        for f in d["files"].as_array().unwrap() {
+            let name = f["file"].as_str().unwrap();
+            let name = name
+                .strip_prefix(&format!("{build}/"))
+                .unwrap_or(name)
+                .to_string();
+            *units.entry(name.clone()).or_default() += 1;
+            for l in f["lines"].as_array().unwrap() {
+                for c in l
+                    .get("conditions")
+                    .and_then(|c| c.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    let e = gcov
+                        .entry(name.clone())
+                        .or_default()
+                        .entry(l["line_number"].as_u64().unwrap())
+                        .or_default();
+                    e.0 += c["covered"].as_u64().unwrap();
+                    e.1 += c["count"].as_u64().unwrap();
+                    e.2 += (c["not_covered_true"].as_array().unwrap().len()
+                        + c["not_covered_false"].as_array().unwrap().len())
+                        as u64;
+                }
+            }
+        }
+    }
+    let out = t.p("report");
+    run(xencov()
+        .args(["report", "--format", "html", "-r", build])
+        .arg(&data)
+        .arg("--source-root")
+        .arg(common::samples().join("src/calc"))
+        .arg("-o")
+        .arg(&out));
+    let rows = index_rows(&dump_dom(&out.join("index.html"), &t.0));
+    let cu = Regex::new(r#"(?s)<tr id="L(\d+)"[^>]*>.*?</tr>"#).unwrap();
+    let mut compared = 0;
+    for (name, lines) in &gcov {
+        if units[name] != 1 {
+            continue;
+        }
+        let (hit, found) = lines
+            .values()
+            .fold((0, 0), |(h, n), (c, o, _)| (h + c, n + o));
+        let row = &rows[&("file".to_string(), name.clone())];
+        assert_eq!(row["conditions"], (hit, found), "{name}: conditions cell");
+        // The page: per line, the uncovered outcomes listed.
+        let dom = dump_dom(&out.join(format!("{name}.html")), &t.0);
+        let mut listed: BTreeMap<u64, u64> = BTreeMap::new();
+        for r in cu.captures_iter(&dom) {
+            // Only the note's words, not the source text's.
+            let n = r
+                .get(0)
+                .unwrap()
+                .as_str()
+                .split("<span class=\"cu\">")
+                .nth(1)
+                .map_or(0, |note| note.matches(" never ").count()) as u64;
+            if n > 0 {
+                listed.insert(r[1].parse().unwrap(), n);
+            }
+        }
+        let want: BTreeMap<u64, u64> = lines
+            .iter()
+            .filter(|(_, v)| v.2 > 0)
+            .map(|(l, v)| (*l, v.2))
+            .collect();
+        assert_eq!(
+            listed, want,
+            "{name}: uncovered condition outcomes per line"
+        );
+        compared += 1;
+    }
+    assert!(
+        compared >= 2,
+        "only {compared} files with conditions compared"
+    );
+}
