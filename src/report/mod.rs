@@ -3,6 +3,7 @@
 
 mod cobertura;
 pub mod diff;
+pub mod html;
 mod json;
 pub mod lcov;
 pub mod select;
@@ -38,7 +39,7 @@ impl Totals {
     }
 }
 
-fn dir_of(file: &str) -> &str {
+pub(crate) fn dir_of(file: &str) -> &str {
     match file.rfind('/') {
         Some(0) => "/",
         Some(i) => file.get(..i).unwrap_or(file),

@@ -26,6 +26,8 @@ pub struct Args<'a> {
     pub selection: &'a Selection,
     /// --fail-under-*: checked on the totals of what was written.
     pub thresholds: &'a [(Metric, f64)],
+    /// --source-root: where the sources below --root are read (HTML report).
+    pub source_root: Option<&'a Path>,
 }
 
 /// The exit status when the report was written but a --fail-under-*
@@ -388,6 +390,8 @@ pub enum Format {
     Json,
     /// Cobertura XML, as GitLab and Jenkins read it.
     Cobertura,
+    /// A static HTML report in the directory -o DIR: an index and one page per source file.
+    Html,
 }
 
 /// The summary's source names relative to the root (all are below it
@@ -406,10 +410,19 @@ fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
 }
 
 pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
+    if format == Format::Html && args.output.is_none() {
+        bail!("--format html writes a directory: name it with -o DIR");
+    }
     let units = units(&args)?;
     let t = nonempty_tracefile(&units)?;
     let root = args.selection.root.as_deref();
     let text = match format {
+        Format::Html => {
+            if let Some(out) = args.output {
+                crate::html::write(&t, out, root, args.source_root)?;
+            }
+            return Ok(check_thresholds(&t, args.thresholds));
+        }
         Format::Summary => xencov::report::summary(&relative_to_root(t.clone(), root)),
         // One document per unit, each on its own line, as `gcov -t
         // --json-format` prints several data files.

@@ -6,6 +6,7 @@
 mod check;
 mod diff;
 mod dump;
+mod html;
 mod kind;
 mod lcov;
 mod llvm;
@@ -183,6 +184,11 @@ struct ReportArgs {
     /// A unit without matching notes (or of another compiler) is an error, not a warning.
     #[arg(long)]
     strict: bool,
+    /// Where the sources are now, when they have moved since the build: a source
+    /// recorded below --root (below `/` without --root) is read at the same
+    /// relative path below DIR (the HTML report shows them).
+    #[arg(long, value_name = "DIR")]
+    source_root: Option<PathBuf>,
     /// The project root: keep only source files below DIR (lcov's --no-external) unless
     /// --include says otherwise, and write the summary's and Cobertura's paths relative
     /// to it (gcovr's -r). The tracefile keeps absolute paths (genhtml reads the sources).
@@ -245,6 +251,7 @@ impl ReportArgs {
             strict: self.strict,
             selection: &selection,
             thresholds: &thresholds,
+            source_root: self.source_root.as_deref(),
         })
     }
 }

@@ -549,7 +549,7 @@ fn write_tree(out: &Path, encoded: &[(&Vec<u8>, Vec<u8>)]) -> Result<()> {
 /// Swaps two directories atomically (renameat2 RENAME_EXCHANGE); where the
 /// filesystem cannot, moves the old one aside first (a short window in which
 /// `b` does not exist, but never holds a mixture).
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+pub(crate) fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     let e = match xencov_sys::rename_exchange(a, b) {
         Ok(()) => return Ok(()),
         Err(e) => e,
