@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod diag;
 mod diff;
 mod dump;
 mod html;

@@ -3,6 +3,7 @@
 //! merged into the accumulated profile unit by unit in parallel, so memory
 //! stays near one input plus the result.
 
+use crate::diag::Diagnostics;
 use crate::output::{path_within, read_input, write_atomic};
 use anyhow::{Context, Result, anyhow, bail};
 use indexmap::IndexMap;
@@ -164,7 +165,7 @@ pub fn merge_inputs(
     inputs: &[Input],
     mapping: &PathMapping,
     on_conflict: OnConflict,
-    strict: bool,
+    diag: &Diagnostics,
 ) -> Result<IndexMap<Vec<u8>, Merged>> {
     let bar = ProgressBar::new(inputs.len() as u64);
     bar.set_style(
@@ -192,12 +193,9 @@ pub fn merge_inputs(
             }
         }
         if incoming.is_empty() {
-            warn_or_fail(
-                strict,
-                format!("{name} holds no units (no .gcda file below it)"),
-            )?;
+            diag.warn(format!("{name} holds no units (no .gcda file below it)"))?;
         } else if !acc.is_empty() && !incoming.keys().any(|k| acc.contains_key(k)) {
-            warn_or_fail(strict, disjoint(&name, &acc, &incoming))?;
+            diag.warn(disjoint(&name, &acc, &incoming))?;
         }
         type Notes = (Vec<String>, Vec<(String, Overflow)>);
         let outcomes: Vec<Result<Notes>> = acc
@@ -280,13 +278,10 @@ pub fn merge_inputs(
             "the merged profile mixes gcov versions (units per version: {versions:?}): its units come \
              from different compilers"
         );
-        if strict {
-            bail!("{msg}");
-        }
-        eprintln!("xencov-rs: warning: {msg}");
+        diag.warn(msg)?;
     }
     if !saturated.0.is_empty() {
-        warn_or_fail(strict, saturated.message())?;
+        diag.warn(saturated.message())?;
     }
     if !resolved.is_empty() {
         eprintln!(
@@ -360,14 +355,6 @@ impl Saturated {
     }
 }
 
-fn warn_or_fail(strict: bool, msg: String) -> Result<()> {
-    if strict {
-        bail!("{msg}");
-    }
-    eprintln!("xencov-rs: warning: {msg}");
-    Ok(())
-}
-
 /// Says that no unit of `name` matched one merged before, and how the paths
 /// would line up: a dump records absolute build paths, a tree relative ones,
 /// so `/build/calc/main.gcda` and `main.gcda` stay two units without a map.
@@ -437,7 +424,12 @@ pub fn run(args: Args<'_>) -> Result<()> {
         // tree would be read by lcov as if they were part of this one.
         check_gcda_target(args.output, args.replace)?;
     }
-    let acc = merge_inputs(&args.inputs, args.mapping, args.on_conflict, args.strict)?;
+    let acc = merge_inputs(
+        &args.inputs,
+        args.mapping,
+        args.on_conflict,
+        &Diagnostics::new(args.strict),
+    )?;
     write(&acc, &args)?;
     eprintln!(
         "xencov-rs: merged {} into {}: {}",

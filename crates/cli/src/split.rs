@@ -1,5 +1,6 @@
 //! `xencov-rs split`: one gcda file per unit of a Xen coverage dump.
 
+use crate::diag::Diagnostics;
 use crate::output::{path_within, read_input, write_atomic};
 use anyhow::{Context, Result, bail};
 use std::os::unix::ffi::OsStrExt;
@@ -23,15 +24,8 @@ pub fn run(
 ) -> Result<()> {
     let name = input.display().to_string();
     let data = read_input(input)?;
-    let mut warnings = 0usize;
-    let mut warn = |msg: String| -> Result<()> {
-        if strict {
-            bail!("{msg}");
-        }
-        eprintln!("xencov-rs: warning: {msg}");
-        warnings += 1;
-        Ok(())
-    };
+    let diag = Diagnostics::new(strict);
+    let warn = |msg: String| diag.warn(msg);
     let identified = identify(&data).map_err(|e| {
         const SPLIT: &str = "split takes a Xen coverage dump (Xen 4.9+ XCOV container or a Xen 4.3-4.8 dump)";
         match crate::kind::recognise_named(&data) {
@@ -169,13 +163,13 @@ pub fn run(
         }
     }
     if dotted > 0 && !undot {
-        eprintln!(
-            "xencov-rs: note: {dotted} gcda files have names that start with a dot (Xen's \
+        diag.note(format_args!(
+            "{dotted} gcda files have names that start with a dot (Xen's \
              .foo.o.gcda): lcov 1.16's geninfo silently skips them (it collects gcov's output \
              with a glob that ignores dot files). `xencov-rs lcov` reads them; for `lcov \
              --capture`, split with --undot, which writes foo.o.gcda and links foo.o.gcno to \
              the .foo.o.gcno beside it"
-        );
+        ));
     }
     if undot && dotted > 0 {
         eprintln!(
@@ -197,8 +191,8 @@ pub fn run(
         "xencov-rs: split {name}: {} under {}{}",
         count(outs.len(), "gcda file", "gcda files"),
         out_dir.display(),
-        if warnings > 0 {
-            format!(", {}", count(warnings, "warning", "warnings"))
+        if diag.count() > 0 {
+            format!(", {}", count(diag.count(), "warning", "warnings"))
         } else {
             String::new()
         }

@@ -1,0 +1,44 @@
+//! The one place warnings are printed, counted, and turned into errors by
+//! `--strict`. Every command that warns takes a [`Diagnostics`]; no command
+//! decides on its own what `--strict` means.
+
+use std::cell::Cell;
+use std::fmt::Display;
+
+/// Warnings of one command run.
+pub struct Diagnostics {
+    strict: bool,
+    warnings: Cell<usize>,
+}
+
+impl Diagnostics {
+    /// Warnings are printed and counted; with `strict`, the first one is the
+    /// error that stops the command (before anything is written).
+    pub fn new(strict: bool) -> Diagnostics {
+        Diagnostics {
+            strict,
+            warnings: Cell::new(0),
+        }
+    }
+
+    /// Reports a warning: printed as `xencov-rs: warning: ...`, or, with
+    /// `--strict`, returned as the command's error.
+    pub fn warn(&self, msg: impl Display) -> anyhow::Result<()> {
+        if self.strict {
+            anyhow::bail!("{msg} (a warning, an error with --strict)");
+        }
+        eprintln!("xencov-rs: warning: {msg}");
+        self.warnings.set(self.warnings.get() + 1);
+        Ok(())
+    }
+
+    /// Something the user should know that is not wrong (never an error).
+    pub fn note(&self, msg: impl Display) {
+        eprintln!("xencov-rs: note: {msg}");
+    }
+
+    /// How many warnings were printed.
+    pub fn count(&self) -> usize {
+        self.warnings.get()
+    }
+}
