@@ -26,6 +26,8 @@ pub struct Args<'a> {
     pub selection: &'a Selection,
     /// --fail-under-*: checked on the totals of what was written.
     pub thresholds: &'a [(Metric, f64)],
+    /// --object: the inputs are raw LLVM profiles of this clang-built ELF.
+    pub object: Option<&'a Path>,
 }
 
 /// The exit status when the report was written but a --fail-under-*
@@ -117,7 +119,7 @@ fn select(mut units: Vec<Unit>, selection: &Selection) -> Result<Vec<Unit>> {
 }
 
 /// Prints one line per missed threshold and gives the exit status.
-fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
+pub fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
     let (_, all) = xencov::report::totals(t);
     let missed = xencov::report::select::shortfalls(&all, thresholds);
     for m in &missed {
@@ -360,6 +362,9 @@ pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
 }
 
 pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<ExitCode> {
+    if let Some(object) = args.object {
+        return super::llvmcov::run_lcov(&args, object, test_name);
+    }
     // lcov keeps only letters, digits and `_` in a test name (genhtml warns
     // on anything else): the same rule, with lcov's warning.
     let (test_name, changed) = xencov::report::lcov::test_name(test_name);
@@ -392,7 +397,7 @@ pub enum Format {
 
 /// The summary's source names relative to the root (all are below it
 /// unless --include reached outside: those stay absolute), as gcovr's `-r`.
-fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
+pub fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
     let Some(root) = root else { return t };
     let files = t
         .files
@@ -406,6 +411,9 @@ fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
 }
 
 pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
+    if let Some(object) = args.object {
+        return super::llvmcov::run_report(&args, object, format);
+    }
     let units = units(&args)?;
     let t = nonempty_tracefile(&units)?;
     let root = args.selection.root.as_deref();
