@@ -251,7 +251,7 @@ fn mismatched_profiles_are_refused() {
     // Another build: one function's structural hash changed in the profile.
     let t = common::Tmp::new("llvm-cov-hash");
     let mut bytes = std::fs::read(d19.join("calc-run1.profraw")).unwrap();
-    let prof = xencov_rs::llvmprof::RawProfile::decode(&bytes).unwrap();
+    let prof = xencov::llvm::raw::RawProfile::decode(&bytes).unwrap();
     let at = prof.functions[0].offset + 8;
     bytes[at] ^= 0xff;
     let bad = t.p("bad.profraw");
@@ -275,7 +275,7 @@ fn mismatched_profiles_are_refused() {
 /// A cut coverage mapping is an error with a file offset, never a panic.
 #[test]
 fn cut_mappings_are_refused_with_an_offset() {
-    use xencov_rs::llvm::covmap::{CoverageMapping, sections};
+    use xencov::llvm::covmap::{CoverageMapping, sections};
     let elf = std::fs::read(set(21).join("multi")).unwrap();
     let s = sections(&elf).unwrap();
     let whole = CoverageMapping::decode(&s).unwrap();

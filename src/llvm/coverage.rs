@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 
 use super::covmap::{Counter, CoverageMapping, ExprKind, Function, Region, RegionKind};
-use crate::llvmprof::RawProfile;
+use super::raw::RawProfile;
 
 /// Which llvm-cov to answer like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use md5::{Digest, Md5};
 
-use crate::endian::Endian;
+use crate::bytes::endian::Endian;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The version field values decoded: 3 (LLVM's Version4, clang 11) to 6
@@ -658,7 +658,7 @@ fn mapping(
 fn names_by_md5(sections: &[(&[u8], u64)]) -> Result<HashMap<u64, String>> {
     let mut out = HashMap::new();
     for (data, base) in sections {
-        let (names, _) = crate::llvmprof::decode_names(data, *base)?;
+        let (names, _) = super::names::decode_names(data, *base)?;
         for n in names {
             out.insert(md5_low(n.as_bytes()), n);
         }

@@ -6,26 +6,27 @@
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::Path;
 use std::process::ExitCode;
-use xencov_rs::lcov::{FileRecord, Tracefile};
-use xencov_rs::llvm::coverage::{Coverage, FileReport, Options, export, write_lcov};
-use xencov_rs::llvm::covmap::{CoverageMapping, clangs_of_version, sections};
-use xencov_rs::llvmprof::{RawProfile, clang_major_in_banner, raw_version_of_clang};
-use xencov_rs::plural::count;
+use xencov::llvm::coverage::{Coverage, FileReport, Options, export, write_lcov};
+use xencov::llvm::covmap::{CoverageMapping, clangs_of_version, sections};
+use xencov::llvm::raw::RawProfile;
+use xencov::llvm::{clang_major_in_banner, raw_version_of_clang};
+use xencov::plural::count;
+use xencov::report::lcov::{FileRecord, Tracefile};
 
-use super::merge::Input;
+use crate::merge::Input;
 
 /// The newest LLVM whose llvm-cov we follow.
 const NEWEST: u32 = 21;
 
 /// The reports of the inputs over the object, selected by the arguments.
-pub fn reports(args: &super::lcov::Args<'_>, object: &Path) -> Result<Vec<FileReport>> {
-    let elf = super::output::read_input(object)?;
+pub fn reports(args: &crate::lcov::Args<'_>, object: &Path) -> Result<Vec<FileReport>> {
+    let elf = crate::output::read_input(object)?;
     let name = object.display().to_string();
     let s = sections(&elf).map_err(|e| anyhow!("{name}: {e}"))?;
     let map = CoverageMapping::decode(&s).map_err(|e| anyhow!("{name}: coverage mapping: {e}"))?;
 
     // Which clang built it: its llvm-cov is the one we answer like.
-    let clang = xencov_rs::elf::producers(&elf)
+    let clang = xencov::check::elf::producers(&elf)
         .map_err(|e| anyhow!("{name}: {e}"))?
         .iter()
         .find_map(|p| clang_major_in_banner(&p.text));
@@ -102,48 +103,48 @@ pub fn reports(args: &super::lcov::Args<'_>, object: &Path) -> Result<Vec<FileRe
 fn merged_profile(inputs: &[Input]) -> Result<RawProfile> {
     let mut data = Vec::with_capacity(inputs.len());
     for i in inputs {
-        let bytes = super::output::read_input(&i.path)?;
+        let bytes = crate::output::read_input(&i.path)?;
         let name = i.path.display().to_string();
-        if xencov_rs::llvmprof::sniff(&bytes).is_none() {
+        if xencov::llvm::raw::sniff(&bytes).is_none() {
             bail!(
                 "{name} is not a raw LLVM profile: with --object, the inputs are the profiles \
                  of the clang-built program (`xencov-rs read` of a clang-built Xen)"
             );
         }
-        super::llvm::decode(&name, &bytes)?;
+        crate::llvm::decode(&name, &bytes)?;
         data.push(bytes);
     }
     if let [(one, i)] = data.iter().zip(inputs).collect::<Vec<_>>().as_slice()
         && i.weight == 1
     {
-        return super::llvm::decode(&i.path.display().to_string(), one);
+        return crate::llvm::decode(&i.path.display().to_string(), one);
     }
     let pairs: Vec<(&[u8], u64)> = data
         .iter()
         .zip(inputs)
         .map(|(b, i)| (b.as_slice(), i.weight))
         .collect();
-    let merged = xencov_rs::llvmprof::merge(&pairs).map_err(|e| {
+    let merged = xencov::llvm::raw::merge(&pairs).map_err(|e| {
         let name = inputs
             .get(e.input)
             .map_or_else(String::new, |i| i.path.display().to_string());
         anyhow!("{name}: cannot merge: {}", e.error)
     })?;
-    super::llvm::decode("the merged profile", &merged)
+    crate::llvm::decode("the merged profile", &merged)
 }
 
 /// `lcov --object`: the tracefile as `llvm-cov export -format=lcov` writes it.
-pub fn run_lcov(args: &super::lcov::Args<'_>, object: &Path, test_name: &str) -> Result<ExitCode> {
+pub fn run_lcov(args: &crate::lcov::Args<'_>, object: &Path, test_name: &str) -> Result<ExitCode> {
     let reports = reports(args, object)?;
     let mut out = Vec::new();
     if !test_name.is_empty() {
-        let (tn, _) = xencov_rs::lcov::test_name(test_name);
+        let (tn, _) = xencov::report::lcov::test_name(test_name);
         out.extend_from_slice(format!("TN:{tn}\n").as_bytes());
     }
     write_lcov(&reports, &mut out).context("writing the tracefile")?;
     let text = String::from_utf8_lossy(&out);
-    super::lcov::emit(args.output, &text)?;
-    Ok(super::lcov::check_thresholds(
+    crate::lcov::emit(args.output, &text)?;
+    Ok(crate::lcov::check_thresholds(
         &tracefile(&reports),
         args.thresholds,
     ))
@@ -171,8 +172,8 @@ pub fn tracefile(reports: &[FileReport]) -> Tracefile {
 }
 
 /// The function extents of the reports, for Cobertura's `<method>`s.
-pub fn function_ranges(reports: &[FileReport]) -> xencov_rs::report::FunctionRanges {
-    let mut out = xencov_rs::report::FunctionRanges::new();
+pub fn function_ranges(reports: &[FileReport]) -> xencov::report::FunctionRanges {
+    let mut out = xencov::report::FunctionRanges::new();
     for r in reports {
         let fns = out.entry(r.name.clone()).or_default();
         for f in &r.functions {
@@ -189,11 +190,11 @@ pub fn function_ranges(reports: &[FileReport]) -> xencov_rs::report::FunctionRan
 /// `report --object`: the summary or Cobertura XML of the same coverage
 /// (gcov's JSON is of gcc units and does not apply).
 pub fn run_report(
-    args: &super::lcov::Args<'_>,
+    args: &crate::lcov::Args<'_>,
     object: &Path,
-    format: super::lcov::Format,
+    format: crate::lcov::Format,
 ) -> Result<ExitCode> {
-    use super::lcov::Format;
+    use crate::lcov::Format;
     if format == Format::Json {
         bail!(
             "--format json is gcov's JSON, one document per gcc unit: a clang-built program has              none (use `lcov --object` for a tracefile, or --format summary or cobertura)"
@@ -203,23 +204,21 @@ pub fn run_report(
     let t = tracefile(&reports);
     let root = args.selection.root.as_deref();
     let text = match format {
-        Format::Summary => {
-            xencov_rs::report::summary(&super::lcov::relative_to_root(t.clone(), root))
-        }
+        Format::Summary => xencov::report::summary(&crate::lcov::relative_to_root(t.clone(), root)),
         _ => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            xencov_rs::report::cobertura(
+            xencov::report::cobertura(
                 &t,
                 &function_ranges(&reports),
-                &xencov_rs::report::CoberturaOptions {
+                &xencov::report::CoberturaOptions {
                     root,
                     timestamp: now,
                 },
             )
         }
     };
-    super::lcov::emit(args.output, &text)?;
-    Ok(super::lcov::check_thresholds(&t, args.thresholds))
+    crate::lcov::emit(args.output, &text)?;
+    Ok(crate::lcov::check_thresholds(&t, args.thresholds))
 }
