@@ -335,3 +335,59 @@ fn report_summary_and_cobertura_of_a_clang_program() {
     ]);
     assert!(!o.status.success());
 }
+
+/// Our copy of libstdc++'s `std::sort` orders equal keys as g++'s does
+/// (llvm-cov's BRDA numbering depends on it): arrays of many sizes with many
+/// equal keys, including ones that reach the heapsort fallback.
+#[test]
+fn gnu_sort_orders_equal_keys_as_libstdcxx() {
+    let t = common::Tmp::new("gnu-sort");
+    let src = t.p("s.cc");
+    std::fs::write(
+        &src,
+        r#"#include <algorithm>
+#include <cstdio>
+#include <vector>
+int main() {
+  unsigned x = 12345;
+  for (int n = 0; n < 300; n += 7) {
+    for (int mod : {3, 40}) {
+      std::vector<std::pair<int, int>> v;
+      for (int i = 0; i < n; i++) { x = x * 1103515245u + 12345u; v.push_back({(int)((x >> 16) % mod), i}); }
+      if (mod == 40 && n > 100) std::sort(v.begin(), v.end(), [](auto &a, auto &b) { return a.second > b.second; });
+      std::sort(v.begin(), v.end(), [](auto &a, auto &b) { return a.first < b.first; });
+      for (auto &p : v) printf("%d ", p.second);
+      printf("\n");
+    }
+  }
+}
+"#,
+    )
+    .unwrap();
+    let exe = t.p("s");
+    let o = common::run(Command::new("g++").args(["-O1", "-o"]).arg(&exe).arg(&src));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = common::run(&mut Command::new(&exe));
+    let theirs = String::from_utf8(o.stdout).unwrap();
+    let mut ours = String::new();
+    let mut x: u32 = 12345;
+    for n in (0..300).step_by(7) {
+        for m in [3u32, 40] {
+            let mut v: Vec<(u32, i32)> = (0..n)
+                .map(|i| {
+                    x = x.wrapping_mul(1103515245).wrapping_add(12345);
+                    ((x >> 16) % m, i)
+                })
+                .collect();
+            if m == 40 && n > 100 {
+                v.reverse();
+            }
+            xencov::llvm::coverage::gnu_sort::sort(&mut v, &|a, b| a.0 < b.0);
+            for p in &v {
+                ours += &format!("{} ", p.1);
+            }
+            ours += "\n";
+        }
+    }
+    assert_eq!(theirs, ours);
+}

@@ -872,7 +872,7 @@ fn branch_records_by_line(view: &View<'_>) -> Vec<BranchRecord> {
         .map(|b| (b.region.line_start, b.region.column_start, *b))
         .collect();
     nested(&view.expansions, None, &mut list);
-    list.sort_by_key(|(l, c, _)| (*l, *c));
+    gnu_sort::sort(&mut list, &|a, b| (a.0, a.1) < (b.0, b.1));
     let list: Vec<(u32, u64, u64)> = list
         .iter()
         .filter(|(_, _, b)| !folded(b))
@@ -915,10 +915,14 @@ fn branch_records_nested(view: &View<'_>, _opts: &Options) -> Vec<BranchRecord> 
         .collect();
     let mut position = 0;
     nested(&view.expansions, &mut Vec::new(), &mut position, &mut list);
-    list.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    gnu_sort::sort(&mut order, &|&a, &b| match (list.get(a), list.get(b)) {
+        (Some(a), Some(b)) => (&a.0, a.1) < (&b.0, b.1),
+        _ => false,
+    });
     let mut combined: Vec<(u32, u64, u64)> = Vec::new();
     let mut last: Option<&Vec<(u32, u32)>> = None;
-    for (path, _, t, f) in &list {
+    for (path, _, t, f) in order.iter().filter_map(|&i| list.get(i)) {
         if last == Some(path)
             && let Some(c) = combined.last_mut()
         {
@@ -960,4 +964,171 @@ pub fn write_lcov<W: Write>(reports: &[FileReport], w: &mut W) -> io::Result<()>
         writeln!(w, "end_of_record")?;
     }
     Ok(())
+}
+
+/// libstdc++'s `std::sort` (introsort: median-of-three quicksort down to
+/// 16 elements, heapsort past the depth limit, then insertion sort), step
+/// for step: llvm-cov sorts its branch list with it, and the order of
+/// equal keys (two branches at one line and column) decides the BRDA
+/// numbers. A stable sort would number them otherwise once a file has more
+/// than 16 branches.
+// Every index below stays inside the slice by construction, exactly as the
+// iterators of libstdc++'s algorithm do; `get` on each would hide that.
+#[allow(clippy::indexing_slicing)]
+pub mod gnu_sort {
+    const THRESHOLD: usize = 16;
+
+    /// Sorts `v` as `std::sort(v.begin(), v.end(), less)` does.
+    pub fn sort<T: Copy>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
+        if v.len() > 1 {
+            let depth = 2 * (usize::BITS - 1 - v.len().leading_zeros()) as usize;
+            introsort_loop(v, 0, v.len(), depth, less);
+            final_insertion_sort(v, less);
+        }
+    }
+
+    fn introsort_loop<T: Copy>(
+        v: &mut [T],
+        first: usize,
+        mut last: usize,
+        mut depth: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        while last - first > THRESHOLD {
+            if depth == 0 {
+                heap_sort(&mut v[first..last], less);
+                return;
+            }
+            depth -= 1;
+            let cut = partition_pivot(v, first, last, less);
+            introsort_loop(v, cut, last, depth, less);
+            last = cut;
+        }
+    }
+
+    fn partition_pivot<T: Copy>(
+        v: &mut [T],
+        first: usize,
+        last: usize,
+        less: &impl Fn(&T, &T) -> bool,
+    ) -> usize {
+        let mid = first + (last - first) / 2;
+        let (a, b, c) = (first + 1, mid, last - 1);
+        let pick = if less(&v[a], &v[b]) {
+            if less(&v[b], &v[c]) {
+                b
+            } else if less(&v[a], &v[c]) {
+                c
+            } else {
+                a
+            }
+        } else if less(&v[a], &v[c]) {
+            a
+        } else if less(&v[b], &v[c]) {
+            c
+        } else {
+            b
+        };
+        v.swap(first, pick);
+        let (mut lo, mut hi) = (first + 1, last);
+        loop {
+            while less(&v[lo], &v[first]) {
+                lo += 1;
+            }
+            hi -= 1;
+            while less(&v[first], &v[hi]) {
+                hi -= 1;
+            }
+            if lo >= hi {
+                return lo;
+            }
+            v.swap(lo, hi);
+            lo += 1;
+        }
+    }
+
+    fn final_insertion_sort<T: Copy>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
+        if v.len() > THRESHOLD {
+            insertion_sort(&mut v[..THRESHOLD], less);
+            for i in THRESHOLD..v.len() {
+                linear_insert(v, i, less);
+            }
+        } else {
+            insertion_sort(v, less);
+        }
+    }
+
+    fn insertion_sort<T: Copy>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
+        for i in 1..v.len() {
+            if less(&v[i], &v[0]) {
+                let val = v[i];
+                v.copy_within(0..i, 1);
+                v[0] = val;
+            } else {
+                linear_insert(v, i, less);
+            }
+        }
+    }
+
+    fn linear_insert<T: Copy>(v: &mut [T], mut last: usize, less: &impl Fn(&T, &T) -> bool) {
+        let val = v[last];
+        while less(&val, &v[last - 1]) {
+            v[last] = v[last - 1];
+            last -= 1;
+        }
+        v[last] = val;
+    }
+
+    fn heap_sort<T: Copy>(v: &mut [T], less: &impl Fn(&T, &T) -> bool) {
+        let len = v.len();
+        if len >= 2 {
+            let mut parent = (len - 2) / 2;
+            loop {
+                let value = v[parent];
+                adjust_heap(v, parent, len, value, less);
+                if parent == 0 {
+                    break;
+                }
+                parent -= 1;
+            }
+        }
+        let mut last = len;
+        while last > 1 {
+            last -= 1;
+            let value = v[last];
+            v[last] = v[0];
+            adjust_heap(&mut v[..last], 0, last, value, less);
+        }
+    }
+
+    fn adjust_heap<T: Copy>(
+        v: &mut [T],
+        mut hole: usize,
+        len: usize,
+        value: T,
+        less: &impl Fn(&T, &T) -> bool,
+    ) {
+        let top = hole;
+        let mut child = hole;
+        while child < (len.saturating_sub(1)) / 2 {
+            child = 2 * (child + 1);
+            if less(&v[child], &v[child - 1]) {
+                child -= 1;
+            }
+            v[hole] = v[child];
+            hole = child;
+        }
+        if len & 1 == 0 && len >= 2 && child == (len - 2) / 2 {
+            child = 2 * (child + 1);
+            v[hole] = v[child - 1];
+            hole = child - 1;
+        }
+        let mut parent = hole.wrapping_sub(1) / 2;
+        while hole > top && less(&v[parent], &value) {
+            v[hole] = v[parent];
+            hole = parent;
+            parent = hole.wrapping_sub(1) / 2;
+        }
+        v[hole] = value;
+    }
 }
