@@ -2,6 +2,8 @@
 //! programs, and a clang-built Xen, write; and which clang release writes
 //! which raw-profile version.
 
+pub mod coverage;
+pub mod covmap;
 pub mod names;
 pub mod raw;
 

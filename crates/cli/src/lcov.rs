@@ -29,6 +29,8 @@ pub struct Args<'a> {
     pub thresholds: &'a [(Metric, f64)],
     /// --source-root: where the sources below --root are read (HTML report).
     pub source_root: Option<&'a Path>,
+    /// --object: the inputs are raw LLVM profiles of this clang-built ELF.
+    pub object: Option<&'a Path>,
 }
 
 /// The exit status when the report was written but a --fail-under-*
@@ -116,7 +118,7 @@ fn select(mut units: Vec<Unit>, selection: &Selection) -> Result<Vec<Unit>> {
 }
 
 /// Prints one line per missed threshold and gives the exit status.
-fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
+pub fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
     let (_, all) = xencov::report::totals(t);
     let missed = xencov::report::select::shortfalls(&all, thresholds);
     for m in &missed {
@@ -359,6 +361,9 @@ pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
 }
 
 pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<ExitCode> {
+    if let Some(object) = args.object {
+        return crate::llvmcov::run_lcov(&args, object, test_name);
+    }
     // lcov keeps only letters, digits and `_` in a test name (genhtml warns
     // on anything else): the same rule, with lcov's warning.
     let (test_name, changed) = xencov::report::lcov::test_name(test_name);
@@ -393,7 +398,7 @@ pub enum Format {
 
 /// The summary's source names relative to the root (all are below it
 /// unless --include reached outside: those stay absolute), as gcovr's `-r`.
-fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
+pub fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
     let Some(root) = root else { return t };
     let files = t
         .files
@@ -409,6 +414,9 @@ fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
 pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
     if format == Format::Html && args.output.is_none() {
         bail!("--format html writes a directory: name it with -o DIR");
+    }
+    if let Some(object) = args.object {
+        return crate::llvmcov::run_report(&args, object, format);
     }
     let units = units(&args)?;
     let t = nonempty_tracefile(&units)?;
@@ -434,17 +442,7 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
             })
             .collect(),
         Format::Cobertura => {
-            // SOURCE_DATE_EPOCH (reproducible-builds.org, also honoured by
-            // gcovr) fixes the timestamp, so that two runs on the same data
-            // write the same bytes.
-            let now = match std::env::var("SOURCE_DATE_EPOCH") {
-                Ok(v) => v.trim().parse::<u64>().map_err(|_| {
-                    anyhow::anyhow!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds")
-                })?,
-                Err(_) => std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-            };
+            let now = report_timestamp()?;
             let ranges = xencov::report::function_ranges(units.iter().map(|u| &u.coverage));
             xencov::report::cobertura(
                 &t,
@@ -504,4 +502,19 @@ pub fn selection(root: Option<&Path>, include: &[String], exclude: &[String]) ->
         include: regexes(include, "--include")?,
         exclude: regexes(exclude, "--exclude")?,
     })
+}
+
+/// The timestamp a Cobertura report carries: SOURCE_DATE_EPOCH
+/// (reproducible-builds.org, also honoured by gcovr) when set, so that two
+/// runs on the same data write the same bytes; else now.
+pub fn report_timestamp() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| anyhow::anyhow!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds")),
+        Err(_) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())),
+    }
 }

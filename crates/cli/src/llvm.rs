@@ -36,25 +36,14 @@ pub fn not_gcov(name: &str, data: &[u8]) -> anyhow::Error {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let clangs: Vec<String> = clangs_of_raw_version(p.header.version)
-        .iter()
-        .map(u32::to_string)
-        .collect();
     anyhow!(
         "{name} is not gcov data but {} from a clang-built program. Its counters mean lines and \
          branches only through the coverage mapping in the binary it came from (the \
-         __llvm_covmap and __llvm_covfun sections of xen-syms), which xencov-rs does not read \
-         yet. `xencov-rs dump {name}` prints its counters per function and `xencov-rs check \
-         xen-syms {name}` checks it against the binary; a tracefile needs, for now, \
-         `llvm-profdata-N merge -o xen.profdata {name}` and `llvm-cov-N export -format=lcov \
-         -instr-profile xen.profdata xen-syms`, where N is the clang release that built the \
-         binary ({})",
+         __llvm_covmap and __llvm_covfun sections of xen-syms): pass that binary, as in \
+         `xencov-rs lcov {name} --object xen-syms -o coverage.info` (or `report ... --object \
+         xen-syms`). `xencov-rs dump {name}` prints its counters per function and `xencov-rs \
+         check --xen-syms xen-syms {name}` checks it against the binary",
         describe(&p),
-        if clangs.is_empty() {
-            "see `xencov-rs check`".to_string()
-        } else {
-            format!("{} for this profile version", clangs.join(" or "))
-        }
     )
 }
 

@@ -11,6 +11,7 @@ mod html;
 mod kind;
 mod lcov;
 mod llvm;
+mod llvmcov;
 mod merge;
 mod output;
 mod split;
@@ -173,6 +174,10 @@ struct ReportArgs {
     /// beside, as in Linux's /sys/kernel/debug/gcov) each .gcda file.
     #[arg(long, value_name = "DIR")]
     gcno_dir: Option<PathBuf>,
+    /// The inputs are raw LLVM profiles of this clang-built ELF file (xen-syms), whose
+    /// coverage mapping says what the counters count (as llvm-cov export, no LLVM needed).
+    #[arg(long, value_name = "ELF", conflicts_with = "gcno_dir")]
+    object: Option<PathBuf>,
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -232,7 +237,10 @@ impl ReportArgs {
             prefix_maps: self.prefix_map.clone(),
             strip_prefix: None,
         };
-        let gcno_dir = lcov::gcno_dir(self.gcno_dir.as_deref(), &self.inputs)?;
+        let gcno_dir = match self.object {
+            Some(_) => PathBuf::new(),
+            None => lcov::gcno_dir(self.gcno_dir.as_deref(), &self.inputs)?,
+        };
         let selection = lcov::selection(self.root.as_deref(), &self.include, &self.exclude)?;
         let thresholds: Vec<(Metric, f64)> = [
             (Metric::Line, self.fail_under_line),
@@ -253,6 +261,7 @@ impl ReportArgs {
             selection: &selection,
             thresholds: &thresholds,
             source_root: self.source_root.as_deref(),
+            object: self.object.as_deref(),
         })
     }
 }
