@@ -1223,3 +1223,32 @@ fn master_clang19() {
     no_privcmd(&b);
     llvm_host_checks(&b, 19);
 }
+
+/// The raw profile a booted Xen master built with clang 19 returned (kept in
+/// samples/xen-vm/, so this runs without a VM): Xen writes the sections
+/// without compiler-rt's padding. It validates, `check` calls it version 10
+/// of clang 19-21, and llvm-profdata-19 reads every function as we do.
+#[test]
+fn the_real_clang19_xen_profile() {
+    let sample = common::samples().join("xen-vm/xen-4.23-unstable-clang-19.xcov");
+    let p = profile(&sample);
+    assert_eq!(p.header.version, 10);
+    assert!(p.functions.len() > 10_000, "{}", p.functions.len());
+    let o = xencov(&["check".as_ref(), sample.as_os_str()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("LLVM raw profile, version 10"), "{out}");
+    if !common::have_chroot("trixie", "llvm-profdata-19 on the clang Xen profile") {
+        return;
+    }
+    let o = Command::new(common::root().join("scripts/chroot"))
+        .args(["run", "trixie"])
+        .arg(common::samples().join("xen-vm"))
+        .args(["llvm-profdata-19", "show", "--all-functions", "--counts"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let theirs = parse_profdata_show(&String::from_utf8(o.stdout).unwrap());
+    same_functions("sample", "llvm-profdata show", &ours_sorted(&p), &theirs);
+}
