@@ -106,8 +106,12 @@ pub enum MismatchError {
     },
 }
 
-/// The profile's counters by name, then by hash.
-type Counts<'a> = HashMap<&'a str, Vec<(u64, &'a [u64])>>;
+/// The profile's counters by name, then by hash. Records of one name and
+/// hash are summed, as `llvm-profdata merge` sums them into the one indexed
+/// record llvm-cov reads: a static function of two files that share a name
+/// (Xen has several `acpi.c`) gets the sum of both, in every function of
+/// that name the binary maps.
+type Counts<'a> = HashMap<&'a str, Vec<(u64, Vec<u64>)>>;
 
 /// Coverage of a binary: its function records with counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,10 +230,18 @@ impl Coverage {
     pub fn load(map: &CoverageMapping, profile: &RawProfile) -> Result<Coverage, MismatchError> {
         let mut counts: Counts<'_> = HashMap::new();
         for f in &profile.functions {
-            counts
-                .entry(f.name.as_str())
-                .or_default()
-                .push((f.hash, f.counters.as_slice()));
+            let list = counts.entry(f.name.as_str()).or_default();
+            match list
+                .iter_mut()
+                .find(|(h, c)| *h == f.hash && c.len() == f.counters.len())
+            {
+                Some((_, c)) => {
+                    for (a, b) in c.iter_mut().zip(&f.counters) {
+                        *a = a.saturating_add(*b);
+                    }
+                }
+                None => list.push((f.hash, f.counters.clone())),
+            }
         }
         let mapped: HashSet<&str> = map.functions.iter().map(|f| f.name.as_str()).collect();
         let unmapped: Vec<String> = profile
@@ -251,7 +263,7 @@ impl Coverage {
             let name = name_without_prefix(&rec.name, rec.filenames.first());
             let c: &[u64] = match counts.get(rec.name.as_str()) {
                 Some(list) => match list.iter().find(|(h, _)| *h == rec.hash) {
-                    Some((_, c)) => c,
+                    Some((_, c)) => c.as_slice(),
                     None => {
                         if !rec.is_dummy() {
                             mismatches.push((rec, list.first().map_or(0, |(h, _)| *h)));
