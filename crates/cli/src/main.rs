@@ -6,6 +6,7 @@
 mod check;
 mod diff;
 mod dump;
+mod exclude;
 mod kind;
 mod lcov;
 mod llvm;
@@ -213,6 +214,19 @@ struct ReportArgs {
     /// without conditions counts as 100%).
     #[arg(long, value_name = "PERCENT", value_parser = xencov::report::select::parse_percent)]
     fail_under_condition: Option<f64>,
+    /// Ignore the exclusion markers in the sources (LCOV_EXCL_LINE, LCOV_EXCL_START/STOP,
+    /// LCOV_EXCL_BR_*, GCOVR_EXCL_*), as lcov's --no-markers.
+    #[arg(long)]
+    no_markers: bool,
+    /// Markers start with WORD instead of LCOV, GCOVR, GCOV and LCOVR (repeatable; `XEN`
+    /// reads XEN_EXCL_LINE, XEN_EXCL_START, ...), as gcovr's --exclude-pattern-prefix.
+    #[arg(long, value_name = "WORD", conflicts_with = "no_markers")]
+    marker_prefix: Vec<String>,
+    /// Look for the sources (whose markers apply) under DIR: a recorded path
+    /// /build/xen/common/foo.c is tried as DIR/build/xen/common/foo.c, DIR/xen/common/foo.c,
+    /// DIR/common/foo.c, DIR/foo.c, then where it was recorded.
+    #[arg(long, value_name = "DIR")]
+    source_root: Option<PathBuf>,
 }
 
 impl ReportArgs {
@@ -236,6 +250,14 @@ impl ReportArgs {
         .into_iter()
         .filter_map(|(m, v)| Some((m, v?)))
         .collect();
+        let markers = match (self.no_markers, self.marker_prefix.is_empty()) {
+            (true, _) => None,
+            (false, true) => Some(xencov::analysis::exclude::Markers::default()),
+            (false, false) => Some(
+                xencov::analysis::exclude::Markers::new(self.marker_prefix.iter().cloned())
+                    .map_err(|e| anyhow::anyhow!("--marker-prefix: {e}"))?,
+            ),
+        };
         f(lcov::Args {
             inputs: &self.inputs,
             gcno_dir: &gcno_dir,
@@ -245,6 +267,8 @@ impl ReportArgs {
             strict: self.strict,
             selection: &selection,
             thresholds: &thresholds,
+            markers: markers.as_ref(),
+            source_root: self.source_root.as_deref(),
         })
     }
 }
