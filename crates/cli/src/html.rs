@@ -12,7 +12,7 @@ use crate::output::path_within;
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use xencov::paths::PathMapping;
 use xencov::plural::count;
 use xencov::report::html::{self, Site, Source};
@@ -20,23 +20,6 @@ use xencov::report::lcov::Tracefile;
 
 /// The report's title.
 const TITLE: &str = "xencov-rs coverage report";
-
-/// Where a source file's text is read: the recorded path, or with
-/// `--source-root S` the path's part below `--root` (below `/` without a
-/// root) under S. Sources outside the root are read where recorded.
-pub fn source_path(name: &str, root: Option<&str>, source_root: Option<&Path>) -> PathBuf {
-    let Some(s) = source_root else {
-        return PathBuf::from(name);
-    };
-    let rel = match root {
-        Some(r) => xencov::report::select::under_root(name, r),
-        None => name.strip_prefix('/'),
-    };
-    match rel {
-        Some(rel) => s.join(rel),
-        None => PathBuf::from(name),
-    }
-}
 
 /// DIR must be missing, empty, or an earlier HTML report of ours.
 fn check_target(out: &Path) -> Result<bool> {
@@ -114,7 +97,7 @@ pub fn write(
             .and_then(|r| xencov::report::select::under_root(name, r))
             .unwrap_or(name)
             .to_string();
-        read_at.insert(s.clone(), source_path(name, root, source_root));
+        read_at.insert(s.clone(), crate::exclude::source_path(name, source_root));
         shown.files.insert(s, rec.clone());
     }
     let site = Site::new(&shown);

@@ -27,10 +27,13 @@ pub struct Args<'a> {
     pub selection: &'a Selection,
     /// --fail-under-*: checked on the totals of what was written.
     pub thresholds: &'a [(Metric, f64)],
-    /// --source-root: where the sources below --root are read (HTML report).
+    /// --source-root: where the sources of the data are read (exclusion
+    /// markers, the HTML report) when they are no longer where the notes say.
     pub source_root: Option<&'a Path>,
     /// --object: the inputs are raw LLVM profiles of this clang-built ELF.
     pub object: Option<&'a Path>,
+    /// The exclusion markers to apply; `None` with --no-markers.
+    pub markers: Option<&'a xencov::analysis::exclude::Markers>,
 }
 
 /// The exit status when the report was written but a --fail-under-*
@@ -46,6 +49,9 @@ pub struct Unit {
     pub path: String,
     pub version: xencov::gcov::version::Version,
     pub coverage: UnitCoverage,
+    /// Functions that exclusion markers took out of `coverage`, per source
+    /// file (no lines): gcovr's Cobertura still lists them as methods.
+    pub excluded_functions: Vec<xencov::analysis::coverage::FileCoverage>,
 }
 
 /// Merges the inputs, finds each unit's notes beside its gcda path under
@@ -80,7 +86,11 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
         bail!("{msg}");
     }
     negative_counts_warning(&units);
-    select(units, args.selection)
+    let mut units = select(units, args.selection)?;
+    if let Some(markers) = args.markers {
+        crate::exclude::apply(&mut units, markers, args.source_root);
+    }
+    Ok(units)
 }
 
 /// Keeps the source files the selection keeps, in every unit (a unit's
@@ -293,6 +303,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
             path,
             version: dv,
             coverage,
+            excluded_functions: Vec::new(),
         }),
         warnings,
         missing: None,
@@ -443,9 +454,35 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
             .collect(),
         Format::Cobertura => {
             let now = report_timestamp()?;
-            let ranges = xencov::report::function_ranges(units.iter().map(|u| &u.coverage));
+            // As gcovr: a function that markers excluded is still a method
+            // (its lines are those left in its range); the figures are not
+            // changed by it.
+            let mut with_excluded = t.clone();
+            for u in &units {
+                for f in &u.excluded_functions {
+                    let name = xencov::report::lcov::resolve(u.coverage.cwd.as_deref(), &f.file);
+                    if let Some(rec) = with_excluded.files.get_mut(&name) {
+                        for func in &f.functions {
+                            rec.functions
+                                .entry(func.name.clone())
+                                .or_insert((func.start_line, 0));
+                        }
+                    }
+                }
+            }
+            let excluded: Vec<UnitCoverage> = units
+                .iter()
+                .map(|u| UnitCoverage {
+                    cwd: u.coverage.cwd.clone(),
+                    files: u.excluded_functions.clone(),
+                    warnings: Vec::new(),
+                })
+                .collect();
+            let ranges = xencov::report::function_ranges(
+                units.iter().map(|u| &u.coverage).chain(excluded.iter()),
+            );
             xencov::report::cobertura(
-                &t,
+                &with_excluded,
                 &ranges,
                 &xencov::report::CoberturaOptions {
                     root,

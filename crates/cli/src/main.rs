@@ -7,6 +7,7 @@ mod check;
 mod diag;
 mod diff;
 mod dump;
+mod exclude;
 mod html;
 mod kind;
 mod lcov;
@@ -190,11 +191,6 @@ struct ReportArgs {
     /// A unit without matching notes (or of another compiler) is an error, not a warning.
     #[arg(long)]
     strict: bool,
-    /// Where the sources are now, when they have moved since the build: a source
-    /// recorded below --root (below `/` without --root) is read at the same
-    /// relative path below DIR (the HTML report shows them).
-    #[arg(long, value_name = "DIR")]
-    source_root: Option<PathBuf>,
     /// The project root: keep only source files below DIR (lcov's --no-external) unless
     /// --include says otherwise, and write the summary's and Cobertura's paths relative
     /// to it (gcovr's -r). The tracefile keeps absolute paths (genhtml reads the sources).
@@ -225,6 +221,19 @@ struct ReportArgs {
     /// without conditions counts as 100%).
     #[arg(long, value_name = "PERCENT", value_parser = xencov::report::select::parse_percent)]
     fail_under_condition: Option<f64>,
+    /// Ignore the exclusion markers in the sources (LCOV_EXCL_LINE, LCOV_EXCL_START/STOP,
+    /// LCOV_EXCL_BR_*, GCOVR_EXCL_*), as lcov's --no-markers.
+    #[arg(long)]
+    no_markers: bool,
+    /// Markers start with WORD instead of LCOV, GCOVR, GCOV and LCOVR (repeatable; `XEN`
+    /// reads XEN_EXCL_LINE, XEN_EXCL_START, ...), as gcovr's --exclude-pattern-prefix.
+    #[arg(long, value_name = "WORD", conflicts_with = "no_markers")]
+    marker_prefix: Vec<String>,
+    /// Look for the sources (whose markers apply, which the HTML report shows) under DIR: a recorded path
+    /// /build/xen/common/foo.c is tried as DIR/build/xen/common/foo.c, DIR/xen/common/foo.c,
+    /// DIR/common/foo.c, DIR/foo.c, then where it was recorded.
+    #[arg(long, value_name = "DIR")]
+    source_root: Option<PathBuf>,
 }
 
 impl ReportArgs {
@@ -251,6 +260,14 @@ impl ReportArgs {
         .into_iter()
         .filter_map(|(m, v)| Some((m, v?)))
         .collect();
+        let markers = match (self.no_markers, self.marker_prefix.is_empty()) {
+            (true, _) => None,
+            (false, true) => Some(xencov::analysis::exclude::Markers::default()),
+            (false, false) => Some(
+                xencov::analysis::exclude::Markers::new(self.marker_prefix.iter().cloned())
+                    .map_err(|e| anyhow::anyhow!("--marker-prefix: {e}"))?,
+            ),
+        };
         f(lcov::Args {
             inputs: &self.inputs,
             gcno_dir: &gcno_dir,
@@ -262,6 +279,7 @@ impl ReportArgs {
             thresholds: &thresholds,
             source_root: self.source_root.as_deref(),
             object: self.object.as_deref(),
+            markers: markers.as_ref(),
         })
     }
 }

@@ -1,0 +1,517 @@
+//! Exclusion markers in source files, as lcov (`LCOV_EXCL_LINE`,
+//! `LCOV_EXCL_START`/`STOP`, `LCOV_EXCL_BR_*`, `LCOV_EXCL_EXCEPTION_BR_*`)
+//! and gcovr (`GCOVR_EXCL_LINE`, `GCOVR_EXCL_START`/`STOP`,
+//! `GCOVR_EXCL_BR_*`) read them: source text in, the excluded lines and
+//! branch lines and typed warnings out; then [`Exclusions::apply`] takes
+//! them out of a file's coverage. The rules and where lcov 1.16, lcov 2 and
+//! gcovr 8.8 differ are in `formats/exclusion-markers.md`.
+//!
+//! A marker is found anywhere in a line (in a comment, a string, an
+//! identifier), as both tools search for it: `{PREFIX}_EXCL_{WHAT}` with
+//! PREFIX one of the [`Markers`] words.
+
+use crate::analysis::coverage::{FileCoverage, FunctionCoverage};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// What a marker takes out of the lines it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Everything: the line's count, its branches and conditions, and a
+    /// function that starts on it (`_EXCL_LINE`, `_EXCL_START`/`STOP`).
+    Line,
+    /// Branches and conditions only; the line is still counted
+    /// (`_EXCL_BR_LINE`, `_EXCL_BR_START`/`STOP`).
+    Branch,
+    /// Branches taken by a thrown exception only (lcov's
+    /// `_EXCL_EXCEPTION_BR_LINE`, `_EXCL_EXCEPTION_BR_START`/`STOP`).
+    ExceptionBranch,
+}
+
+impl Scope {
+    const ALL: [Scope; 3] = [Scope::Line, Scope::Branch, Scope::ExceptionBranch];
+
+    /// The part of the marker word between `_EXCL_` and the action.
+    fn infix(self) -> &'static str {
+        match self {
+            Scope::Line => "",
+            Scope::Branch => "BR_",
+            Scope::ExceptionBranch => "EXCEPTION_BR_",
+        }
+    }
+}
+
+/// The words that start a marker. The default is gcovr's
+/// `--exclude-pattern-prefix` (`[GL]COVR?`: `LCOV`, `GCOVR`, and the
+/// `GCOV` and `LCOVR` its pattern also matches), which covers lcov's own
+/// `LCOV_EXCL_*` spelling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Markers {
+    prefixes: Vec<String>,
+}
+
+impl Default for Markers {
+    fn default() -> Self {
+        Markers {
+            prefixes: ["LCOV", "GCOVR", "GCOV", "LCOVR"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+impl Markers {
+    /// Markers starting with these words instead of the default ones
+    /// (`XEN` reads `XEN_EXCL_LINE`, `XEN_EXCL_START`, ...). A word must be
+    /// non-empty and made of ASCII letters, digits and `_`.
+    pub fn new(prefixes: impl IntoIterator<Item = String>) -> Result<Markers, String> {
+        let prefixes: Vec<String> = prefixes.into_iter().collect();
+        if prefixes.is_empty() {
+            return Err("no marker prefix given".into());
+        }
+        for p in &prefixes {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(format!(
+                    "marker prefix `{p}`: only ASCII letters, digits and `_` are allowed"
+                ));
+            }
+        }
+        Ok(Markers { prefixes })
+    }
+
+    /// The prefix words, in the order given.
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
+    }
+}
+
+/// What the markers of one source file exclude, by line number (1-based).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exclusions {
+    /// Lines whose every record goes: line count, branches, conditions,
+    /// and the functions that start there.
+    pub lines: BTreeSet<u32>,
+    /// Lines whose branches and conditions go (the line stays).
+    pub branches: BTreeSet<u32>,
+    /// Lines whose exception branches go.
+    pub exception_branches: BTreeSet<u32>,
+}
+
+/// What [`Exclusions::apply`] took out of a file's coverage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// Line records.
+    pub lines: usize,
+    /// The function records taken out (gcovr's Cobertura still lists them
+    /// as methods, with the lines left in their range).
+    pub functions: Vec<FunctionCoverage>,
+    /// Branch records.
+    pub branches: usize,
+    /// Decisions with condition coverage.
+    pub conditions: usize,
+}
+
+impl Exclusions {
+    /// Whether the markers exclude nothing.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.branches.is_empty() && self.exception_branches.is_empty()
+    }
+
+    /// Takes the excluded records out of `file`, as lcov's geninfo does
+    /// with gcov's JSON: a function whose start line is excluded, an
+    /// excluded line with its branches and conditions, the branches and
+    /// conditions of a branch-excluded line, the `throw` branches of an
+    /// exception-excluded line.
+    pub fn apply(&self, file: &mut FileCoverage) -> Removed {
+        let mut removed = Removed::default();
+        let (gone, kept) = std::mem::take(&mut file.functions)
+            .into_iter()
+            .partition(|f| self.lines.contains(&f.start_line));
+        file.functions = kept;
+        removed.functions = gone;
+        let before = file.lines.len();
+        file.lines.retain(|l| !self.lines.contains(&l.line_number));
+        removed.lines = before - file.lines.len();
+        for l in &mut file.lines {
+            if self.branches.contains(&l.line_number) {
+                removed.branches += l.branches.len();
+                removed.conditions += l.conditions.len();
+                l.branches.clear();
+                l.conditions.clear();
+            } else if self.exception_branches.contains(&l.line_number) {
+                let before = l.branches.len();
+                l.branches.retain(|b| !b.throw);
+                removed.branches += before - l.branches.len();
+            }
+        }
+        removed
+    }
+}
+
+/// A marker that does not pair up. The exclusions are still computed (as
+/// lcov 1.16 computes them); the caller names the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkerWarning {
+    /// The line of the marker the warning is about (1-based).
+    pub line: u32,
+    /// The marker as written (`LCOV_EXCL_START`).
+    pub marker: String,
+    /// What is wrong with it.
+    pub kind: WarningKind,
+}
+
+/// What is wrong with a marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarningKind {
+    /// A `_START` that no `_STOP` closes: the region runs to the end of
+    /// the file (lcov's rule; gcovr drops such a region, lcov 2 stops).
+    Unclosed {
+        /// The marker that would have closed it.
+        expected: String,
+    },
+    /// A `_STOP` with no region open: it does nothing.
+    StopWithoutStart,
+    /// A `_START` inside a region already open: regions do not nest, the
+    /// first `_STOP` closes both (lcov's rule).
+    StartInsideRegion {
+        /// Where the open region started.
+        opened_at: u32,
+    },
+    /// A `_STOP` of another prefix than the `_START` it closes (gcovr
+    /// warns too; the region is closed).
+    OtherPrefix {
+        /// Where the region started.
+        opened_at: u32,
+        /// The marker that opened it.
+        opened_with: String,
+    },
+}
+
+impl fmt::Display for MarkerWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (line, marker) = (self.line, &self.marker);
+        match &self.kind {
+            WarningKind::Unclosed { expected } => write!(
+                f,
+                "line {line}: {marker} is never closed by {expected}: excluded to the end of the file"
+            ),
+            WarningKind::StopWithoutStart => {
+                write!(f, "line {line}: {marker} without a region open: ignored")
+            }
+            WarningKind::StartInsideRegion { opened_at } => write!(
+                f,
+                "line {line}: {marker} inside the region opened at line {opened_at}: regions do not nest, the next STOP closes it"
+            ),
+            WarningKind::OtherPrefix {
+                opened_at,
+                opened_with,
+            } => write!(
+                f,
+                "line {line}: {marker} closes the region opened by {opened_with} at line {opened_at}"
+            ),
+        }
+    }
+}
+
+/// The exclusions of one source file and the markers that did not pair up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// What is excluded.
+    pub exclusions: Exclusions,
+    /// Markers that did not pair up, in line order.
+    pub warnings: Vec<MarkerWarning>,
+}
+
+/// The three words of one prefix and scope.
+struct Words {
+    /// Index into [`Markers::prefixes`].
+    prefix: usize,
+    line: String,
+    start: String,
+    stop: String,
+}
+
+/// An open region: where, and with which prefix.
+struct Open {
+    line: u32,
+    prefix: usize,
+}
+
+/// Reads the markers of a source file's text. Lines are split at `\n`
+/// (a `\r` before it is part of the line and harmless); the bytes need not
+/// be UTF-8. On each line, per scope, a `_STOP` is looked at before a
+/// `_START` (one line holding both closes the region, as in lcov); the
+/// `_START` line is excluded, the `_STOP` line is not.
+pub fn scan(text: &[u8], markers: &Markers) -> Scan {
+    let word = |p: usize, scope: Scope, action: &str| {
+        let prefix = markers.prefixes.get(p).map_or("", String::as_str);
+        format!("{prefix}_EXCL_{}{action}", scope.infix())
+    };
+    // The marker words, per scope and prefix.
+    let words: Vec<(Scope, Vec<Words>)> = Scope::ALL
+        .iter()
+        .map(|&s| {
+            let w = (0..markers.prefixes.len())
+                .map(|p| Words {
+                    prefix: p,
+                    line: word(p, s, "LINE"),
+                    start: word(p, s, "START"),
+                    stop: word(p, s, "STOP"),
+                })
+                .collect();
+            (s, w)
+        })
+        .collect();
+    let mut out = Scan::default();
+    let mut open: [Option<Open>; 3] = [None, None, None];
+    let mut n: u32 = 0;
+    // A final newline ends the last line; it does not start another.
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    let pieces = (!text.is_empty()).then(|| body.split(|&b| b == b'\n'));
+    for raw in pieces.into_iter().flatten() {
+        n = n.saturating_add(1);
+        if !contains(raw, b"_EXCL_") && open.iter().all(Option::is_none) {
+            continue;
+        }
+        for (i, (scope, ws)) in words.iter().enumerate() {
+            let Some(state) = open.get_mut(i) else {
+                continue;
+            };
+            let stop = ws.iter().find(|w| contains(raw, w.stop.as_bytes()));
+            let start = ws.iter().find(|w| contains(raw, w.start.as_bytes()));
+            if let Some(Words {
+                prefix: p,
+                stop: stop_word,
+                ..
+            }) = stop
+            {
+                match state.take() {
+                    None => out.warnings.push(MarkerWarning {
+                        line: n,
+                        marker: stop_word.clone(),
+                        kind: WarningKind::StopWithoutStart,
+                    }),
+                    Some(o) if o.prefix != *p => out.warnings.push(MarkerWarning {
+                        line: n,
+                        marker: stop_word.clone(),
+                        kind: WarningKind::OtherPrefix {
+                            opened_at: o.line,
+                            opened_with: word(o.prefix, *scope, "START"),
+                        },
+                    }),
+                    Some(_) => {}
+                }
+            } else if let Some(Words {
+                prefix: p,
+                start: start_word,
+                ..
+            }) = start
+            {
+                match state {
+                    Some(o) => out.warnings.push(MarkerWarning {
+                        line: n,
+                        marker: start_word.clone(),
+                        kind: WarningKind::StartInsideRegion { opened_at: o.line },
+                    }),
+                    None => {
+                        *state = Some(Open {
+                            line: n,
+                            prefix: *p,
+                        })
+                    }
+                }
+            }
+            let single = ws.iter().any(|w| contains(raw, w.line.as_bytes()));
+            if single || state.is_some() {
+                let set = match scope {
+                    Scope::Line => &mut out.exclusions.lines,
+                    Scope::Branch => &mut out.exclusions.branches,
+                    Scope::ExceptionBranch => &mut out.exclusions.exception_branches,
+                };
+                set.insert(n);
+            }
+        }
+    }
+    for (i, (scope, _)) in words.iter().enumerate() {
+        if let Some(Some(o)) = open.get(i) {
+            out.warnings.push(MarkerWarning {
+                line: o.line,
+                marker: word(o.prefix, *scope, "START"),
+                kind: WarningKind::Unclosed {
+                    expected: word(o.prefix, *scope, "STOP"),
+                },
+            });
+        }
+    }
+    out.warnings.sort_by_key(|w| w.line);
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::coverage::{BranchCoverage, FunctionCoverage, LineCoverage};
+
+    fn lines(s: &Scan) -> Vec<u32> {
+        s.exclusions.lines.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_region_takes_its_start_line_not_its_stop_line() {
+        let text = b"a\nb // LCOV_EXCL_START\nc\nd // LCOV_EXCL_STOP\ne\n";
+        let s = scan(text, &Markers::default());
+        assert_eq!(lines(&s), [2, 3]);
+        assert!(s.warnings.is_empty());
+        assert!(s.exclusions.branches.is_empty());
+    }
+
+    #[test]
+    fn single_lines_and_branch_markers() {
+        let text = b"x; // LCOV_EXCL_LINE\nif (a) // GCOVR_EXCL_BR_LINE\n\
+                     /* LCOV_EXCL_BR_START */\nif (b)\n// LCOV_EXCL_BR_STOP\n\
+                     throw; // LCOV_EXCL_EXCEPTION_BR_LINE\n";
+        let s = scan(text, &Markers::default());
+        assert_eq!(lines(&s), [1]);
+        assert_eq!(
+            s.exclusions.branches.iter().copied().collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
+        assert_eq!(
+            s.exclusions
+                .exception_branches
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            [6]
+        );
+    }
+
+    /// A region that never closes runs to the end of the file (the last
+    /// line without a newline counts) and is a warning at its start line.
+    #[test]
+    fn unclosed_region_runs_to_the_end_and_warns() {
+        let s = scan(b"a\n// GCOVR_EXCL_START\nb\nc", &Markers::default());
+        assert_eq!(lines(&s), [2, 3, 4]);
+        assert_eq!(s.warnings.len(), 1);
+        assert_eq!(
+            s.warnings[0].to_string(),
+            "line 2: GCOVR_EXCL_START is never closed by GCOVR_EXCL_STOP: excluded to the end of the file"
+        );
+    }
+
+    #[test]
+    fn stray_stop_nested_start_and_mixed_prefixes_warn() {
+        let text = b"// LCOV_EXCL_STOP\n// LCOV_EXCL_START\n// LCOV_EXCL_START\nx\n\
+                     // GCOVR_EXCL_STOP\ny\n";
+        let s = scan(text, &Markers::default());
+        assert_eq!(lines(&s), [2, 3, 4]);
+        let kinds: Vec<(u32, &WarningKind)> =
+            s.warnings.iter().map(|w| (w.line, &w.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (1, &WarningKind::StopWithoutStart),
+                (3, &WarningKind::StartInsideRegion { opened_at: 2 }),
+                (
+                    5,
+                    &WarningKind::OtherPrefix {
+                        opened_at: 2,
+                        opened_with: "LCOV_EXCL_START".into()
+                    }
+                ),
+            ]
+        );
+    }
+
+    /// `LCOV_EXCL_BR_LINE` is not `LCOV_EXCL_LINE`, nor the exception
+    /// marker a branch marker: each word is matched whole.
+    #[test]
+    fn longer_markers_are_not_taken_for_shorter_ones() {
+        let s = scan(
+            b"a // LCOV_EXCL_BR_LINE\nb // LCOV_EXCL_EXCEPTION_BR_START\nc // LCOV_EXCL_EXCEPTION_BR_STOP\n",
+            &Markers::default(),
+        );
+        assert!(s.exclusions.lines.is_empty());
+        assert_eq!(
+            s.exclusions.branches.iter().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(
+            s.exclusions
+                .exception_branches
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        assert!(s.warnings.is_empty());
+    }
+
+    #[test]
+    fn own_prefixes_replace_the_default_ones() {
+        let m = Markers::new(["XEN".to_string()]).unwrap();
+        let s = scan(b"a // XEN_EXCL_LINE\nb // LCOV_EXCL_LINE\n", &m);
+        assert_eq!(lines(&s), [1]);
+        assert!(Markers::new(Vec::new()).is_err());
+        assert!(Markers::new(["A B".to_string()]).is_err());
+    }
+
+    #[test]
+    fn apply_takes_out_functions_lines_and_branches() {
+        let branch = |throw| BranchCoverage {
+            count: 1,
+            throw,
+            fallthrough: false,
+        };
+        let line = |n, branches| LineCoverage {
+            line_number: n,
+            function_name: None,
+            count: 1,
+            unexecuted_block: false,
+            branches,
+            conditions: Vec::new(),
+        };
+        let func = |name: &str, start| FunctionCoverage {
+            name: name.into(),
+            demangled_name: name.into(),
+            start_line: start,
+            start_column: 1,
+            end_line: start + 2,
+            end_column: 1,
+            blocks: 2,
+            blocks_executed: 2,
+            execution_count: 1,
+        };
+        let mut f = FileCoverage {
+            file: "a.c".into(),
+            functions: vec![func("f", 1), func("g", 5)],
+            lines: vec![
+                line(1, vec![]),
+                line(2, vec![branch(false), branch(false)]),
+                line(5, vec![branch(false)]),
+                line(6, vec![branch(false), branch(true)]),
+            ],
+        };
+        let e = Exclusions {
+            lines: [1].into(),
+            branches: [2].into(),
+            exception_branches: [6].into(),
+        };
+        let r = e.apply(&mut f);
+        assert_eq!((r.lines, r.branches, r.conditions), (1, 3, 0));
+        assert_eq!(r.functions.len(), 1);
+        assert_eq!(r.functions[0].name, "f");
+        assert_eq!(f.functions.len(), 1);
+        assert_eq!(f.functions[0].name, "g");
+        let kept: Vec<(u32, usize)> = f
+            .lines
+            .iter()
+            .map(|l| (l.line_number, l.branches.len()))
+            .collect();
+        assert_eq!(kept, [(2, 0), (5, 1), (6, 1)]);
+    }
+}
