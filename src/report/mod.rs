@@ -5,6 +5,7 @@ mod cobertura;
 pub mod diff;
 mod json;
 pub mod lcov;
+pub mod lcov2;
 pub mod select;
 mod summary;
 

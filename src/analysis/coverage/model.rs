@@ -123,4 +123,12 @@ pub struct BranchCoverage {
     pub count: i128,
     pub throw: bool,
     pub fallthrough: bool,
+    /// The arc's source and destination blocks (gcov 14+ writes them as
+    /// `source_block_id` and `destination_block_id`; lcov 2 makes its
+    /// branch ids of them). Not in our gcov JSON (format "1").
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub source_block_id: u32,
+    /// See `source_block_id`.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub destination_block_id: u32,
 }
