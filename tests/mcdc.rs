@@ -544,3 +544,71 @@ fn gcc_15_lcov2_tracefile_equals_lcov_2_5() {
 fn gcc_16_lcov2_tracefile_equals_lcov_2_5() {
     lcov2_equals_lcov_2_5(16);
 }
+
+/// Counters without the `conditions` counters of functions whose notes
+/// record decisions (a gcda of another build, or a dumper that drops them)
+/// used to be reported as all conditions never covered, silently. They are
+/// still reported as gcov-14 reports the same files (its JSON is the
+/// oracle), but with a warning naming the unit and the function, and
+/// `--strict` makes it an error. Edit of a real gcc-14 file: every
+/// `conditions` counter record of `main.gcda` removed.
+#[test]
+fn counters_without_conditions_counters_are_a_warning() {
+    use xencov::gcov::gcda::{Gcda, Record};
+    let src = common::samples().join("gcc-14/calc/run1");
+    let t = Tmp::new("mcdc-no-conditions");
+    let d = t.p("data");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(src.join("main.gcno"), d.join("main.gcno")).unwrap();
+    let mut g = Gcda::decode(&std::fs::read(src.join("main.gcda")).unwrap()).unwrap();
+    let mut dropped = 0;
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            let before = f.counters.len();
+            f.counters.retain(|c| c.kind.name != "conditions");
+            dropped += before - f.counters.len();
+        }
+    }
+    assert!(dropped > 0);
+    std::fs::write(d.join("main.gcda"), g.encode()).unwrap();
+    let files = vec![d.join("main.gcda")];
+    let report = |strict: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
+        c.arg("report").args(&files).arg("--gcno-dir").arg(&d);
+        if strict {
+            c.arg("--strict");
+        }
+        c.args(["--format", "json", "-o"]).arg(t.p("ours.json"));
+        c.output().unwrap()
+    };
+    let o = report(false);
+    assert!(o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("main.gcda: 'main': the notes record")
+            && err.contains("no conditions counters"),
+        "{err}"
+    );
+    let ours = conditions(&std::fs::read_to_string(t.p("ours.json")).unwrap());
+    assert!(
+        ours.values()
+            .flat_map(|v| v.as_array().unwrap())
+            .all(|c| c["covered"] == 0)
+    );
+    let g14 = gcc(14);
+    if g14.available() {
+        let o = run(g14
+            .tool("gcov")
+            .args(["-t", "-g", "--json-format"])
+            .args(&files));
+        let theirs = conditions(&String::from_utf8(o.stdout).unwrap());
+        assert_eq!(ours, theirs);
+    }
+    let o = report(true);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8(o.stderr)
+            .unwrap()
+            .contains("with --strict")
+    );
+}
