@@ -168,11 +168,16 @@ fn compare(name: &str, data: &Path, inputs: &[PathBuf], gcov: &str, set: &str, s
         .arg("-o")
         .arg(&ours);
     run(&mut cmd);
+    same_report(name, &ours, &theirs);
+}
+
+/// Our report `ours` validates, and equals gcovr's `theirs` figure for figure.
+fn same_report(name: &str, ours: &Path, theirs: &Path) {
     run(Command::new("xmllint")
         .args(["--noout", "--nonet", "--dtdvalid"])
         .arg(common::root().join("tests/cobertura/coverage-04.dtd"))
-        .arg(&ours));
-    let (o, g) = (parse(&ours, false), parse(&theirs, true));
+        .arg(ours));
+    let (o, g) = (parse(ours, false), parse(theirs, true));
     assert!(g.classes.len() >= 4, "{name}: {g:?}");
     assert!(
         g.classes.values().map(|c| c.methods.len()).sum::<usize>() >= 8,
@@ -470,4 +475,97 @@ fn root_makes_paths_relative_to_the_project() {
     // Without --include, nothing is below that root: an error, not an empty report.
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("leave no source file"));
+}
+
+/// GCC 14 `-fcondition-coverage` data: samples/src/calc built here by
+/// trixie's gcc-14 with it and run twice. gcovr 8.8 reads the conditions
+/// (it runs gcov with `--conditions`) but its Cobertura writer puts only
+/// branch figures in `condition-coverage` and `<condition>` (the DTD has no
+/// other place, and gcovr none for MC/DC), so ours must equal it there as
+/// well. gcovr runs the chroot's gcov-14 through a wrapper. Built here, not
+/// read from samples/gcc-14: gcovr takes gcov 14's JSON, whose absolute
+/// source paths must lie under its root.
+#[test]
+fn cobertura_equals_gcovr_on_gcc_14_condition_coverage() {
+    let g = common::gcc(14);
+    if !g.available() {
+        return;
+    }
+    let t = Tmp::new("cob-gcovr-gcc14");
+    let wrapper = t.p("gcov-14");
+    // gcovr runs gcov in the build directory (under the temp dir): the
+    // chroot binds it and the temp dir at their own paths.
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec {} run trixie \"$PWD:{}\" gcov-14 \"$@\"\n",
+            common::root().join("scripts/chroot").display(),
+            std::env::temp_dir().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let build = t.p("build");
+    std::fs::create_dir_all(&build).unwrap();
+    let src = common::samples().join("src/calc");
+    for f in std::fs::read_dir(&src).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, build.join(f.file_name().unwrap())).unwrap();
+    }
+    let mut objects = Vec::new();
+    for c in common::files_with_suffix(&build, ".c") {
+        let o = c.with_extension("o");
+        run(g
+            .command("gcc-14")
+            .args(["-Wall", "--coverage", "-fcondition-coverage", "-O0", "-c"])
+            .arg(&c)
+            .arg("-o")
+            .arg(&o));
+        objects.push(o);
+    }
+    let prog = build.join("calc");
+    run(g
+        .command("gcc-14")
+        .arg("--coverage")
+        .args(&objects)
+        .arg("-o")
+        .arg(&prog));
+    // The arguments of scripts/gen-samples' run1 and run2.
+    for args in [
+        &["3", "4", "+", "5", "*", "6", "!", "10", "F"][..],
+        &[
+            "2", "10", "^", "7", "%", "12", "F", "3", "-", "15", "4", "/", "n", "9", "x",
+        ][..],
+    ] {
+        run(g.command(prog.to_str().unwrap()).args(args));
+    }
+    let theirs = t.p("gcovr.xml");
+    run(Command::new(common::gcovr())
+        .current_dir(&build)
+        .arg("--gcov-executable")
+        .arg(&wrapper)
+        .args(["--timestamp", "0", "-r"])
+        .arg(&build)
+        .arg("--cobertura")
+        .arg(&theirs)
+        .arg(&build));
+    let ours = t.p("ours.xml");
+    run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("report")
+        .arg(&build)
+        .args(["--format", "cobertura", "--root"])
+        .arg(&build)
+        .arg("-o")
+        .arg(&ours));
+    same_report("gcc-14 -fcondition-coverage", &ours, &theirs);
+    // The data has conditions: our summary shows them.
+    let o = run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("report")
+        .arg(&build));
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        table.lines().next().unwrap().contains("conditions"),
+        "{table}"
+    );
 }

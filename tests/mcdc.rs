@@ -6,7 +6,9 @@
 //! `conditions` of `report --format json` equal those of the real
 //! `gcov-N -t -g --json-format`, line by line and unit by unit, for each run
 //! and for the three runs merged; and our merge of the runs is byte for byte
-//! gcov-tool-N's.
+//! gcov-tool-N's. `lcov --dialect lcov2` equals lcov 2.5's tracefile text
+//! for sid's gcc-13 (no conditions, no block ids) to gcc-16 builds, and
+//! genhtml 2.5 renders it without a message.
 
 mod common;
 
@@ -67,13 +69,19 @@ fn build(g: Gcc, t: &Tmp) -> Vec<PathBuf> {
         std::fs::copy(src.join(f), b.join(f)).unwrap();
     }
     let cc = format!("gcc-{}", g.major);
-    let flags = [
-        "-Wall",
-        "-Werror",
-        "--coverage",
-        "-fcondition-coverage",
-        "-O0",
-    ];
+    // GCC 13 has no condition coverage (its build is the lcov 2 dialect's
+    // oracle for data without block ids).
+    let flags: &[&str] = if g.major >= 14 {
+        &[
+            "-Wall",
+            "-Werror",
+            "--coverage",
+            "-fcondition-coverage",
+            "-O0",
+        ]
+    } else {
+        &["-Wall", "-Werror", "--coverage", "-O0"]
+    };
     for u in UNITS {
         run(g
             .command(&cc)
@@ -414,4 +422,220 @@ fn bad_conditions_records_are_errors_naming_file_and_offset() {
             "{name}: {err}"
         );
     }
+}
+
+/// lcov 2.5 (sid) on `dir` with `g`'s gcov: `--capture --rc
+/// branch_coverage=1 --mcdc-coverage`, as a user runs it (without
+/// `--mcdc-coverage` for gcov 13, which lcov refuses it with).
+fn lcov_2_5(g: Gcc, dir: &Path, out: &Path) -> String {
+    let mcdc: &[&str] = if g.major >= 14 {
+        &["--mcdc-coverage"]
+    } else {
+        &[]
+    };
+    run(g
+        .command("lcov")
+        .args(["--capture", "--quiet", "--rc", "branch_coverage=1"])
+        .args(mcdc)
+        .arg("--gcov-tool")
+        .arg(g.gcov())
+        .arg("-d")
+        .arg(dir)
+        .arg("-o")
+        .arg(out));
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// Our `lcov --dialect lcov2` of `inputs`, notes under `notes`.
+fn ours_lcov2(inputs: &[PathBuf], notes: &Path, out: &Path) -> String {
+    run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("lcov")
+        .args(["--dialect", "lcov2"])
+        .args(inputs)
+        .arg("--gcno-dir")
+        .arg(notes)
+        .arg("-o")
+        .arg(out));
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// Record by record, with the first difference shown.
+fn same_records(ours: &str, theirs: &str, what: &str) {
+    for (k, (a, b)) in ours.lines().zip(theirs.lines()).enumerate() {
+        assert_eq!(a, b, "{what}: record {} differs", k + 1);
+    }
+    assert_eq!(ours.lines().count(), theirs.lines().count(), "{what}");
+}
+
+/// `--dialect lcov2` equals lcov 2.5's own tracefile, text for text, for
+/// each run of tests/mcdc (gcc-13: without conditions) and for the three runs merged (gcov-tool's merge
+/// for lcov, ours for us). Nothing is normalised: both write `TN:` with the
+/// empty test name and the absolute source paths the notes record. All
+/// builds are sid's (gcc-14 too): lcov 2.5 runs the gcov of its chroot, and
+/// sid's gcov-14 is a later 14.x than trixie's, whose data it would read
+/// with a version warning.
+fn lcov2_equals_lcov_2_5(major: u8) {
+    let g = Gcc {
+        major,
+        suite: Some("sid"),
+    };
+    if !g.available() {
+        return;
+    }
+    let t = Tmp::new(&format!("mcdc-lcov2-{major}"));
+    let runs = build(g, &t);
+    for (k, d) in runs.iter().enumerate() {
+        let theirs = lcov_2_5(g, d, &t.p(&format!("theirs{k}.info")));
+        let ours = ours_lcov2(&gcda_files(d), d, &t.p(&format!("ours{k}.info")));
+        assert!(theirs.contains("\nFNL:") && theirs.contains("\nBRDA:"));
+        assert_eq!(theirs.contains("\nMCDC:"), major >= 14);
+        // gcov 14+ gives block ids, which lcov writes as branch ids.
+        assert_eq!(theirs.contains(" -> "), major >= 14);
+        same_records(&ours, &theirs, &format!("gcc-{major} run {}", k + 1));
+    }
+    let m12 = t.p("m12");
+    let m123 = t.p("m123");
+    for (a, b, o) in [(&runs[0], &runs[1], &m12), (&m12, &runs[2], &m123)] {
+        run(g
+            .tool("gcov-tool")
+            .arg("merge")
+            .arg(a)
+            .arg(b)
+            .arg("-o")
+            .arg(o));
+    }
+    for u in UNITS {
+        std::fs::copy(
+            runs[0].join(format!("{u}.gcno")),
+            m123.join(format!("{u}.gcno")),
+        )
+        .unwrap();
+    }
+    let theirs = lcov_2_5(g, &m123, &t.p("theirs-merged.info"));
+    let inputs: Vec<PathBuf> = runs.iter().flat_map(|d| gcda_files(d)).collect();
+    let ours = ours_lcov2(&inputs, &runs[0], &t.p("ours-merged.info"));
+    same_records(&ours, &theirs, &format!("gcc-{major} merged"));
+
+    if major < 14 {
+        return;
+    }
+    // genhtml 2.5 renders it with branches and MC/DC, without a warning.
+    let html = t.p("html");
+    let o = run(g
+        .command("genhtml")
+        .args(["--branch-coverage", "--mcdc-coverage", "-o"])
+        .arg(&html)
+        .arg(t.p("ours-merged.info")));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    // lcov's own note on its JSON module is about the Perl install, not
+    // the tracefile.
+    let warnings: Vec<&str> = err
+        .lines()
+        .chain(out.lines())
+        .filter(|l| l.contains("WARNING") || l.contains("ERROR"))
+        .filter(|l| !l.contains("JSON module"))
+        .collect();
+    assert!(warnings.is_empty(), "gcc-{major} genhtml: {warnings:?}");
+    assert!(out.contains("no messages were reported"), "{out}");
+    // The MC/DC totals it shows are the tracefile's MCH/MCF.
+    let total = |key: &str| -> u64 {
+        ours.lines()
+            .filter_map(|l| l.strip_prefix(key))
+            .map(|v| v.parse::<u64>().unwrap())
+            .sum()
+    };
+    let shown = format!("({} of {} MC/DCs)", total("MCH:"), total("MCF:"));
+    assert!(out.contains(&shown), "gcc-{major}: {shown} not in {out}");
+    let index = std::fs::read_to_string(html.join("index.html")).unwrap();
+    assert!(index.contains("MC/DC Coverage"), "no MC/DC column");
+}
+
+/// gcov 13 writes no block ids: lcov 2.5's branch ids are then numbers.
+#[test]
+fn gcc_13_lcov2_tracefile_equals_lcov_2_5() {
+    lcov2_equals_lcov_2_5(13);
+}
+
+#[test]
+fn gcc_14_lcov2_tracefile_equals_lcov_2_5() {
+    lcov2_equals_lcov_2_5(14);
+}
+
+#[test]
+fn gcc_15_lcov2_tracefile_equals_lcov_2_5() {
+    lcov2_equals_lcov_2_5(15);
+}
+
+#[test]
+fn gcc_16_lcov2_tracefile_equals_lcov_2_5() {
+    lcov2_equals_lcov_2_5(16);
+}
+
+/// Counters without the `conditions` counters of functions whose notes
+/// record decisions (a gcda of another build, or a dumper that drops them)
+/// used to be reported as all conditions never covered, silently. They are
+/// still reported as gcov-14 reports the same files (its JSON is the
+/// oracle), but with a warning naming the unit and the function, and
+/// `--strict` makes it an error. Edit of a real gcc-14 file: every
+/// `conditions` counter record of `main.gcda` removed.
+#[test]
+fn counters_without_conditions_counters_are_a_warning() {
+    use xencov::gcov::gcda::{Gcda, Record};
+    let src = common::samples().join("gcc-14/calc/run1");
+    let t = Tmp::new("mcdc-no-conditions");
+    let d = t.p("data");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(src.join("main.gcno"), d.join("main.gcno")).unwrap();
+    let mut g = Gcda::decode(&std::fs::read(src.join("main.gcda")).unwrap()).unwrap();
+    let mut dropped = 0;
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            let before = f.counters.len();
+            f.counters.retain(|c| c.kind.name != "conditions");
+            dropped += before - f.counters.len();
+        }
+    }
+    assert!(dropped > 0);
+    std::fs::write(d.join("main.gcda"), g.encode()).unwrap();
+    let files = vec![d.join("main.gcda")];
+    let report = |strict: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xencov-rs"));
+        c.arg("report").args(&files).arg("--gcno-dir").arg(&d);
+        if strict {
+            c.arg("--strict");
+        }
+        c.args(["--format", "json", "-o"]).arg(t.p("ours.json"));
+        c.output().unwrap()
+    };
+    let o = report(false);
+    assert!(o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("main.gcda: 'main': the notes record")
+            && err.contains("no conditions counters"),
+        "{err}"
+    );
+    let ours = conditions(&std::fs::read_to_string(t.p("ours.json")).unwrap());
+    assert!(
+        ours.values()
+            .flat_map(|v| v.as_array().unwrap())
+            .all(|c| c["covered"] == 0)
+    );
+    let g14 = gcc(14);
+    if g14.available() {
+        let o = run(g14
+            .tool("gcov")
+            .args(["-t", "-g", "--json-format"])
+            .args(&files));
+        let theirs = conditions(&String::from_utf8(o.stdout).unwrap());
+        assert_eq!(ours, theirs);
+    }
+    let o = report(true);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8(o.stderr)
+            .unwrap()
+            .contains("with --strict")
+    );
 }

@@ -466,6 +466,8 @@ mod tests {
             count: 1,
             throw,
             fallthrough: false,
+            source_block_id: 0,
+            destination_block_id: 0,
         };
         let line = |n, branches| LineCoverage {
             line_number: n,

@@ -235,6 +235,8 @@ mod tests {
                         count,
                         throw: false,
                         fallthrough: true,
+                        source_block_id: 2,
+                        destination_block_id: 3,
                     }],
                 }],
             }],

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod html;
 mod json;
 pub mod lcov;
+pub mod lcov2;
 pub mod select;
 mod summary;
 

@@ -371,8 +371,37 @@ pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
     Ok(t)
 }
 
-pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<ExitCode> {
+/// The record dialect of `xencov-rs lcov`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    /// lcov 1.x records (FN/FNDA, BRDA with numeric ids), read by every consumer.
+    Lcov1,
+    /// lcov 2.5 records (FNL/FNA, lcov 2's branch ids, MCDC/MCF/MCH).
+    Lcov2,
+}
+
+/// The lcov 2 tracefile of `units` (formats/lcov-tracefile.md).
+fn tracefile2(units: &[Unit]) -> xencov::report::lcov2::Tracefile {
+    let mut t = xencov::report::lcov2::Tracefile::default();
+    for u in units {
+        t.add_unit(&u.coverage, u.version.at_least(14, 0));
+    }
+    if t.saturated {
+        eprintln!(
+            "xencov-rs: warning: a combined count passed 2^128 - 1 and is written as \
+             that value: the counters are not real execution counts"
+        );
+    }
+    t
+}
+
+pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<ExitCode> {
     if let Some(object) = args.object {
+        if dialect == Dialect::Lcov2 {
+            bail!(
+                "--dialect lcov2 is written from gcc data; with --object, lcov writes lcov 1 records (as llvm-cov export does)"
+            );
+        }
         return crate::llvmcov::run_lcov(&args, object, test_name);
     }
     // lcov keeps only letters, digits and `_` in a test name (genhtml warns
@@ -386,7 +415,11 @@ pub fn run_lcov(args: Args<'_>, test_name: &str) -> Result<ExitCode> {
     }
     let units = units(&args)?;
     let t = nonempty_tracefile(&units)?;
-    emit(args.output, &t.write(&test_name))?;
+    let text = match dialect {
+        Dialect::Lcov1 => t.write(&test_name),
+        Dialect::Lcov2 => tracefile2(&units).write(&test_name),
+    };
+    emit(args.output, &text)?;
     eprintln!(
         "xencov-rs: lcov: {}, {}",
         count(units.len(), "unit", "units"),

@@ -91,6 +91,11 @@ enum Command {
         /// The test name (TN:) of the tracefile.
         #[arg(long, default_value = "")]
         test_name: String,
+        /// The tracefile's records: lcov1 (FN/FNDA, BRDA as lcov 1.x, read by every
+        /// consumer) or lcov2 (FNL/FNA, lcov 2's branch ids, MCDC/MCF/MCH condition
+        /// coverage, as lcov 2.5 writes them with --mcdc-coverage).
+        #[arg(long, value_enum, default_value = "lcov1")]
+        dialect: lcov::Dialect,
     },
     /// Coverage reports for CI: a summary table, gcov's JSON, or Cobertura XML.
     Report {
@@ -334,7 +339,11 @@ fn main() -> ExitCode {
         Command::Reset { i_know_the_risk } => {
             xen::run_reset(i_know_the_risk).map(|()| ExitCode::SUCCESS)
         }
-        Command::Lcov { common, test_name } => common.run(|a| lcov::run_lcov(a, &test_name)),
+        Command::Lcov {
+            common,
+            test_name,
+            dialect,
+        } => common.run(|a| lcov::run_lcov(a, &test_name, dialect)),
         Command::Diff {
             common,
             diff,

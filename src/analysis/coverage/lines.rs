@@ -52,6 +52,8 @@ pub(super) fn line_out(
                 count: a.count,
                 throw: a.is_throw,
                 fallthrough: a.fall_through,
+                source_block_id: u32::try_from(a.src).unwrap_or(u32::MAX),
+                destination_block_id: u32::try_from(a.dst).unwrap_or(u32::MAX),
             })
             .collect(),
         conditions: line

@@ -25,6 +25,7 @@ mod model;
 pub use demangle::demangle;
 pub use model::{
     BranchCoverage, ConditionCoverage, FileCoverage, FunctionCoverage, LineCoverage, UnitCoverage,
+    Warning,
 };
 
 use cycles::accumulate;
@@ -71,8 +72,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut condition_sets: HashMap<u32, &crate::gcov::gcda::Values> = HashMap::new();
     if let Some(d) = data {
         if d.header.stamp != notes.header.stamp {
-            out.warnings
-                .push("stamp mismatch with notes file: counters ignored".into());
+            out.warnings.push(Warning::StampMismatch);
         } else {
             let by_ident: HashMap<u32, &GcnoFunction> =
                 notes.functions.iter().map(|f| (f.id.ident, f)).collect();
@@ -83,8 +83,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     continue;
                 };
                 if n.id != id {
-                    out.warnings
-                        .push(format!("profile mismatch for '{}'", n.name));
+                    out.warnings.push(Warning::ProfileMismatch {
+                        function: n.name.clone(),
+                    });
                     break;
                 }
                 if let Some(arcs) = f.counters.iter().find(|c| c.kind.index == 0) {
@@ -119,8 +120,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             continue;
         }
         if f.blocks.len() < 2 {
-            out.warnings
-                .push(format!("'{}' lacks entry and/or exit blocks", f.name));
+            out.warnings.push(Warning::NoEntryExit {
+                function: f.name.clone(),
+            });
             continue;
         }
         let mut graph = Graph::new(f);
@@ -134,8 +136,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         let c: Vec<i128> = match counts.get(&f.id.ident) {
             Some(v) if v.len() == graph.counted => v.iter().map(i128::from).collect(),
             Some(_) => {
-                out.warnings
-                    .push(format!("profile mismatch for '{}'", f.name));
+                out.warnings.push(Warning::ProfileMismatch {
+                    function: f.name.clone(),
+                });
                 vec![0; graph.counted]
             }
             None => vec![0; graph.counted],
@@ -147,8 +150,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             f.blocks.len() - 1
         };
         if !graph.solve(&c, exit) {
-            out.warnings
-                .push(format!("graph is unsolvable for '{}'", f.name));
+            out.warnings.push(Warning::Unsolvable {
+                function: f.name.clone(),
+            });
         }
         if graph.has_catch {
             graph.find_exception_blocks();
@@ -158,8 +162,17 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         let sets: Vec<u64> = match condition_sets.get(&f.id.ident) {
             Some(v) if v.len() == 2 * f.conditions.len() => v.iter().collect(),
             Some(_) => {
-                out.warnings
-                    .push(format!("condition profile mismatch for '{}'", f.name));
+                out.warnings.push(Warning::ConditionProfileMismatch {
+                    function: f.name.clone(),
+                });
+                Vec::new()
+            }
+            // Counters of this function without its conditions counters.
+            None if !f.conditions.is_empty() && counts.contains_key(&f.id.ident) => {
+                out.warnings.push(Warning::NoConditionCounters {
+                    function: f.name.clone(),
+                    decisions: f.conditions.len(),
+                });
                 Vec::new()
             }
             None => Vec::new(),
@@ -291,10 +304,10 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         }
     }
     for (si, ln) in cut {
-        out.warnings.push(format!(
-            "line {ln} of {}: too many cycles among its blocks; the search stopped and its count may be low",
-            sources[si]
-        ));
+        out.warnings.push(Warning::TooManyCycles {
+            line: ln,
+            file: sources[si].clone(),
+        });
     }
 
     // Output per source file, gcov's JSON order.

@@ -9,9 +9,86 @@ pub struct UnitCoverage {
     /// The compilation directory recorded in the notes (GCC 9+).
     pub cwd: Option<String>,
     pub files: Vec<FileCoverage>,
-    /// Problems gcov would also have reported (mismatched or unsolvable data).
+    /// Problems with the data: those gcov reports too (mismatched or
+    /// unsolvable data), and those it passes over in silence.
     #[cfg_attr(feature = "serde", serde(skip))]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Why a unit's coverage may not be what was run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The counters are of another compilation than the notes.
+    StampMismatch,
+    /// A function's counters do not fit its notes (another build).
+    ProfileMismatch {
+        /// The function.
+        function: String,
+    },
+    /// A function's notes lack the entry or exit block.
+    NoEntryExit {
+        /// The function.
+        function: String,
+    },
+    /// The arc counts of a function do not determine its flow.
+    Unsolvable {
+        /// The function.
+        function: String,
+    },
+    /// The `conditions` counters of a function are not two per decision.
+    ConditionProfileMismatch {
+        /// The function.
+        function: String,
+    },
+    /// The notes record decisions (`-fcondition-coverage`) for a function
+    /// whose counters have no `conditions` counters: the counters were not
+    /// made by this build, or the dumper (an old Xen) dropped them. Its
+    /// conditions are reported as never covered, as gcov reports them.
+    NoConditionCounters {
+        /// The function.
+        function: String,
+        /// Its decisions in the notes.
+        decisions: usize,
+    },
+    /// The cycle search of a line stopped at its work limit.
+    TooManyCycles {
+        /// The line.
+        line: u32,
+        /// Its source file.
+        file: String,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::StampMismatch => {
+                f.write_str("stamp mismatch with notes file: counters ignored")
+            }
+            Warning::ProfileMismatch { function } => write!(f, "profile mismatch for '{function}'"),
+            Warning::NoEntryExit { function } => {
+                write!(f, "'{function}' lacks entry and/or exit blocks")
+            }
+            Warning::Unsolvable { function } => write!(f, "graph is unsolvable for '{function}'"),
+            Warning::ConditionProfileMismatch { function } => {
+                write!(f, "condition profile mismatch for '{function}'")
+            }
+            Warning::NoConditionCounters {
+                function,
+                decisions,
+            } => write!(
+                f,
+                "'{function}': the notes record {decisions} decision{} (-fcondition-coverage) \
+                 but its counters have no conditions counters (not this build's counters, or \
+                 a dumper that drops them): its conditions are reported as never covered",
+                if *decisions == 1 { "" } else { "s" }
+            ),
+            Warning::TooManyCycles { line, file } => write!(
+                f,
+                "line {line} of {file}: too many cycles among its blocks; the search stopped and its count may be low"
+            ),
+        }
+    }
 }
 
 impl UnitCoverage {
@@ -123,4 +200,12 @@ pub struct BranchCoverage {
     pub count: i128,
     pub throw: bool,
     pub fallthrough: bool,
+    /// The arc's source and destination blocks (gcov 14+ writes them as
+    /// `source_block_id` and `destination_block_id`; lcov 2 makes its
+    /// branch ids of them). Not in our gcov JSON (format "1").
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub source_block_id: u32,
+    /// See `source_block_id`.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub destination_block_id: u32,
 }

@@ -1,0 +1,400 @@
+//! lcov 2 tracefiles (`xencov-rs lcov --dialect lcov2`): the records lcov
+//! 2.5 writes with `lcov --capture --rc branch_coverage=1 --mcdc-coverage`
+//! (geninfo reading `gcov --json-format -b --conditions`), record by record:
+//! `FNL`/`FNA` functions keyed by start line, `BRDA` ids made of gcov's
+//! block ids, `MCDC` records with `MCF`/`MCH`. The record syntax and the
+//! mapping from gcov's JSON are in formats/gcov-counts.md §12.
+
+use crate::analysis::coverage::UnitCoverage;
+use crate::report::lcov::{Count, Sense, resolve};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Coverage of every source file, combined over units as lcov 2.5
+/// combines them while capturing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tracefile {
+    /// Source file name -> its records.
+    pub files: BTreeMap<String, FileRecord>,
+    /// Some sum passed `u128::MAX` and was kept at it.
+    pub saturated: bool,
+}
+
+/// The records of one source file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Start line -> the function(s) starting there: lcov 2 keys
+    /// functions by start line, the names there are its aliases.
+    pub functions: BTreeMap<u32, Function>,
+    /// Line -> execution count.
+    pub lines: BTreeMap<u32, Count>,
+    /// Line -> its branch blocks, in the order lcov 2 created them.
+    pub branches: BTreeMap<u32, Vec<BranchBlock>>,
+    /// Condition outcomes, keyed as [`crate::report::lcov::FileRecord::conditions`].
+    pub conditions: BTreeMap<(u32, u32, u32, Sense), Count>,
+}
+
+/// A function record (`FNL`) and its aliases (`FNA`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Function {
+    /// The end line, when the notes record one (GCC 8+).
+    pub end_line: Option<u32>,
+    /// Name -> execution count.
+    pub aliases: BTreeMap<String, Count>,
+}
+
+/// The branches of one line entry of gcov's JSON: lcov 2's `BranchBlock`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BranchBlock {
+    /// The branches, in gcov's order.
+    pub branches: Vec<Branch>,
+}
+
+/// One branch (`BRDA`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Branch {
+    /// Its kind, written as a prefix of the block number.
+    pub kind: BranchKind,
+    /// The arc's (source, destination) blocks, when gcov writes them
+    /// (GCC 14+): lcov 2 then writes `SRC -> DST` as the branch id.
+    pub arc: Option<(u32, u32)>,
+    /// Taken count, `None` when never executed (`-`).
+    pub taken: Option<Count>,
+}
+
+/// lcov 2's branch types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BranchKind {
+    /// An ordinary branch: no prefix (`b` in lcov's block signature).
+    Plain,
+    /// An exception branch: `e`.
+    Exception,
+    /// The fall-through arc: `f`.
+    Fallthrough,
+}
+
+impl BranchKind {
+    /// The letter of lcov's block signature.
+    fn signature(self) -> char {
+        match self {
+            BranchKind::Plain => 'b',
+            BranchKind::Exception => 'e',
+            BranchKind::Fallthrough => 'f',
+        }
+    }
+
+    /// The prefix of the block number in a `BRDA` record.
+    fn prefix(self) -> &'static str {
+        match self {
+            BranchKind::Plain => "",
+            BranchKind::Exception => "e",
+            BranchKind::Fallthrough => "f",
+        }
+    }
+}
+
+impl BranchBlock {
+    /// lcov's block signature: one letter per branch.
+    fn signature(&self) -> String {
+        self.branches.iter().map(|b| b.kind.signature()).collect()
+    }
+
+    /// Adds `other`'s counts branch by branch (lcov's `BranchBlock::merge`;
+    /// the callers only merge blocks of one signature).
+    fn merge(&mut self, other: &BranchBlock, saturated: &mut bool) {
+        for (a, b) in self.branches.iter_mut().zip(&other.branches) {
+            a.taken = match (a.taken, b.taken) {
+                (t, None) => t,
+                (None, t) => t,
+                (Some(x), Some(y)) => Some(add(x, y, saturated)),
+            };
+        }
+    }
+}
+
+impl FileRecord {
+    /// Lines with a non-zero count.
+    pub fn lines_hit(&self) -> usize {
+        self.lines.values().filter(|&&c| c > 0).count()
+    }
+
+    /// Functions with an alias of non-zero count.
+    pub fn functions_hit(&self) -> usize {
+        self.functions
+            .values()
+            .filter(|f| f.aliases.values().any(|&c| c > 0))
+            .count()
+    }
+
+    /// Branches, and branches taken.
+    pub fn branch_totals(&self) -> (usize, usize) {
+        let all = self.branches.values().flatten().flat_map(|b| &b.branches);
+        all.fold((0, 0), |(n, h), b| {
+            (n + 1, h + usize::from(b.taken.is_some_and(|t| t > 0)))
+        })
+    }
+}
+
+/// `a + b`, kept at `u128::MAX` (and `saturated` set) rather than wrapped.
+fn add(a: Count, b: Count, saturated: &mut bool) -> Count {
+    a.checked_add(b).unwrap_or_else(|| {
+        *saturated = true;
+        Count::MAX
+    })
+}
+
+/// A line or function count as lcov reads it: a negative count is 0.
+fn clamp(count: i128) -> Count {
+    Count::try_from(count).unwrap_or(0)
+}
+
+/// lcov's sort of its block list: shortest signature first, then by
+/// signature, then in order of creation.
+fn sorted(blocks: &[BranchBlock]) -> Vec<&BranchBlock> {
+    let mut v: Vec<(String, usize, &BranchBlock)> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.signature(), i, b))
+        .collect();
+    v.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
+    v.into_iter().map(|(_, _, b)| b).collect()
+}
+
+/// Merges the blocks of one line from another unit into `mine` as lcov's
+/// `BranchLocation::merge` does: blocks of one signature pair up in order
+/// and add their counts, whatever their branch ids; a block with no
+/// partner is appended.
+fn union(mine: &mut Vec<BranchBlock>, yours: Vec<BranchBlock>, saturated: &mut bool) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for b in yours {
+        let sig = b.signature();
+        let k = seen.entry(sig.clone()).or_insert(0);
+        let partner = mine.iter_mut().filter(|m| m.signature() == sig).nth(*k);
+        *k += 1;
+        match partner {
+            Some(m) => m.merge(&b, saturated),
+            None => mine.push(b),
+        }
+    }
+}
+
+impl Tracefile {
+    /// Adds a unit as geninfo adds one gcov JSON document. `block_ids`: the
+    /// gcov of these counters writes branch source and destination blocks
+    /// (GCC 14+), which lcov 2 takes as branch ids. Negative line and
+    /// function counts are 0, as lcov reads them.
+    pub fn add_unit(&mut self, unit: &UnitCoverage, block_ids: bool) {
+        let saturated = &mut self.saturated;
+        for file in &unit.files {
+            let rec = self
+                .files
+                .entry(resolve(unit.cwd.as_deref(), &file.file))
+                .or_default();
+            for f in &file.functions {
+                let e = rec.functions.entry(f.start_line).or_insert(Function {
+                    end_line: (f.end_line > 0).then_some(f.end_line),
+                    aliases: BTreeMap::new(),
+                });
+                let a = e.aliases.entry(f.name.clone()).or_insert(0);
+                *a = add(*a, clamp(f.execution_count), saturated);
+            }
+            // This unit's blocks per line: geninfo merges a block into an
+            // earlier one of the same line (and document) when its kinds
+            // and branch ids are the same, else keeps it apart.
+            let mut blocks: BTreeMap<u32, Vec<BranchBlock>> = BTreeMap::new();
+            for line in &file.lines {
+                let e = rec.lines.entry(line.line_number).or_insert(0);
+                *e = add(*e, clamp(line.count), saturated);
+                let never = line.unexecuted_block && line.count == 0;
+                if !line.branches.is_empty() {
+                    let block = BranchBlock {
+                        branches: line
+                            .branches
+                            .iter()
+                            .map(|b| Branch {
+                                kind: if b.throw {
+                                    BranchKind::Exception
+                                } else if b.fallthrough {
+                                    BranchKind::Fallthrough
+                                } else {
+                                    BranchKind::Plain
+                                },
+                                arc: block_ids
+                                    .then_some((b.source_block_id, b.destination_block_id)),
+                                taken: if never {
+                                    None
+                                } else {
+                                    Count::try_from(b.count).ok()
+                                },
+                            })
+                            .collect(),
+                    };
+                    let here = blocks.entry(line.line_number).or_default();
+                    let same = |m: &&mut BranchBlock| {
+                        m.branches.len() == block.branches.len()
+                            && m.branches
+                                .iter()
+                                .zip(&block.branches)
+                                .all(|(x, y)| x.kind == y.kind && x.arc == y.arc)
+                    };
+                    match here.iter_mut().find(same) {
+                        Some(m) => m.merge(&block, saturated),
+                        None => here.push(block),
+                    }
+                }
+                for c in &line.conditions {
+                    let terms = c.count / 2;
+                    for i in 0..terms {
+                        for (sense, missed) in [
+                            (Sense::True, &c.not_covered_true),
+                            (Sense::False, &c.not_covered_false),
+                        ] {
+                            let e = rec
+                                .conditions
+                                .entry((line.line_number, terms, i, sense))
+                                .or_insert(0);
+                            *e = add(*e, Count::from(!missed.contains(&i)), saturated);
+                        }
+                    }
+                }
+            }
+            for (line, b) in blocks {
+                union(rec.branches.entry(line).or_default(), b, saturated);
+            }
+        }
+    }
+
+    /// The tracefile text as lcov 2.5 writes it: per source file TN, SF,
+    /// FNL/FNA/FNF/FNH, BRDA/BRF/BRH, MCDC/MCF/MCH, DA/LF/LH, end_of_record.
+    pub fn write(&self, test_name: &str) -> String {
+        let mut s = String::new();
+        for (name, rec) in &self.files {
+            let _ = writeln!(s, "TN:{test_name}");
+            let _ = writeln!(s, "SF:{name}");
+            for (i, (line, f)) in rec.functions.iter().enumerate() {
+                match f.end_line {
+                    Some(end) => {
+                        let _ = writeln!(s, "FNL:{i},{line},{end}");
+                    }
+                    None => {
+                        let _ = writeln!(s, "FNL:{i},{line}");
+                    }
+                }
+                for (alias, hit) in &f.aliases {
+                    let _ = writeln!(s, "FNA:{i},{hit},{alias}");
+                }
+            }
+            let _ = writeln!(s, "FNF:{}", rec.functions.len());
+            let _ = writeln!(s, "FNH:{}", rec.functions_hit());
+            for (line, blocks) in &rec.branches {
+                for (id, block) in sorted(blocks).into_iter().enumerate() {
+                    for (j, b) in block.branches.iter().enumerate() {
+                        let _ = write!(s, "BRDA:{line},{}{id},", b.kind.prefix());
+                        let _ = match b.arc {
+                            Some((from, to)) => write!(s, "{from} -> {to},"),
+                            None => write!(s, "{j},"),
+                        };
+                        let _ = match b.taken {
+                            Some(t) => writeln!(s, "{t}"),
+                            None => writeln!(s, "-"),
+                        };
+                    }
+                }
+            }
+            let (brf, brh) = rec.branch_totals();
+            if brf > 0 {
+                let _ = writeln!(s, "BRF:{brf}");
+                let _ = writeln!(s, "BRH:{brh}");
+            }
+            write_mcdc(&mut s, rec);
+            for (line, count) in &rec.lines {
+                let _ = writeln!(s, "DA:{line},{count}");
+            }
+            let _ = writeln!(s, "LF:{}", rec.lines.len());
+            let _ = writeln!(s, "LH:{}", rec.lines_hit());
+            s.push_str("end_of_record\n");
+        }
+        s
+    }
+}
+
+/// The MCDC records of a file, then MCF and MCH when there are any. lcov
+/// 2.5 sorts a line's groups by size as text (`10` before `2`) and writes
+/// each term's index as its expression (geninfo has no better text from
+/// gcov's JSON); never the `U` (excluded) flag: nothing is excluded here.
+fn write_mcdc(s: &mut String, rec: &FileRecord) {
+    // Line -> group size as text -> (term, sense, taken), in key order.
+    type Groups = BTreeMap<String, Vec<(u32, Sense, Count)>>;
+    let mut by_line: BTreeMap<u32, Groups> = BTreeMap::new();
+    for (&(line, terms, term, sense), &count) in &rec.conditions {
+        by_line
+            .entry(line)
+            .or_default()
+            .entry(terms.to_string())
+            .or_default()
+            .push((term, sense, count));
+    }
+    let (mut found, mut hit) = (0usize, 0usize);
+    for (line, groups) in &by_line {
+        for (size, outcomes) in groups {
+            for (term, sense, count) in outcomes {
+                let t = match sense {
+                    Sense::True => 't',
+                    Sense::False => 'f',
+                };
+                let _ = writeln!(s, "MCDC:{line},{size},{t},{count},{term},{term}");
+                found += 1;
+                hit += usize::from(*count > 0);
+            }
+        }
+    }
+    if found > 0 {
+        let _ = writeln!(s, "MCF:{found}");
+        let _ = writeln!(s, "MCH:{hit}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(kinds: &[BranchKind], taken: &[Option<Count>]) -> BranchBlock {
+        BranchBlock {
+            branches: kinds
+                .iter()
+                .zip(taken)
+                .map(|(&kind, &taken)| Branch {
+                    kind,
+                    arc: None,
+                    taken,
+                })
+                .collect(),
+        }
+    }
+
+    /// lcov's block order: shortest signature, then the signature, then
+    /// creation; the union pairs blocks of one signature in order.
+    #[test]
+    fn blocks_sort_and_pair_as_lcov_does() {
+        use BranchKind::*;
+        let mut mine = vec![
+            block(
+                &[Fallthrough, Plain, Fallthrough],
+                &[Some(1), Some(0), None],
+            ),
+            block(&[Fallthrough, Plain], &[Some(2), Some(0)]),
+        ];
+        let yours = vec![
+            block(&[Fallthrough, Plain], &[Some(3), None]),
+            block(&[Fallthrough, Plain], &[Some(4), Some(5)]),
+        ];
+        let mut sat = false;
+        union(&mut mine, yours, &mut sat);
+        assert_eq!(mine.len(), 3);
+        let order: Vec<String> = sorted(&mine).iter().map(|b| b.signature()).collect();
+        assert_eq!(order, ["fb", "fb", "fbf"]);
+        assert_eq!(mine[1].branches[0].taken, Some(5));
+        assert_eq!(mine[1].branches[1].taken, Some(0));
+        assert_eq!(mine[2].branches[1].taken, Some(5));
+    }
+}
