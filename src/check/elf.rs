@@ -154,6 +154,14 @@ fn aarch64_return_constant(code: &[u8], little: bool) -> Option<u32> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn objects_error_is_kept_as_the_source() {
+        let e = producers(b"\x7fELF but no more").unwrap_err();
+        assert_eq!(e.to_string(), "not a readable ELF file");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert!(source.is_some_and(|s| !s.is_empty()), "{e:?}");
+    }
+
     /// `xen_minor_version` of real Xen builds with gcc-14 (objdump of
     /// common/version.o): 4.20.4 (plain counter update) and 4.21.2 (atomic).
     #[test]
