@@ -26,18 +26,32 @@ pub enum ProducerKind {
     Other,
 }
 
+/// An ELF file that `object` cannot parse; the parser's error is kept as
+/// the [source](std::error::Error::source) (the command line prints it after
+/// this message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a readable ELF file: {0}")]
-pub struct ElfError(String);
+#[error("not a readable ELF file")]
+#[non_exhaustive]
+pub struct ElfError {
+    /// What `object` found wrong.
+    #[source]
+    pub source: object::Error,
+}
+
+impl From<object::Error> for ElfError {
+    fn from(source: object::Error) -> Self {
+        ElfError { source }
+    }
+}
 
 /// The distinct producer strings of `data`'s `.comment`, in order; empty
 /// when the section is missing (a stripped file).
 pub fn producers(data: &[u8]) -> Result<Vec<Producer>, ElfError> {
-    let file = object::File::parse(data).map_err(|e| ElfError(e.to_string()))?;
+    let file = object::File::parse(data)?;
     let Some(section) = file.section_by_name(".comment") else {
         return Ok(Vec::new());
     };
-    let bytes = section.data().map_err(|e| ElfError(e.to_string()))?;
+    let bytes = section.data()?;
     let mut out: Vec<Producer> = Vec::new();
     for text in bytes.split(|&b| b == 0).filter(|s| !s.is_empty()) {
         let text = String::from_utf8_lossy(text).trim().to_string();
@@ -89,7 +103,7 @@ impl std::fmt::Display for XenRelease {
 /// compiler put first.
 pub fn xen_release(data: &[u8]) -> Result<Option<XenRelease>, ElfError> {
     use object::ObjectSymbol;
-    let file = object::File::parse(data).map_err(|e| ElfError(e.to_string()))?;
+    let file = object::File::parse(data)?;
     let constant = |name: &str| -> Option<u32> {
         let sym = file.symbol_by_name(name)?;
         let section = file.section_by_index(sym.section_index()?).ok()?;
@@ -139,6 +153,14 @@ fn aarch64_return_constant(code: &[u8], little: bool) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_error_is_kept_as_the_source() {
+        let e = producers(b"\x7fELF but no more").unwrap_err();
+        assert_eq!(e.to_string(), "not a readable ELF file");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert!(source.is_some_and(|s| !s.is_empty()), "{e:?}");
+    }
 
     /// `xen_minor_version` of real Xen builds with gcc-14 (objdump of
     /// common/version.o): 4.20.4 (plain counter update) and 4.21.2 (atomic).

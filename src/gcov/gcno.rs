@@ -8,7 +8,7 @@
 //! included, unpadded) from GCC 12. See `formats/gcno.md`.
 
 use crate::bytes::reader::Reader;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, NotesError, Result};
 use crate::gcov::gcda::{FunctionId, TAG_FUNCTION};
 use crate::gcov::record::{Header, RawRecord, Records, read_header};
 use crate::gcov::version::{Family, Version};
@@ -130,7 +130,7 @@ impl Strings {
         let text = raw.get(..end).unwrap_or_default();
         String::from_utf8(text.to_vec())
             .map(Some)
-            .map_err(|_| Error::new(at, ErrorKind::Invalid(format!("{what} is not UTF-8"))))
+            .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))
     }
 }
 
@@ -167,20 +167,14 @@ impl Gcno {
                 TAG_FUNCTION => functions.push(function(&mut p, v, &strings)?),
                 TAG_CONDITIONS if v.at_least(14, 0) => {
                     let f = functions.last_mut().ok_or_else(|| {
-                        invalid(&raw, "a CONDITIONS record before any function".into())
+                        invalid(&raw, NotesError::BeforeFunction { tag: raw.tag })
                     })?;
                     conditions(f, &raw, &mut p)?
                 }
                 TAG_BLOCKS | TAG_ARCS | TAG_LINES => {
                     let functions_seen = functions.len();
                     let f = functions.last_mut().ok_or_else(|| {
-                        Error::new(
-                            raw.offset,
-                            ErrorKind::Invalid(format!(
-                                "record {:#010x} before any function",
-                                raw.tag
-                            )),
-                        )
+                        invalid(&raw, NotesError::BeforeFunction { tag: raw.tag })
                     })?;
                     match raw.tag {
                         TAG_BLOCKS => {
@@ -252,7 +246,10 @@ fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> 
     if !f.conditions.is_empty() {
         return Err(invalid(
             raw,
-            format!("a second CONDITIONS record for {}", f.name),
+            NotesError::Repeated {
+                record: "CONDITIONS",
+                function: f.name.clone(),
+            },
         ));
     }
     let n = f.blocks.len();
@@ -262,7 +259,11 @@ fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> 
         if block as usize >= n {
             return Err(invalid(
                 raw,
-                format!("a condition of {} in block {block} of {n}", f.name),
+                NotesError::ConditionBlock {
+                    block,
+                    blocks: n,
+                    function: f.name.clone(),
+                },
             ));
         }
         // The counters are 64-bit sets with one bit per term: GCC refuses
@@ -271,10 +272,11 @@ fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> 
         if terms == 0 || terms > 64 {
             return Err(invalid(
                 raw,
-                format!(
-                    "a condition of {} in block {block} with {terms} terms (1 to 64)",
-                    f.name
-                ),
+                NotesError::ConditionTerms {
+                    block,
+                    terms,
+                    function: f.name.clone(),
+                },
             ));
         }
         f.conditions.push(Condition { block, terms });
@@ -282,8 +284,8 @@ fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> 
     Ok(())
 }
 
-fn invalid(raw: &RawRecord<'_>, msg: String) -> Error {
-    Error::new(raw.offset, ErrorKind::Invalid(msg))
+fn invalid(raw: &RawRecord<'_>, e: NotesError) -> Error {
+    Error::new(raw.offset, e.into())
 }
 
 /// What the whole file can hold of GCC 8+ block counts. GCC writes an ARCS
@@ -311,7 +313,10 @@ fn blocks(
     if !f.blocks.is_empty() {
         return Err(invalid(
             raw,
-            format!("a second BLOCKS record for {}", f.name),
+            NotesError::Repeated {
+                record: "BLOCKS",
+                function: f.name.clone(),
+            },
         ));
     }
     if v.at_least(8, 0) {
@@ -322,7 +327,11 @@ fn blocks(
         if n > file_len / 8 + 2 {
             return Err(invalid(
                 raw,
-                format!("{n} blocks in {} claimed by a {file_len}-byte file", f.name),
+                NotesError::TooManyBlocks {
+                    blocks: n,
+                    function: f.name.clone(),
+                    file_len,
+                },
             ));
         }
         // Generous by a factor of 1.5 over GCC's own layout (8-byte ARCS
@@ -332,10 +341,13 @@ fn blocks(
         if total > limit {
             return Err(invalid(
                 raw,
-                format!(
-                    "{n} blocks in {} would make {total} blocks in all, more than a {file_len}-byte file can hold ({limit})",
-                    f.name
-                ),
+                NotesError::BlockBudget {
+                    blocks: n,
+                    function: f.name.clone(),
+                    total,
+                    file_len,
+                    limit,
+                },
             ));
         }
         *budget.claimed = total;
@@ -362,19 +374,32 @@ fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result
         if dest as usize >= n {
             return Err(invalid(
                 raw,
-                format!("an arc of {} to block {dest} of {n}", f.name),
+                NotesError::ArcDestination {
+                    block: dest,
+                    blocks: n,
+                    function: f.name.clone(),
+                },
             ));
         }
         list.push(Arc { dest, flags });
     }
-    let block = f
-        .blocks
-        .get_mut(src)
-        .ok_or_else(|| invalid(raw, format!("arcs from block {src} of {n} in {}", f.name)))?;
+    let block = f.blocks.get_mut(src).ok_or_else(|| {
+        invalid(
+            raw,
+            NotesError::ArcSource {
+                block: src,
+                blocks: n,
+                function: f.name.clone(),
+            },
+        )
+    })?;
     if !block.arcs.is_empty() {
         return Err(invalid(
             raw,
-            format!("a second ARCS record for block {src} of {}", f.name),
+            NotesError::RepeatedArcs {
+                block: src,
+                function: f.name.clone(),
+            },
         ));
     }
     block.arcs = list;
@@ -387,15 +412,29 @@ fn lines(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>, s: &Stri
     // Borrowed, not cloned: a long name copied for every LINES record would
     // cost time quadratic in the file size.
     let GcnoFunction { name, blocks, .. } = f;
-    let block = blocks
-        .get_mut(at)
-        .ok_or_else(|| invalid(raw, format!("lines of block {at} of {n} in {name}")))?;
+    let block = blocks.get_mut(at).ok_or_else(|| {
+        invalid(
+            raw,
+            NotesError::LinesBlock {
+                block: at,
+                blocks: n,
+                function: name.clone(),
+            },
+        )
+    })?;
     loop {
         let line = p.u32("a line number")?;
         if line != 0 {
             match block.locations.last_mut() {
                 Some(loc) => loc.lines.push(line),
-                None => return Err(invalid(raw, format!("a line before any file in {name}"))),
+                None => {
+                    return Err(invalid(
+                        raw,
+                        NotesError::LineBeforeFile {
+                            function: name.clone(),
+                        },
+                    ));
+                }
             }
             continue;
         }
@@ -408,4 +447,102 @@ fn lines(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>, s: &Stri
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// A little-endian GCC 4.9 gcno: one function of two blocks, one arc.
+    const GCNO: [u8; 88] = [
+        0x6f, 0x6e, 0x63, 0x67, // "gcno", little-endian (offset 0)
+        0x2a, 0x39, 0x30, 0x34, // version "409*": GCC 4.9 (4)
+        0x01, 0x00, 0x00, 0x00, // stamp 1 (8)
+        0x00, 0x00, 0x00, 0x01, // FUNCTION tag (12)
+        0x08, 0x00, 0x00, 0x00, // length: 8 words (16)
+        0x0a, 0x00, 0x00, 0x00, // ident 10 (20)
+        0x0b, 0x00, 0x00, 0x00, // line-number checksum (24)
+        0x0c, 0x00, 0x00, 0x00, // CFG checksum (28)
+        0x01, 0x00, 0x00, 0x00, // name: 1 word (32)
+        b'f', 0x00, 0x00, 0x00, // "f" (36)
+        0x01, 0x00, 0x00, 0x00, // source: 1 word (40)
+        b'a', b'.', b'c', 0x00, // "a.c" (44)
+        0x07, 0x00, 0x00, 0x00, // start line 7 (48)
+        0x00, 0x00, 0x41, 0x01, // BLOCKS tag (52)
+        0x02, 0x00, 0x00, 0x00, // length: 2 words, one per block (56)
+        0x00, 0x00, 0x00, 0x00, // flags of block 0 (60)
+        0x00, 0x00, 0x00, 0x00, // flags of block 1 (64)
+        0x00, 0x00, 0x43, 0x01, // ARCS tag (68)
+        0x03, 0x00, 0x00, 0x00, // length: 3 words (72)
+        0x00, 0x00, 0x00, 0x00, // from block 0 (76)
+        0x01, 0x00, 0x00, 0x00, // to block 1 (80)
+        0x00, 0x00, 0x00, 0x00, // arc flags (84)
+    ];
+
+    #[test]
+    fn one_function() {
+        let g = Gcno::decode(&GCNO).unwrap();
+        assert_eq!((g.cwd.as_deref(), g.has_unexecuted_blocks), (None, None));
+        let [f] = g.functions.as_slice() else {
+            panic!("{g:?}")
+        };
+        assert_eq!(
+            (f.name.as_str(), f.source.as_str(), f.start_line),
+            ("f", "a.c", 7)
+        );
+        assert_eq!(f.id.cfg_checksum, Some(12));
+        assert_eq!(f.blocks.len(), 2);
+        assert_eq!(f.blocks[0].arcs, vec![Arc { dest: 1, flags: 0 }]);
+    }
+
+    #[test]
+    fn an_arc_to_no_block_and_a_cut_record() {
+        let mut b = GCNO;
+        b[80] = 0x02; // to block 2 of 2
+        let e = Gcno::decode(&b).unwrap_err();
+        assert_eq!(e.offset, 68);
+        assert_eq!(
+            e.kind,
+            NotesError::ArcDestination {
+                block: 2,
+                blocks: 2,
+                function: "f".into()
+            }
+            .into()
+        );
+        let e = Gcno::decode(&GCNO[..86]).unwrap_err();
+        assert_eq!(e.offset, 72);
+        assert!(matches!(
+            e.kind,
+            ErrorKind::LengthPastEnd {
+                claimed: 12,
+                available: 10,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn blocks_before_a_function_and_a_name_not_utf8() {
+        let mut orphan = GCNO[..12].to_vec();
+        orphan.extend_from_slice(&GCNO[52..]);
+        let e = Gcno::decode(&orphan).unwrap_err();
+        assert_eq!(e.offset, 12);
+        assert_eq!(
+            e.kind,
+            NotesError::BeforeFunction { tag: TAG_BLOCKS }.into()
+        );
+        let mut b = GCNO;
+        b[36] = 0xff;
+        let e = Gcno::decode(&b).unwrap_err();
+        assert_eq!(e.offset, 32);
+        assert_eq!(
+            e.kind,
+            NotesError::NotUtf8 {
+                what: "a function name"
+            }
+            .into()
+        );
+    }
 }

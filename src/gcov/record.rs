@@ -245,3 +245,95 @@ impl RecordWriter {
         self.w.into_bytes()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A little-endian GCC 4.9 gcda: one function with two arc counters.
+    pub(crate) const GCDA: [u8; 60] = [
+        0x61, 0x64, 0x63, 0x67, // "gcda", little-endian (offset 0)
+        0x2a, 0x39, 0x30, 0x34, // version "409*": GCC 4.9 (4)
+        0x01, 0x00, 0x00, 0x00, // stamp 1 (8)
+        0x00, 0x00, 0x00, 0x01, // FUNCTION tag (12)
+        0x03, 0x00, 0x00, 0x00, // length: 3 words (16)
+        0x0a, 0x00, 0x00, 0x00, // ident 10 (20)
+        0x0b, 0x00, 0x00, 0x00, // line-number checksum (24)
+        0x0c, 0x00, 0x00, 0x00, // CFG checksum (28)
+        0x00, 0x00, 0xa1, 0x01, // arc counters tag (32)
+        0x04, 0x00, 0x00, 0x00, // length: 4 words (36)
+        0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // 5 (40)
+        0x07, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // 0x1_0000_0007, low word first (48)
+        0x00, 0x00, 0x00, 0x00, // end marker (56)
+    ];
+
+    #[test]
+    fn header_and_records() {
+        let (h, r) = read_header(&GCDA, b"gcda").unwrap();
+        assert_eq!((h.endian, h.stamp, h.checksum), (Endian::Little, 1, None));
+        assert_eq!(h.version.gcc(), "4.9");
+        assert_eq!(r.offset(), 12);
+        let mut records = Records::new(r, h.version);
+        let got: Vec<(usize, u32, usize)> = records
+            .by_ref()
+            .map(|raw| raw.map(|raw| (raw.offset, raw.tag, raw.payload.len())))
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(got, [(12, 0x0100_0000, 12), (32, 0x01a1_0000, 16)]);
+        assert!(records.saw_end_marker());
+        assert!(records.after_end().is_empty());
+    }
+
+    fn records_of(data: &[u8]) -> Result<Vec<RawRecord<'_>>> {
+        let (h, r) = read_header(data, b"gcda")?;
+        Records::new(r, h.version).collect()
+    }
+
+    #[test]
+    fn a_cut_record_and_a_negative_length() {
+        let e = records_of(&GCDA[..50]).unwrap_err();
+        // The length field of the counter record, at 36, claims 16 bytes; 10 follow.
+        assert_eq!(e.offset, 36);
+        assert_eq!(
+            e.kind,
+            ErrorKind::LengthPastEnd {
+                tag: 0x01a1_0000,
+                claimed: 16,
+                available: 10
+            }
+        );
+        let mut neg = GCDA;
+        neg[16..20].copy_from_slice(&[0xff; 4]); // FUNCTION length -1
+        let e = records_of(&neg).unwrap_err();
+        assert_eq!(e.offset, 16);
+        assert_eq!(
+            e.kind,
+            ErrorKind::NegativeLength {
+                tag: 0x0100_0000,
+                length: -1
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_magic_or_a_cut_header() {
+        let e = read_header(&GCDA, b"gcno").unwrap_err();
+        assert_eq!(e.offset, 0);
+        assert_eq!(
+            e.kind,
+            ErrorKind::BadMagic {
+                expected: "gcno",
+                found: b"adcg".to_vec()
+            }
+        );
+        let e = read_header(&GCDA[..10], b"gcda").unwrap_err();
+        assert_eq!(e.offset, 8);
+        assert!(matches!(
+            e.kind,
+            ErrorKind::Truncated {
+                what: "the stamp",
+                ..
+            }
+        ));
+    }
+}

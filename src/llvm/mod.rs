@@ -7,7 +7,7 @@ pub mod covmap;
 pub mod names;
 pub mod raw;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, LlvmError};
 
 /// The raw profile versions a clang release writes (from LLVM's
 /// `INSTR_PROF_RAW_VERSION` at each release branch; Xen's `llvm.c` keeps the
@@ -40,9 +40,13 @@ pub fn clangs_of_raw_version(version: u32) -> Vec<u32> {
         .collect()
 }
 
+/// An error at `offset` of a raw profile, of a kind that has no variant of
+/// its own in [`LlvmError`]; `message` says what is wrong.
 pub(crate) fn invalid(offset: u64, message: String) -> Error {
-    Error::new(
-        usize::try_from(offset).unwrap_or(usize::MAX),
-        ErrorKind::Invalid(message),
-    )
+    fail(offset, LlvmError::Invalid(message))
+}
+
+/// An error `e` at `offset` of a raw profile.
+pub(crate) fn fail(offset: u64, e: LlvmError) -> Error {
+    Error::new(usize::try_from(offset).unwrap_or(usize::MAX), e.into())
 }

@@ -193,3 +193,55 @@ pub mod libc_errno {
     pub const EOPNOTSUPP: i32 = 95;
     pub const ENOBUFS: i32 = 105;
 }
+
+#[cfg(all(test, target_endian = "little"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_of_xen_4_17_in_hex() {
+        let iface = INTERFACES[1];
+        assert_eq!(iface.xen, "4.17-4.20");
+        let s = encode_sysctl(
+            iface,
+            Op::Read {
+                buffer: 0x7f00_1234_5000,
+                size: 0x2000,
+            },
+        );
+        let head = [
+            0x14, 0x00, 0x00, 0x00, // cmd: XEN_SYSCTL_coverage_op (20)
+            0x15, 0x00, 0x00, 0x00, // interface version 0x15
+            0x01, 0x00, 0x00, 0x00, // coverage cmd: read
+            0x00, 0x20, 0x00, 0x00, // size of the buffer, 0x2000
+            0x00, 0x50, 0x34, 0x12, 0x00, 0x7f, 0x00, 0x00, // buffer handle
+        ];
+        assert_eq!(s[..24], head);
+        assert!(s[24..].iter().all(|&b| b == 0));
+        let mut back = s;
+        back[12..16].copy_from_slice(&[0x78, 0x56, 0x00, 0x00]); // Xen wrote 0x5678 bytes
+        assert_eq!(returned_size(iface, &back), 0x5678);
+    }
+
+    #[test]
+    fn a_legacy_get_size_in_hex() {
+        let iface = INTERFACES[INTERFACES.len() - 1];
+        assert_eq!(iface.layout, Layout::Legacy);
+        let mut s = encode_sysctl(iface, Op::GetSize);
+        assert_eq!(
+            s[..12],
+            [
+                0x14, 0x00, 0x00, 0x00, // cmd: XEN_SYSCTL_coverage_op (20)
+                0x0a, 0x00, 0x00, 0x00, // interface version 0x0a (Xen 4.3-4.4)
+                0x00, 0x00, 0x00, 0x00, // coverage cmd: get total size
+            ]
+        );
+        s[16..20].copy_from_slice(&[0x00, 0x10, 0x00, 0x00]); // the union: total size 4096
+        assert_eq!(returned_size(iface, &s), 4096);
+        let h = encode_hypercall(0xdead_b000);
+        assert_eq!(
+            h[..16],
+            [35, 0, 0, 0, 0, 0, 0, 0, 0x00, 0xb0, 0xad, 0xde, 0, 0, 0, 0]
+        );
+    }
+}

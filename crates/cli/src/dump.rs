@@ -57,7 +57,8 @@ fn items(name: &str, bytes: Vec<u8>) -> Result<Vec<(String, Option<String>, Item
                 .iter()
                 .map(|u| {
                     let path = u.path_lossy();
-                    let g = Gcda::decode(u.payload)
+                    let g = u
+                        .gcda()
                         .map_err(|e| anyhow!("record {} ({path}): {e}", u.index))?;
                     Ok((
                         path.clone(),

@@ -16,11 +16,11 @@ impl RawProfile {
                 },
             ));
         };
-        let input = Input { data, endian };
+        let input = Reader::new(data, endian);
         // The header is a run of u64 fields; `at` is the next one's offset.
         let at = std::cell::Cell::new(0u64);
         let next = |what: &'static str| -> Result<u64> {
-            let v = input.uint(at.get(), 8, what)?;
+            let v = input.seek(at.get()).uint(8, what)?;
             at.set(at.get() + 8);
             Ok(v)
         };
@@ -29,21 +29,10 @@ impl RawProfile {
         let version = (version_field & 0xffff_ffff) as u32;
         let variant = version_field >> 32;
         if !VERSIONS.contains(&version) {
-            return Err(invalid(
-                8,
-                format!(
-                    "raw LLVM profile version {version} is not supported (versions 5 to 10, \
-                     clang 11 to 21, are)"
-                ),
-            ));
+            return Err(fail(8, LlvmError::UnsupportedVersion { version }));
         }
         if version_field & VARIANT_BYTE_COVERAGE != 0 {
-            return Err(invalid(
-                8,
-                "the profile has single-byte counters (-enable-single-byte-coverage), \
-                 which are not supported"
-                    .into(),
-            ));
+            return Err(fail(8, LlvmError::SingleByteCounters));
         }
         let v9 = version >= 9;
         let v10 = version >= 10;
@@ -111,10 +100,7 @@ impl RawProfile {
             // An empty result is an error: without records there is nothing
             // to report (a build whose records live in the binary, with
             // profile correlation, writes such files).
-            return Err(invalid(
-                num_data_at,
-                "the profile has no function records (num_data is 0)".into(),
-            ));
+            return Err(fail(num_data_at, LlvmError::NoFunctions));
         }
         let layout = RecordLayout::new(version, ptr);
         if value_kind_last.checked_add(1) != Some(layout.kinds) {
@@ -137,15 +123,19 @@ impl RawProfile {
         }
         let data_at = add(16, header_size, ids_size, "binary_ids_size")?;
         let data_size = num_data.checked_mul(layout.size).ok_or_else(|| {
-            invalid(
+            fail(
                 header_size,
-                format!("num_data ({num_data}) overflows the profile's size"),
+                LlvmError::Overflow {
+                    what: format!("num_data ({num_data})"),
+                },
             )
         })?;
         let counters_size = num_counters.checked_mul(8).ok_or_else(|| {
-            invalid(
+            fail(
                 header_size,
-                format!("num_counters ({num_counters}) overflows the profile's size"),
+                LlvmError::Overflow {
+                    what: format!("num_counters ({num_counters})"),
+                },
             )
         })?;
         let mut end = add(0, data_at, data_size, "num_data")?;
@@ -174,23 +164,25 @@ impl RawProfile {
         )?;
         let names_at = end;
         end = add(0, end, names_size, "names_size")?;
-        end = add(0, end, pad8(names_size), "names padding")?;
+        end = add(0, end, padding(names_size, 8), "names padding")?;
         let vtables_size = num_vtables
             .unwrap_or(0)
             .checked_mul(if ptr == 8 { 24 } else { 16 })
             .ok_or_else(|| {
-                invalid(
+                fail(
                     header_size,
-                    "num_vtables overflows the profile's size".into(),
+                    LlvmError::Overflow {
+                        what: "num_vtables".into(),
+                    },
                 )
             })?;
         let vtables_at = end;
         end = add(0, end, vtables_size, "num_vtables")?;
-        end = add(0, end, pad8(vtables_size), "vtable padding")?;
+        end = add(0, end, padding(vtables_size, 8), "vtable padding")?;
         let vnames_at = end;
         let vnames_len = vnames_size.unwrap_or(0);
         end = add(0, end, vnames_len, "vnames_size")?;
-        end = add(0, end, pad8(vnames_len), "vnames padding")?;
+        end = add(0, end, padding(vnames_len, 8), "vnames padding")?;
         let value_at = end;
         if value_at > data.len() as u64 {
             return Err(invalid(
@@ -207,47 +199,64 @@ impl RawProfile {
         let mut binary_ids = Vec::new();
         let mut id_at = header_size;
         while id_at < data_at {
-            let len = input.uint(id_at, 8, "a binary ID's length")?;
-            let padded = add(id_at, len, pad8(len), "binary ID length")?;
+            let len = input.seek(id_at).uint(8, "a binary ID's length")?;
+            let padded = add(id_at, len, padding(len, 8), "binary ID length")?;
             if padded > data_at - id_at - 8 {
                 return Err(invalid(
                     id_at,
                     format!("a binary ID of {len} bytes runs past the binary-ID section"),
                 ));
             }
-            binary_ids.push(input.slice(id_at + 8, len, "a binary ID")?.to_vec());
+            binary_ids.push(input.seek(id_at + 8).bytes(len, "a binary ID")?.to_vec());
             id_at += 8 + padded;
         }
 
         let (names, names_compressed) = decode_names(
-            input.slice(names_at, names_size, "the names section")?,
+            input
+                .seek(names_at)
+                .bytes(names_size, "the names section")?,
             names_at,
         )?;
         let by_hash: HashMap<u64, &String> = names.iter().map(|n| (name_hash(n), n)).collect();
         if v10 {
             // Virtual-table names are validated like function names.
             decode_names(
-                input.slice(vnames_at, vnames_len, "the vtable names")?,
+                input
+                    .seek(vnames_at)
+                    .bytes(vnames_len, "the vtable names")?,
                 vnames_at,
             )?;
         }
         let _ = vtables_at;
 
-        input.slice(counters_at, counters_size, "the counters section")?;
-        let bitmap = input.slice(bitmap_at, bitmap_size, "the bitmap section")?;
+        input
+            .seek(counters_at)
+            .bytes(counters_size, "the counters section")?;
+        let bitmap = input
+            .seek(bitmap_at)
+            .bytes(bitmap_size, "the bitmap section")?;
         let relative = version >= 8;
         let mut functions = Vec::new();
         let mut value_kinds_used = Vec::new();
         for i in 0..num_data {
             let rec = data_at + i * layout.size;
-            let name_ref = input.uint(rec, 8, "a data record's name hash")?;
-            let hash = input.uint(rec + 8, 8, "a data record's function hash")?;
-            let counter_ptr = input.uint(rec + layout.counter_ptr, ptr, "a counter pointer")?;
-            let n = input.uint(rec + layout.num_counters, 4, "a record's counter count")?;
+            let name_ref = input.seek(rec).uint(8, "a data record's name hash")?;
+            let hash = input
+                .seek(rec + 8)
+                .uint(8, "a data record's function hash")?;
+            let counter_ptr = input
+                .seek(rec + layout.counter_ptr)
+                .uint(ptr, "a counter pointer")?;
+            let n = input
+                .seek(rec + layout.num_counters)
+                .uint(4, "a record's counter count")?;
             let mut value_sites = Vec::new();
             for k in 0..layout.kinds {
-                value_sites
-                    .push(input.uint(rec + layout.value_sites + 2 * k, 2, "value sites")? as u16);
+                value_sites.push(
+                    input
+                        .seek(rec + layout.value_sites + 2 * k)
+                        .uint(2, "value sites")? as u16,
+                );
             }
             let name = by_hash.get(&name_ref).ok_or_else(|| {
                 invalid(
@@ -289,15 +298,19 @@ impl RawProfile {
                 })?;
             let mut values = Vec::new();
             for c in 0..n {
-                values.push(input.uint(counters_at + first + c * 8, 8, "a counter")?);
+                values.push(
+                    input
+                        .seek(counters_at + first + c * 8)
+                        .uint(8, "a counter")?,
+                );
             }
             let mut bits = Vec::new();
             let mut bitmap_offset = bitmap_at as usize;
             if let (Some(bp), Some(nb), Some(bd)) =
                 (layout.bitmap_ptr, layout.num_bitmap_bytes, bitmap_delta)
             {
-                let bitmap_ptr = input.uint(rec + bp, ptr, "a bitmap pointer")?;
-                let nbytes = input.uint(rec + nb, 4, "a record's bitmap size")?;
+                let bitmap_ptr = input.seek(rec + bp).uint(ptr, "a bitmap pointer")?;
+                let nbytes = input.seek(rec + nb).uint(4, "a record's bitmap size")?;
                 if nbytes > 0 {
                     let base = bd.wrapping_sub(i.wrapping_mul(layout.size));
                     let off = ptr_diff(bitmap_ptr, base, layout.ptr);
@@ -345,8 +358,10 @@ impl RawProfile {
             if rest.iter().all(|&b| b == 0) {
                 break;
             }
-            let total = input.uint(vat, 4, "a value-profile block's size")?;
-            let kinds = input.uint(vat + 4, 4, "a value-profile block's kind count")?;
+            let total = input.seek(vat).uint(4, "a value-profile block's size")?;
+            let kinds = input
+                .seek(vat + 4)
+                .uint(4, "a value-profile block's kind count")?;
             if total < 8 || total % 8 != 0 || kinds > layout.kinds {
                 return Err(invalid(
                     vat,
@@ -355,7 +370,7 @@ impl RawProfile {
                     ),
                 ));
             }
-            input.slice(vat, total, "a value-profile block")?;
+            input.seek(vat).bytes(total, "a value-profile block")?;
             vat += total;
         }
         let used_bytes = vat as usize;

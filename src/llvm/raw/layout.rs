@@ -1,68 +1,18 @@
-//! Where a raw profile's sections lie: bounded, endian-aware access with
-//! absolute offsets, and the data-record layout of each version.
+//! Where a raw profile's sections lie: sums of section sizes that refuse
+//! to overflow, and the data-record layout of each version.
 
-use crate::bytes::endian::Endian;
-use crate::error::{Error, ErrorKind, Result};
-use crate::llvm::invalid;
-
-/// Bounded, endian-aware access to the input with absolute offsets.
-pub(super) struct Input<'a> {
-    pub(super) data: &'a [u8],
-    pub(super) endian: Endian,
-}
-
-impl<'a> Input<'a> {
-    pub(super) fn slice(&self, offset: u64, len: u64, what: &'static str) -> Result<&'a [u8]> {
-        let available = usize::try_from(offset)
-            .ok()
-            .and_then(|o| self.data.len().checked_sub(o))
-            .unwrap_or(0);
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        match usize::try_from(len) {
-            Ok(n) if n <= available => {
-                let end = start + n;
-                Ok(self.data.get(start..end).unwrap_or_default())
-            }
-            _ => Err(Error::new(
-                start.min(self.data.len()),
-                ErrorKind::Truncated {
-                    what,
-                    needed: len,
-                    available,
-                },
-            )),
-        }
-    }
-
-    pub(super) fn uint(&self, offset: u64, bytes: u8, what: &'static str) -> Result<u64> {
-        let s = self.slice(offset, u64::from(bytes), what)?;
-        let mut v: u64 = 0;
-        match self.endian {
-            Endian::Little => {
-                for &b in s.iter().rev() {
-                    v = v << 8 | u64::from(b);
-                }
-            }
-            Endian::Big => {
-                for &b in s {
-                    v = v << 8 | u64::from(b);
-                }
-            }
-        }
-        Ok(v)
-    }
-}
-
-pub(super) fn pad8(n: u64) -> u64 {
-    (8 - n % 8) % 8
-}
+use crate::bytes::reader::padding;
+use crate::error::{LlvmError, Result};
+use crate::llvm::fail;
 
 /// Adds section sizes, refusing a sum that overflows (a lying header).
 pub(super) fn add(offset: u64, a: u64, b: u64, what: &str) -> Result<u64> {
     a.checked_add(b).ok_or_else(|| {
-        invalid(
+        fail(
             offset,
-            format!("the header's {what} ({b}) overflows the profile's size"),
+            LlvmError::Overflow {
+                what: format!("the header's {what} ({b})"),
+            },
         )
     })
 }
@@ -109,7 +59,7 @@ impl RecordLayout {
             o
         });
         // The struct holds u64 members: its size is a multiple of 8.
-        let size = at + pad8(at);
+        let size = at + padding(at, 8);
         RecordLayout {
             ptr,
             counter_ptr,

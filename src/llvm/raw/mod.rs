@@ -30,8 +30,10 @@ mod merge;
 mod tests;
 
 pub use super::names::{decode_names, name_hash};
-use crate::llvm::invalid;
-use layout::{Input, RecordLayout, add, pad8};
+use crate::bytes::reader::{Reader, padding};
+use crate::error::LlvmError;
+use crate::llvm::{fail, invalid};
+use layout::{RecordLayout, add};
 pub use merge::{MergeError, merge};
 
 /// The magic of a profile written by a 64-bit program (`\xfflprofr\x81`).

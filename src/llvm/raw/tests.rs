@@ -219,3 +219,52 @@ fn clang_release_table() {
     assert_eq!(raw_version_of_clang(10), None);
     assert_eq!(clangs_of_raw_version(8), vec![14, 15, 16, 17]);
 }
+
+/// The first fields of a little-endian raw profile header, in hex.
+const HEADER: [u8; 24] = [
+    0x81, 0x72, 0x66, 0x6f, 0x72, 0x70, 0x6c, 0xff, // magic "\xfflprofr\x81" (offset 0)
+    0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // version 5, no variant bits (8)
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // num_data 0 (16)
+];
+
+#[test]
+fn header_fields_in_hex() {
+    assert_eq!(sniff(&HEADER), Some((Endian::Little, 8)));
+    // Cut inside padding_bytes_before_counters, the field after num_data.
+    let e = RawProfile::decode(&HEADER).unwrap_err();
+    assert_eq!(e.offset, 24);
+    assert!(matches!(
+        e.kind,
+        crate::error::ErrorKind::Truncated {
+            needed: 8,
+            available: 0,
+            ..
+        }
+    ));
+    let mut v11 = HEADER;
+    v11[8] = 0x0b; // version 11
+    let e = RawProfile::decode(&v11).unwrap_err();
+    assert_eq!(e.offset, 8);
+    assert_eq!(e.kind, LlvmError::UnsupportedVersion { version: 11 }.into());
+    let mut bytes = HEADER;
+    bytes[15] = 0x10; // variant bit 60: single-byte counters
+    let e = RawProfile::decode(&bytes).unwrap_err();
+    assert_eq!(
+        (e.offset, e.kind),
+        (8, LlvmError::SingleByteCounters.into())
+    );
+    let mut bad = HEADER;
+    bad[0] = 0x80;
+    let e = RawProfile::decode(&bad).unwrap_err();
+    assert_eq!(e.offset, 0);
+    assert!(matches!(e.kind, crate::error::ErrorKind::BadMagic { .. }));
+}
+
+#[test]
+fn no_function_records() {
+    // A whole version-5 header claiming no data records.
+    let mut b = HEADER.to_vec();
+    b.extend([0u8; 8 * 7]); // padding, num_counters, padding, names_size, deltas, value_kind_last
+    let e = RawProfile::decode(&b).unwrap_err();
+    assert_eq!((e.offset, e.kind), (16, LlvmError::NoFunctions.into()));
+}

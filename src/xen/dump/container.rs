@@ -5,9 +5,8 @@ use super::{Identified, XCOV_MAGIC, identify};
 use crate::bytes::endian::Endian;
 use crate::bytes::reader::Reader;
 use crate::bytes::writer::Writer;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{DumpError, Error, ErrorKind, Result};
 use crate::gcov::gcda::Gcda;
-use crate::plural::count;
 
 /// A Xen 4.9+ dump: records borrowed from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +32,7 @@ pub struct Unit<'a> {
 impl Unit<'_> {
     /// Decodes the payload; error offsets are offsets in the dump.
     pub fn gcda(&self) -> Result<Gcda> {
-        Gcda::decode(self.payload).map_err(|e| Error::new(e.offset + self.payload_offset, e.kind))
+        Gcda::decode(self.payload).map_err(|e| e.nested(self.payload_offset))
     }
 
     pub fn path_lossy(&self) -> String {
@@ -49,10 +48,7 @@ impl<'a> Container<'a> {
         let endian = match identify(data)? {
             Identified::Container(e) => e,
             _ => {
-                return Err(Error::new(
-                    0,
-                    ErrorKind::Invalid("not a Xen 4.9+ coverage dump (no XCOV magic)".into()),
-                ));
+                return Err(Error::new(0, DumpError::NotAContainer.into()));
             }
         };
         let mut r = Reader::new(data, endian);
@@ -61,39 +57,35 @@ impl<'a> Container<'a> {
         while !r.is_empty() {
             let index = units.len();
             let offset = r.offset();
-            let rest = data.get(offset..).unwrap_or_default();
-            let Some(nul) = rest.iter().position(|&b| b == 0) else {
+            let path = r.cstr("a gcda path").map_err(|e| match e.kind {
+                ErrorKind::Unterminated { available, .. } => Error::new(
+                    offset,
+                    DumpError::PathUnterminated {
+                        record: index,
+                        available,
+                    }
+                    .into(),
+                ),
+                _ => e,
+            })?;
+            if path.is_empty() {
                 return Err(Error::new(
                     offset,
-                    ErrorKind::Invalid(format!(
-                        "record {index}: the gcda path has no NUL terminator ({} left)",
-                        count(rest.len(), "byte", "bytes")
-                    )),
-                ));
-            };
-            if nul == 0 {
-                return Err(Error::new(
-                    offset,
-                    ErrorKind::Invalid(format!("record {index}: empty gcda path")),
+                    DumpError::EmptyPath { record: index }.into(),
                 ));
             }
-            let path = r.bytes(nul as u64, "a gcda path")?;
-            r.bytes(1, "the path's NUL")?;
             let size_at = r.offset();
             let size = r.u32("a payload size")?;
             if u64::from(size) > r.remaining() as u64 {
                 return Err(Error::new(
                     size_at,
-                    ErrorKind::Invalid(format!(
-                        "record {index} ({}): payload size {size} but only {} {}",
-                        String::from_utf8_lossy(path),
-                        count(r.remaining(), "byte", "bytes"),
-                        if r.remaining() == 1 {
-                            "remains"
-                        } else {
-                            "remain"
-                        }
-                    )),
+                    DumpError::PayloadPastEnd {
+                        record: index,
+                        path: String::from_utf8_lossy(path).into_owned(),
+                        size,
+                        available: r.remaining(),
+                    }
+                    .into(),
                 ));
             }
             // Xen writes a whole gcda per unit: a payload too small for a gcda
@@ -101,11 +93,12 @@ impl<'a> Container<'a> {
             if size < 12 {
                 return Err(Error::new(
                     size_at,
-                    ErrorKind::Invalid(format!(
-                        "record {index} ({}): a payload of {} cannot hold a gcda",
-                        String::from_utf8_lossy(path),
-                        count(size, "byte", "bytes")
-                    )),
+                    DumpError::PayloadTooSmall {
+                        record: index,
+                        path: String::from_utf8_lossy(path).into_owned(),
+                        size,
+                    }
+                    .into(),
                 ));
             }
             let payload_offset = r.offset();
@@ -136,4 +129,100 @@ pub fn encode_container<'p>(
         w.bytes(payload);
     }
     w.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gcov::version::VersionError;
+
+    /// A little-endian dump of one unit whose payload is a bare GCC 4.9 gcda.
+    const DUMP: [u8; 27] = [
+        0x56, 0x4f, 0x43, 0x58, // "XCOV", little-endian (offset 0)
+        b'a', b'.', b'g', b'c', b'd', b'a', 0x00, // path "a.gcda" and its NUL (4)
+        0x0c, 0x00, 0x00, 0x00, // payload size 12 (11)
+        0x61, 0x64, 0x63, 0x67, // payload: "gcda", little-endian (15)
+        0x2a, 0x39, 0x30, 0x34, // version "409*": GCC 4.9 (19)
+        0x04, 0x03, 0x02, 0x01, // stamp (23)
+    ];
+
+    #[test]
+    fn one_unit() {
+        let c = Container::parse(&DUMP).unwrap();
+        assert_eq!(c.endian, Endian::Little);
+        let [unit] = c.units.as_slice() else {
+            panic!("{c:?}")
+        };
+        assert_eq!((unit.index, unit.offset, unit.path), (0, 4, &b"a.gcda"[..]));
+        assert_eq!(unit.payload_offset, 15);
+        let gcda = unit.gcda().unwrap();
+        assert_eq!(gcda.header.stamp, 0x0102_0304);
+        assert_eq!(gcda.header.version.gcc(), "4.9");
+        assert_eq!(
+            encode_container(Endian::Little, [(unit.path, unit.payload)]),
+            DUMP
+        );
+    }
+
+    #[test]
+    fn a_cut_payload_is_refused_at_its_size() {
+        let e = Container::parse(&DUMP[..20]).unwrap_err();
+        assert_eq!(e.offset, 11);
+        assert_eq!(
+            e.kind,
+            ErrorKind::Dump(DumpError::PayloadPastEnd {
+                record: 0,
+                path: "a.gcda".into(),
+                size: 12,
+                available: 5
+            })
+        );
+    }
+
+    #[test]
+    fn a_path_without_nul_or_an_empty_one() {
+        let e = Container::parse(&DUMP[..10]).unwrap_err();
+        assert_eq!(e.offset, 4);
+        assert_eq!(
+            e.kind,
+            ErrorKind::Dump(DumpError::PathUnterminated {
+                record: 0,
+                available: 6
+            })
+        );
+        let mut empty = DUMP;
+        empty[4] = 0x00;
+        let e = Container::parse(&empty).unwrap_err();
+        assert_eq!(
+            (e.offset, e.kind),
+            (4, DumpError::EmptyPath { record: 0 }.into())
+        );
+    }
+
+    #[test]
+    fn a_bad_payload_reports_its_offset_in_the_dump() {
+        let mut bad = DUMP;
+        bad[19..23].copy_from_slice(&[0xff; 4]); // version word 0xffffffff
+        let c = Container::parse(&bad).unwrap();
+        let e = c.units[0].gcda().unwrap_err();
+        // The version word lies at offset 4 of the payload, 19 of the dump.
+        assert_eq!(e.offset, 19);
+        assert!(matches!(
+            e.kind,
+            ErrorKind::Version(VersionError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn not_a_container() {
+        let e = Container::parse(&[0x00, 0x01, 0x02, 0x03]).unwrap_err();
+        assert_eq!(e.offset, 0);
+        assert_eq!(
+            e.kind,
+            DumpError::NotADump {
+                found: vec![0x00, 0x01, 0x02, 0x03]
+            }
+            .into()
+        );
+    }
 }

@@ -7,11 +7,10 @@ use super::{
 };
 use crate::bytes::endian::Endian;
 use crate::bytes::reader::Reader;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{DumpError, Error, ErrorKind, Result};
 use crate::gcov::gcda::{Counters, Function, FunctionId, Gcda, Record, Values};
 use crate::gcov::record::Header;
 use crate::gcov::version::{Family, Version};
-use crate::plural::count;
 
 /// A Xen 4.3–4.8 dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,13 +41,6 @@ pub struct LegacyFunction {
     pub counts: Vec<u32>,
 }
 
-fn align8(r: &mut Reader<'_>) -> Result<()> {
-    let pad = (8 - r.offset() % 8) % 8;
-    let pad = pad.min(r.remaining());
-    r.bytes(pad as u64, "alignment padding")?;
-    Ok(())
-}
-
 impl LegacyDump {
     /// Parses and validates a legacy blob: alignment, tag order, sizes
     /// within the input, per-kind counts that add up, an END tag, and a
@@ -57,17 +49,14 @@ impl LegacyDump {
         let endian = match identify(data)? {
             Identified::Legacy(e) => e,
             _ => {
-                return Err(Error::new(
-                    0,
-                    ErrorKind::Invalid("not a Xen 4.3-4.8 coverage dump".into()),
-                ));
+                return Err(Error::new(0, DumpError::NotLegacy.into()));
             }
         };
         let mut r = Reader::new(data, endian);
         let mut units: Vec<LegacyUnit> = Vec::new();
-        let invalid = |at: usize, msg: String| Error::new(at, ErrorKind::Invalid(msg));
+        let invalid = |at: usize, e: DumpError| Error::new(at, e.into());
         loop {
-            align8(&mut r)?;
+            r.align(8, "alignment padding")?;
             let at = r.offset();
             let tag = r.u32("a legacy tag (the dump has no END tag)")?;
             match tag {
@@ -80,10 +69,10 @@ impl LegacyDump {
                     if version.format().family != Family::Gcc34 {
                         return Err(invalid(
                             vat,
-                            format!(
-                                "unit {index} claims {version}, but Xen 4.3-4.8 only understood \
-                                 GCC 3.4-4.6 data: this hypervisor misread its own counters"
-                            ),
+                            DumpError::LegacyVersion {
+                                unit: index,
+                                version,
+                            },
                         ));
                     }
                     let stamp = r.u32("a FILE stamp")?;
@@ -104,35 +93,26 @@ impl LegacyDump {
                     let unit = units
                         .last_mut()
                         .filter(|u| u.functions.is_empty())
-                        .ok_or_else(|| invalid(at, "a COUNTER record outside a FILE".into()))?;
+                        .ok_or_else(|| invalid(at, DumpError::OutsideFile { record: "COUNTER" }))?;
                     if unit.counters.last().is_some_and(|&(k, _)| k >= kind) {
-                        return Err(invalid(at, format!("counter kind {kind} out of order")));
+                        return Err(invalid(at, DumpError::CounterKindOutOfOrder { kind }));
                     }
                     let num = r.u32("a COUNTER count")?;
                     let needed = u64::from(num) * 8;
                     if needed > r.remaining() as u64 {
                         return Err(invalid(
                             at + 4,
-                            format!(
-                                "COUNTER {kind} claims {}, {} {}",
-                                count(num, "value", "values"),
-                                count(r.remaining(), "byte", "bytes"),
-                                if r.remaining() == 1 {
-                                    "remains"
-                                } else {
-                                    "remain"
-                                }
-                            ),
+                            DumpError::CountersPastEnd {
+                                kind,
+                                values: num,
+                                available: r.remaining(),
+                            },
                         ));
                     }
                     let mut values = Vec::with_capacity(num as usize);
                     for _ in 0..num {
                         // Native u64s: the hypervisor copied its counter array as is.
-                        let (a, b) = (r.u32("a counter")?, r.u32("a counter")?);
-                        values.push(match endian {
-                            Endian::Little => u64::from(b) << 32 | u64::from(a),
-                            Endian::Big => u64::from(a) << 32 | u64::from(b),
-                        });
+                        values.push(r.u64_native("a counter")?);
                     }
                     unit.counters.push((kind, values));
                 }
@@ -140,22 +120,16 @@ impl LegacyDump {
                     let unit = units
                         .last_mut()
                         .filter(|u| u.functions.is_empty())
-                        .ok_or_else(|| invalid(at, "a FUNC record outside a FILE".into()))?;
+                        .ok_or_else(|| invalid(at, DumpError::OutsideFile { record: "FUNC" }))?;
                     let n = r.u32("a FUNC count")?;
                     let per = 2 + unit.counters.len() as u64;
                     if u64::from(n) * per * 4 > r.remaining() as u64 {
                         return Err(invalid(
                             at + 4,
-                            format!(
-                                "FUNC claims {}, {} {}",
-                                count(n, "function", "functions"),
-                                count(r.remaining(), "byte", "bytes"),
-                                if r.remaining() == 1 {
-                                    "remains"
-                                } else {
-                                    "remain"
-                                }
-                            ),
+                            DumpError::FunctionsPastEnd {
+                                functions: n,
+                                available: r.remaining(),
+                            },
                         ));
                     }
                     let mut sums = vec![0u64; unit.counters.len()];
@@ -178,29 +152,32 @@ impl LegacyDump {
                         if sum != values.len() as u64 {
                             return Err(invalid(
                                 at,
-                                format!(
-                                    "unit {} ({}): its functions use {sum} counters of kind {kind}, \
-                                     the COUNTER record holds {}",
-                                    unit.index,
-                                    String::from_utf8_lossy(&unit.path),
-                                    values.len()
-                                ),
+                                DumpError::CounterCountMismatch {
+                                    unit: unit.index,
+                                    path: String::from_utf8_lossy(&unit.path).into_owned(),
+                                    kind: *kind,
+                                    used: sum,
+                                    held: values.len(),
+                                },
                             ));
                         }
                     }
                     if n == 0 && unit.counters.iter().any(|(_, v)| !v.is_empty()) {
-                        return Err(invalid(at, "counters without functions".into()));
+                        return Err(invalid(at, DumpError::CountersWithoutFunctions));
                     }
                 }
                 other => {
-                    return Err(invalid(at, format!("unknown legacy tag {other:#010x}")));
+                    return Err(invalid(at, DumpError::UnknownTag { tag: other }));
                 }
             }
         }
         if r.remaining() >= 8 {
             return Err(Error::new(
                 r.offset(),
-                ErrorKind::Invalid(format!("{} bytes follow the END tag", r.remaining())),
+                DumpError::TrailingBytes {
+                    bytes: r.remaining(),
+                }
+                .into(),
             ));
         }
         Ok(LegacyDump { endian, units })
@@ -255,5 +232,117 @@ impl LegacyUnit {
             end_marker: false,
             after_end: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian Xen 4.3–4.8 blob: one FILE of GCC 4.4 with two arc
+    /// counters and one function using both.
+    const BLOB: [u8; 76] = [
+        0x46, 0x43, 0x54, 0x58, // FILE tag (offset 0)
+        0x2a, 0x34, 0x30, 0x34, // version "404*": GCC 4.4 (4)
+        0x01, 0x00, 0x00, 0x00, // stamp 1 (8)
+        0x03, 0x00, 0x00, 0x00, // name length 3 (12)
+        b'a', b'.', b'c', // name (16)
+        0x00, 0x00, 0x00, 0x00, 0x00, // padding to 8 (19)
+        0x30, 0x43, 0x54, 0x58, // COUNTER0 tag: arcs (24)
+        0x02, 0x00, 0x00, 0x00, // two values (28)
+        0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // 5, a native u64 (32)
+        0x07, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // 0x1_0000_0007 (40)
+        0x66, 0x43, 0x54, 0x58, // FUNC tag (48)
+        0x01, 0x00, 0x00, 0x00, // one function (52)
+        0x0a, 0x00, 0x00, 0x00, // ident 10 (56)
+        0x0b, 0x00, 0x00, 0x00, // checksum 11 (60)
+        0x02, 0x00, 0x00, 0x00, // it uses two arc counters (64)
+        0x00, 0x00, 0x00, 0x00, // padding to 8 (68)
+        0x2e, 0x43, 0x54, 0x58, // END tag (72)
+    ];
+
+    #[test]
+    fn one_file() {
+        let d = LegacyDump::parse(&BLOB).unwrap();
+        assert_eq!(d.endian, Endian::Little);
+        let [u] = d.units.as_slice() else {
+            panic!("{d:?}")
+        };
+        assert_eq!((u.offset, u.stamp, u.path.as_slice()), (0, 1, &b"a.c"[..]));
+        assert_eq!(u.version.gcc(), "4.4");
+        assert_eq!(u.counters, vec![(0, vec![5, 0x1_0000_0007])]);
+        assert_eq!(
+            u.functions,
+            vec![LegacyFunction {
+                ident: 10,
+                checksum: 11,
+                counts: vec![2]
+            }]
+        );
+    }
+
+    #[test]
+    fn a_counter_count_past_the_end() {
+        let mut b = BLOB;
+        b[28] = 0x10; // sixteen values: 128 bytes, 44 left
+        let e = LegacyDump::parse(&b).unwrap_err();
+        assert_eq!(e.offset, 28);
+        assert_eq!(
+            e.kind,
+            DumpError::CountersPastEnd {
+                kind: 0,
+                values: 16,
+                available: 44
+            }
+            .into()
+        );
+    }
+
+    #[test]
+    fn counts_that_do_not_add_up() {
+        let mut b = BLOB;
+        b[64] = 0x03; // the function claims three arc counters
+        let e = LegacyDump::parse(&b).unwrap_err();
+        assert_eq!(e.offset, 48);
+        assert_eq!(
+            e.kind,
+            DumpError::CounterCountMismatch {
+                unit: 0,
+                path: "a.c".into(),
+                kind: 0,
+                used: 3,
+                held: 2
+            }
+            .into()
+        );
+    }
+
+    #[test]
+    fn an_unknown_tag_a_missing_end_and_a_new_gcc() {
+        let mut b = BLOB;
+        b[72] = 0x99;
+        let e = LegacyDump::parse(&b).unwrap_err();
+        assert_eq!(
+            (e.offset, e.kind),
+            (72, DumpError::UnknownTag { tag: 0x5854_4399 }.into())
+        );
+        let e = LegacyDump::parse(&BLOB[..72]).unwrap_err();
+        assert_eq!(e.offset, 72);
+        assert!(matches!(
+            e.kind,
+            ErrorKind::Truncated {
+                needed: 4,
+                available: 0,
+                ..
+            }
+        ));
+        let mut b = BLOB;
+        b[4..8].copy_from_slice(&[0x2a, 0x37, 0x30, 0x34]); // "407*": GCC 4.7
+        let e = LegacyDump::parse(&b).unwrap_err();
+        assert_eq!(e.offset, 4);
+        assert!(matches!(
+            e.kind,
+            ErrorKind::Dump(DumpError::LegacyVersion { unit: 0, .. })
+        ));
     }
 }

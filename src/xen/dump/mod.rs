@@ -14,7 +14,7 @@
 
 use crate::bytes::endian::Endian;
 use crate::bytes::reader::Reader;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{DumpError, Error, ErrorKind, Result};
 
 mod container;
 mod legacy;
@@ -70,29 +70,19 @@ pub fn identify(data: &[u8]) -> Result<Identified> {
             return Ok(Identified::Legacy(endian));
         }
         let mut r = Reader::new(data, endian);
-        if let (Ok(lo), Ok(hi)) = (r.u32(""), r.u32("")) {
-            // LLVM writes native u64s, not gcov's low-word-first pairs.
-            let magic = match endian {
-                Endian::Little => u64::from(hi) << 32 | u64::from(lo),
-                Endian::Big => u64::from(lo) << 32 | u64::from(hi),
-            };
-            if magic == LLVM_RAW_MAGIC_64 || magic == LLVM_RAW_MAGIC_32 {
-                let version = match (r.u32(""), r.u32("")) {
-                    (Ok(a), Ok(b)) => match endian {
-                        Endian::Little => u64::from(b) << 32 | u64::from(a),
-                        Endian::Big => u64::from(a) << 32 | u64::from(b),
-                    },
-                    _ => 0,
-                };
-                return Ok(Identified::LlvmProfile { endian, version });
-            }
+        // LLVM writes native u64s, not gcov's low-word-first pairs.
+        if let Ok(magic) = r.u64_native("the LLVM magic")
+            && (magic == LLVM_RAW_MAGIC_64 || magic == LLVM_RAW_MAGIC_32)
+        {
+            let version = r.u64_native("the LLVM version").unwrap_or(0);
+            return Ok(Identified::LlvmProfile { endian, version });
         }
     }
     Err(Error::new(
         0,
-        ErrorKind::Invalid(format!(
-            "not a Xen coverage dump: it starts with {first:02x?}, expected the XCOV magic \
-             (Xen 4.9+), a legacy FILE/END tag (Xen 4.3-4.8) or an LLVM raw profile"
-        )),
+        DumpError::NotADump {
+            found: first.to_vec(),
+        }
+        .into(),
     ))
 }
