@@ -236,10 +236,7 @@ pub fn md5_low(bytes: &[u8]) -> u64 {
 }
 
 fn invalid(offset: u64, message: String) -> Error {
-    Error::new(
-        usize::try_from(offset).unwrap_or(usize::MAX),
-        ErrorKind::Invalid(message),
-    )
+    crate::llvm::invalid(offset, message)
 }
 
 /// A bounded cursor over one section, reporting file offsets.
