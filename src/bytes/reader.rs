@@ -5,6 +5,7 @@
 use crate::bytes::endian::Endian;
 use crate::error::{Error, ErrorKind, Result};
 
+/// A cursor over a byte slice in one byte order. Every read is bounds-checked and a failed read is an [`Error`] at the absolute offset it was attempted at; nothing is consumed on failure.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     data: &'a [u8],
@@ -15,6 +16,7 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over a whole input (offset 0 is its first byte).
     pub fn new(data: &'a [u8], endian: Endian) -> Self {
         Reader::at(data, 0, endian)
     }
@@ -29,6 +31,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The byte order the words are read in.
     pub fn endian(&self) -> Endian {
         self.endian
     }
@@ -38,14 +41,17 @@ impl<'a> Reader<'a> {
         self.base + self.pos
     }
 
+    /// Bytes left to read.
     pub fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
+    /// Whether everything has been read.
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
 
+    /// An error of kind `kind` at the current offset.
     pub fn error(&self, kind: ErrorKind) -> Error {
         Error::new(self.offset(), kind)
     }
@@ -67,6 +73,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next four bytes as they are stored (for magics and tags compared as bytes). `what` names the field in the error.
     pub fn array4(&mut self, what: &'static str) -> Result<[u8; 4]> {
         let b = self.bytes(4, what)?;
         let mut out = [0u8; 4];
@@ -74,6 +81,7 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The next 32-bit word in the reader's byte order (gcov's `gcov_unsigned_t`). `what` names the field in the error.
     pub fn u32(&mut self, what: &'static str) -> Result<u32> {
         Ok(self.endian.u32_from(self.array4(what)?))
     }

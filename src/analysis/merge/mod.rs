@@ -37,6 +37,7 @@ pub enum OnConflict {
 }
 
 /// Why two profiles did not line up.
+#[allow(missing_docs)] // documented on the errors branch
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConflictKind {
     #[error("different object stamps {a:#010x} and {b:#010x}: two different builds of the unit")]
@@ -67,10 +68,13 @@ pub enum ConflictKind {
 /// A conflict and what was done about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// What did not line up.
     pub kind: ConflictKind,
+    /// What the merge did about it, as [`OnConflict`] asked.
     pub resolution: Resolution,
 }
 
+/// What a merge did with a [`Conflict`], following the caller's [`OnConflict`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// Not resolved: [`OnConflict::Error`].
@@ -103,7 +107,9 @@ pub struct Overflow {
 /// What [`merge_unit`] met on the way: resolved conflicts, saturated values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// The conflicts met, in input order, each with what was done about it.
     pub conflicts: Vec<Conflict>,
+    /// The counter sections in which values were saturated at [`MAX_COUNT`].
     pub overflows: Vec<Overflow>,
 }
 

@@ -4,6 +4,7 @@
 use super::*;
 
 /// Why profiles cannot be merged: the input (index) and what differs.
+#[allow(missing_docs)] // documented on the errors branch
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("input {input}: {error}")]
 pub struct MergeError {

@@ -12,7 +12,9 @@ use crate::plural::count;
 /// A Xen 4.9+ dump: records borrowed from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container<'a> {
+    /// The hypervisor's byte order, told by how `XCOV` is stored.
     pub endian: Endian,
+    /// The records in dump order, one per compilation unit of the hypervisor.
     pub units: Vec<Unit<'a>>,
 }
 
@@ -27,6 +29,7 @@ pub struct Unit<'a> {
     pub path: &'a [u8],
     /// Offset of the payload in the dump.
     pub payload_offset: usize,
+    /// The unit's gcda image, as libgcov would have written it (without the end marker).
     pub payload: &'a [u8],
 }
 
@@ -36,6 +39,7 @@ impl Unit<'_> {
         Gcda::decode(self.payload).map_err(|e| Error::new(e.offset + self.payload_offset, e.kind))
     }
 
+    /// The recorded path as text (bytes that are not UTF-8 replaced), for messages.
     pub fn path_lossy(&self) -> String {
         String::from_utf8_lossy(self.path).into_owned()
     }
