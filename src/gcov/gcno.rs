@@ -6,6 +6,10 @@
 //! checksum word after the stamp. Strings are a length in words and
 //! NUL-padded words before GCC 12, a length in bytes and the bytes (NUL
 //! included, unpadded) from GCC 12. See `formats/gcno.md`.
+//!
+//! The file stays whole (about 440 lines): the documented model and one
+//! short decoder per record (function, blocks, arcs, lines, conditions),
+//! each next to the state it fills in.
 
 use crate::bytes::reader::Reader;
 use crate::error::{Error, ErrorKind, Result};
