@@ -34,7 +34,7 @@ pub const TAG_PATHS: u32 = 0x0149_0000;
 
 /// Arc flag `GCOV_ARC_ON_TREE`: the arc is on the spanning tree and has no counter; its count is solved from the others.
 pub const ARC_ON_TREE: u32 = 1;
-/// Arc flag `GCOV_ARC_FAKE`: an edge that is not in the source's control flow (a call that may not return, or the exit of a function that throws); gcov reports it as a `throw` branch.
+/// Arc flag `GCOV_ARC_FAKE`: an edge added for a call that may not return (to the exit block); gcov marks the block a call site, and its other non-fall-through arcs exception edges.
 pub const ARC_FAKE: u32 = 2;
 /// Arc flag `GCOV_ARC_FALLTHROUGH`: the edge taken when a conditional jump is not.
 pub const ARC_FALLTHROUGH: u32 = 4;

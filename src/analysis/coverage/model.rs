@@ -140,7 +140,8 @@ pub struct BranchCoverage {
     /// How often this arc was taken (signed as gcov solves it; JSON output writes a negative count as 0).
     #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
     pub count: i128,
-    /// Whether the arc is an exception edge (the notes' `GCOV_ARC_FAKE` flag on a call's exit).
+    /// Whether the arc is an exception edge (gcov's `is_throw`): it leaves a block that ends in a
+    /// call (one with a `GCOV_ARC_FAKE` exit) and is neither fake nor the fall-through.
     pub throw: bool,
     /// Whether the arc is the fall-through edge (the notes' `GCOV_ARC_FALLTHROUGH` flag).
     pub fallthrough: bool,

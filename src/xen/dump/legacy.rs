@@ -75,7 +75,6 @@ impl LegacyDump {
         };
         let mut r = Reader::new(data, endian);
         let mut units: Vec<LegacyUnit> = Vec::new();
-        let invalid = |at: usize, msg: String| Error::new(at, ErrorKind::Invalid(msg));
         loop {
             align8(&mut r)?;
             let at = r.offset();
@@ -83,124 +82,22 @@ impl LegacyDump {
             match tag {
                 LEGACY_TAG_END => break,
                 LEGACY_TAG_FILE => {
-                    let index = units.len();
-                    let vat = r.offset();
-                    let version = Version::from_word(r.u32("a FILE version")?)
-                        .map_err(|e| Error::new(vat, ErrorKind::Version(e)))?;
-                    if version.format().family != Family::Gcc34 {
-                        return Err(invalid(
-                            vat,
-                            format!(
-                                "unit {index} claims {version}, but Xen 4.3-4.8 only understood \
-                                 GCC 3.4-4.6 data: this hypervisor misread its own counters"
-                            ),
-                        ));
-                    }
-                    let stamp = r.u32("a FILE stamp")?;
-                    let len = r.u32("a FILE name length")?;
-                    let path = r.bytes(u64::from(len), "a FILE name")?.to_vec();
-                    units.push(LegacyUnit {
-                        index,
-                        offset: at,
-                        version,
-                        stamp,
-                        path,
-                        counters: Vec::new(),
-                        functions: Vec::new(),
-                    });
+                    let unit = file_record(&mut r, at, units.len())?;
+                    units.push(unit);
                 }
                 t if (LEGACY_TAG_COUNTER0..LEGACY_TAG_COUNTER0 + LEGACY_COUNTERS).contains(&t) => {
-                    let kind = t - LEGACY_TAG_COUNTER0;
                     let unit = units
                         .last_mut()
                         .filter(|u| u.functions.is_empty())
                         .ok_or_else(|| invalid(at, "a COUNTER record outside a FILE".into()))?;
-                    if unit.counters.last().is_some_and(|&(k, _)| k >= kind) {
-                        return Err(invalid(at, format!("counter kind {kind} out of order")));
-                    }
-                    let num = r.u32("a COUNTER count")?;
-                    let needed = u64::from(num) * 8;
-                    if needed > r.remaining() as u64 {
-                        return Err(invalid(
-                            at + 4,
-                            format!(
-                                "COUNTER {kind} claims {}, {} {}",
-                                count(num, "value", "values"),
-                                count(r.remaining(), "byte", "bytes"),
-                                if r.remaining() == 1 {
-                                    "remains"
-                                } else {
-                                    "remain"
-                                }
-                            ),
-                        ));
-                    }
-                    let mut values = Vec::with_capacity(num as usize);
-                    for _ in 0..num {
-                        // Native u64s: the hypervisor copied its counter array as is.
-                        let (a, b) = (r.u32("a counter")?, r.u32("a counter")?);
-                        values.push(match endian {
-                            Endian::Little => u64::from(b) << 32 | u64::from(a),
-                            Endian::Big => u64::from(a) << 32 | u64::from(b),
-                        });
-                    }
-                    unit.counters.push((kind, values));
+                    counter_record(&mut r, at, t - LEGACY_TAG_COUNTER0, unit)?;
                 }
                 LEGACY_TAG_FUNC => {
                     let unit = units
                         .last_mut()
                         .filter(|u| u.functions.is_empty())
                         .ok_or_else(|| invalid(at, "a FUNC record outside a FILE".into()))?;
-                    let n = r.u32("a FUNC count")?;
-                    let per = 2 + unit.counters.len() as u64;
-                    if u64::from(n) * per * 4 > r.remaining() as u64 {
-                        return Err(invalid(
-                            at + 4,
-                            format!(
-                                "FUNC claims {}, {} {}",
-                                count(n, "function", "functions"),
-                                count(r.remaining(), "byte", "bytes"),
-                                if r.remaining() == 1 {
-                                    "remains"
-                                } else {
-                                    "remain"
-                                }
-                            ),
-                        ));
-                    }
-                    let mut sums = vec![0u64; unit.counters.len()];
-                    for _ in 0..n {
-                        let ident = r.u32("a function ident")?;
-                        let checksum = r.u32("a function checksum")?;
-                        let mut counts = Vec::with_capacity(unit.counters.len());
-                        for sum in sums.iter_mut() {
-                            let c = r.u32("a function's counter count")?;
-                            *sum += u64::from(c);
-                            counts.push(c);
-                        }
-                        unit.functions.push(LegacyFunction {
-                            ident,
-                            checksum,
-                            counts,
-                        });
-                    }
-                    for ((kind, values), sum) in unit.counters.iter().zip(sums) {
-                        if sum != values.len() as u64 {
-                            return Err(invalid(
-                                at,
-                                format!(
-                                    "unit {} ({}): its functions use {sum} counters of kind {kind}, \
-                                     the COUNTER record holds {}",
-                                    unit.index,
-                                    String::from_utf8_lossy(&unit.path),
-                                    values.len()
-                                ),
-                            ));
-                        }
-                    }
-                    if n == 0 && unit.counters.iter().any(|(_, v)| !v.is_empty()) {
-                        return Err(invalid(at, "counters without functions".into()));
-                    }
+                    func_record(&mut r, at, unit)?;
                 }
                 other => {
                     return Err(invalid(at, format!("unknown legacy tag {other:#010x}")));
@@ -215,6 +112,132 @@ impl LegacyDump {
         }
         Ok(LegacyDump { endian, units })
     }
+}
+
+fn invalid(at: usize, msg: String) -> Error {
+    Error::new(at, ErrorKind::Invalid(msg))
+}
+
+/// "`what` claims N things, M bytes remain", at the count word after the tag at `at`.
+fn claims_too_much(r: &Reader<'_>, at: usize, what: String) -> Error {
+    invalid(
+        at + 4,
+        format!(
+            "{what}, {} {}",
+            count(r.remaining(), "byte", "bytes"),
+            if r.remaining() == 1 {
+                "remains"
+            } else {
+                "remain"
+            }
+        ),
+    )
+}
+
+/// A FILE record (its tag at `at` already read): version, stamp and path of
+/// unit `index`, which must be of the GCC 3.4 family.
+fn file_record(r: &mut Reader<'_>, at: usize, index: usize) -> Result<LegacyUnit> {
+    let vat = r.offset();
+    let version = Version::from_word(r.u32("a FILE version")?)
+        .map_err(|e| Error::new(vat, ErrorKind::Version(e)))?;
+    if version.format().family != Family::Gcc34 {
+        return Err(invalid(
+            vat,
+            format!(
+                "unit {index} claims {version}, but Xen 4.3-4.8 only understood \
+                 GCC 3.4-4.6 data: this hypervisor misread its own counters"
+            ),
+        ));
+    }
+    let stamp = r.u32("a FILE stamp")?;
+    let len = r.u32("a FILE name length")?;
+    let path = r.bytes(u64::from(len), "a FILE name")?.to_vec();
+    Ok(LegacyUnit {
+        index,
+        offset: at,
+        version,
+        stamp,
+        path,
+        counters: Vec::new(),
+        functions: Vec::new(),
+    })
+}
+
+/// A COUNTER record of `kind` (its tag at `at` already read): every value of
+/// that kind in the unit, kinds in increasing order.
+fn counter_record(r: &mut Reader<'_>, at: usize, kind: u32, unit: &mut LegacyUnit) -> Result<()> {
+    if unit.counters.last().is_some_and(|&(k, _)| k >= kind) {
+        return Err(invalid(at, format!("counter kind {kind} out of order")));
+    }
+    let num = r.u32("a COUNTER count")?;
+    let needed = u64::from(num) * 8;
+    if needed > r.remaining() as u64 {
+        return Err(claims_too_much(
+            r,
+            at,
+            format!("COUNTER {kind} claims {}", count(num, "value", "values")),
+        ));
+    }
+    let mut values = Vec::with_capacity(num as usize);
+    for _ in 0..num {
+        // Native u64s: the hypervisor copied its counter array as is.
+        let (a, b) = (r.u32("a counter")?, r.u32("a counter")?);
+        values.push(match r.endian() {
+            Endian::Little => u64::from(b) << 32 | u64::from(a),
+            Endian::Big => u64::from(a) << 32 | u64::from(b),
+        });
+    }
+    unit.counters.push((kind, values));
+    Ok(())
+}
+
+/// The FUNC record (its tag at `at` already read): ident, checksum and the
+/// count per active kind of each function, which must add up to the unit's
+/// COUNTER records.
+fn func_record(r: &mut Reader<'_>, at: usize, unit: &mut LegacyUnit) -> Result<()> {
+    let n = r.u32("a FUNC count")?;
+    let per = 2 + unit.counters.len() as u64;
+    if u64::from(n) * per * 4 > r.remaining() as u64 {
+        return Err(claims_too_much(
+            r,
+            at,
+            format!("FUNC claims {}", count(n, "function", "functions")),
+        ));
+    }
+    let mut sums = vec![0u64; unit.counters.len()];
+    for _ in 0..n {
+        let ident = r.u32("a function ident")?;
+        let checksum = r.u32("a function checksum")?;
+        let mut counts = Vec::with_capacity(unit.counters.len());
+        for sum in sums.iter_mut() {
+            let c = r.u32("a function's counter count")?;
+            *sum += u64::from(c);
+            counts.push(c);
+        }
+        unit.functions.push(LegacyFunction {
+            ident,
+            checksum,
+            counts,
+        });
+    }
+    for ((kind, values), sum) in unit.counters.iter().zip(sums) {
+        if sum != values.len() as u64 {
+            return Err(invalid(
+                at,
+                format!(
+                    "unit {} ({}): its functions use {sum} counters of kind {kind}, \
+                     the COUNTER record holds {}",
+                    unit.index,
+                    String::from_utf8_lossy(&unit.path),
+                    values.len()
+                ),
+            ));
+        }
+    }
+    if n == 0 && unit.counters.iter().any(|(_, v)| !v.is_empty()) {
+        return Err(invalid(at, "counters without functions".into()));
+    }
+    Ok(())
 }
 
 impl LegacyUnit {
