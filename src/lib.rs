@@ -1,17 +1,26 @@
-//! xencov-rs: GCC coverage data (gcov `.gcda`/`.gcno`, Xen coverage dumps).
+//! xencov: GCC (gcov `.gcda`/`.gcno` of every era) and LLVM (raw profile)
+//! coverage data, and the coverage dumps of the Xen hypervisor.
 //!
 //! The library is pure: bytes in, typed values out, typed values back to
-//! bytes. It does no I/O and prints nothing; the `xencov-rs` binary is a thin
-//! CLI on top of it.
+//! bytes. It does no I/O and prints nothing; the `xencov-rs` binary
+//! (`crates/cli`) is a thin command line on top of it.
 //!
-//! Layers, lowest first:
-//! - [`endian`] and [`reader`]: endian-aware word access with offsets in every error;
-//! - [`version`]: the gcov version word and everything that follows from it ([`version::Format`]);
-//! - [`record`]: the tag/length record framing shared by gcda and gcno files (zero-copy);
-//! - [`gcda`]: the counter-data model, decoded and encoded byte-exactly;
-//! - [`dump`]: Xen's coverage dumps; [`merge`]: profiles of many runs into one;
-//! - [`sysctl`]: the hypervisor ABI as bytes; [`hypervisor`]: which Xen builds crash or lie
-//!   when asked for coverage; [`paths`], [`elf`]: output paths, compilers.
+//! Layers, lowest first (a module imports only from its own layer or below;
+//! `tests/layering.rs` checks it, `docs/design.md` explains it):
+//! - [`bytes`]: byte order, a bounded reader whose errors carry offsets, its writer;
+//!   [`error`] and [`plural`] beside it;
+//! - [`gcov`]: the version word and what follows from it ([`gcov::version::Format`]),
+//!   the counter kinds, the tag/length record framing, the [`gcov::gcda`] and
+//!   [`gcov::gcno`] models;
+//! - [`llvm`]: raw LLVM profiles, decoded and merged;
+//! - [`xen`]: Xen's dump containers (4.9+ and 4.3–4.8), the coverage sysctl as
+//!   bytes, and which Xen builds crash or lie when asked for coverage;
+//! - [`check`]: which builds belong together (versions judged, compilers read
+//!   from ELF notes); [`paths`]: recorded paths mapped to output paths;
+//! - [`analysis`]: profiles of many runs merged into one, coverage solved from
+//!   notes and counters;
+//! - [`report`]: lcov tracefiles, the summary table, gcov JSON, Cobertura,
+//!   source selection and thresholds, coverage of a diff.
 //!
 //! ```
 //! use xencov::Gcda;
@@ -26,6 +35,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 // Input must never panic the library: no unwrap, expect or unchecked
 // indexing outside tests (exceptions are justified where they are allowed).
 #![cfg_attr(

@@ -15,15 +15,20 @@ use std::path::PathBuf;
 /// `--prefix-map OLD=NEW`, then `--strip-prefix`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PathMapping {
+    /// `--prefix-map OLD=NEW` pairs as raw path bytes, tried in order; the first whose
+    /// `OLD` is a prefix of the path rewrites it.
     pub prefix_maps: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `--strip-prefix`: bytes removed from the start of a (mapped) path that begins with them.
     pub strip_prefix: Option<Vec<u8>>,
 }
 
 /// Why a recorded path was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
+    /// The path has a `..` component.
     #[error("path {0:?} climbs out of the output directory (a `..` component)")]
     ParentComponent(String),
+    /// Nothing is left of the path once mapped.
     #[error("path {0:?} names no file")]
     Empty(String),
 }

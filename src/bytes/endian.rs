@@ -5,7 +5,9 @@
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Endian {
+    /// Least significant byte first (x86, arm64, ppc64le, riscv64); a gcda file then starts with the bytes `adcg`.
     Little,
+    /// Most significant byte first (ppc64, s390x, sparc64); a gcda file then starts with the bytes `gcda`.
     Big,
 }
 
@@ -17,6 +19,7 @@ impl Endian {
         Endian::Little
     };
 
+    /// The 32-bit word stored in the four bytes `b` in this byte order.
     pub fn u32_from(self, b: [u8; 4]) -> u32 {
         match self {
             Endian::Little => u32::from_le_bytes(b),
@@ -24,6 +27,7 @@ impl Endian {
         }
     }
 
+    /// The four bytes that store the 32-bit word `v` in this byte order.
     pub fn u32_to(self, v: u32) -> [u8; 4] {
         match self {
             Endian::Little => v.to_le_bytes(),
@@ -46,6 +50,7 @@ impl Endian {
         }
     }
 
+    /// `"little-endian"` or `"big-endian"`, as messages and `dump` output write it.
     pub fn name(self) -> &'static str {
         match self {
             Endian::Little => "little-endian",

@@ -8,19 +8,27 @@ use object::{Object, ObjectSection};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Producer {
+    /// The string as stored, without its NUL and surrounding blanks.
     pub text: String,
+    /// Which compiler (and GCC release) the string names.
     pub kind: ProducerKind,
 }
 
+/// The compiler a `.comment` string names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case", tag = "compiler"))]
 pub enum ProducerKind {
+    /// A `GCC: (…) X.Y.Z` banner, with the release it names.
     Gcc {
+        /// GCC major release (for example 12).
         major: u8,
+        /// GCC minor release.
         minor: u8,
+        /// GCC patch level.
         patch: u8,
     },
+    /// A `clang version …` banner (the release is read by [`crate::llvm::clang_major_in_banner`]).
     Clang,
     /// A linker or anything else that left a note.
     Other,
@@ -81,7 +89,9 @@ pub fn producers(data: &[u8]) -> Result<Vec<Producer>, ElfError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct XenRelease {
+    /// Xen major release (4 for every release so far).
     pub major: u32,
+    /// Xen minor release (20 in 4.20).
     pub minor: u32,
 }
 

@@ -21,6 +21,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name as messages and `check --json` write it (`compiler`, `data`, `notes`, `gcov`).
     pub fn name(self) -> &'static str {
         match self {
             Role::Compiler => "compiler",
@@ -48,8 +49,11 @@ pub enum Agreement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Verdict {
+    /// How the two versions get along.
     pub agreement: Agreement,
+    /// Why, in one sentence naming both releases.
     pub why: String,
+    /// What to do about it (which compiler or gcov to use); `None` when nothing needs doing.
     pub advice: Option<String>,
 }
 
@@ -58,7 +62,7 @@ pub struct Verdict {
 /// `gcov` insists on its own version word: for any other it warns
 /// "version 'X', prefer 'Y'", exits 3 and may misread or crash, so a gcov
 /// pair is compatible only when the words are equal. Elsewhere files of
-/// releases with the same [`Format`] are compatible.
+/// releases with the same [`Format`](crate::gcov::version::Format) are compatible.
 pub fn judge(a: (Role, Version), b: (Role, Version)) -> Verdict {
     let ((ra, va), (rb, vb)) = if a.0 <= b.0 { (a, b) } else { (b, a) };
     if va.word() == vb.word() {

@@ -4,6 +4,10 @@
 //! Summary records and tags we do not interpret are kept verbatim in file
 //! order, so `encode(decode(x)) == x` for every file we accept. See
 //! `formats/gcda.md` for the layout.
+//!
+//! The file stays whole (about 450 lines): a third is the documented model,
+//! and the decoder, the encoder and the JSON shape are each the mirror of
+//! that model, read best side by side.
 
 use crate::bytes::reader::Reader;
 use crate::error::{Error, ErrorKind, Result};
@@ -16,14 +20,18 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 
 /// The magic word, spelled in big-endian order.
 pub const MAGIC: &[u8; 4] = b"gcda";
+/// `GCOV_TAG_FUNCTION`: a function record (ident and checksums), followed by that function's counter records.
 pub const TAG_FUNCTION: u32 = 0x0100_0000;
+/// `GCOV_TAG_OBJECT_SUMMARY`: the summary of this object's arc counters (runs, sum of maxima; more before GCC 9).
 pub const TAG_OBJECT_SUMMARY: u32 = 0xa100_0000;
+/// `GCOV_TAG_PROGRAM_SUMMARY`: the whole program's summary, written by GCC 3.4–8 only.
 pub const TAG_PROGRAM_SUMMARY: u32 = 0xa300_0000;
 
 /// A decoded gcda file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Gcda {
+    /// The magic, version word and stamp that open the file.
     pub header: Header,
     /// Top-level records in file order; counters are nested in their function.
     pub records: Vec<Record>,
@@ -41,10 +49,12 @@ fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok,
     s.serialize_str(&b.iter().map(|x| format!("{x:02x}")).collect::<String>())
 }
 
+/// A top-level record of a gcda file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(tag = "record", rename_all = "kebab-case"))]
 pub enum Record {
+    /// A function record with its counters.
     Function(Function),
     /// A summary or any record we do not interpret, kept verbatim.
     Other(OtherRecord),
@@ -58,6 +68,7 @@ pub struct Function {
     pub id: Option<FunctionId>,
     /// Words past the fields we interpret (LLVM's writers append a name here).
     pub extra: Vec<u32>,
+    /// The counter records that follow the function record, in file order.
     pub counters: Vec<Counters>,
 }
 
@@ -65,6 +76,7 @@ pub struct Function {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FunctionId {
+    /// The function's `ident` as the notes file numbers it (unique within the unit, not across units).
     pub ident: u32,
     /// The line-number checksum; the only checksum of the 3.4 family.
     pub lineno_checksum: u32,
@@ -75,7 +87,9 @@ pub struct FunctionId {
 /// One counter record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counters {
+    /// Which counter kind the record's tag names (arcs, topn, time profile, …).
     pub kind: CounterKind,
+    /// The record's values.
     pub values: Values,
 }
 
@@ -90,6 +104,7 @@ pub enum Values {
 }
 
 impl Values {
+    /// How many values the record holds (the stored ones or the compact count).
     pub fn len(&self) -> usize {
         match self {
             Values::Stored(v) => v.len(),
@@ -97,10 +112,12 @@ impl Values {
         }
     }
 
+    /// Whether the record holds no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Whether the record is in GCC 11+'s compact all-zero form (negative length, no values stored).
     pub fn is_compact(&self) -> bool {
         matches!(self, Values::Zero(_))
     }
@@ -118,7 +135,9 @@ impl Values {
 /// A record kept verbatim: summaries and unknown tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtherRecord {
+    /// The record's tag, as read in the file's byte order.
     pub tag: u32,
+    /// The record's payload as 32-bit words in the file's byte order.
     pub words: Vec<u32>,
 }
 
@@ -191,8 +210,11 @@ pub struct Summary {
     pub checksum: Option<u32>,
     /// Number of arc counters (GCC 3.4-8).
     pub num: Option<u32>,
+    /// How many runs of the program wrote into this file (`runs`).
     pub runs: u32,
+    /// Sum of all arc counters over the runs (`sum_all`, GCC 3.4–8).
     pub sum_all: Option<u64>,
+    /// Largest single arc counter of any one run (`run_max`, GCC 3.4–8).
     pub run_max: Option<u64>,
     /// Sum over runs of each run's largest arc counter (32 bits from GCC 9).
     pub sum_max: u64,
@@ -204,9 +226,13 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Bucket {
+    /// The bucket's index (0–251) in GCC's log-linear histogram.
     pub index: u32,
+    /// How many arc counters fall in this bucket.
     pub num_counters: u32,
+    /// The smallest counter value in the bucket.
     pub min_value: u64,
+    /// The sum of the counter values in the bucket.
     pub cum_value: u64,
 }
 

@@ -6,6 +6,10 @@
 //! checksum word after the stamp. Strings are a length in words and
 //! NUL-padded words before GCC 12, a length in bytes and the bytes (NUL
 //! included, unpadded) from GCC 12. See `formats/gcno.md`.
+//!
+//! The file stays whole (about 440 lines): the documented model and one
+//! short decoder per record (function, blocks, arcs, lines, conditions),
+//! each next to the state it fills in.
 
 use crate::bytes::reader::Reader;
 use crate::error::{Error, NotesError, Result};
@@ -13,9 +17,13 @@ use crate::gcov::gcda::{FunctionId, TAG_FUNCTION};
 use crate::gcov::record::{Header, RawRecord, Records, read_header};
 use crate::gcov::version::{Family, Version};
 
+/// The magic word, spelled in big-endian order (a little-endian notes file starts with the bytes `oncg`).
 pub const MAGIC: &[u8; 4] = b"gcno";
+/// `GCOV_TAG_BLOCKS`: the function's basic blocks (one flags word each before GCC 8, only their number from GCC 8).
 pub const TAG_BLOCKS: u32 = 0x0141_0000;
+/// `GCOV_TAG_ARCS`: one block's outgoing arcs, each a destination block and a flags word.
 pub const TAG_ARCS: u32 = 0x0143_0000;
+/// `GCOV_TAG_LINES`: one block's source locations, a file name followed by its line numbers.
 pub const TAG_LINES: u32 = 0x0145_0000;
 /// Condition coverage (GCC 14+, `-fcondition-coverage`): per decision, the
 /// block that evaluates it and its number of terms.
@@ -24,20 +32,24 @@ pub const TAG_CONDITIONS: u32 = 0x0147_0000;
 /// prime paths counted for the function.
 pub const TAG_PATHS: u32 = 0x0149_0000;
 
-/// Arc flags.
+/// Arc flag `GCOV_ARC_ON_TREE`: the arc is on the spanning tree and has no counter; its count is solved from the others.
 pub const ARC_ON_TREE: u32 = 1;
+/// Arc flag `GCOV_ARC_FAKE`: an edge added for a call that may not return (to the exit block); gcov marks the block a call site, and its other non-fall-through arcs exception edges.
 pub const ARC_FAKE: u32 = 2;
+/// Arc flag `GCOV_ARC_FALLTHROUGH`: the edge taken when a conditional jump is not.
 pub const ARC_FALLTHROUGH: u32 = 4;
 
 /// A decoded notes file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Gcno {
+    /// The magic, version word and stamp that open the file.
     pub header: Header,
     /// The compilation directory (GCC 9+).
     pub cwd: Option<String>,
     /// Whether lines may be marked as having unexecuted blocks (GCC 8+).
     pub has_unexecuted_blocks: Option<bool>,
+    /// The functions in notes order (the order of their records in the gcda file too).
     pub functions: Vec<GcnoFunction>,
 }
 
@@ -45,15 +57,24 @@ pub struct Gcno {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct GcnoFunction {
+    /// Ident and checksums, as the gcda's function record repeats them.
     pub id: FunctionId,
+    /// The linkage (mangled) name.
     pub name: String,
     /// Compiler-made, not in any source (GCC 8+).
     pub artificial: bool,
+    /// The source file that holds the function's start.
     pub source: String,
+    /// The 1-based line of the function's start.
     pub start_line: u32,
+    /// The column of the function's start (GCC 8+; 0 before).
     pub start_column: u32,
+    /// The last line of the function (GCC 8+; 0 in older notes).
     pub end_line: u32,
+    /// The column of the function's end (GCC 10+; 0 before).
     pub end_column: u32,
+    /// The basic blocks, indexed by block number: 0 is the entry, the exit is block 1 from
+    /// GCC 4.8 on and the last block before.
     pub blocks: Vec<Block>,
     /// The decisions of condition coverage (GCC 14+), in record order: the
     /// `conditions` counters hold two values per decision in this order.
@@ -75,6 +96,7 @@ pub struct Condition {
     pub terms: u32,
 }
 
+/// A basic block of the function's flow graph, as the notes describe it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Block {
@@ -86,29 +108,38 @@ pub struct Block {
     pub locations: Vec<Location>,
 }
 
+/// An edge of the flow graph, from the block that lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Arc {
+    /// The destination block number.
     pub dest: u32,
+    /// `GCOV_ARC_*` flags: [`ARC_ON_TREE`], [`ARC_FAKE`], [`ARC_FALLTHROUGH`].
     pub flags: u32,
 }
 
 impl Arc {
+    /// Whether the arc is on the spanning tree, so it has no counter and its count is solved from the others ([`ARC_ON_TREE`]).
     pub fn on_tree(&self) -> bool {
         self.flags & ARC_ON_TREE != 0
     }
+    /// Whether the arc is a fake edge ([`ARC_FAKE`]).
     pub fn fake(&self) -> bool {
         self.flags & ARC_FAKE != 0
     }
+    /// Whether the arc is the fall-through edge ([`ARC_FALLTHROUGH`]).
     pub fn fall_through(&self) -> bool {
         self.flags & ARC_FALLTHROUGH != 0
     }
 }
 
+/// Source lines of a block in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Location {
+    /// The file name as recorded (relative to the compilation directory or absolute).
     pub file: String,
+    /// Line numbers, 1-based, in the order recorded.
     pub lines: Vec<u32>,
 }
 

@@ -49,7 +49,9 @@ impl MergeRule {
 pub struct CounterKind {
     /// The name `gcov-dump` prints.
     pub name: &'static str,
+    /// Position in the release's `GCOV_COUNTERS` list; the record tag is `0x01a10000 + (index << 17)` (see [`counter_tag`]).
     pub index: u32,
+    /// How two profiles' values of this kind combine.
     pub merge: MergeRule,
 }
 

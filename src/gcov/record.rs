@@ -16,8 +16,11 @@ use crate::gcov::version::{Format, LengthUnit, Version};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Header {
+    /// Byte order of the file, told by how the magic is spelled.
     pub endian: Endian,
+    /// The version word (for example `B22*` for GCC 12.2), which fixes the record layout.
     pub version: Version,
+    /// The compilation stamp: the same in a gcda and the gcno of the same compile, so a mismatch means data from another build.
     pub stamp: u32,
     /// The checksum word of GCC 12 and later (absent before).
     pub checksum: Option<u32>,
@@ -64,6 +67,7 @@ pub fn read_header<'a>(data: &'a [u8], magic: &'static [u8; 4]) -> Result<(Heade
 pub struct RawRecord<'a> {
     /// Offset of the tag word.
     pub offset: usize,
+    /// The record's tag (`GCOV_TAG_*`).
     pub tag: u32,
     /// The length field as stored (in the format's unit; negative for the compact form).
     pub length: u32,

@@ -35,6 +35,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status character as stored in the version word's last byte (`*`, `e` or `p`).
     pub fn char(self) -> u8 {
         match self {
             Status::Release => b'*',
@@ -56,18 +57,28 @@ impl Status {
 /// Why a version word was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
+    /// The word is not shaped like any gcov version.
     #[error("version word {word:#010x} ({shown}) is not a gcov version: {why}")]
     Malformed {
+        /// The word as read.
         word: u32,
+        /// Its four bytes as characters, most significant first.
         shown: String,
+        /// What is wrong with it.
         why: &'static str,
     },
+    /// The word names a GCC release whose files we do not read.
     #[error("version word {word:#010x} ({shown}) looks like GCC {major}.{minor}, {why}")]
     Unsupported {
+        /// The word as read.
         word: u32,
+        /// Its four bytes as characters, most significant first.
         shown: String,
+        /// The GCC major release it names.
         major: u16,
+        /// The GCC minor release it names.
         minor: u8,
+        /// Why it is refused (too old, newer than we know).
         why: &'static str,
     },
 }
@@ -163,14 +174,17 @@ impl Version {
         encode(self.major, self.minor, self.status).unwrap_or(0)
     }
 
+    /// The GCC major release (for example 12; 3 and 4 for the 3.4 and 4.x releases).
     pub fn major(self) -> u8 {
         self.major
     }
 
+    /// The GCC minor release.
     pub fn minor(self) -> u8 {
         self.minor
     }
 
+    /// Whether the word marks a release, a development or a prerelease build.
     pub fn status(self) -> Status {
         self.status
     }
@@ -185,6 +199,7 @@ impl Version {
         format!("{}.{}", self.major, self.minor)
     }
 
+    /// Whether this is GCC `major.minor` or later.
     pub fn at_least(self, major: u8, minor: u8) -> bool {
         (self.major, self.minor) >= (major, minor)
     }
@@ -305,6 +320,7 @@ pub enum LengthUnit {
 }
 
 impl LengthUnit {
+    /// Bytes in one unit of a record's length field: 4 before GCC 12, 1 from GCC 12.
     pub fn bytes_per_unit(self) -> u64 {
         match self {
             LengthUnit::Words => 4,
@@ -332,7 +348,9 @@ pub enum Summaries {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Format {
+    /// Which record layout (function record, checksums) the release uses.
     pub family: Family,
+    /// Whether record lengths count 32-bit words or bytes.
     pub length_unit: LengthUnit,
     /// A checksum word follows the stamp in the header (GCC 12+).
     pub header_checksum: bool,
@@ -340,7 +358,9 @@ pub struct Format {
     pub compact_zero_counters: bool,
     /// libgcov ends the file with a zero word (GCC 4.7+; Xen's payloads omit it).
     pub end_marker: bool,
+    /// Which summary records the release writes and where.
     pub summaries: Summaries,
+    /// The counter kinds in tag order (`GCOV_COUNTERS` of the release).
     pub counter_kinds: &'static [CounterKind],
 }
 

@@ -107,6 +107,7 @@ pub struct DiffCoverage {
     /// Changed files the tracefile does not know or whose changed lines
     /// have no coverage (comments, declarations, files not compiled).
     pub without_coverage: Vec<String>,
+    /// Changed lines covered and changed lines with coverage data, over all files: (hit, found).
     pub total: (usize, usize),
 }
 

@@ -15,11 +15,13 @@ pub type Count = u128;
 /// Coverage of every source file, combined over units.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tracefile {
+    /// Per source file (the `SF:` name), its functions, lines, branches and conditions.
     pub files: BTreeMap<String, FileRecord>,
     /// Some sum passed `u128::MAX` and was kept at it.
     pub saturated: bool,
 }
 
+/// What a tracefile records for one source file (one `SF:` … `end_of_record` block).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileRecord {
     /// Function name -> (start line, execution count).
@@ -39,20 +41,26 @@ pub struct FileRecord {
 /// Which outcome of a condition: lcov 2 writes `t` before `f`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Sense {
+    /// The outcome that makes the decision true (lcov's `t`).
     True,
+    /// The outcome that makes the decision false (lcov's `f`).
     False,
 }
 
 impl FileRecord {
+    /// Lines with a non-zero count (lcov's `LH:`).
     pub fn lines_hit(&self) -> usize {
         self.lines.values().filter(|&&c| c > 0).count()
     }
+    /// Functions that ran at least once (lcov's `FNH:`).
     pub fn functions_hit(&self) -> usize {
         self.functions.values().filter(|f| f.1 > 0).count()
     }
+    /// Condition outcomes covered at least once (lcov 2's `MCH:`).
     pub fn conditions_hit(&self) -> usize {
         self.conditions.values().filter(|&&c| c > 0).count()
     }
+    /// Branches taken at least once (lcov's `BRH:`); a `-` branch counts as not taken.
     pub fn branches_hit(&self) -> usize {
         self.branches
             .values()

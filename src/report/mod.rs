@@ -20,8 +20,11 @@ use std::collections::BTreeMap;
 /// Hit and found counts of lines, functions and branches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
+    /// Lines (hit, found): lines with a non-zero count, lines with a count.
     pub lines: (usize, usize),
+    /// Functions (hit, found): functions that ran, functions recorded.
     pub functions: (usize, usize),
+    /// Branches (hit, found): branch outcomes taken, branch outcomes recorded.
     pub branches: (usize, usize),
     /// Condition outcomes (GCC 14+ condition coverage), as lcov 2's MCH/MCF.
     pub conditions: (usize, usize),

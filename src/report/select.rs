@@ -19,6 +19,8 @@ pub struct PathRegex {
 }
 
 impl PathRegex {
+    /// Compiles `text` as gcovr compiles a `--filter`/`--exclude` pattern: anchored at
+    /// the start only (Python's `re.match`).
     pub fn new(text: &str) -> Result<Self, regex::Error> {
         // `^(?:…)`: anchored at the start only, as `re.match` is.
         let regex = Regex::new(&format!("^(?:{text})"))?;
@@ -28,6 +30,7 @@ impl PathRegex {
         })
     }
 
+    /// The pattern as given.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -114,8 +117,11 @@ pub fn relative_path(path: &str, base: &str) -> String {
 /// What a threshold is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
+    /// Lines (`--fail-under-line`).
     Line,
+    /// Branch outcomes (`--fail-under-branch`).
     Branch,
+    /// Functions (`--fail-under-function`).
     Function,
     /// Condition outcomes of GCC 14+ `-fcondition-coverage` (the summary's
     /// `conditions` column).
@@ -123,6 +129,7 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The metric's name in messages: `line`, `branch`, `function`, `condition`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Line => "line",
@@ -148,11 +155,15 @@ pub use crate::report::percent;
 /// A threshold that was not met.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortfall {
+    /// The metric whose threshold was missed.
     pub metric: Metric,
+    /// Items of the metric covered, over the selected files.
     pub hit: usize,
+    /// Items of the metric recorded, over the selected files.
     pub found: usize,
     /// The rounded percentage that was compared.
     pub actual: f64,
+    /// The threshold asked for, in percent.
     pub wanted: f64,
 }
 

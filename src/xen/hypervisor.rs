@@ -20,13 +20,19 @@
 //!   10, so the function count is read from `merge[8]`: the dump is not the
 //!   coverage (zero functions per unit, or garbage when that slot is set).
 //!   Xen 4.21 counts 9 for GCC 14 and 10 for GCC 15 and later.
+//!
+//! The file stays whole (about 410 lines): 250 lines of decision table, and
+//! the tests below that pin each row of it to the Xen and GCC releases it
+//! comes from.
 
 use crate::gcov::version::{Version, release_in_banner};
 
 /// Xen's release, from `/sys/hypervisor/version/{major,minor}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Release {
+    /// Xen major release (4 for every release so far).
     pub major: u32,
+    /// Xen minor release (21 in 4.21).
     pub minor: u32,
 }
 
@@ -49,11 +55,16 @@ impl std::fmt::Display for Release {
 /// The compiler named by `/sys/hypervisor/compilation/compiler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compiler {
+    /// GCC, whose release fixes the gcov format and the counter-kind count Xen must know.
     Gcc {
+        /// GCC major release.
         major: u32,
+        /// GCC minor release.
         minor: u32,
     },
+    /// clang, whose coverage Xen exports as a raw LLVM profile.
     Clang {
+        /// clang major release.
         major: u32,
     },
     /// Neither recognisably GCC nor clang, or no version in it.
@@ -111,8 +122,11 @@ pub enum Risk {
 /// A verdict with the reason and what to do, in words for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
+    /// How bad asking this hypervisor for coverage would be.
     pub risk: Risk,
+    /// Why, naming the Xen and compiler releases.
     pub why: String,
+    /// What to do instead (or that nothing needs doing).
     pub what_to_do: String,
 }
 

@@ -34,8 +34,11 @@ pub enum Layout {
 /// A `XEN_SYSCTL_INTERFACE_VERSION` and the releases that use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interface {
+    /// The `interface_version` word the sysctl must carry.
     pub version: u32,
+    /// How the coverage op's arguments are laid out in this version.
     pub layout: Layout,
+    /// The Xen releases that use it, for messages (`4.17-4.20`).
     pub xen: &'static str,
 }
 
@@ -68,15 +71,20 @@ pub const INTERFACES: &[Interface] = &[
 /// A coverage operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// Ask for the size of the dump in bytes (`get_size` / `get_total_size`).
     GetSize,
     /// Read into the hypercall buffer at `buffer` of `size` bytes.
     Read {
+        /// The buffer's address in the caller's (dom0's) virtual memory.
         buffer: u64,
+        /// The buffer's size in bytes.
         size: u32,
     },
+    /// Zero every counter of the hypervisor.
     Reset,
     /// Legacy layout only: read, then reset, in one call.
     ReadAndReset {
+        /// The buffer's address in the caller's virtual memory (the size is not passed).
         buffer: u64,
     },
 }
@@ -165,6 +173,7 @@ pub enum Failure {
     BufferTooSmall,
     /// EINTR/EAGAIN: the call may simply be repeated.
     Retry,
+    /// Any other errno: reported as it is.
     Other,
 }
 
@@ -183,14 +192,23 @@ pub fn classify(errno: i32) -> Failure {
 /// Linux errno values (identical on every architecture Xen runs dom0 on);
 /// spelled out so the library needs no libc.
 pub mod libc_errno {
+    /// Operation not permitted.
     pub const EPERM: i32 = 1;
+    /// Interrupted system call.
     pub const EINTR: i32 = 4;
+    /// Try again.
     pub const EAGAIN: i32 = 11;
+    /// Out of memory (a clang-built Xen's answer to a short buffer).
     pub const ENOMEM: i32 = 12;
+    /// Permission denied (also a wrong sysctl interface version).
     pub const EACCES: i32 = 13;
+    /// Bad address (the buffer is not mapped for the hypervisor).
     pub const EFAULT: i32 = 14;
+    /// Function not implemented (Xen 4.3–4.10 without coverage).
     pub const ENOSYS: i32 = 38;
+    /// Operation not supported (Xen 4.11+ without coverage).
     pub const EOPNOTSUPP: i32 = 95;
+    /// No buffer space available (a GCC-built Xen's answer to a short buffer).
     pub const ENOBUFS: i32 = 105;
 }
 

@@ -8,6 +8,7 @@
 pub struct UnitCoverage {
     /// The compilation directory recorded in the notes (GCC 9+).
     pub cwd: Option<String>,
+    /// The unit's source files (the main file and its headers) in the order gcov lists them.
     pub files: Vec<FileCoverage>,
     /// Problems with the data: those gcov reports too (mismatched or
     /// unsolvable data), and those it passes over in silence.
@@ -114,27 +115,38 @@ pub(super) fn non_negative<S: serde::Serializer>(v: &i128, s: S) -> Result<S::Ok
     s.serialize_u128(u128::try_from(*v).unwrap_or(0))
 }
 
+/// Coverage of one source file of a unit: its functions and lines, as in gcov's JSON `files[]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FileCoverage {
     /// The source file name as recorded (canonicalized like gcov does).
     pub file: String,
+    /// The functions whose first line is in this file, in the notes' order.
     pub functions: Vec<FunctionCoverage>,
+    /// The lines that carry blocks, ascending by line number.
     pub lines: Vec<LineCoverage>,
 }
 
+/// One function's coverage as gcov's JSON `functions[]` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FunctionCoverage {
+    /// The linkage (mangled) name from the notes' function record.
     pub name: String,
     /// What gcov 9+ writes as `demangled_name`: the C++ demangling of
     /// `name`, or `name` itself when it does not demangle (C).
     pub demangled_name: String,
+    /// First line of the function's body, 1-based, from the notes' function record.
     pub start_line: u32,
+    /// Column of the function's start (GCC 8+ notes; 0 before).
     pub start_column: u32,
+    /// Last line of the function (GCC 8+ notes; the start line before).
     pub end_line: u32,
+    /// Column of the function's end (GCC 10+ notes; 0 before).
     pub end_column: u32,
+    /// Basic blocks gcov counts for the function (entry and exit blocks excluded).
     pub blocks: u32,
+    /// Of [`blocks`](Self::blocks), those whose solved count is non-zero.
     pub blocks_executed: u32,
     /// Signed as gcov computes it (inconsistent counters can make it
     /// negative); JSON output writes a negative count as 0.
@@ -142,16 +154,21 @@ pub struct FunctionCoverage {
     pub execution_count: i128,
 }
 
+/// One source line's coverage as gcov's JSON `lines[]` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LineCoverage {
+    /// The 1-based line number in [`FileCoverage::file`].
     pub line_number: u32,
     /// Absent (as in gcov's JSON) for a line before any function of its file.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub function_name: Option<String>,
+    /// How often the line ran: the sum of the counts of the arcs entering its blocks from other lines, as gcov computes it (signed, see [`FunctionCoverage::execution_count`]).
     #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
     pub count: i128,
+    /// Whether some block on this line never ran although the line did (gcov's `unexecuted_block`, the `*` in `gcov -a` text output).
     pub unexecuted_block: bool,
+    /// The branch outcomes of the blocks that end on this line, in arc order.
     pub branches: Vec<BranchCoverage>,
     /// Condition coverage (GCC 14+ `-fcondition-coverage`) of the decisions
     /// whose blocks end on this line, as `gcov -g` reports it; empty without.
@@ -193,12 +210,17 @@ impl ConditionCoverage {
     }
 }
 
+/// One outcome of a branch: the count of one arc leaving a block that has more than one exit, as gcov's JSON `branches[]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BranchCoverage {
+    /// How often this arc was taken (signed as gcov solves it; JSON output writes a negative count as 0).
     #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
     pub count: i128,
+    /// Whether the arc is an exception edge (gcov's `is_throw`): it leaves a block that ends in a
+    /// call (one with a `GCOV_ARC_FAKE` exit) and is neither fake nor the fall-through.
     pub throw: bool,
+    /// Whether the arc is the fall-through edge (the notes' `GCOV_ARC_FALLTHROUGH` flag).
     pub fallthrough: bool,
     /// The arc's source and destination blocks (gcov 14+ writes them as
     /// `source_block_id` and `destination_block_id`; lcov 2 makes its

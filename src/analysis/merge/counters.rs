@@ -7,7 +7,7 @@ use crate::gcov::kinds::MergeRule;
 
 /// Multiplies every counter of `g` that scales by `weight` (as `gcov-tool
 /// merge -w` does: counts scale, values, bit masks and times do not). A
-/// product past [`MAX_COUNT`] saturates (gcov-tool wraps it) and is returned.
+/// product past [`MAX_COUNT`](super::MAX_COUNT) saturates (gcov-tool wraps it) and is returned.
 pub fn scale(g: &mut Gcda, weight: u64) -> Vec<Overflow> {
     let mut overflows = Vec::new();
     if weight == 1 {

@@ -38,28 +38,64 @@ pub enum OnConflict {
 
 /// Why two profiles did not line up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConflictKind {
+    /// The units carry different stamps: two builds (each compilation gets a new stamp).
     #[error("different object stamps {a:#010x} and {b:#010x}: two different builds of the unit")]
-    Stamp { a: u32, b: u32 },
+    Stamp {
+        /// The destination's stamp.
+        a: u32,
+        /// The incoming stamp.
+        b: u32,
+    },
+    /// The units were written by different gcov versions (compilers).
     #[error("different gcov versions {a} and {b}: two different compilers")]
-    Version { a: String, b: String },
+    Version {
+        /// The destination's version, as gcov names it.
+        a: String,
+        /// The incoming version.
+        b: String,
+    },
+    /// A function's checksums differ: its source or flow graph changed.
     #[error(
         "function {ident}: checksums differ ({a} against {b}): the function changed between builds"
     )]
-    Checksum { ident: u32, a: String, b: String },
+    Checksum {
+        /// The function's ident.
+        ident: u32,
+        /// The destination's checksums, as shown.
+        a: String,
+        /// The incoming checksums.
+        b: String,
+    },
+    /// A counter section has another number of values in each input.
     #[error("function {ident}: {kind} counters differ in length ({a} against {})", crate::plural::count(*.b, "value", "values"))]
     Length {
+        /// The function's ident.
         ident: u32,
+        /// The counter kind's name.
         kind: &'static str,
+        /// Values in the destination.
         a: usize,
+        /// Values in the incoming section.
         b: usize,
     },
+    /// A counter kind is present in one input and absent in the other.
     #[error("function {ident}: the {kind} counters are present in one input only")]
-    Kinds { ident: u32, kind: &'static str },
+    Kinds {
+        /// The function's ident.
+        ident: u32,
+        /// The counter kind's name.
+        kind: &'static str,
+    },
+    /// A section's values do not have the shape its kind requires (top-N sites).
     #[error("function {ident}: a malformed {kind} section ({why})")]
     Malformed {
+        /// The function's ident.
         ident: u32,
+        /// The counter kind's name.
         kind: &'static str,
+        /// What is wrong with it.
         why: &'static str,
     },
 }
@@ -67,10 +103,13 @@ pub enum ConflictKind {
 /// A conflict and what was done about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// What did not line up.
     pub kind: ConflictKind,
+    /// What the merge did about it, as [`OnConflict`] asked.
     pub resolution: Resolution,
 }
 
+/// What a merge did with a [`Conflict`], following the caller's [`OnConflict`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// Not resolved: [`OnConflict::Error`].
@@ -103,7 +142,9 @@ pub struct Overflow {
 /// What [`merge_unit`] met on the way: resolved conflicts, saturated values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// The conflicts met, in input order, each with what was done about it.
     pub conflicts: Vec<Conflict>,
+    /// The counter sections in which values were saturated at [`MAX_COUNT`].
     pub overflows: Vec<Overflow>,
 }
 

@@ -7,7 +7,9 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("input {input}: {error}")]
 pub struct MergeError {
+    /// Which input (0 is the first) could not be merged.
     pub input: usize,
+    /// What is wrong with it.
     pub error: Error,
 }
 

@@ -49,24 +49,39 @@ pub const VARIANT_BYTE_COVERAGE: u64 = 1 << 60;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Header {
+    /// The magic word (`INSTR_PROF_RAW_MAGIC_64` or `_32`), which also tells the byte order and pointer size.
     pub magic: u64,
     /// Format version (low 32 bits of the version field).
     pub version: u32,
     /// Variant flags (high 32 bits of the version field; 0 for clang's front-end coverage).
     pub variant: u64,
+    /// `BinaryIdsSize`: bytes of the build-ID section after the header (version 7+).
     pub binary_ids_size: Option<u64>,
+    /// `NumData`: how many per-function data records follow.
     pub num_data: u64,
+    /// `PaddingBytesBeforeCounters`: zero bytes between the data records and the counters.
     pub padding_bytes_before_counters: u64,
+    /// `NumCounters`: counters in the counters section (8 bytes each, 1 with single-byte coverage).
     pub num_counters: u64,
+    /// `PaddingBytesAfterCounters`: zero bytes after the counters.
     pub padding_bytes_after_counters: u64,
+    /// `NumBitmapBytes`: bytes of MC/DC bitmaps (version 9+).
     pub num_bitmap_bytes: Option<u64>,
+    /// `PaddingBytesAfterBitmapBytes`: zero bytes after the bitmaps (version 9+).
     pub padding_bytes_after_bitmap_bytes: Option<u64>,
+    /// `NamesSize`: bytes of the (possibly compressed) function-name section.
     pub names_size: u64,
+    /// `CountersDelta`: the counters section's address when the profile was written, against which the data records' counter pointers are resolved.
     pub counters_delta: u64,
+    /// `BitmapDelta`: the bitmap section's address, likewise for the bitmap pointers (version 9+).
     pub bitmap_delta: Option<u64>,
+    /// `NamesDelta`: the names section's address when the profile was written.
     pub names_delta: u64,
+    /// `NumVTables`: virtual-table profile records (version 10+; 0 for C).
     pub num_vtables: Option<u64>,
+    /// `VNamesSize`: bytes of the virtual-table name section (version 10+).
     pub vnames_size: Option<u64>,
+    /// `ValueKindLast`: the highest value-profiling kind the writer knows (the number of `value_sites` entries is one more).
     pub value_kind_last: u64,
 }
 
@@ -80,6 +95,7 @@ pub struct Function {
     pub name_hash: u64,
     /// The structural hash of the function's control flow.
     pub hash: u64,
+    /// The function's counters, one per region counter of clang's coverage mapping, in the order of the counters section.
     pub counters: Vec<u64>,
     /// MC/DC bitmap bytes (version 9+, built with `-fcoverage-mcdc`).
     pub bitmap: Vec<u8>,
@@ -87,9 +103,10 @@ pub struct Function {
     pub value_sites: Vec<u16>,
     /// Offset of the data record in the input.
     pub offset: usize,
-    /// Offsets of the first counter and of the first bitmap byte in the input.
+    /// Offset of the function's first counter in the input.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub counters_offset: usize,
+    /// Offset of the function's first bitmap byte in the input.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub bitmap_offset: usize,
 }
@@ -98,13 +115,16 @@ pub struct Function {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RawProfile {
+    /// Byte order of the writer, told by how the magic is stored.
     pub endian: Endian,
     /// Size of the writer's pointers: 8 or 4.
     pub pointer_bytes: u8,
+    /// The header, field by field.
     pub header: Header,
     /// Build IDs (version 7+; a hypervisor writes none); hex strings in JSON.
     #[cfg_attr(feature = "serde", serde(serialize_with = "hex_ids"))]
     pub binary_ids: Vec<Vec<u8>>,
+    /// The per-function data records in file order, with their names, counters and bitmaps.
     pub functions: Vec<Function>,
     /// Whether any chunk of the names section is zlib-compressed.
     pub names_compressed: bool,
@@ -123,6 +143,7 @@ fn hex_ids<S: serde::Serializer>(ids: &[Vec<u8>], s: S) -> std::result::Result<S
 }
 
 impl RawProfile {
+    /// Counters over all functions.
     pub fn num_counters(&self) -> usize {
         self.functions.iter().map(|f| f.counters.len()).sum()
     }

@@ -11,7 +11,9 @@ use crate::gcov::gcda::Gcda;
 /// A Xen 4.9+ dump: records borrowed from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container<'a> {
+    /// The hypervisor's byte order, told by how `XCOV` is stored.
     pub endian: Endian,
+    /// The records in dump order, one per compilation unit of the hypervisor.
     pub units: Vec<Unit<'a>>,
 }
 
@@ -26,6 +28,7 @@ pub struct Unit<'a> {
     pub path: &'a [u8],
     /// Offset of the payload in the dump.
     pub payload_offset: usize,
+    /// The unit's gcda image, as libgcov would have written it (without the end marker).
     pub payload: &'a [u8],
 }
 
@@ -35,6 +38,7 @@ impl Unit<'_> {
         Gcda::decode(self.payload).map_err(|e| e.nested(self.payload_offset))
     }
 
+    /// The recorded path as text (bytes that are not UTF-8 replaced), for messages.
     pub fn path_lossy(&self) -> String {
         String::from_utf8_lossy(self.path).into_owned()
     }

@@ -15,29 +15,39 @@ use crate::gcov::version::{Family, Version};
 /// A Xen 4.3–4.8 dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyDump {
+    /// The hypervisor's byte order, told by how the first `XTCF` tag is stored.
     pub endian: Endian,
+    /// The FILE records in dump order, one per compilation unit.
     pub units: Vec<LegacyUnit>,
 }
 
 /// One FILE of a legacy dump with its counters and functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyUnit {
+    /// FILE record number, from 0.
     pub index: usize,
     /// Offset of the FILE tag.
     pub offset: usize,
+    /// The gcov version word of the compiler that built the unit (GCC 3.4–4.x).
     pub version: Version,
+    /// The unit's compilation stamp, as its gcno has it.
     pub stamp: u32,
+    /// The gcda path recorded for the unit, without its NUL.
     pub path: Vec<u8>,
     /// Active counter kinds in increasing order, each with all its values.
     pub counters: Vec<(u32, Vec<u64>)>,
+    /// The FUNC records, in order; their counts split `counters` per function.
     pub functions: Vec<LegacyFunction>,
 }
 
 /// A function of a legacy FUNC record: one value count per active kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyFunction {
+    /// The function's ident, as in the unit's notes.
     pub ident: u32,
+    /// The function's line-number checksum (the 3.4 family's only checksum).
     pub checksum: u32,
+    /// How many values of each active counter kind belong to the function, in kind order.
     pub counts: Vec<u32>,
 }
 

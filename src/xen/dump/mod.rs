@@ -25,16 +25,21 @@ pub use legacy::{LegacyDump, LegacyFunction, LegacyUnit};
 /// `XCOV`, the first word of a Xen 4.9+ dump, in the hypervisor's byte order.
 pub const XCOV_MAGIC: u32 = 0x5843_4f56;
 
-/// Tags of the Xen 4.3–4.8 blob.
+/// `XTCF`: opens a compilation unit (FILE) in the Xen 4.3–4.8 blob.
 pub const LEGACY_TAG_FILE: u32 = 0x5854_4346;
+/// `XTCf`: a function (FUNC) of the current unit, with its value count per kind.
 pub const LEGACY_TAG_FUNC: u32 = 0x5854_4366;
+/// `XTC0`: the values of counter kind 0 (arcs) of the current unit; kind `n` is tagged
+/// `LEGACY_TAG_COUNTER0 + n`.
 pub const LEGACY_TAG_COUNTER0: u32 = 0x5854_4330;
+/// `XTC.`: the end of the blob.
 pub const LEGACY_TAG_END: u32 = 0x5854_432e;
 /// Counter kinds the legacy blob can carry (GCC 3.4–4.2's five).
 pub const LEGACY_COUNTERS: u32 = 5;
 
 /// The raw LLVM profile magic, 64-bit (`\xfflprofr\x81`) and 32-bit (`\xfflprofR\x81`) producers.
 pub const LLVM_RAW_MAGIC_64: u64 = 0xff6c_7072_6f66_7281;
+/// The 32-bit producers' raw LLVM profile magic (see [`LLVM_RAW_MAGIC_64`]).
 pub const LLVM_RAW_MAGIC_32: u64 = 0xff6c_7072_6f66_5281;
 
 /// What a dump turned out to be.
@@ -45,7 +50,12 @@ pub enum Identified {
     /// Xen 4.3–4.8 tagged blob, in this byte order.
     Legacy(Endian),
     /// A raw LLVM profile (clang-built hypervisor), with its format version.
-    LlvmProfile { endian: Endian, version: u64 },
+    LlvmProfile {
+        /// The writer's byte order.
+        endian: Endian,
+        /// The raw profile version word (format version and variant flags).
+        version: u64,
+    },
 }
 
 /// Tells what kind of dump `data` is from its first bytes.
