@@ -4,7 +4,6 @@
 
 use crate::analysis::coverage::UnitCoverage;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// A count combined over units. One unit's count can pass 2^64 (the
 /// flow into a line from several u64 counters), and the sum over units
