@@ -4,7 +4,6 @@
 
 use crate::analysis::coverage::UnitCoverage;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// A count combined over units. One unit's count can pass 2^64 (the
 /// flow into a line from several u64 counters), and the sum over units
@@ -172,44 +171,101 @@ impl Tracefile {
     /// The tracefile text as lcov writes a combined tracefile: per source
     /// file TN, SF, FN/FNDA/FNF/FNH, BRDA/BRF/BRH, DA/LF/LH, end_of_record.
     pub fn write(&self, test_name: &str) -> String {
-        let mut s = String::new();
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail, and every piece is UTF-8.
+        let _ = self.write_to(&mut out, test_name);
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// [`Tracefile::write`] straight into a sink (give it a buffered one):
+    /// the tracefile is never held whole in memory.
+    pub fn write_to<W: std::io::Write>(&self, w: &mut W, test_name: &str) -> std::io::Result<()> {
         for (name, rec) in &self.files {
-            let _ = writeln!(s, "TN:{test_name}");
-            let _ = writeln!(s, "SF:{name}");
+            line(w, &[b"TN:", test_name.as_bytes()])?;
+            line(w, &[b"SF:", name.as_bytes()])?;
             let mut fns: Vec<(&String, &(u32, Count))> = rec.functions.iter().collect();
-            fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
-            for (n, (line, _)) in &fns {
-                let _ = writeln!(s, "FN:{line},{n}");
+            fns.sort_by(|(n, (line, _)), (m, (other, _))| (line, n).cmp(&(other, m)));
+            for (n, (l, _)) in &fns {
+                w.write_all(b"FN:")?;
+                num(w, u128::from(*l))?;
+                line(w, &[b",", n.as_bytes()])?;
             }
             for (n, (_, count)) in &fns {
-                let _ = writeln!(s, "FNDA:{count},{n}");
+                w.write_all(b"FNDA:")?;
+                num(w, *count)?;
+                line(w, &[b",", n.as_bytes()])?;
             }
-            let _ = writeln!(s, "FNF:{}", rec.functions.len());
-            let _ = writeln!(s, "FNH:{}", rec.functions_hit());
-            for ((line, block, branch), taken) in &rec.branches {
+            w.write_all(b"FNF:")?;
+            num_line(w, rec.functions.len() as u128)?;
+            w.write_all(b"FNH:")?;
+            num_line(w, rec.functions_hit() as u128)?;
+            for ((l, block, branch), taken) in &rec.branches {
+                w.write_all(b"BRDA:")?;
+                num(w, u128::from(*l))?;
+                w.write_all(b",")?;
+                num(w, u128::from(*block))?;
+                w.write_all(b",")?;
+                num(w, u128::from(*branch))?;
+                w.write_all(b",")?;
                 match taken {
-                    Some(t) => {
-                        let _ = writeln!(s, "BRDA:{line},{block},{branch},{t}");
-                    }
-                    None => {
-                        let _ = writeln!(s, "BRDA:{line},{block},{branch},-");
-                    }
+                    Some(t) => num_line(w, *t)?,
+                    None => w.write_all(b"-\n")?,
                 }
             }
             // As lcov writes it: no BRF/BRH for a file without branches.
             if !rec.branches.is_empty() {
-                let _ = writeln!(s, "BRF:{}", rec.branches.len());
-                let _ = writeln!(s, "BRH:{}", rec.branches_hit());
+                w.write_all(b"BRF:")?;
+                num_line(w, rec.branches.len() as u128)?;
+                w.write_all(b"BRH:")?;
+                num_line(w, rec.branches_hit() as u128)?;
             }
-            for (line, count) in &rec.lines {
-                let _ = writeln!(s, "DA:{line},{count}");
+            for (l, count) in &rec.lines {
+                w.write_all(b"DA:")?;
+                num(w, u128::from(*l))?;
+                w.write_all(b",")?;
+                num_line(w, *count)?;
             }
-            let _ = writeln!(s, "LF:{}", rec.lines.len());
-            let _ = writeln!(s, "LH:{}", rec.lines_hit());
-            s.push_str("end_of_record\n");
+            w.write_all(b"LF:")?;
+            num_line(w, rec.lines.len() as u128)?;
+            w.write_all(b"LH:")?;
+            num_line(w, rec.lines_hit() as u128)?;
+            w.write_all(b"end_of_record\n")?;
         }
-        s
+        Ok(())
     }
+}
+
+/// The pieces, then a newline.
+fn line<W: std::io::Write>(w: &mut W, pieces: &[&[u8]]) -> std::io::Result<()> {
+    for p in pieces {
+        w.write_all(p)?;
+    }
+    w.write_all(b"\n")
+}
+
+/// A number in decimal, as `Display` writes it (without its machinery:
+/// most of the tracefile is numbers).
+fn num<W: std::io::Write>(w: &mut W, v: Count) -> std::io::Result<()> {
+    let Ok(mut x) = u64::try_from(v) else {
+        return write!(w, "{v}");
+    };
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (x % 10) as u8;
+        x /= 10;
+        start -= 1;
+        if x == 0 {
+            break;
+        }
+    }
+    w.write_all(buf.get(start..).unwrap_or_default())
+}
+
+fn num_line<W: std::io::Write>(w: &mut W, v: Count) -> std::io::Result<()> {
+    num(w, v)?;
+    w.write_all(b"\n")
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use xencov::analysis::merge::fast::{Fast, add_in_place};
 use xencov::analysis::merge::{
     ConflictKind, MAX_COUNT, OnConflict, Overflow, Resolution, merge_unit, scale,
 };
@@ -75,14 +76,21 @@ pub struct Merged {
     pub origin: String,
 }
 
-/// One unit as read from an input (see [`Merged`] for the paths).
-struct ReadUnit {
+/// One unit as read from an input (see [`Merged`] for the paths), its
+/// bytes borrowed from the input's [`RawUnits`]: a unit that lines up with
+/// the merged profile is added from them without being decoded.
+struct ReadUnit<'a> {
     path: Vec<u8>,
     lookup: Vec<u8>,
     source: Vec<u8>,
-    gcda: Gcda,
-    /// Values the input's weight took past the largest count (saturated).
-    scaled_over: Vec<Overflow>,
+    bytes: &'a [u8],
+}
+
+/// The gcda images of one input: whole files, or ranges of a dump.
+struct RawUnits {
+    buffers: Vec<Vec<u8>>,
+    /// (gcda path, buffer, byte range in it)
+    units: Vec<(Vec<u8>, usize, std::ops::Range<usize>)>,
 }
 
 /// Units match by path made of its normal components, so `/main.gcda` (a
@@ -94,8 +102,9 @@ fn match_key(path: &[u8]) -> Vec<u8> {
         .join(&b'/')
 }
 
-/// Units of one input, with their (mapped) gcda paths.
-fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
+/// The gcda images of one input, in the order of their paths for a tree,
+/// of the dump otherwise. A dump's payloads are not copied.
+fn read_raw(input: &Input) -> Result<RawUnits> {
     let name = input.path.display().to_string();
     let mut raw: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     if input.path.is_dir() {
@@ -123,11 +132,18 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
             match identified {
                 Identified::Container(_) => {
                     let c = Container::parse(&data).with_context(|| name.clone())?;
-                    raw = c
+                    let units = c
                         .units
                         .iter()
-                        .map(|u| (u.path.to_vec(), u.payload.to_vec()))
+                        .map(|u| {
+                            let at = u.payload_offset;
+                            (u.path.to_vec(), 0, at..at + u.payload.len())
+                        })
                         .collect();
+                    return Ok(RawUnits {
+                        buffers: vec![data],
+                        units,
+                    });
                 }
                 Identified::Legacy(endian) => {
                     let d = LegacyDump::parse(&data).with_context(|| name.clone())?;
@@ -141,21 +157,44 @@ fn read_units(input: &Input, mapping: &PathMapping) -> Result<Vec<ReadUnit>> {
             }
         }
     }
-    raw.into_par_iter()
-        .map(|(key, bytes)| {
-            let shown = String::from_utf8_lossy(&key).into_owned();
-            let mut g = Gcda::decode(&bytes).with_context(|| format!("{name}: {shown}"))?;
-            let scaled_over = scale(&mut g, input.weight);
-            let source = xencov::paths::unmangle_profile_name(&key).unwrap_or_else(|| key.clone());
-            Ok(ReadUnit {
-                path: mapping.rewrite(&key).0,
+    let mut out = RawUnits {
+        buffers: Vec::with_capacity(raw.len()),
+        units: Vec::with_capacity(raw.len()),
+    };
+    for (i, (key, bytes)) in raw.into_iter().enumerate() {
+        out.units.push((key, i, 0..bytes.len()));
+        out.buffers.push(bytes);
+    }
+    Ok(out)
+}
+
+/// Units of one input, with their (mapped) gcda paths.
+fn read_units<'a>(raw: &'a RawUnits, mapping: &PathMapping) -> Vec<ReadUnit<'a>> {
+    raw.units
+        .iter()
+        .map(|(key, buffer, range)| {
+            let source = xencov::paths::unmangle_profile_name(key).unwrap_or_else(|| key.clone());
+            ReadUnit {
+                path: mapping.rewrite(key).0,
                 lookup: mapping.rewrite(&source).0,
                 source,
-                gcda: g,
-                scaled_over,
-            })
+                bytes: raw
+                    .buffers
+                    .get(*buffer)
+                    .and_then(|b| b.get(range.clone()))
+                    .unwrap_or_default(),
+            }
         })
         .collect()
+}
+
+/// A unit decoded and scaled by its input's weight, with the values the
+/// weight took past the largest count (saturated).
+fn decode_unit(u: &ReadUnit<'_>, name: &str, weight: u64) -> Result<(Gcda, Vec<Overflow>)> {
+    let shown = String::from_utf8_lossy(&u.lookup);
+    let mut g = Gcda::decode(u.bytes).with_context(|| format!("{name}: {shown}"))?;
+    let scaled_over = scale(&mut g, weight);
+    Ok((g, scaled_over))
 }
 
 /// Reads and merges `inputs` in order (see the module doc): the merged
@@ -177,14 +216,8 @@ pub fn merge_inputs(
     let mut saturated = Saturated::default();
     for input in inputs {
         let name = input.path.display().to_string();
-        let mut units = read_units(input, mapping)?;
-        for u in &mut units {
-            let unit = String::from_utf8_lossy(&u.lookup).into_owned();
-            let how = format!("weight {} of {name}", input.weight);
-            for o in u.scaled_over.drain(..) {
-                saturated.add(&unit, o, &how);
-            }
-        }
+        let raw = read_raw(input)?;
+        let units = read_units(&raw, mapping);
         let mut incoming: IndexMap<Vec<u8>, ReadUnit> = IndexMap::with_capacity(units.len());
         for u in units {
             let shown = String::from_utf8_lossy(&u.lookup).into_owned();
@@ -198,14 +231,73 @@ pub fn merge_inputs(
             diag.warn(disjoint(&name, &acc, &incoming))?;
         }
         type Notes = (Vec<String>, Vec<(String, Overflow)>);
-        let outcomes: Vec<Result<Notes>> = acc
+        // The common case first: a unit of weight 1 that lines up with the
+        // merged one is added in place from its bytes (merge::fast).
+        let mut outcomes: Vec<(usize, Result<Notes>)> = Vec::new();
+        let mut decode = vec![true; incoming.len()];
+        if input.weight == 1 {
+            let fast: Vec<(usize, usize, Vec<Overflow>)> = acc
+                .par_iter_mut()
+                .enumerate()
+                .filter_map(|(i, (key, m))| {
+                    let (at, _, u) = incoming.get_full(key)?;
+                    match add_in_place(&mut m.gcda, u.bytes) {
+                        Fast::Merged(over) => {
+                            m.origin.push_str(" + ");
+                            m.origin.push_str(&name);
+                            Some((i, at, over))
+                        }
+                        Fast::Declined => None,
+                    }
+                })
+                .collect();
+            for (i, at, over) in fast {
+                if let Some(d) = decode.get_mut(at) {
+                    *d = false;
+                }
+                let unit = acc.get_index(i).map(|(k, _)| String::from_utf8_lossy(k));
+                let unit = unit.unwrap_or_default().into_owned();
+                let over = over.into_iter().map(|o| (unit.clone(), o)).collect();
+                outcomes.push((i, Ok((Vec::new(), over))));
+            }
+        }
+        // Everything else is decoded (in parallel), as before.
+        let decoded: Vec<Option<(Gcda, Vec<Overflow>)>> = incoming
+            .par_values()
+            .zip(decode.par_iter())
+            .map(|(u, &needed)| {
+                needed
+                    .then(|| decode_unit(u, &name, input.weight))
+                    .transpose()
+            })
+            .collect::<Result<_>>()?;
+        let mut decoded: Vec<Option<(Gcda, Vec<Overflow>)>> = decoded;
+        for (d, u) in decoded.iter_mut().zip(incoming.values()) {
+            if let Some((_, scaled_over)) = d {
+                let unit = String::from_utf8_lossy(&u.lookup).into_owned();
+                let how = format!("weight {} of {name}", input.weight);
+                for o in scaled_over.drain(..) {
+                    saturated.add(&unit, o, &how);
+                }
+            }
+        }
+        let slow: Vec<(usize, Result<Notes>)> = acc
             .par_iter_mut()
-            .filter_map(|(key, m)| incoming.get(key).map(|u| (key, m, &u.gcda)))
-            .map(|(key, m, g)| {
+            .enumerate()
+            .filter_map(|(i, (key, m))| {
+                let at = incoming.get_index_of(key)?;
+                let (g, _) = decoded.get(at)?.as_ref()?;
+                Some((i, key, m, g))
+            })
+            .map(|(i, key, m, g)| {
                 let unit = String::from_utf8_lossy(key);
                 let outcome = merge_unit(&mut m.gcda, g, on_conflict).map_err(|kind| {
                     anyhow!("{unit}: {} and {name} do not merge: {kind}", m.origin)
-                })?;
+                });
+                let outcome = match outcome {
+                    Ok(o) => o,
+                    Err(e) => return (i, Err(e)),
+                };
                 let conflicts = outcome.conflicts;
                 let over: Vec<(String, Overflow)> = outcome
                     .overflows
@@ -229,29 +321,42 @@ pub fn merge_inputs(
                         ConflictKind::Stamp { .. } | ConflictKind::Version { .. }
                     ) && c.resolution == Resolution::Replaced
                 });
-                m.origin = if replaced_unit {
-                    name.clone()
+                if replaced_unit {
+                    m.origin = name.clone();
                 } else {
-                    format!("{} + {name}", m.origin)
-                };
-                Ok((notes, over))
+                    m.origin.push_str(" + ");
+                    m.origin.push_str(&name);
+                }
+                (i, Ok((notes, over)))
             })
             .collect();
-        for o in outcomes {
+        // In the merged profile's order, as before the fast road existed.
+        outcomes.extend(slow);
+        outcomes.sort_by_key(|(i, _)| *i);
+        for (_, o) in outcomes {
             let (notes, over) = o?;
             resolved.extend(notes);
             for (unit, o) in over {
                 saturated.add(&unit, o, &format!("adding {name}"));
             }
         }
-        for (key, u) in incoming {
-            acc.entry(key).or_insert_with(|| Merged {
-                path: u.path,
-                lookup: u.lookup,
-                source: u.source,
-                gcda: u.gcda,
-                origin: name.clone(),
-            });
+        for ((key, u), d) in incoming.into_iter().zip(decoded) {
+            if acc.contains_key(&key) {
+                continue;
+            }
+            let Some((gcda, _)) = d else {
+                continue; // cannot happen: every new unit was decoded
+            };
+            acc.insert(
+                key,
+                Merged {
+                    path: u.path,
+                    lookup: u.lookup,
+                    source: u.source,
+                    gcda,
+                    origin: name.clone(),
+                },
+            );
         }
         bar.inc(1);
     }

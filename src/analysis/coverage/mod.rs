@@ -32,6 +32,41 @@ use cycles::accumulate;
 use graph::Graph;
 use lines::{Func, Line, line_out};
 
+/// Source names to their index in order of first mention (after
+/// [`crate::paths::fold`]). Every block location names its file: the same
+/// few names again and again, so each name as written is folded once
+/// (folding allocates) and a run of one name costs a comparison.
+#[derive(Default)]
+struct SourceIndex<'n> {
+    folded: HashMap<String, usize>,
+    written: HashMap<&'n str, usize>,
+    last: Option<(&'n str, usize)>,
+}
+
+impl<'n> SourceIndex<'n> {
+    fn find(&mut self, name: &'n str, sources: &mut Vec<String>) -> usize {
+        if let Some((n, i)) = self.last
+            && n == name
+        {
+            return i;
+        }
+        let i = match self.written.get(name) {
+            Some(&i) => i,
+            None => {
+                let c = crate::paths::fold(name);
+                let i = *self.folded.entry(c.clone()).or_insert_with(|| {
+                    sources.push(c);
+                    sources.len() - 1
+                });
+                self.written.insert(name, i);
+                i
+            }
+        };
+        self.last = Some((name, i));
+        i
+    }
+}
+
 /// Computes a unit's coverage as gcov does from its notes and (if any) data.
 pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut out = UnitCoverage {
@@ -40,14 +75,8 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     };
     // Sources in order of first mention, as gcov's find_source registers them.
     let mut sources: Vec<String> = Vec::new();
-    let mut source_index: HashMap<String, usize> = HashMap::new();
-    let mut find_source = |name: &str, sources: &mut Vec<String>| -> usize {
-        let c = crate::paths::fold(name);
-        *source_index.entry(c.clone()).or_insert_with(|| {
-            sources.push(c);
-            sources.len() - 1
-        })
-    };
+    let mut index = SourceIndex::default();
+    let mut find_source = |name, sources: &mut Vec<String>| index.find(name, sources);
     let mut block_files: Vec<Vec<Vec<usize>>> = Vec::new();
     let mut fsrc = Vec::new();
     for f in &notes.functions {

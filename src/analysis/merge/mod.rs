@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 mod checked;
 mod counters;
+pub mod fast;
 #[cfg(test)]
 mod tests;
 mod topn;

@@ -1,0 +1,316 @@
+//! The common case of a merge, done without decoding: an input of the same
+//! build as the accumulated profile, whose functions and counter sections
+//! line up one for one with it, is added in place straight from its bytes.
+//!
+//! [`add_in_place`] walks the input's records twice with the zero-copy
+//! framing of [`crate::gcov::record`]: once to check that everything lines up
+//! (nothing is changed if it does not), once to add. No counter is copied
+//! out and nothing is allocated per function. Anything else — another
+//! stamp or version, a function missing, moved or of other checksums, a
+//! counter section of another kind or length, a summary, a placeholder, a
+//! kind other than the element-wise sum and bitwise or, or input the
+//! decoder would refuse — returns [`Fast::Declined`], and the caller takes
+//! the general road ([`Gcda::decode`] and [`super::merge_unit`]), which
+//! reports conflicts and malformed input as before. So the result, the
+//! overflows reported and the errors are the same on both roads.
+
+use super::Overflow;
+use super::checked;
+use crate::bytes::endian::Endian;
+use crate::gcov::gcda::{Function, FunctionId, Gcda, MAGIC, Record, TAG_FUNCTION, Values};
+use crate::gcov::kinds::{CounterKind, MergeRule, counter_index};
+use crate::gcov::record::{RawRecord, Records, read_header};
+use crate::gcov::version::{Family, Format};
+
+/// What [`add_in_place`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fast {
+    /// The input was added; the values saturated at [`super::MAX_COUNT`]
+    /// (as [`super::merge_unit`] reports them).
+    Merged(Vec<Overflow>),
+    /// The input does not line up with `dst` (or is not plainly readable):
+    /// `dst` is unchanged; decode the input and use [`super::merge_unit`].
+    Declined,
+}
+
+/// Adds the gcda image `src` (weight 1) into `dst` in place when it lines
+/// up record for record with `dst`'s functions (see the module doc);
+/// otherwise changes nothing and returns [`Fast::Declined`].
+pub fn add_in_place(dst: &mut Gcda, src: &[u8]) -> Fast {
+    if !lines_up(dst, src) {
+        return Fast::Declined;
+    }
+    let Ok((header, reader)) = read_header(src, MAGIC) else {
+        return Fast::Declined;
+    };
+    let format = header.version.format();
+    let mut overflows = Vec::new();
+    let mut functions = dst.records.iter_mut().filter_map(|r| match r {
+        Record::Function(f) => Some(f),
+        Record::Other(_) => None,
+    });
+    let mut current = None;
+    let mut section = 0;
+    for raw in Records::new(reader, header.version) {
+        let Ok(raw) = raw else {
+            break; // cannot happen: `lines_up` read the same records
+        };
+        if raw.tag == TAG_FUNCTION {
+            current = functions.next();
+            section = 0;
+            continue;
+        }
+        let Some(f) = current.as_deref_mut() else {
+            continue;
+        };
+        let function = f.id.map(|id| id.ident);
+        let Some(c) = f.counters.get_mut(section) else {
+            continue;
+        };
+        section += 1;
+        let Some(kind) = format.counter_kind(raw.tag) else {
+            continue;
+        };
+        let mut saturated = 0;
+        add_section(&mut c.values, &raw, header.endian, kind, &mut saturated);
+        if saturated > 0 {
+            overflows.push(Overflow {
+                function,
+                kind: kind.name,
+                values: saturated,
+            });
+        }
+    }
+    // A hypervisor writes a zero checksum: the real one wins (as merge_unit).
+    if dst.header.checksum == Some(0) {
+        dst.header.checksum = header.checksum;
+    }
+    Fast::Merged(overflows)
+}
+
+/// The 64-bit counters of a payload: two words each, low word first.
+fn values(payload: &[u8], endian: Endian) -> impl Iterator<Item = u64> + '_ {
+    let big = endian == Endian::Big;
+    payload.chunks_exact(8).map(move |c| {
+        let b: [u8; 8] = c.try_into().unwrap_or([0; 8]);
+        if big {
+            let [a0, a1, a2, a3, b0, b1, b2, b3] = b;
+            u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
+                | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
+        } else {
+            u64::from_le_bytes(b)
+        }
+    })
+}
+
+/// Adds one (checked) section, as `merge_counters` does for Add and Ior.
+fn add_section(
+    dst: &mut Values,
+    raw: &RawRecord<'_>,
+    endian: Endian,
+    kind: &CounterKind,
+    saturated: &mut usize,
+) {
+    if raw.compact_bytes.is_some() {
+        return; // zeros add nothing, and the destination keeps its form
+    }
+    if raw.payload.iter().all(|&b| b == 0) {
+        return; // likewise (most sections of a run are never executed)
+    }
+    let average = kind.name == "average";
+    let add = kind.merge == MergeRule::Add;
+    match dst {
+        Values::Stored(dv) => {
+            for (a, b) in dv.iter_mut().zip(values(raw.payload, endian)) {
+                // a + 0 and a | 0 are a, whatever the kind
+                if b != 0 {
+                    *a = if add {
+                        checked::add_value(*a, b, average, saturated)
+                    } else {
+                        *a | b
+                    };
+                }
+            }
+        }
+        Values::Zero(_) => {
+            let v = if add {
+                values(raw.payload, endian)
+                    .map(|b| checked::add_value(0, b, average, saturated))
+                    .collect()
+            } else {
+                values(raw.payload, endian).collect()
+            };
+            *dst = Values::Stored(v);
+        }
+    }
+}
+
+/// Whether `src` reads cleanly and lines up with `dst` for [`add_in_place`].
+fn lines_up(dst: &Gcda, src: &[u8]) -> bool {
+    let Ok((header, reader)) = read_header(src, MAGIC) else {
+        return false;
+    };
+    let d = &dst.header;
+    if header.endian != d.endian
+        || header.version.word() != d.version.word()
+        || header.stamp != d.stamp
+    {
+        return false;
+    }
+    if !idents_unique(dst) {
+        return false; // merge_unit refuses it: let it say so
+    }
+    let format = header.version.format();
+    let mut functions = dst.functions();
+    let mut current = None;
+    let mut section = 0;
+    for raw in Records::new(reader, header.version) {
+        let Ok(raw) = raw else {
+            return false;
+        };
+        if raw.tag == TAG_FUNCTION {
+            if let Some(f) = current
+                && !all_sections_seen(f, section)
+            {
+                return false;
+            }
+            let Some(f) = functions.next() else {
+                return false;
+            };
+            let (Some(id), Some(sid)) = (f.id, function_id(&raw, header.endian, &format)) else {
+                return false;
+            };
+            if id != sid {
+                return false;
+            }
+            current = Some(f);
+            section = 0;
+        } else if counter_index(raw.tag).is_some() {
+            let Some(f) = current else {
+                return false;
+            };
+            let Some(kind) = format.counter_kind(raw.tag) else {
+                return false;
+            };
+            if !matches!(kind.merge, MergeRule::Add | MergeRule::Ior) {
+                return false;
+            }
+            let bytes = raw.compact_bytes.unwrap_or(raw.payload.len() as u64);
+            if !bytes.is_multiple_of(8) {
+                return false;
+            }
+            let Some(c) = f.counters.get(section) else {
+                return false;
+            };
+            if c.kind.index != kind.index || c.values.len() as u64 != bytes / 8 {
+                return false;
+            }
+            section += 1;
+        } else {
+            return false; // a summary or an unknown record: the general road
+        }
+    }
+    current.is_none_or(|f| all_sections_seen(f, section))
+}
+
+/// merge_unit refuses two functions of different counter kinds; here the
+/// input's sections must be exactly the destination's.
+fn all_sections_seen(f: &Function, seen: usize) -> bool {
+    f.counters.len() == seen
+}
+
+/// The id of a function record as the decoder reads it; `None` for a
+/// placeholder or a record the decoder would refuse.
+fn function_id(raw: &RawRecord<'_>, endian: Endian, format: &Format) -> Option<FunctionId> {
+    let p = raw.payload;
+    if p.is_empty() || !p.len().is_multiple_of(4) || p.len() / 4 < format.family.function_words() {
+        return None;
+    }
+    let word = |i: usize| -> Option<u32> {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(p.get(i * 4..i * 4 + 4)?);
+        Some(endian.u32_from(w))
+    };
+    Some(FunctionId {
+        ident: word(0)?,
+        lineno_checksum: word(1)?,
+        cfg_checksum: if format.family == Family::Gcc47 {
+            Some(word(2)?)
+        } else {
+            None
+        },
+    })
+}
+
+/// Whether no ident appears twice among `g`'s functions (merge_unit
+/// refuses such a unit).
+fn idents_unique(g: &Gcda) -> bool {
+    let mut idents: Vec<u32> = g
+        .functions()
+        .filter_map(|f| f.id.map(|id| id.ident))
+        .collect();
+    idents.sort_unstable();
+    idents.windows(2).all(|w| w.first() != w.get(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::merge::{OnConflict, merge_unit};
+
+    /// Every pair of runs of one unit among the samples (all eras, both
+    /// byte orders, -fprofile-generate included): where the fast road
+    /// takes an input, the result and the overflows are merge_unit's, and
+    /// a declined input leaves the destination untouched.
+    #[test]
+    fn the_fast_road_gives_merge_units_result() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut by_unit: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "gcda") {
+                    // samples/ERA/PROGRAM/RUN/unit.gcda: runs of one unit share ERA/PROGRAM/unit
+                    let s = p.to_string_lossy().into_owned();
+                    let parts: Vec<&str> = s.rsplitn(3, '/').collect();
+                    let key = format!("{}/{}", parts[2], parts[0]);
+                    by_unit
+                        .entry(key)
+                        .or_default()
+                        .push(std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        let (mut merged, mut declined) = (0, 0);
+        for runs in by_unit.values() {
+            for a in runs {
+                let Ok(dst) = Gcda::decode(a) else { continue };
+                for b in runs {
+                    let mut fast = dst.clone();
+                    match add_in_place(&mut fast, b) {
+                        Fast::Declined => {
+                            assert_eq!(fast, dst, "a declined input changed the destination");
+                            declined += 1;
+                        }
+                        Fast::Merged(over) => {
+                            let mut slow = dst.clone();
+                            let src = Gcda::decode(b).unwrap();
+                            let outcome = merge_unit(&mut slow, &src, OnConflict::Error).unwrap();
+                            assert_eq!(fast, slow);
+                            assert_eq!(over, outcome.overflows);
+                            merged += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Both roads must have been taken for the comparison to mean anything
+        // (libgcov's files carry a summary, which takes the general road: few
+        // sample pairs take the fast one; tests/merge.rs covers Xen dumps).
+        assert!(merged >= 10, "only {merged} inputs took the fast road");
+        assert!(declined > 10, "only {declined} inputs were declined");
+    }
+}
