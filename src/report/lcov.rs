@@ -78,7 +78,7 @@ pub fn resolve(base: Option<&str>, file: &str) -> String {
 }
 
 /// `a + b`, kept at `u128::MAX` (and `saturated` set) rather than wrapped.
-fn add(a: Count, b: Count, saturated: &mut bool) -> Count {
+pub(crate) fn add(a: Count, b: Count, saturated: &mut bool) -> Count {
     a.checked_add(b).unwrap_or_else(|| {
         *saturated = true;
         Count::MAX
@@ -87,7 +87,7 @@ fn add(a: Count, b: Count, saturated: &mut bool) -> Count {
 
 /// A line or function count as lcov reads it from a tracefile: a negative
 /// count (inconsistent counters) is 0.
-fn clamp(count: i128) -> Count {
+pub(crate) fn clamp(count: i128) -> Count {
     Count::try_from(count).unwrap_or(0)
 }
 

@@ -5,6 +5,7 @@
 //! block ids, `MCDC` records with `MCF`/`MCH`. The record syntax and the
 //! mapping from gcov's JSON are in formats/gcov-counts.md §12.
 
+use super::lcov::{add, clamp};
 use crate::analysis::coverage::UnitCoverage;
 use crate::report::lcov::{Count, Sense, resolve};
 use std::collections::BTreeMap;
@@ -133,19 +134,6 @@ impl FileRecord {
             (n + 1, h + usize::from(b.taken.is_some_and(|t| t > 0)))
         })
     }
-}
-
-/// `a + b`, kept at `u128::MAX` (and `saturated` set) rather than wrapped.
-fn add(a: Count, b: Count, saturated: &mut bool) -> Count {
-    a.checked_add(b).unwrap_or_else(|| {
-        *saturated = true;
-        Count::MAX
-    })
-}
-
-/// A line or function count as lcov reads it: a negative count is 0.
-fn clamp(count: i128) -> Count {
-    Count::try_from(count).unwrap_or(0)
 }
 
 /// lcov's sort of its block list: shortest signature first, then by

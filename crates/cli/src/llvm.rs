@@ -74,17 +74,7 @@ pub fn merge(inputs: &[crate::merge::Input], output: &std::path::Path) -> Result
         decode(&i.path.display().to_string(), &bytes)?;
         data.push(bytes);
     }
-    let pairs: Vec<(&[u8], u64)> = data
-        .iter()
-        .zip(inputs)
-        .map(|(b, i)| (b.as_slice(), i.weight))
-        .collect();
-    let merged = xencov::llvm::raw::merge(&pairs).map_err(|e| {
-        let name = inputs
-            .get(e.input)
-            .map_or_else(String::new, |i| i.path.display().to_string());
-        anyhow!("{name}: cannot merge: {}", e.error)
-    })?;
+    let merged = merge_raw(&data, inputs)?;
     crate::output::write_atomic(output, &merged)?;
     eprintln!(
         "xencov-rs: merged {} (raw LLVM profiles) into {}",
@@ -92,4 +82,20 @@ pub fn merge(inputs: &[crate::merge::Input], output: &std::path::Path) -> Result
         output.display()
     );
     Ok(())
+}
+
+/// The raw profiles `data` (read from `inputs`, with their weights) merged
+/// into one, as `llvm-profdata merge` does; an error names the input.
+pub fn merge_raw(data: &[Vec<u8>], inputs: &[crate::merge::Input]) -> Result<Vec<u8>> {
+    let pairs: Vec<(&[u8], u64)> = data
+        .iter()
+        .zip(inputs)
+        .map(|(b, i)| (b.as_slice(), i.weight))
+        .collect();
+    xencov::llvm::raw::merge(&pairs).map_err(|e| {
+        let name = inputs
+            .get(e.input)
+            .map_or_else(String::new, |i| i.path.display().to_string());
+        anyhow!("{name}: cannot merge: {}", e.error)
+    })
 }

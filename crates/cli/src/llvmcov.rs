@@ -119,17 +119,7 @@ fn merged_profile(inputs: &[Input]) -> Result<RawProfile> {
     {
         return crate::llvm::decode(&i.path.display().to_string(), one);
     }
-    let pairs: Vec<(&[u8], u64)> = data
-        .iter()
-        .zip(inputs)
-        .map(|(b, i)| (b.as_slice(), i.weight))
-        .collect();
-    let merged = xencov::llvm::raw::merge(&pairs).map_err(|e| {
-        let name = inputs
-            .get(e.input)
-            .map_or_else(String::new, |i| i.path.display().to_string());
-        anyhow!("{name}: cannot merge: {}", e.error)
-    })?;
+    let merged = crate::llvm::merge_raw(&data, inputs)?;
     crate::llvm::decode("the merged profile", &merged)
 }
 
