@@ -7,6 +7,10 @@
 //! profiles) so that a caller can match on exactly what went wrong. Offsets
 //! are always those of the outermost input: a gcda decoded out of a Xen dump
 //! reports offsets in the dump (see [`Error::nested`]).
+//!
+//! The file stays whole (about 460 lines): it is one error type and the
+//! per-container enums it wraps, mostly documentation and message texts,
+//! kept side by side so the texts users see read as one voice.
 
 use crate::gcov::version::{Version, VersionError};
 use crate::plural::count;
