@@ -119,8 +119,19 @@ pub fn path_within(root: &Path, rel: &Path) -> Result<PathBuf> {
             }
             Ok(m) if !m.is_dir() => bail!("{} exists and is not a directory", at.display()),
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&at)
-                .with_context(|| format!("cannot create {}", at.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&at) {
+                Ok(()) => {}
+                // Files are written in parallel: another writer may have made
+                // this directory since we looked. A real directory is fine; a
+                // symlink or a file that appeared instead is not.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    match std::fs::symlink_metadata(&at) {
+                        Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
+                        _ => bail!("{} appeared and is not a directory: refused", at.display()),
+                    }
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot create {}", at.display())),
+            },
             Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", at.display())),
         }
     }
