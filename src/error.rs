@@ -12,6 +12,7 @@
 //! per-container enums it wraps, mostly documentation and message texts,
 //! kept side by side so the texts users see read as one voice.
 
+use crate::gcov::tag::Tag;
 use crate::gcov::version::{Version, VersionError};
 use crate::plural::count;
 
@@ -89,7 +90,7 @@ pub enum ErrorKind {
     )]
     LengthPastEnd {
         /// The record's tag.
-        tag: u32,
+        tag: Tag,
         /// Payload bytes the length field claims.
         claimed: u64,
         /// Bytes left after the length field.
@@ -99,7 +100,7 @@ pub enum ErrorKind {
     #[error("record {tag:#010x} has a length of {}, not a multiple of {unit}", count(*.bytes, "byte", "bytes"))]
     LengthNotMultiple {
         /// The record's tag.
-        tag: u32,
+        tag: Tag,
         /// The payload size in bytes.
         bytes: u64,
         /// The size in bytes of one item (a counter, a word).
@@ -111,7 +112,7 @@ pub enum ErrorKind {
     )]
     NegativeLength {
         /// The record's tag.
-        tag: u32,
+        tag: Tag,
         /// The length field read as signed.
         length: i32,
     },
@@ -119,7 +120,7 @@ pub enum ErrorKind {
     #[error("counter record {tag:#010x} does not follow a function record")]
     CounterOutsideFunction {
         /// The counter record's tag.
-        tag: u32,
+        tag: Tag,
     },
     /// A gcda counter record of a kind the file's GCC release does not have.
     #[error(
@@ -127,9 +128,9 @@ pub enum ErrorKind {
     )]
     UnknownCounterKind {
         /// The counter record's tag.
-        tag: u32,
+        tag: Tag,
         /// The counter kind the tag encodes.
-        index: u32,
+        index: usize,
         /// The GCC release of the file's version word.
         gcc: String,
         /// How many counter kinds that release has.
@@ -321,7 +322,7 @@ pub enum NotesError {
     #[error("{} before any function", record_name(*.tag))]
     BeforeFunction {
         /// The record's tag.
-        tag: u32,
+        tag: Tag,
     },
     /// A second BLOCKS or CONDITIONS record for one function.
     #[error("a second {record} record for {function}")]
@@ -424,8 +425,8 @@ pub enum NotesError {
     },
 }
 
-fn record_name(tag: u32) -> String {
-    if tag == crate::gcov::gcno::TAG_CONDITIONS {
+fn record_name(tag: Tag) -> String {
+    if tag == Tag::CONDITIONS {
         "a CONDITIONS record".into()
     } else {
         format!("record {tag:#010x}")

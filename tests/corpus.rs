@@ -35,7 +35,8 @@ fn every_corpus_gcda_round_trips() {
 /// then the object and program summaries after the functions.
 #[test]
 fn gcc_4_4_files_are_3_4_family() {
-    use xencov::gcov::gcda::{Record, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
+    use xencov::gcov::gcda::Record;
+    use xencov::gcov::tag::Tag;
     use xencov::gcov::version::Family;
     let Some(corpus) = common::corpus_or_skip("gcc_4_4_files_are_3_4_family") else {
         return;
@@ -47,7 +48,7 @@ fn gcc_4_4_files_are_3_4_family() {
         let g = Gcda::decode(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(g.header.version.chars(), "404*");
         assert_eq!(g.header.version.format().family, Family::Gcc34);
-        let tags: Vec<u32> = g
+        let tags: Vec<Option<Tag>> = g
             .records
             .iter()
             .map(|r| match r {
@@ -55,22 +56,22 @@ fn gcc_4_4_files_are_3_4_family() {
                     let id = f.id.expect("no placeholders in 4.4");
                     assert!(id.cfg_checksum.is_none() && f.extra.is_empty());
                     assert!(!f.counters.is_empty());
-                    0
+                    None
                 }
                 Record::Other(o) => {
                     let s = o.summary().expect("a 9-word summary");
                     assert!(s.runs >= 1 && s.checksum.is_some() && s.histogram.is_empty());
-                    o.tag
+                    Some(o.tag)
                 }
             })
             .collect();
-        let first_summary = tags.iter().position(|&t| t != 0).unwrap();
+        let first_summary = tags.iter().position(Option::is_some).unwrap();
         assert!(first_summary > 0, "{}", path.display());
-        assert_eq!(tags[first_summary], TAG_OBJECT_SUMMARY);
+        assert_eq!(tags[first_summary], Some(Tag::OBJECT_SUMMARY));
         assert!(
             tags[first_summary + 1..]
                 .iter()
-                .all(|&t| t == TAG_PROGRAM_SUMMARY)
+                .all(|&t| t == Some(Tag::PROGRAM_SUMMARY))
         );
     }
 }

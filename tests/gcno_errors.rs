@@ -6,14 +6,15 @@
 mod common;
 
 use xencov::bytes::endian::Endian;
-use xencov::gcov::gcno::{Gcno, MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_LINES};
+use xencov::gcov::gcno::{Gcno, MAGIC};
 use xencov::gcov::record::{Records, read_header};
+use xencov::gcov::tag::Tag;
 
 /// One record of a notes file: where it starts, its tag, its payload.
 #[derive(Clone, Copy, Debug)]
 struct Rec {
     offset: usize,
-    tag: u32,
+    tag: Tag,
     payload: usize,
     len: usize,
 }
@@ -55,7 +56,7 @@ impl Notes {
         }
     }
 
-    fn find(&self, tag: u32, nth: usize) -> Rec {
+    fn find(&self, tag: Tag, nth: usize) -> Rec {
         *self
             .records
             .iter()
@@ -117,7 +118,7 @@ fn a_record_before_any_function_names_its_offset() {
     for set in SETS {
         let n = Notes::read(set, "ops");
         let first = n.records[0];
-        let blocks = n.find(TAG_BLOCKS, 0);
+        let blocks = n.find(Tag::BLOCKS, 0);
         // The first function's BLOCKS record moved in front of it.
         let mut b = n.bytes[..first.offset].to_vec();
         b.extend_from_slice(&n.bytes[blocks.offset..blocks.payload + blocks.len]);
@@ -130,7 +131,7 @@ fn a_record_before_any_function_names_its_offset() {
 fn a_second_blocks_record_names_its_offset() {
     for set in SETS {
         let n = Notes::read(set, "ops");
-        let blocks = n.find(TAG_BLOCKS, 1);
+        let blocks = n.find(Tag::BLOCKS, 1);
         let b = n.with_record_twice(blocks);
         refused(
             &b,
@@ -145,7 +146,7 @@ fn a_second_blocks_record_names_its_offset() {
 fn a_block_count_the_file_cannot_hold_names_its_record() {
     for set in SETS {
         let n = Notes::read(set, "ops");
-        let blocks = n.find(TAG_BLOCKS, 2);
+        let blocks = n.find(Tag::BLOCKS, 2);
         let b = n.with_word(blocks.payload, 0x00ff_ffff);
         refused(&b, blocks.offset, "16777215 blocks", set);
     }
@@ -155,7 +156,7 @@ fn a_block_count_the_file_cannot_hold_names_its_record() {
 fn arcs_to_or_from_a_block_that_does_not_exist_name_their_record() {
     for set in SETS {
         let n = Notes::read(set, "ops");
-        let arcs = n.find(TAG_ARCS, 3);
+        let arcs = n.find(Tag::ARCS, 3);
         // payload: source block, then (destination, flags) pairs.
         let b = n.with_word(arcs.payload + 4, 0xffff);
         refused(&b, arcs.offset, "to block 65535", set);
@@ -170,7 +171,7 @@ fn arcs_to_or_from_a_block_that_does_not_exist_name_their_record() {
 fn lines_of_a_block_that_does_not_exist_or_before_a_file_name_their_record() {
     for set in SETS {
         let n = Notes::read(set, "ops");
-        let lines = n.find(TAG_LINES, 1);
+        let lines = n.find(Tag::LINES, 1);
         let b = n.with_word(lines.payload, 0xffff);
         refused(&b, lines.offset, "lines of block 65535", set);
         // After the block number, a 0 word then the file name: make it a line.

@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 use xencov::Endian;
+use xencov::gcov::tag::Tag;
 use xencov::xen::dump::encode_container;
 
 use common::Tmp;
@@ -91,7 +92,7 @@ fn a_claimed_2_gib_section() {
     let (h, r) = xencov::gcov::record::read_header(&g, b"gcda").unwrap();
     let first_counter = xencov::gcov::record::Records::new(r, h.version)
         .map(Result::unwrap)
-        .find(|r| r.tag == 0x01a1_0000)
+        .find(|r| r.tag == Tag::counter(0))
         .unwrap();
     let at = first_counter.offset + 4;
     bad[at..at + 4].copy_from_slice(&0x7fff_fff8u32.to_le_bytes());
@@ -195,13 +196,13 @@ fn repeated_function_gcno(count: usize) -> (Vec<u8>, Vec<usize>) {
     let mut f = head;
     let mut at = Vec::new();
     for i in 0..count as u32 {
-        f.extend(word(0x0100_0000));
+        f.extend(word(Tag::FUNCTION.raw()));
         f.extend(word(function_len as u32));
         for v in [i, 1, 2, 0, 0, 0, 1, 1, 2, 1] {
             f.extend(word(v));
         }
         at.push(f.len());
-        f.extend(word(0x0141_0000));
+        f.extend(word(Tag::BLOCKS.raw()));
         f.extend(word(4));
         f.extend(word(blocks));
     }

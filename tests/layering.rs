@@ -249,15 +249,15 @@ fn every_top_level_module_is_in_a_layer() {
 }
 
 /// `error` may reach into `gcov` for what its errors carry and name — the
-/// version (`Version`, `VersionError`) and the CONDITIONS tag of a notes
-/// error — and nothing else.
+/// version (`Version`, `VersionError`) and the record tag (`Tag`) of the
+/// framing and notes errors — and nothing else.
 #[test]
 fn error_imports_only_version_error() {
     const ALLOWED_FROM_GCOV: &[&str] = &[
         "crate::gcov::version::VersionError",
         "crate::gcov::version::Version",
         "crate::gcov::version::{Version, VersionError}",
-        "crate::gcov::gcno::TAG_CONDITIONS",
+        "crate::gcov::tag::Tag",
     ];
     let files = library_sources();
     let (_, text) = files
@@ -270,7 +270,7 @@ fn error_imports_only_version_error() {
             assert!(
                 ALLOWED_FROM_GCOV.iter().any(|a| rest.starts_with(a)
                     && !rest[a.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')),
-                "src/error.rs:{n} imports more of gcov than the version and the CONDITIONS tag: {line}"
+                "src/error.rs:{n} imports more of gcov than the version and the record tag: {line}"
             );
         }
     }

@@ -225,7 +225,10 @@ fn a_first_weight_above_1_differs_from_gcov_tool_only_in_the_summary() {
 }
 
 /// Each function's id and its counters as (kind index, values).
-type Functions = Vec<(Option<xencov::gcov::gcda::FunctionId>, Vec<(u32, Vec<u64>)>)>;
+type Functions = Vec<(
+    Option<xencov::gcov::gcda::FunctionId>,
+    Vec<(usize, Vec<u64>)>,
+)>;
 
 fn functions(g: &Gcda) -> Functions {
     g.functions()

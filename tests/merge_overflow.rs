@@ -11,7 +11,8 @@ use common::{Tmp, gcc};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use xencov::gcov::gcda::{Gcda, Record, TAG_OBJECT_SUMMARY};
+use xencov::gcov::gcda::{Gcda, Record};
+use xencov::gcov::tag::Tag;
 
 /// gcov_type's maximum: what a saturated count holds.
 const M: u64 = i64::MAX as u64;
@@ -60,7 +61,7 @@ fn runs(g: &Gcda) -> u32 {
     g.records
         .iter()
         .find_map(|r| match r {
-            Record::Other(o) if o.tag == TAG_OBJECT_SUMMARY => o.words.first().copied(),
+            Record::Other(o) if o.tag == Tag::OBJECT_SUMMARY => o.words.first().copied(),
             _ => None,
         })
         .unwrap()
@@ -229,7 +230,7 @@ fn runs_saturate_where_gcov_tool_wraps_them() {
     let mut edited = read(&run(1).join("ops.gcda"));
     for r in &mut edited.records {
         if let Record::Other(o) = r
-            && o.tag == TAG_OBJECT_SUMMARY
+            && o.tag == Tag::OBJECT_SUMMARY
         {
             o.words[0] = u32::MAX;
         }
@@ -261,7 +262,7 @@ fn runs_saturate_where_gcov_tool_wraps_them() {
     assert_eq!(runs(&read(&t.p("ours/ops.gcda"))), u32::MAX);
     for r in &mut theirs.records {
         if let Record::Other(o) = r
-            && o.tag == TAG_OBJECT_SUMMARY
+            && o.tag == Tag::OBJECT_SUMMARY
         {
             o.words[0] = u32::MAX;
         }

@@ -7,8 +7,8 @@ mod common;
 
 use serde_json::Value;
 use xencov::Endian;
-use xencov::gcov::gcda::{Gcda, Record, Summary, TAG_OBJECT_SUMMARY, TAG_PROGRAM_SUMMARY};
-use xencov::gcov::kinds::counter_tag;
+use xencov::gcov::gcda::{Gcda, Record, Summary};
+use xencov::gcov::tag::Tag;
 use xencov::gcov::version::Family;
 
 #[test]
@@ -76,10 +76,7 @@ fn synthetic_files_decode_to_the_values_they_were_built_from() {
             assert_eq!(f.counters.len(), want_counters.len(), "{name}");
             for (c, wc) in f.counters.iter().zip(want_counters) {
                 assert_eq!(c.kind.name, wc["kind"].as_str().unwrap(), "{name}");
-                assert_eq!(
-                    u64::from(counter_tag(c.kind.index)),
-                    wc["tag"].as_u64().unwrap()
-                );
+                assert_eq!(u64::from(c.kind.tag().raw()), wc["tag"].as_u64().unwrap());
                 assert_eq!(
                     c.values.is_compact(),
                     wc["compact"].as_bool().unwrap(),
@@ -95,7 +92,7 @@ fn synthetic_files_decode_to_the_values_they_were_built_from() {
                 assert_eq!(values, want_values, "{name} {}", c.kind.name);
             }
         }
-        let summaries: Vec<(u32, Summary)> = g
+        let summaries: Vec<(Tag, Summary)> = g
             .records
             .iter()
             .filter_map(|r| match r {
@@ -104,8 +101,8 @@ fn synthetic_files_decode_to_the_values_they_were_built_from() {
             })
             .collect();
         for (key, tag) in [
-            ("object_summary", TAG_OBJECT_SUMMARY),
-            ("program_summary", TAG_PROGRAM_SUMMARY),
+            ("object_summary", Tag::OBJECT_SUMMARY),
+            ("program_summary", Tag::PROGRAM_SUMMARY),
         ] {
             let Some(want) = want.get(key).filter(|s| !s.is_null()) else {
                 continue;

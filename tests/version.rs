@@ -194,7 +194,7 @@ fn every_release_line_decodes_and_encodes_back() {
         let names: Vec<&str> = f.counter_kinds.iter().map(|k| k.name).collect();
         assert_eq!(names, kinds, "{chars}");
         for (i, k) in f.counter_kinds.iter().enumerate() {
-            assert_eq!(k.index as usize, i, "{chars} {}", k.name);
+            assert_eq!(k.index, i, "{chars} {}", k.name);
         }
     }
 }

@@ -11,22 +11,16 @@
 
 use crate::bytes::reader::Reader;
 use crate::error::{Error, ErrorKind, Result};
-use crate::gcov::kinds::{CounterKind, counter_index, counter_tag};
+use crate::gcov::kinds::CounterKind;
 use crate::gcov::record::RecordWriter;
 use crate::gcov::record::{Header, RawRecord, Records, read_header};
+use crate::gcov::tag::Tag;
 use crate::gcov::version::{Family, Format};
 #[cfg(feature = "serde")]
 use serde::ser::{SerializeSeq, SerializeStruct};
 
 /// The magic word, spelled in big-endian order.
 pub const MAGIC: &[u8; 4] = b"gcda";
-/// `GCOV_TAG_FUNCTION`: a function record (ident and checksums), followed by that function's counter records.
-pub const TAG_FUNCTION: u32 = 0x0100_0000;
-/// `GCOV_TAG_OBJECT_SUMMARY`: the summary of this object's arc counters (runs, sum of maxima; more before GCC 9).
-pub const TAG_OBJECT_SUMMARY: u32 = 0xa100_0000;
-/// `GCOV_TAG_PROGRAM_SUMMARY`: the whole program's summary, written by GCC 3.4–8 only.
-pub const TAG_PROGRAM_SUMMARY: u32 = 0xa300_0000;
-
 /// A decoded gcda file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -136,7 +130,7 @@ impl Values {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtherRecord {
     /// The record's tag, as read in the file's byte order.
-    pub tag: u32,
+    pub tag: Tag,
     /// The record's payload as 32-bit words in the file's byte order.
     pub words: Vec<u32>,
 }
@@ -145,8 +139,8 @@ impl OtherRecord {
     /// The name gcov-dump uses for this tag.
     pub fn name(&self) -> &'static str {
         match self.tag {
-            TAG_OBJECT_SUMMARY => "OBJECT_SUMMARY",
-            TAG_PROGRAM_SUMMARY => "PROGRAM_SUMMARY",
+            Tag::OBJECT_SUMMARY => "OBJECT_SUMMARY",
+            Tag::PROGRAM_SUMMARY => "PROGRAM_SUMMARY",
             _ => "UNKNOWN",
         }
     }
@@ -155,13 +149,13 @@ impl OtherRecord {
     /// the word count (2: GCC 9+; 9: GCC 3.4-4.7; 17 + 5 per histogram
     /// bucket: GCC 4.8-8), which is unambiguous between the eras.
     pub fn summary(&self) -> Option<Summary> {
-        if self.tag != TAG_OBJECT_SUMMARY && self.tag != TAG_PROGRAM_SUMMARY {
+        if self.tag != Tag::OBJECT_SUMMARY && self.tag != Tag::PROGRAM_SUMMARY {
             return None;
         }
         let w = self.words.as_slice();
         let u64_at = |i: usize| Some(u64::from(*w.get(i + 1)?) << 32 | u64::from(*w.get(i)?));
         if let &[runs, sum_max] = w {
-            return (self.tag == TAG_OBJECT_SUMMARY).then_some(Summary {
+            return (self.tag == Tag::OBJECT_SUMMARY).then_some(Summary {
                 checksum: None,
                 num: None,
                 runs,
@@ -245,7 +239,7 @@ impl Gcda {
         let mut out: Vec<Record> = Vec::new();
         for raw in &mut records {
             let raw = raw?;
-            if counter_index(raw.tag).is_some() {
+            if raw.tag.is_counter() {
                 let counters = decode_counters(&raw, &header, &format)?;
                 match out.last_mut() {
                     Some(Record::Function(f)) => f.counters.push(counters),
@@ -256,7 +250,7 @@ impl Gcda {
                         ));
                     }
                 }
-            } else if raw.tag == TAG_FUNCTION {
+            } else if raw.tag == Tag::FUNCTION {
                 out.push(Record::Function(decode_function(&raw, &header, &format)?));
             } else {
                 out.push(Record::Other(OtherRecord {
@@ -280,7 +274,7 @@ impl Gcda {
         for record in &self.records {
             match record {
                 Record::Function(f) => {
-                    w.record(TAG_FUNCTION, |w| {
+                    w.record(Tag::FUNCTION, |w| {
                         if let Some(id) = f.id {
                             w.u32(id.ident);
                             w.u32(id.lineno_checksum);
@@ -291,7 +285,7 @@ impl Gcda {
                         f.extra.iter().for_each(|&x| w.u32(x));
                     });
                     for c in &f.counters {
-                        let tag = counter_tag(c.kind.index);
+                        let tag = c.kind.tag();
                         match &c.values {
                             Values::Stored(v) => {
                                 w.record(tag, |w| v.iter().for_each(|&x| w.u64(x)))
@@ -348,7 +342,7 @@ fn decode_function(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Res
 }
 
 fn decode_counters(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Counters> {
-    let index = counter_index(raw.tag).unwrap_or(u32::MAX);
+    let index = raw.tag.counter_index().unwrap_or(usize::MAX);
     let kind = *format.counter_kind(raw.tag).ok_or_else(|| {
         Error::new(
             raw.offset,
@@ -411,7 +405,7 @@ fn decode_words(raw: &RawRecord<'_>, header: &Header) -> Result<Vec<u32>> {
 impl serde::Serialize for Counters {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Counters", 6)?;
-        st.serialize_field("tag", &format!("{:#010x}", counter_tag(self.kind.index)))?;
+        st.serialize_field("tag", &format!("{:#010x}", self.kind.tag()))?;
         st.serialize_field("kind", self.kind.name)?;
         st.serialize_field("merge", &self.kind.merge)?;
         st.serialize_field("count", &self.values.len())?;

@@ -13,24 +13,13 @@
 
 use crate::bytes::reader::Reader;
 use crate::error::{Error, NotesError, Result};
-use crate::gcov::gcda::{FunctionId, TAG_FUNCTION};
+use crate::gcov::gcda::FunctionId;
 use crate::gcov::record::{Header, RawRecord, Records, read_header};
+use crate::gcov::tag::Tag;
 use crate::gcov::version::{Family, Version};
 
 /// The magic word, spelled in big-endian order (a little-endian notes file starts with the bytes `oncg`).
 pub const MAGIC: &[u8; 4] = b"gcno";
-/// `GCOV_TAG_BLOCKS`: the function's basic blocks (one flags word each before GCC 8, only their number from GCC 8).
-pub const TAG_BLOCKS: u32 = 0x0141_0000;
-/// `GCOV_TAG_ARCS`: one block's outgoing arcs, each a destination block and a flags word.
-pub const TAG_ARCS: u32 = 0x0143_0000;
-/// `GCOV_TAG_LINES`: one block's source locations, a file name followed by its line numbers.
-pub const TAG_LINES: u32 = 0x0145_0000;
-/// Condition coverage (GCC 14+, `-fcondition-coverage`): per decision, the
-/// block that evaluates it and its number of terms.
-pub const TAG_CONDITIONS: u32 = 0x0147_0000;
-/// Path coverage (GCC 15+, `-fpath-coverage`): one word, the number of
-/// prime paths counted for the function.
-pub const TAG_PATHS: u32 = 0x0149_0000;
 
 /// Arc flag `GCOV_ARC_ON_TREE`: the arc is on the spanning tree and has no counter; its count is solved from the others.
 pub const ARC_ON_TREE: u32 = 1;
@@ -195,20 +184,20 @@ impl Gcno {
             let raw = raw?;
             let mut p = raw.reader(header.endian);
             match raw.tag {
-                TAG_FUNCTION => functions.push(function(&mut p, v, &strings)?),
-                TAG_CONDITIONS if v.at_least(14, 0) => {
+                Tag::FUNCTION => functions.push(function(&mut p, v, &strings)?),
+                Tag::CONDITIONS if v.at_least(14, 0) => {
                     let f = functions.last_mut().ok_or_else(|| {
                         invalid(&raw, NotesError::BeforeFunction { tag: raw.tag })
                     })?;
                     conditions(f, &raw, &mut p)?
                 }
-                TAG_BLOCKS | TAG_ARCS | TAG_LINES => {
+                Tag::BLOCKS | Tag::ARCS | Tag::LINES => {
                     let functions_seen = functions.len();
                     let f = functions.last_mut().ok_or_else(|| {
                         invalid(&raw, NotesError::BeforeFunction { tag: raw.tag })
                     })?;
                     match raw.tag {
-                        TAG_BLOCKS => {
+                        Tag::BLOCKS => {
                             let budget = Budget {
                                 file_len: data.len(),
                                 functions: functions_seen,
@@ -216,7 +205,7 @@ impl Gcno {
                             };
                             blocks(f, &raw, &mut p, v, budget)?
                         }
-                        TAG_ARCS => arcs(f, &raw, &mut p)?,
+                        Tag::ARCS => arcs(f, &raw, &mut p)?,
                         _ => lines(f, &raw, &mut p, &strings)?,
                     }
                 }

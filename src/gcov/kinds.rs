@@ -7,6 +7,8 @@
 //! enumeration shifts when a kind comes or goes (GCC 7 dropped `delta`, GCC
 //! 10 replaced `single` by `topn`), so the indexes are computed, never typed.
 
+use crate::gcov::tag::Tag;
+
 /// How two profiles' values of one counter kind combine (libgcov's merge functions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -49,29 +51,17 @@ impl MergeRule {
 pub struct CounterKind {
     /// The name `gcov-dump` prints.
     pub name: &'static str,
-    /// Position in the release's `GCOV_COUNTERS` list; the record tag is `0x01a10000 + (index << 17)` (see [`counter_tag`]).
-    pub index: u32,
+    /// Position in the release's `GCOV_COUNTERS` list; the record tag is `0x01a10000 + (index << 17)` (see [`Tag::counter`]).
+    pub index: usize,
     /// How two profiles' values of this kind combine.
     pub merge: MergeRule,
 }
 
-/// Tag of the counter record of kind `index`.
-pub const fn counter_tag(index: u32) -> u32 {
-    COUNTER_TAG_BASE + (index << 17)
-}
-
-/// Tag of the arc counters, kind 0.
-pub const COUNTER_TAG_BASE: u32 = 0x01a1_0000;
-
-/// The kind index a counter-shaped tag names, if the tag has that shape.
-pub fn counter_index(tag: u32) -> Option<u32> {
-    let offset = tag.checked_sub(COUNTER_TAG_BASE)?;
-    if offset & 0x0001_ffff != 0 {
-        return None;
+impl CounterKind {
+    /// The tag of this kind's counter records in its release.
+    pub const fn tag(&self) -> Tag {
+        Tag::counter(self.index)
     }
-    let index = offset >> 17;
-    // GCC's counter tags occupy 0x01a1..0x01ff in the top half-word.
-    (index < 48).then_some(index)
 }
 
 /// A row of the table: a kind and the release lines (major, minor) that
@@ -147,7 +137,7 @@ const fn kinds_of<const N: usize>(release: (u8, u8)) -> [CounterKind; N] {
             assert!(n < N, "more counter kinds than N");
             out[n] = CounterKind {
                 name: r.name,
-                index: n as u32,
+                index: n,
                 merge: r.merge,
             };
             n += 1;
@@ -207,7 +197,7 @@ mod tests {
                 let got: Vec<&str> = counter_kinds(major, minor).iter().map(|k| k.name).collect();
                 assert_eq!(got, want, "GCC {major}.{minor}");
                 for (i, k) in counter_kinds(major, minor).iter().enumerate() {
-                    assert_eq!(k.index as usize, i);
+                    assert_eq!(k.index, i);
                 }
             }
         }

@@ -6,4 +6,5 @@ pub mod gcda;
 pub mod gcno;
 pub mod kinds;
 pub mod record;
+pub mod tag;
 pub mod version;

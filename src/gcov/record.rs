@@ -9,7 +9,7 @@ use crate::bytes::endian::Endian;
 use crate::bytes::reader::Reader;
 use crate::bytes::writer::Writer;
 use crate::error::{Error, ErrorKind, Result};
-use crate::gcov::kinds::counter_index;
+use crate::gcov::tag::Tag;
 use crate::gcov::version::{Format, LengthUnit, Version};
 
 /// The file header common to gcda and gcno files.
@@ -68,7 +68,7 @@ pub struct RawRecord<'a> {
     /// Offset of the tag word.
     pub offset: usize,
     /// The record's tag (`GCOV_TAG_*`).
-    pub tag: u32,
+    pub tag: Tag,
     /// The length field as stored (in the format's unit; negative for the compact form).
     pub length: u32,
     /// The payload, empty for a compact record.
@@ -132,8 +132,8 @@ impl<'a> Records<'a> {
             return Ok(None);
         }
         let offset = r.offset();
-        let tag = r.u32("a record tag")?;
-        if tag == 0 {
+        let tag = Tag::from(r.u32("a record tag")?);
+        if tag.raw() == 0 {
             // gcov stops reading here. Older libgcov rewrote files in place
             // without truncating, and LLVM writes a zero length too, so bytes
             // may follow; they are kept (see `after_end`) but never read.
@@ -146,7 +146,7 @@ impl<'a> Records<'a> {
         let per_unit = self.unit.bytes_per_unit();
         let signed = length as i32;
         if signed < 0 {
-            if !(self.compact_zero && counter_index(tag).is_some()) {
+            if !(self.compact_zero && tag.is_counter()) {
                 return Err(Error::new(
                     offset + 4,
                     ErrorKind::NegativeLength {
@@ -223,17 +223,17 @@ impl RecordWriter {
     }
 
     /// A record whose payload `body` writes; the length is filled in after.
-    pub(crate) fn record(&mut self, tag: u32, body: impl FnOnce(&mut Writer)) {
+    pub(crate) fn record(&mut self, tag: Tag, body: impl FnOnce(&mut Writer)) {
         let mut payload = Writer::new(self.w.endian());
         body(&mut payload);
-        self.w.u32(tag);
+        self.w.u32(tag.raw());
         self.w.u32(self.length(payload.len() as u64));
         self.w.bytes(&payload.into_bytes());
     }
 
     /// A compact all-zero counter record standing for `bytes` of zeros.
-    pub(crate) fn compact(&mut self, tag: u32, bytes: u64) {
-        self.w.u32(tag);
+    pub(crate) fn compact(&mut self, tag: Tag, bytes: u64) {
+        self.w.u32(tag.raw());
         self.w.u32(self.length(bytes).wrapping_neg());
     }
 
@@ -278,12 +278,12 @@ pub(crate) mod tests {
         assert_eq!(h.version.gcc(), "4.9");
         assert_eq!(r.offset(), 12);
         let mut records = Records::new(r, h.version);
-        let got: Vec<(usize, u32, usize)> = records
+        let got: Vec<(usize, Tag, usize)> = records
             .by_ref()
             .map(|raw| raw.map(|raw| (raw.offset, raw.tag, raw.payload.len())))
             .collect::<Result<_>>()
             .unwrap();
-        assert_eq!(got, [(12, 0x0100_0000, 12), (32, 0x01a1_0000, 16)]);
+        assert_eq!(got, [(12, Tag::FUNCTION, 12), (32, Tag::counter(0), 16)]);
         assert!(records.saw_end_marker());
         assert!(records.after_end().is_empty());
     }
@@ -301,7 +301,7 @@ pub(crate) mod tests {
         assert_eq!(
             e.kind,
             ErrorKind::LengthPastEnd {
-                tag: 0x01a1_0000,
+                tag: Tag::counter(0),
                 claimed: 16,
                 available: 10
             }
@@ -313,7 +313,7 @@ pub(crate) mod tests {
         assert_eq!(
             e.kind,
             ErrorKind::NegativeLength {
-                tag: 0x0100_0000,
+                tag: Tag::FUNCTION,
                 length: -1
             }
         );

@@ -14,7 +14,8 @@
 //! A word that names no GCC release we know is an error saying what it looks
 //! like; we never guess a layout.
 
-use super::kinds::{CounterKind, counter_index, counter_kinds};
+use super::kinds::{CounterKind, counter_kinds};
+use super::tag::Tag;
 
 /// Oldest release line whose files we read: 3.4 introduced the tagged format.
 pub const OLDEST: (u8, u8) = (3, 4);
@@ -366,9 +367,8 @@ pub struct Format {
 
 impl Format {
     /// The counter kind a counter record's tag names in this release.
-    pub fn counter_kind(&self, tag: u32) -> Option<&'static CounterKind> {
-        let index = counter_index(tag)?;
-        self.counter_kinds.get(usize::try_from(index).ok()?)
+    pub fn counter_kind(&self, tag: Tag) -> Option<&'static CounterKind> {
+        self.counter_kinds.get(tag.counter_index()?)
     }
 }
 

@@ -242,8 +242,8 @@ fn llvm_text(p: &str, r: &RawProfile) -> String {
 /// their records hold). The file is decoded first, so every record here is
 /// known to be well formed.
 fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
-    use xencov::gcov::gcda::TAG_FUNCTION;
-    use xencov::gcov::gcno::{MAGIC, TAG_ARCS, TAG_BLOCKS, TAG_CONDITIONS, TAG_LINES, TAG_PATHS};
+    use xencov::gcov::gcno::MAGIC;
+    use xencov::gcov::tag::Tag;
     let h = &n.header;
     let mut s = String::new();
     header_text(&mut s, p, "note", "gcno", h);
@@ -271,24 +271,22 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
         raw.reader(h.endian).u32("").map_or(0, |w| w as usize)
     };
     for raw in xencov::gcov::record::Records::new(reader, h.version).map_while(Result::ok) {
-        let depth = if raw.tag == TAG_FUNCTION {
+        let depth = if raw.tag == Tag::FUNCTION {
             "  "
         } else {
             "    "
         };
         let name = match raw.tag {
-            TAG_FUNCTION => "FUNCTION",
-            TAG_BLOCKS => "BLOCKS",
-            TAG_ARCS => "ARCS",
-            TAG_LINES => "LINES",
+            Tag::FUNCTION | Tag::BLOCKS | Tag::ARCS | Tag::LINES => raw.tag.name(),
             // gcov-dump names these from the release that introduced them.
-            TAG_CONDITIONS if v.at_least(14, 0) => "CONDITIONS",
-            TAG_PATHS if v.at_least(16, 0) => "PATHS",
-            _ => "UNKNOWN",
-        };
+            Tag::CONDITIONS if v.at_least(14, 0) => raw.tag.name(),
+            Tag::PATHS if v.at_least(16, 0) => raw.tag.name(),
+            _ => None,
+        }
+        .unwrap_or("UNKNOWN");
         let _ = write!(s, "{p}:{depth}{:08x}:{:4}:{name}", raw.tag, raw.length);
         match raw.tag {
-            TAG_FUNCTION => {
+            Tag::FUNCTION => {
                 function = functions.next();
                 match function {
                     Some(f) if !raw.payload.is_empty() => {
@@ -324,10 +322,10 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                     }
                 }
             }
-            TAG_BLOCKS => {
+            Tag::BLOCKS => {
                 let _ = write!(s, " {} blocks", function.map_or(0, |f| f.blocks.len()));
             }
-            TAG_ARCS => {
+            Tag::ARCS => {
                 let src = first_word(&raw);
                 let arcs = function
                     .and_then(|f| f.blocks.get(src))
@@ -358,7 +356,7 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                     }
                 }
             }
-            TAG_LINES => {
+            Tag::LINES => {
                 let block = first_word(&raw);
                 let locations = function
                     .and_then(|f| f.blocks.get(block))
@@ -370,14 +368,14 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                     }
                 }
             }
-            TAG_CONDITIONS if v.at_least(14, 0) => {
+            Tag::CONDITIONS if v.at_least(14, 0) => {
                 let conditions = function.map_or(&[][..], |f| f.conditions.as_slice());
                 let _ = write!(s, " {} conditions", conditions.len());
                 for c in conditions {
                     let _ = write!(s, "\n{p}:{:18}block {}: {}", "", c.block, c.terms);
                 }
             }
-            TAG_PATHS if v.at_least(16, 0) => {
+            Tag::PATHS if v.at_least(16, 0) => {
                 let _ = write!(s, " {} paths", first_word(&raw));
             }
             _ => {}
@@ -438,7 +436,12 @@ fn function(
     unit: LengthUnit,
 ) {
     let words = f.id.map_or(0, |_| family.function_words()) + f.extra.len();
-    let _ = write!(s, "{p}:  01000000:{:4}:FUNCTION", length(unit, words * 4));
+    let _ = write!(
+        s,
+        "{p}:  {:08x}:{:4}:FUNCTION",
+        xencov::gcov::tag::Tag::FUNCTION,
+        length(unit, words * 4)
+    );
     match (f.id, family) {
         (None, _) => {
             let _ = write!(s, " placeholder");
@@ -475,7 +478,7 @@ fn function(
         let _ = writeln!(
             s,
             "{p}:    {:08x}:{:4}:COUNTERS {} {n} counts{zero}",
-            xencov::gcov::kinds::counter_tag(c.kind.index),
+            c.kind.tag(),
             length(unit, n * 8),
             c.kind.name
         );

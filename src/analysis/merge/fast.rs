@@ -17,9 +17,10 @@
 use super::Overflow;
 use super::checked;
 use crate::bytes::endian::Endian;
-use crate::gcov::gcda::{Function, FunctionId, Gcda, MAGIC, Record, TAG_FUNCTION, Values};
-use crate::gcov::kinds::{CounterKind, MergeRule, counter_index};
+use crate::gcov::gcda::{Function, FunctionId, Gcda, MAGIC, Record, Values};
+use crate::gcov::kinds::{CounterKind, MergeRule};
 use crate::gcov::record::{RawRecord, Records, read_header};
+use crate::gcov::tag::Tag;
 use crate::gcov::version::{Family, Format};
 
 /// What [`add_in_place`] did.
@@ -55,7 +56,7 @@ pub fn add_in_place(dst: &mut Gcda, src: &[u8]) -> Fast {
         let Ok(raw) = raw else {
             break; // cannot happen: `lines_up` read the same records
         };
-        if raw.tag == TAG_FUNCTION {
+        if raw.tag == Tag::FUNCTION {
             current = functions.next();
             section = 0;
             continue;
@@ -168,7 +169,7 @@ fn lines_up(dst: &Gcda, src: &[u8]) -> bool {
         let Ok(raw) = raw else {
             return false;
         };
-        if raw.tag == TAG_FUNCTION {
+        if raw.tag == Tag::FUNCTION {
             if let Some(f) = current
                 && !all_sections_seen(f, section)
             {
@@ -185,7 +186,7 @@ fn lines_up(dst: &Gcda, src: &[u8]) -> bool {
             }
             current = Some(f);
             section = 0;
-        } else if counter_index(raw.tag).is_some() {
+        } else if raw.tag.is_counter() {
             let Some(f) = current else {
                 return false;
             };

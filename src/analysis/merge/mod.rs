@@ -11,8 +11,9 @@
 //! The destination keeps its own conventions (compact zero sections, end
 //! marker, summaries), so merging one input alone gives it back byte for byte.
 
-use crate::gcov::gcda::{Function, FunctionId, Gcda, OtherRecord, Record, TAG_OBJECT_SUMMARY};
+use crate::gcov::gcda::{Function, FunctionId, Gcda, OtherRecord, Record};
 use crate::gcov::kinds::MergeRule;
+use crate::gcov::tag::Tag;
 use std::collections::HashMap;
 
 mod checked;
@@ -159,7 +160,7 @@ fn describe(id: &FunctionId) -> String {
 /// The (runs, sum_max) object summary of GCC 9+, index of the record.
 fn object_summary(g: &Gcda) -> Option<(usize, u32, u32)> {
     g.records.iter().enumerate().find_map(|(i, r)| match r {
-        Record::Other(o) if o.tag == TAG_OBJECT_SUMMARY => match o.words.as_slice() {
+        Record::Other(o) if o.tag == Tag::OBJECT_SUMMARY => match o.words.as_slice() {
             &[runs, max] => Some((i, runs, max)),
             _ => None,
         },
@@ -293,7 +294,7 @@ pub fn merge_unit(dst: &mut Gcda, src: &Gcda, policy: OnConflict) -> Result<Outc
         (None, Some((_, r2, m2))) => dst.records.insert(
             0,
             Record::Other(OtherRecord {
-                tag: TAG_OBJECT_SUMMARY,
+                tag: Tag::OBJECT_SUMMARY,
                 words: vec![r2, m2],
             }),
         ),

@@ -61,8 +61,9 @@ mod overflow {
     //! values it held; values in range merge as libgcov merges them.
     use super::super::counters::scale_counters;
     use super::super::{MAX_COUNT, Overflow, merge_counters, merge_unit, scale};
-    use crate::gcov::gcda::{Counters, Gcda, Record, TAG_OBJECT_SUMMARY, Values};
+    use crate::gcov::gcda::{Counters, Gcda, Record, Values};
     use crate::gcov::kinds::{CounterKind, MergeRule};
+    use crate::gcov::tag::Tag;
 
     const M: u64 = MAX_COUNT;
     const fn neg(x: u64) -> u64 {
@@ -218,7 +219,7 @@ mod overflow {
     fn set_runs(g: &mut Gcda, runs: u32) {
         for r in &mut g.records {
             if let Record::Other(o) = r
-                && o.tag == TAG_OBJECT_SUMMARY
+                && o.tag == Tag::OBJECT_SUMMARY
                 && let [r, _] = o.words.as_mut_slice()
             {
                 *r = runs;
@@ -230,7 +231,7 @@ mod overflow {
         g.records
             .iter()
             .filter_map(|r| match r {
-                Record::Other(o) if o.tag == TAG_OBJECT_SUMMARY => o.words.first().copied(),
+                Record::Other(o) if o.tag == Tag::OBJECT_SUMMARY => o.words.first().copied(),
                 _ => None,
             })
             .collect()

@@ -31,7 +31,9 @@ fn counters_outside_a_function_or_of_half_a_value() {
     assert_eq!(e.offset, 12);
     assert_eq!(
         e.kind,
-        ErrorKind::CounterOutsideFunction { tag: 0x01a1_0000 }
+        ErrorKind::CounterOutsideFunction {
+            tag: Tag::counter(0)
+        }
     );
     let mut odd = GCDA;
     odd[36] = 0x03; // three words: a counter and a half
@@ -40,7 +42,7 @@ fn counters_outside_a_function_or_of_half_a_value() {
     assert_eq!(
         e.kind,
         ErrorKind::LengthNotMultiple {
-            tag: 0x01a1_0000,
+            tag: Tag::counter(0),
             bytes: 12,
             unit: 8
         }

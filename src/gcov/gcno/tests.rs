@@ -78,7 +78,7 @@ fn blocks_before_a_function_and_a_name_not_utf8() {
     assert_eq!(e.offset, 12);
     assert_eq!(
         e.kind,
-        NotesError::BeforeFunction { tag: TAG_BLOCKS }.into()
+        NotesError::BeforeFunction { tag: Tag::BLOCKS }.into()
     );
     let mut b = GCNO;
     b[36] = 0xff;
