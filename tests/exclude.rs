@@ -64,26 +64,9 @@ const NOT_FOR_LCOV_116: [&str; 1] = ["exception"];
 const LCOV_WORDS: [&str; 2] = ["--marker-prefix", "LCOV"];
 
 /// lcov 1.16's capture of `dir` (gcov-12, branches on, `extra` options),
-/// combined per file by `lcov -a`, as [`common::tracefile_by_file`]; and
-/// lcov's standard error.
+/// as [`common::lcov_capture_with`] gives it.
 fn lcov_116(dir: &Path, work: &Path, extra: &[&str]) -> (Vec<String>, String) {
-    let (cap, comb) = (work.join("capture.info"), work.join("combined.info"));
-    let o = run(Command::new("lcov")
-        .args(["--capture", "--quiet", "--rc", "lcov_branch_coverage=1"])
-        .args(extra)
-        .args(["--gcov-tool", "gcov-12", "-d"])
-        .arg(dir)
-        .arg("-o")
-        .arg(&cap));
-    run(Command::new("lcov")
-        .args(["--quiet", "--rc", "lcov_branch_coverage=1", "-a"])
-        .arg(&cap)
-        .arg("-o")
-        .arg(&comb));
-    (
-        common::tracefile_by_file(&comb),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    common::lcov_capture_with(dir, "gcov-12", work, extra)
 }
 
 /// Our tracefile of `dir` with `extra` options, as

@@ -191,6 +191,22 @@ fn xencov(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .unwrap()
 }
 
+/// Our `merge` of two reads of `case` into `out`; it must succeed.
+fn merge_reads(case: &str, read1: &Path, read2: &Path, out: &Path) {
+    let o = xencov(&[
+        "merge".as_ref(),
+        read1.as_os_str(),
+        read2.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        o.status.success(),
+        "{case}: merge: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// (path, decoded payload) of every unit of a dump.
 fn units(dump: &Path) -> Vec<(String, Gcda)> {
     let bytes = std::fs::read(dump).unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
@@ -656,19 +672,7 @@ fn host_checks(b: &Boot, gcc: u8) {
     // merge of two reads adds up (sums; bitwise or for condition masks).
     let merged = t.p("merged.xcov");
     let r2 = b.file("read2.xcov");
-    let o = xencov(&[
-        "merge".as_ref(),
-        read1.as_os_str(),
-        r2.as_os_str(),
-        "-o".as_ref(),
-        merged.as_os_str(),
-    ]);
-    assert!(
-        o.status.success(),
-        "{}: merge: {}",
-        b.case,
-        String::from_utf8_lossy(&o.stderr)
-    );
+    merge_reads(b.case, &read1, &r2, &merged);
     let (u1, u2, um) = (units(&read1), units(&r2), units(&merged));
     let by_path = |u: &[(String, Gcda)]| -> BTreeMap<String, Gcda> { u.iter().cloned().collect() };
     let (m1, m2, mm) = (by_path(&u1), by_path(&u2), by_path(&um));
@@ -1085,19 +1089,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     // llvm-profdata's merge (an indexed profile, where records of one name
     // and hash are one).
     let merged = t.p("merged.xcov");
-    let o = xencov(&[
-        "merge".as_ref(),
-        read1.as_os_str(),
-        read2.as_os_str(),
-        "-o".as_ref(),
-        merged.as_os_str(),
-    ]);
-    assert!(
-        o.status.success(),
-        "{}: merge: {}",
-        b.case,
-        String::from_utf8_lossy(&o.stderr)
-    );
+    merge_reads(b.case, &read1, &read2, &merged);
     let both = t.p("both.profdata");
     stdout_of(
         b.case,

@@ -170,18 +170,23 @@ pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
 /// per source file by `lcov -a`, as [`tracefile_by_file`] gives it; `work`
 /// holds the intermediate files.
 pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
+    lcov_capture_with(dir, gcov, work, &[]).0
+}
+
+/// [`lcov_capture`] with `extra` options for `lcov --capture` (such as
+/// `--no-markers`), and lcov's standard error beside the records.
+pub fn lcov_capture_with(
+    dir: &Path,
+    gcov: &str,
+    work: &Path,
+    extra: &[&str],
+) -> (Vec<String>, String) {
     use std::process::Command;
     let (cap, comb) = (work.join("capture.info"), work.join("combined.info"));
-    run(Command::new("lcov")
-        .args([
-            "--capture",
-            "--quiet",
-            "--rc",
-            "lcov_branch_coverage=1",
-            "--gcov-tool",
-            gcov,
-            "-d",
-        ])
+    let o = run(Command::new("lcov")
+        .args(["--capture", "--quiet", "--rc", "lcov_branch_coverage=1"])
+        .args(extra)
+        .args(["--gcov-tool", gcov, "-d"])
         .arg(dir)
         .arg("-o")
         .arg(&cap));
@@ -190,7 +195,10 @@ pub fn lcov_capture(dir: &Path, gcov: &str, work: &Path) -> Vec<String> {
         .arg(&cap)
         .arg("-o")
         .arg(&comb));
-    tracefile_by_file(&comb)
+    (
+        tracefile_by_file(&comb),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// Whether the Debian chroot `suite` of `scripts/chroot` is set up. A
