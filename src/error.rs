@@ -8,9 +8,13 @@
 //! are always those of the outermost input: a gcda decoded out of a Xen dump
 //! reports offsets in the dump (see [`Error::nested`]).
 //!
-//! The file stays whole (about 460 lines): it is one error type and the
+//! The file stays whole (about 430 lines): it is one error type and the
 //! per-container enums it wraps, mostly documentation and message texts,
-//! kept side by side so the texts users see read as one voice.
+//! kept side by side so the texts users see read as one voice. LLVM's
+//! errors, one variant per failure of four decoders, are in `error/llvm.rs`.
+
+mod llvm;
+pub use llvm::LlvmError;
 
 use crate::gcov::tag::Tag;
 use crate::gcov::version::{Version, VersionError};
@@ -431,36 +435,4 @@ fn record_name(tag: Tag) -> String {
     } else {
         format!("record {tag:#010x}")
     }
-}
-
-/// What is wrong with a raw LLVM profile (`formats/llvm-raw-profile.md`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LlvmError {
-    /// A raw-profile version we cannot read.
-    #[error(
-        "raw LLVM profile version {version} is not supported (versions 5 to 10, clang 11 to 21, are)"
-    )]
-    UnsupportedVersion {
-        /// The version in the header.
-        version: u32,
-    },
-    /// A profile of single-byte counters.
-    #[error(
-        "the profile has single-byte counters (-enable-single-byte-coverage), which are not supported"
-    )]
-    SingleByteCounters,
-    /// A profile with no data records.
-    #[error("the profile has no function records (num_data is 0)")]
-    NoFunctions,
-    /// A header whose size fields add up past 64 bits.
-    #[error("{what} overflows the profile's size")]
-    Overflow {
-        /// The field and its value, as the message names them.
-        what: String,
-    },
-    /// Any other inconsistency of the header, a section or a record; the
-    /// text says which.
-    #[error("{0}")]
-    Invalid(String),
 }

@@ -40,13 +40,7 @@ pub fn clangs_of_raw_version(version: u32) -> Vec<u32> {
         .collect()
 }
 
-/// An error at `offset` of a raw profile, of a kind that has no variant of
-/// its own in [`LlvmError`]; `message` says what is wrong.
-pub(crate) fn invalid(offset: u64, message: String) -> Error {
-    fail(offset, LlvmError::Invalid(message))
-}
-
-/// An error `e` at `offset` of a raw profile.
+/// An error `e` at `offset` of a raw profile or a binary's sections.
 pub(crate) fn fail(offset: u64, e: LlvmError) -> Error {
     Error::new(usize::try_from(offset).unwrap_or(usize::MAX), e.into())
 }

@@ -22,7 +22,7 @@ const NEWEST: u32 = 21;
 pub fn reports(args: &crate::lcov::Args<'_>, object: &Path) -> Result<Vec<FileReport>> {
     let elf = crate::output::read_input(object)?;
     let name = object.display().to_string();
-    let s = sections(&elf).map_err(|e| anyhow!("{name}: {e}"))?;
+    let s = sections(&elf).with_context(|| name.clone())?;
     let map = CoverageMapping::decode(&s).map_err(|e| anyhow!("{name}: coverage mapping: {e}"))?;
 
     // Which clang built it: its llvm-cov is the one we answer like.

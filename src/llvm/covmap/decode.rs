@@ -2,14 +2,15 @@
 //! the filenames table (zlib-compressed in some versions), counters and
 //! expressions, and the regions of a function record.
 //!
-//! The file stays whole (about 420 lines): the filenames table, counters,
+//! The file stays whole (about 430 lines): the filenames table, counters,
 //! expressions and regions are one grammar (CoverageMappingReader.cpp's
 //! `RawCoverageMappingReader`), read in one pass with one cursor.
 
 use super::*;
 
-pub(super) fn invalid(offset: u64, message: String) -> Error {
-    crate::llvm::invalid(offset, message)
+/// An error `e` at `offset` of the binary.
+pub(super) fn fail(offset: u64, e: LlvmError) -> Error {
+    crate::llvm::fail(offset, e)
 }
 
 /// A bounded cursor over one section, reporting file offsets.
@@ -73,9 +74,12 @@ impl<'a> Cursor<'a> {
                 return Err(self.truncated(what, 1));
             };
             if shift >= 64 || (shift == 63 && b & 0x7e != 0) {
-                return Err(invalid(
+                return Err(fail(
                     start,
-                    format!("{}: {what} does not fit in 64 bits", self.section),
+                    LlvmError::LebOverflow {
+                        section: self.section,
+                        what,
+                    },
                 ));
             }
             v |= u64::from(b & 0x7f) << shift;
@@ -91,9 +95,14 @@ impl<'a> Cursor<'a> {
         let at = self.at();
         let v = self.uleb(what)?;
         if v >= max_plus_1 {
-            return Err(invalid(
+            return Err(fail(
                 at,
-                format!("{}: {what} is {v}, not below {max_plus_1}", self.section),
+                LlvmError::LebRange {
+                    section: self.section,
+                    what,
+                    value: v,
+                    limit: max_plus_1,
+                },
             ));
         }
         Ok(v)
@@ -102,14 +111,16 @@ impl<'a> Cursor<'a> {
     pub(super) fn size(&mut self, what: &'static str) -> Result<u64> {
         let at = self.at();
         let v = self.uleb(what)?;
-        if v > self.data.len().saturating_sub(self.pos) as u64 {
-            return Err(invalid(
+        let left = self.data.len().saturating_sub(self.pos) as u64;
+        if v > left {
+            return Err(fail(
                 at,
-                format!(
-                    "{}: {what} is {v}, more than the {} bytes left",
-                    self.section,
-                    self.data.len().saturating_sub(self.pos)
-                ),
+                LlvmError::SizePastEnd {
+                    section: self.section,
+                    what,
+                    size: v,
+                    left,
+                },
             ));
         }
         Ok(v)
@@ -135,10 +146,7 @@ pub(super) fn filenames(data: &[u8], base: u64, version: u32) -> Result<Vec<Stri
     };
     let count = c.size("the number of file names")?;
     if count == 0 {
-        return Err(invalid(
-            base,
-            "__llvm_covmap: a unit with no file names".into(),
-        ));
+        return Err(fail(base, LlvmError::NoFileNames));
     }
     let raw_len = c.uleb("the uncompressed size of the file names")?;
     let zlen = c.size("the compressed size of the file names")?;
@@ -147,22 +155,23 @@ pub(super) fn filenames(data: &[u8], base: u64, version: u32) -> Result<Vec<Stri
     let (list, list_base): (&[u8], u64) = if zlen > 0 {
         let z = c.bytes(zlen, "the compressed file names")?;
         if raw_len > zlen.saturating_mul(1032) {
-            return Err(invalid(
+            return Err(fail(
                 zat,
-                format!(
-                    "__llvm_covmap: file names claim {raw_len} bytes from {zlen} compressed \
-                     bytes, more than zlib can produce"
-                ),
+                LlvmError::InflateRatio {
+                    what: "__llvm_covmap: file names",
+                    claimed: raw_len,
+                    compressed: zlen,
+                },
             ));
         }
         let limit = usize::try_from(raw_len).unwrap_or(usize::MAX);
         plain = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(z, limit).map_err(|e| {
-            invalid(
+            fail(
                 zat,
-                format!(
-                    "__llvm_covmap: the compressed file names do not inflate: {:?}",
-                    e.status
-                ),
+                LlvmError::Inflate {
+                    what: "__llvm_covmap: the compressed file names",
+                    status: format!("{:?}", e.status),
+                },
             )
         })?;
         (plain.as_slice(), zat)
@@ -180,8 +189,14 @@ pub(super) fn filenames(data: &[u8], base: u64, version: u32) -> Result<Vec<Stri
         let at = l.at();
         let n = l.size("the length of a file name")?;
         let b = l.bytes(n, "a file name")?;
-        String::from_utf8(b.to_vec())
-            .map_err(|_| invalid(at, "__llvm_covmap: a file name is not UTF-8".into()))
+        String::from_utf8(b.to_vec()).map_err(|_| {
+            fail(
+                at,
+                LlvmError::NotUtf8 {
+                    what: "__llvm_covmap: a file name",
+                },
+            )
+        })
     };
     if version < 5 {
         for _ in 0..count {
@@ -215,15 +230,11 @@ pub(super) fn counter(value: u64, exprs: &mut [Expression], at: u64) -> Result<C
         0 => Ok(Counter::Zero),
         1 => Ok(Counter::Counter(id)),
         tag => {
+            let expressions = exprs.len();
             let e = usize::try_from(id)
                 .ok()
                 .and_then(|i| exprs.get_mut(i))
-                .ok_or_else(|| {
-                    invalid(
-                        at,
-                        format!("__llvm_covfun: a counter refers to expression {id}, past the end"),
-                    )
-                })?;
+                .ok_or_else(|| fail(at, LlvmError::ExpressionPastEnd { id, expressions }))?;
             e.kind = if tag == 2 {
                 ExprKind::Subtract
             } else {
@@ -299,13 +310,12 @@ pub(super) fn mapping(
                 kind = RegionKind::Expansion;
                 expanded_file_id = u32::try_from(enc >> 3).unwrap_or(u32::MAX);
                 if expanded_file_id as usize >= files.len() {
-                    return Err(invalid(
+                    return Err(fail(
                         at,
-                        format!(
-                            "__llvm_covfun: an expansion of file ID {expanded_file_id}, but the \
-                             function has {} files",
-                            files.len()
-                        ),
+                        LlvmError::ExpansionFile {
+                            file_id: expanded_file_id,
+                            files: files.len(),
+                        },
                     ));
                 }
             } else {
@@ -346,10 +356,7 @@ pub(super) fn mapping(
                         });
                     }
                     k => {
-                        return Err(invalid(
-                            at,
-                            format!("__llvm_covfun: region kind {k} is not one LLVM defines"),
-                        ));
+                        return Err(fail(at, LlvmError::RegionKind { kind: k }));
                     }
                 }
             }
@@ -370,12 +377,12 @@ pub(super) fn mapping(
             };
             let line_end = line_start.wrapping_add(nlines as u32);
             if (line_start, col_start) > (line_end, col_end) {
-                return Err(invalid(
+                return Err(fail(
                     at,
-                    format!(
-                        "__llvm_covfun: a region ends ({line_end}:{col_end}) before it starts \
-                         ({line_start}:{col_start})"
-                    ),
+                    LlvmError::RegionBackwards {
+                        start: (line_start, col_start),
+                        end: (line_end, col_end),
+                    },
                 ));
             }
             regions.push(Region {

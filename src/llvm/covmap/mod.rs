@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use md5::{Digest, Md5};
 
 use crate::bytes::endian::Endian;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, LlvmError, Result};
 
 mod decode;
 #[cfg(feature = "elf")]
@@ -29,7 +29,7 @@ mod section;
 #[cfg(test)]
 mod tests;
 
-use decode::{Cursor, filenames, invalid, mapping};
+use decode::{Cursor, fail, filenames, mapping};
 #[cfg(feature = "elf")]
 pub use section::{SectionsError, sections};
 
@@ -278,33 +278,32 @@ impl CoverageMapping {
             let csize = c.u32(endian, "a coverage header")?;
             let v = c.u32(endian, "a coverage header")?;
             if !VERSIONS.contains(&v) {
-                return Err(invalid(
+                return Err(fail(
                     at + 12,
-                    format!(
-                        "__llvm_covmap: coverage mapping version field {v} (LLVM's Version{}); \
-                         only {}..={} (clang 11 and later) are read",
-                        v + 1,
-                        VERSIONS.start(),
-                        VERSIONS.end()
-                    ),
+                    LlvmError::MappingVersion {
+                        field: v,
+                        first: *VERSIONS.start(),
+                        last: *VERSIONS.end(),
+                    },
                 ));
             }
             if *version.get_or_insert(v) != v {
-                return Err(invalid(
+                return Err(fail(
                     at + 12,
-                    format!(
-                        "__llvm_covmap: units of two mapping versions ({} and {v}) in one file",
-                        version.unwrap_or(v)
-                    ),
+                    LlvmError::MixedMappingVersions {
+                        first: version.unwrap_or(v),
+                        found: v,
+                    },
                 ));
             }
             if nrecords != 0 || csize != 0 {
-                return Err(invalid(
+                return Err(fail(
                     at,
-                    format!(
-                        "__llvm_covmap: a version {v} header with {nrecords} records and \
-                         {csize} mapping bytes; from this version they live in __llvm_covfun"
-                    ),
+                    LlvmError::RecordsInHeader {
+                        field: v,
+                        records: nrecords,
+                        bytes: csize,
+                    },
                 ));
             }
             let fat = c.at();
@@ -332,28 +331,17 @@ impl CoverageMapping {
             let mat = c.at();
             let bytes = c.bytes(u64::from(size), "a function's mapping")?;
             c.align8();
-            let unit = units.get(&fref).ok_or_else(|| {
-                invalid(
-                    at + 20,
-                    format!(
-                        "__llvm_covfun: the function record refers to file names {fref:#018x}, \
-                         which no unit in __llvm_covmap has"
-                    ),
-                )
-            })?;
+            let unit = units
+                .get(&fref)
+                .ok_or_else(|| fail(at + 20, LlvmError::UnknownFileNames { hash: fref }))?;
             let (filenames, expressions, regions) = mapping(bytes, mat, unit)?;
             if regions.is_empty() {
                 continue;
             }
-            let name = names.get(&name_md5).cloned().ok_or_else(|| {
-                invalid(
-                    at,
-                    format!(
-                        "__llvm_covfun: no function name has the MD5 {name_md5:#018x} the record \
-                         holds (names section missing or of another binary)"
-                    ),
-                )
-            })?;
+            let name = names
+                .get(&name_md5)
+                .cloned()
+                .ok_or_else(|| fail(at, LlvmError::UnknownFunctionName { md5: name_md5 }))?;
             let f = Function {
                 name,
                 name_md5,

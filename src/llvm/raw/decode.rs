@@ -1,5 +1,9 @@
 //! Decoding and validating a raw profile, section by section, as the header
 //! places them.
+//!
+//! The file stays whole (about 400 lines): one function walks the header,
+//! the sections it places and the data records in order, each check next to
+//! the field it checks, as LLVM's `RawInstrProfReader` does.
 
 use super::*;
 
@@ -104,29 +108,28 @@ impl RawProfile {
         }
         let layout = RecordLayout::new(version, ptr);
         if value_kind_last.checked_add(1) != Some(layout.kinds) {
-            return Err(invalid(
+            return Err(fail(
                 value_kind_last_at,
-                format!(
-                    "value_kind_last is {value_kind_last}, but version {version} records have {} value kinds",
-                    layout.kinds
-                ),
+                LlvmError::ValueKindLast {
+                    value_kind_last,
+                    version,
+                    kinds: layout.kinds,
+                },
             ));
         }
 
         // Sections, placed as the header says.
         let ids_size = binary_ids_size.unwrap_or(0);
         if ids_size % 8 != 0 {
-            return Err(invalid(
-                16,
-                format!("binary_ids_size ({ids_size}) is not a multiple of 8"),
-            ));
+            return Err(fail(16, LlvmError::BinaryIdsSize { size: ids_size }));
         }
         let data_at = add(16, header_size, ids_size, "binary_ids_size")?;
         let data_size = num_data.checked_mul(layout.size).ok_or_else(|| {
             fail(
                 header_size,
                 LlvmError::Overflow {
-                    what: format!("num_data ({num_data})"),
+                    what: "num_data",
+                    value: num_data,
                 },
             )
         })?;
@@ -134,7 +137,8 @@ impl RawProfile {
             fail(
                 header_size,
                 LlvmError::Overflow {
-                    what: format!("num_counters ({num_counters})"),
+                    what: "num_counters",
+                    value: num_counters,
                 },
             )
         })?;
@@ -172,7 +176,8 @@ impl RawProfile {
                 fail(
                     header_size,
                     LlvmError::Overflow {
-                        what: "num_vtables".into(),
+                        what: "num_vtables",
+                        value: num_vtables.unwrap_or(0),
                     },
                 )
             })?;
@@ -185,13 +190,12 @@ impl RawProfile {
         end = add(0, end, padding(vnames_len, 8), "vnames padding")?;
         let value_at = end;
         if value_at > data.len() as u64 {
-            return Err(invalid(
+            return Err(fail(
                 data.len() as u64,
-                format!(
-                    "the header promises {} (up to the value data), but the input has only {}",
-                    count(value_at, "byte", "bytes"),
-                    count(data.len() as u64, "byte", "bytes")
-                ),
+                LlvmError::SectionsPastEnd {
+                    promised: value_at,
+                    available: data.len() as u64,
+                },
             ));
         }
 
@@ -202,10 +206,7 @@ impl RawProfile {
             let len = input.seek(id_at).uint(8, "a binary ID's length")?;
             let padded = add(id_at, len, padding(len, 8), "binary ID length")?;
             if padded > data_at - id_at - 8 {
-                return Err(invalid(
-                    id_at,
-                    format!("a binary ID of {len} bytes runs past the binary-ID section"),
-                ));
+                return Err(fail(id_at, LlvmError::BinaryIdPastSection { len }));
             }
             binary_ids.push(input.seek(id_at + 8).bytes(len, "a binary ID")?.to_vec());
             id_at += 8 + padded;
@@ -259,17 +260,21 @@ impl RawProfile {
                 );
             }
             let name = by_hash.get(&name_ref).ok_or_else(|| {
-                invalid(
+                fail(
                     rec,
-                    format!(
-                        "data record {i} names a function by hash {name_ref:#018x}, which is not in the names section"
-                    ),
+                    LlvmError::UnknownNameHash {
+                        record: i,
+                        hash: name_ref,
+                    },
                 )
             })?;
             if n == 0 {
-                return Err(invalid(
+                return Err(fail(
                     rec + layout.num_counters,
-                    format!("data record {i} ({name}) has no counters"),
+                    LlvmError::NoCounters {
+                        record: i,
+                        function: (*name).clone(),
+                    },
                 ));
             }
             // Where this record's counters start in the counters section.
@@ -282,18 +287,17 @@ impl RawProfile {
             let first = u64::try_from(off)
                 .ok()
                 .filter(|o| o % 8 == 0)
-                .filter(|o| {
-                    o.checked_add(n * 8)
-                        .is_some_and(|e| e <= counters_size)
-                })
+                .filter(|o| o.checked_add(n * 8).is_some_and(|e| e <= counters_size))
                 .ok_or_else(|| {
-                    invalid(
+                    fail(
                         rec + layout.counter_ptr,
-                        format!(
-                            "data record {i} ({name}) points to {} at byte {off} of a {}-byte counters section",
-                            count(n, "counter", "counters"),
-                            counters_size
-                        ),
+                        LlvmError::CountersOutside {
+                            record: i,
+                            function: (*name).clone(),
+                            counters: n,
+                            at: off,
+                            section_size: counters_size,
+                        },
                     )
                 })?;
             let mut values = Vec::new();
@@ -318,11 +322,15 @@ impl RawProfile {
                         .ok()
                         .filter(|o| o.checked_add(nbytes).is_some_and(|e| e <= bitmap_size))
                         .ok_or_else(|| {
-                            invalid(
+                            fail(
                                 rec + bp,
-                                format!(
-                                    "data record {i} ({name}) points to {nbytes} bitmap bytes at byte {off} of a {bitmap_size}-byte bitmap section"
-                                ),
+                                LlvmError::BitmapOutside {
+                                    record: i,
+                                    function: (*name).clone(),
+                                    bytes: nbytes,
+                                    at: off,
+                                    section_size: bitmap_size,
+                                },
                             )
                         })?;
                     bits = bitmap
@@ -363,11 +371,13 @@ impl RawProfile {
                 .seek(vat + 4)
                 .uint(4, "a value-profile block's kind count")?;
             if total < 8 || total % 8 != 0 || kinds > layout.kinds {
-                return Err(invalid(
+                return Err(fail(
                     vat,
-                    format!(
-                        "the value-profile block of data record {i} claims {total} bytes and {kinds} value kinds"
-                    ),
+                    LlvmError::ValueBlock {
+                        record: i,
+                        bytes: total,
+                        kinds,
+                    },
                 ));
             }
             input.seek(vat).bytes(total, "a value-profile block")?;
@@ -380,12 +390,9 @@ impl RawProfile {
             .iter()
             .position(|&b| b != 0)
         {
-            return Err(invalid(
+            return Err(fail(
                 (used_bytes + p) as u64,
-                format!(
-                    "the profile ends at byte {used_bytes}, but non-zero bytes follow \
-                     (a second, concatenated profile is not supported)"
-                ),
+                LlvmError::TrailingData { end: used_bytes },
             ));
         }
         Ok(RawProfile {

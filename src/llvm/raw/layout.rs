@@ -6,15 +6,9 @@ use crate::error::{LlvmError, Result};
 use crate::llvm::fail;
 
 /// Adds section sizes, refusing a sum that overflows (a lying header).
-pub(super) fn add(offset: u64, a: u64, b: u64, what: &str) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| {
-        fail(
-            offset,
-            LlvmError::Overflow {
-                what: format!("the header's {what} ({b})"),
-            },
-        )
-    })
+pub(super) fn add(offset: u64, a: u64, b: u64, what: &'static str) -> Result<u64> {
+    a.checked_add(b)
+        .ok_or_else(|| fail(offset, LlvmError::Overflow { what, value: b }))
 }
 
 /// The layout of a data record: offsets of its fields and its size.

@@ -30,7 +30,7 @@ pub fn merge(inputs: &[(&[u8], u64)]) -> std::result::Result<Vec<u8>, MergeError
         decoded.push(RawProfile::decode(bytes).map_err(|e| err(i, e))?);
     }
     let Some(first) = decoded.first() else {
-        return Err(err(0, invalid(0, "no profile to merge".into())));
+        return Err(err(0, fail(0, LlvmError::NothingToMerge)));
     };
     let mut out = inputs
         .first()
@@ -51,35 +51,39 @@ pub fn merge(inputs: &[(&[u8], u64)]) -> std::result::Result<Vec<u8>, MergeError
         if p.value_data_bytes != 0 {
             return Err(err(
                 i,
-                invalid(
+                fail(
                     p.used_bytes as u64 - p.value_data_bytes as u64,
-                    "the profile carries value-profile data, which merge does not combine".into(),
+                    LlvmError::MergeValueData,
                 ),
             ));
         }
         let what = if p.header.version != first.header.version {
-            Some(format!(
-                "raw profile version {} is not the first input's {}",
-                p.header.version, first.header.version
-            ))
+            Some(LlvmError::MergeVersion {
+                version: p.header.version,
+                first: first.header.version,
+            })
         } else if p.endian != first.endian || p.pointer_bytes != first.pointer_bytes {
-            Some("the byte order or pointer size differs from the first input's".into())
+            Some(LlvmError::MergeLayout {
+                big_endian: p.endian == Endian::Big,
+                pointer_bytes: p.pointer_bytes,
+                first_big_endian: first.endian == Endian::Big,
+                first_pointer_bytes: first.pointer_bytes,
+            })
         } else if !p.binary_ids.is_empty()
             && !first.binary_ids.is_empty()
             && p.binary_ids != first.binary_ids
         {
-            Some("its build ID differs from the first input's: another build".into())
+            Some(LlvmError::MergeBuildId)
         } else if p.functions.len() != first.functions.len() {
-            Some(format!(
-                "it has {} where the first input has {}: another build",
-                count(p.functions.len() as u64, "function", "functions"),
-                first.functions.len()
-            ))
+            Some(LlvmError::MergeFunctionCount {
+                functions: p.functions.len(),
+                first: first.functions.len(),
+            })
         } else {
             None
         };
         if let Some(what) = what {
-            return Err(err(i, invalid(0, what)));
+            return Err(err(i, fail(0, what)));
         }
         for (k, (f, g)) in p.functions.iter().zip(&first.functions).enumerate() {
             if f.name_hash != g.name_hash
@@ -89,18 +93,17 @@ pub fn merge(inputs: &[(&[u8], u64)]) -> std::result::Result<Vec<u8>, MergeError
             {
                 return Err(err(
                     i,
-                    invalid(
+                    fail(
                         f.offset as u64,
-                        format!(
-                            "function {k} is {} (hash {:#x}, {}), but in the first input {} \
-                             (hash {:#x}, {}): another build",
-                            f.name,
-                            f.hash,
-                            count(f.counters.len() as u64, "counter", "counters"),
-                            g.name,
-                            g.hash,
-                            count(g.counters.len() as u64, "counter", "counters")
-                        ),
+                        LlvmError::MergeFunction {
+                            index: k,
+                            name: f.name.clone(),
+                            hash: f.hash,
+                            counters: f.counters.len(),
+                            first_name: g.name.clone(),
+                            first_hash: g.hash,
+                            first_counters: g.counters.len(),
+                        },
                     ),
                 ));
             }
@@ -117,9 +120,12 @@ pub fn merge(inputs: &[(&[u8], u64)]) -> std::result::Result<Vec<u8>, MergeError
                     .ok_or_else(|| {
                         err(
                             i,
-                            invalid(
+                            fail(
                                 f.counters_offset as u64 + 8 * n,
-                                format!("counter {n} of {} overflows 64 bits when merged", f.name),
+                                LlvmError::MergeOverflow {
+                                    counter: n,
+                                    function: f.name.clone(),
+                                },
                             ),
                         )
                     })?;

@@ -21,7 +21,6 @@ use std::collections::HashMap;
 
 use crate::bytes::endian::Endian;
 use crate::error::{Error, ErrorKind, Result};
-use crate::plural::count;
 
 mod decode;
 mod layout;
@@ -32,7 +31,7 @@ mod tests;
 pub use super::names::{decode_names, name_hash};
 use crate::bytes::reader::{Reader, padding};
 use crate::error::LlvmError;
-use crate::llvm::{fail, invalid};
+use crate::llvm::fail;
 use layout::{RecordLayout, add};
 pub use merge::{MergeError, merge};
 
