@@ -191,19 +191,31 @@ fn xencov(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .unwrap()
 }
 
-/// Our `merge` of two reads of `case` into `out`; it must succeed.
-fn merge_reads(case: &str, read1: &Path, read2: &Path, out: &Path) {
-    let o = xencov(&[
-        "merge".as_ref(),
-        read1.as_os_str(),
-        read2.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+/// Runs our binary with `args` for `case`; it must succeed (the failure
+/// names the case and the command, and shows both outputs).
+fn ours_ok(case: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let o = xencov(args);
     assert!(
         o.status.success(),
-        "{case}: merge: {}",
+        "{case}: {}:\n{}{}",
+        args.first().map_or("".into(), |a| a.to_string_lossy()),
+        String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// Our `merge` of two reads of `case` into `out`; it must succeed.
+fn merge_reads(case: &str, read1: &Path, read2: &Path, out: &Path) {
+    ours_ok(
+        case,
+        &[
+            "merge".as_ref(),
+            read1.as_os_str(),
+            read2.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ],
     );
 }
 
@@ -484,42 +496,36 @@ fn host_checks(b: &Boot, gcc: u8) {
         std::fs::set_permissions(&w, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         w
     };
-    let o = xencov(&[
-        "check".as_ref(),
-        "--gcov".as_ref(),
-        gcov.as_os_str(),
-        "--xen-syms".as_ref(),
-        xen.join("xen-syms").as_os_str(),
-        "--gcno-dir".as_ref(),
-        xen.as_os_str(),
-        read1.as_os_str(),
-    ]);
-    let report = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{}: check:\n{report}{}",
+    let o = ours_ok(
         b.case,
-        String::from_utf8_lossy(&o.stderr)
+        &[
+            "check".as_ref(),
+            "--gcov".as_ref(),
+            gcov.as_os_str(),
+            "--xen-syms".as_ref(),
+            xen.join("xen-syms").as_os_str(),
+            "--gcno-dir".as_ref(),
+            xen.as_os_str(),
+            read1.as_os_str(),
+        ],
     );
+    let report = String::from_utf8_lossy(&o.stdout);
     assert!(report.contains("verdict"), "{report}");
 
     // split: every unit lands at its path under the build tree prefix.
     let split = t.p("split");
     let prefix = format!("{}/", xen.display());
-    let o = xencov(&[
-        "split".as_ref(),
-        read1.as_os_str(),
-        "-o".as_ref(),
-        split.as_os_str(),
-        "--strip-prefix".as_ref(),
-        prefix.as_ref(),
-        "--strict".as_ref(),
-    ]);
-    assert!(
-        o.status.success(),
-        "{}: split: {}",
+    ours_ok(
         b.case,
-        String::from_utf8_lossy(&o.stderr)
+        &[
+            "split".as_ref(),
+            read1.as_os_str(),
+            "-o".as_ref(),
+            split.as_os_str(),
+            "--strip-prefix".as_ref(),
+            prefix.as_ref(),
+            "--strict".as_ref(),
+        ],
     );
     let gcdas = common::files_with_suffix(&split, ".gcda");
     let n = units(&read1).len();
@@ -579,21 +585,18 @@ fn host_checks(b: &Boot, gcc: u8) {
         std::fs::create_dir_all(&work).unwrap();
         let info = t.p("ours.info");
         let map = format!("{}=", xen.display());
-        let o = xencov(&[
-            "lcov".as_ref(),
-            read1.as_os_str(),
-            "--gcno-dir".as_ref(),
-            xen.as_os_str(),
-            "--prefix-map".as_ref(),
-            map.as_ref(),
-            "-o".as_ref(),
-            info.as_os_str(),
-        ]);
-        assert!(
-            o.status.success(),
-            "{}: lcov: {}",
+        ours_ok(
             b.case,
-            String::from_utf8_lossy(&o.stderr)
+            &[
+                "lcov".as_ref(),
+                read1.as_os_str(),
+                "--gcno-dir".as_ref(),
+                xen.as_os_str(),
+                "--prefix-map".as_ref(),
+                map.as_ref(),
+                "-o".as_ref(),
+                info.as_os_str(),
+            ],
         );
         if gcc == 12 {
             common::lcov_capture(&lc, "gcov-12", &work);
@@ -1028,19 +1031,16 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
 
     // check: clang from xen-syms' .comment and the profile's raw version
     // belong together (issue 18 item 1).
-    let o = xencov(&[
-        "check".as_ref(),
-        "--xen-syms".as_ref(),
-        xen_syms.as_os_str(),
-        read1.as_os_str(),
-    ]);
-    let report = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{}: check:\n{report}{}",
+    let o = ours_ok(
         b.case,
-        String::from_utf8_lossy(&o.stderr)
+        &[
+            "check".as_ref(),
+            "--xen-syms".as_ref(),
+            xen_syms.as_os_str(),
+            read1.as_os_str(),
+        ],
     );
+    let report = String::from_utf8_lossy(&o.stdout);
     let version = xencov::llvm::raw_version_of_clang(clang).unwrap();
     assert!(
         report.contains(&format!(
@@ -1165,19 +1165,16 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
         return;
     }
     let ours_info = t.p("ours.info");
-    let o = xencov(&[
-        "lcov".as_ref(),
-        read1.as_os_str(),
-        "--object".as_ref(),
-        xen_syms.as_os_str(),
-        "-o".as_ref(),
-        ours_info.as_os_str(),
-    ]);
-    assert!(
-        o.status.success(),
-        "{}: lcov --object: {}",
+    ours_ok(
         b.case,
-        String::from_utf8_lossy(&o.stderr)
+        &[
+            "lcov".as_ref(),
+            read1.as_os_str(),
+            "--object".as_ref(),
+            xen_syms.as_os_str(),
+            "-o".as_ref(),
+            ours_info.as_os_str(),
+        ],
     );
     // Record by record: every FN, FNDA, DA, BRDA and total line of each
     // source file, in any order within the file.
