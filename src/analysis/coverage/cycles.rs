@@ -5,7 +5,6 @@
 
 use super::graph::Graph;
 use super::lines::{Func, Line};
-use std::collections::HashSet;
 
 /// Work allowed for the cycle search of one line. Real lines have a handful
 /// of blocks; a hostile notes file can put thousands on one line and make
@@ -22,17 +21,20 @@ pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
     if line.blocks.is_empty() {
         return true;
     }
-    let on_line: HashSet<(usize, usize)> = line.blocks.iter().copied().collect();
+    // The line's blocks are marked in their graphs (and unmarked below):
+    // a membership test per arc without a set built for every line.
+    mark(line, funcs, true);
     let mut count: i128 = 0;
     for &(f, b) in &line.blocks {
         let g = &mut funcs[f].graph;
         for &a in &g.blocks[b].pred {
             let src = g.arcs[a].src;
-            if !on_line.contains(&(f, src)) {
+            if !g.blocks[src].on_line {
                 count = count.saturating_add(g.arcs[a].count);
             }
         }
-        for &a in &g.blocks[b].succ.clone() {
+        for i in 0..g.blocks[b].succ.len() {
+            let a = g.blocks[b].succ[i];
             g.arcs[a].cs_count = g.arcs[a].count;
         }
     }
@@ -42,8 +44,16 @@ pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
         count: 0,
     };
     cycles(line, funcs, &mut search);
+    mark(line, funcs, false);
     line.count = count.saturating_add(search.count);
     !search.cut
+}
+
+/// Sets or clears the on-line mark of the line's blocks.
+fn mark(line: &Line, funcs: &mut [Func<'_>], on: bool) {
+    for &(f, b) in &line.blocks {
+        funcs[f].graph.blocks[b].on_line = on;
+    }
 }
 
 /// The state of one line's cycle search.
@@ -56,20 +66,19 @@ struct Search {
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
 /// through the line's blocks, each reduced by its smallest arc.
 fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
+    // Reused from one start block to the next.
+    let mut path: Vec<usize> = Vec::new();
+    let mut blocked: Vec<usize> = Vec::new();
+    let mut block_lists: Vec<Vec<usize>> = Vec::new();
     for &start in &line.blocks {
-        let mut path: Vec<usize> = Vec::new();
-        let mut blocked: Vec<usize> = Vec::new();
-        let mut block_lists: Vec<Vec<usize>> = Vec::new();
+        path.clear();
+        blocked.clear();
+        block_lists.clear();
+        // The members of the search are the line's blocks of this function:
+        // those marked in its graph.
         let g = &mut funcs[start.0].graph;
-        let members: HashSet<usize> = line
-            .blocks
-            .iter()
-            .filter(|(f, _)| *f == start.0)
-            .map(|&(_, b)| b)
-            .collect();
         circuit(
             g,
-            &members,
             start.1,
             start.1,
             &mut path,
@@ -83,7 +92,6 @@ fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
 #[allow(clippy::too_many_arguments)]
 fn circuit(
     g: &mut Graph,
-    members: &HashSet<usize>,
     v: usize,
     start: usize,
     path: &mut Vec<usize>,
@@ -99,10 +107,11 @@ fn circuit(
     let mut found = false;
     blocked.push(v);
     block_lists.push(Vec::new());
-    let succ = g.blocks[v].succ.clone();
-    for &a in &succ {
+    // By index: the successor lists do not change during the search.
+    for i in 0..g.blocks[v].succ.len() {
+        let a = g.blocks[v].succ[i];
         let w = g.arcs[a].dst;
-        if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+        if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
             continue;
         }
         path.push(a);
@@ -114,16 +123,16 @@ fn circuit(
             }
             found = true;
         } else if !path.iter().any(|&p| g.arcs[p].cs_count <= 0) && !blocked.contains(&w) {
-            found |= circuit(g, members, w, start, path, blocked, block_lists, search);
+            found |= circuit(g, w, start, path, blocked, block_lists, search);
         }
         path.pop();
     }
     if found {
         unblock(v, blocked, block_lists);
     } else {
-        for &a in &succ {
+        for &a in &g.blocks[v].succ {
             let w = g.arcs[a].dst;
-            if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+            if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
                 continue;
             }
             if let Some(i) = blocked.iter().position(|&b| b == w)

@@ -33,6 +33,8 @@ pub(super) struct BlockInfo {
     pub(super) invalid_chain: bool,
     pub(super) exceptional: bool,
     pub(super) is_call_site: bool,
+    /// Marked while the counts of a line holding this block are accumulated.
+    pub(super) on_line: bool,
 }
 
 /// A function's graph while it is being solved.
