@@ -17,7 +17,7 @@ const CYCLE_DEPTH: usize = 2048;
 /// A line's count: the arcs entering its blocks from elsewhere, plus the
 /// cycles among its blocks (gcov's accumulate_line_info). Returns false when
 /// the cycle search was cut short.
-pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
+pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>], scratch: &mut Scratch) -> bool {
     if line.blocks.is_empty() {
         return true;
     }
@@ -27,14 +27,15 @@ pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
     let mut count: i128 = 0;
     for &(f, b) in &line.blocks {
         let g = &mut funcs[f].graph;
-        for &a in &g.blocks[b].pred {
+        for &a in g.pred(b) {
             let src = g.arcs[a].src;
             if !g.blocks[src].on_line {
                 count = count.saturating_add(g.arcs[a].count);
             }
         }
-        for i in 0..g.blocks[b].succ.len() {
-            let a = g.blocks[b].succ[i];
+        let (first, end) = g.blocks[b].succ;
+        for i in first..end {
+            let a = g.succ_list[i];
             g.arcs[a].cs_count = g.arcs[a].count;
         }
     }
@@ -43,7 +44,7 @@ pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
         cut: false,
         count: 0,
     };
-    cycles(line, funcs, &mut search);
+    cycles(line, funcs, &mut search, scratch);
     mark(line, funcs, false);
     line.count = count.saturating_add(search.count);
     !search.cut
@@ -56,6 +57,15 @@ fn mark(line: &Line, funcs: &mut [Func<'_>], on: bool) {
     }
 }
 
+/// The lists of the cycle search, kept from one line to the next so that
+/// a line costs no allocation.
+#[derive(Default)]
+pub(super) struct Scratch {
+    path: Vec<usize>,
+    blocked: Vec<usize>,
+    block_lists: Vec<Vec<usize>>,
+}
+
 /// The state of one line's cycle search.
 struct Search {
     steps: u64,
@@ -65,11 +75,12 @@ struct Search {
 
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
 /// through the line's blocks, each reduced by its smallest arc.
-fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
-    // Reused from one start block to the next.
-    let mut path: Vec<usize> = Vec::new();
-    let mut blocked: Vec<usize> = Vec::new();
-    let mut block_lists: Vec<Vec<usize>> = Vec::new();
+fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search, scratch: &mut Scratch) {
+    let Scratch {
+        path,
+        blocked,
+        block_lists,
+    } = scratch;
     for &start in &line.blocks {
         path.clear();
         blocked.clear();
@@ -77,15 +88,7 @@ fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
         // The members of the search are the line's blocks of this function:
         // those marked in its graph.
         let g = &mut funcs[start.0].graph;
-        circuit(
-            g,
-            start.1,
-            start.1,
-            &mut path,
-            &mut blocked,
-            &mut block_lists,
-            search,
-        );
+        circuit(g, start.1, start.1, path, blocked, block_lists, search);
     }
 }
 
@@ -108,8 +111,9 @@ fn circuit(
     blocked.push(v);
     block_lists.push(Vec::new());
     // By index: the successor lists do not change during the search.
-    for i in 0..g.blocks[v].succ.len() {
-        let a = g.blocks[v].succ[i];
+    let (first, end) = g.blocks[v].succ;
+    for i in first..end {
+        let a = g.succ_list[i];
         let w = g.arcs[a].dst;
         if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
             continue;
@@ -130,7 +134,7 @@ fn circuit(
     if found {
         unblock(v, blocked, block_lists);
     } else {
-        for &a in &g.blocks[v].succ {
+        for &a in g.succ(v) {
             let w = g.arcs[a].dst;
             if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
                 continue;

@@ -53,7 +53,7 @@ pub(super) fn line_out(
             .chain(&line.branch_blocks)
             .flat_map(|&(f, b)| {
                 let g = &funcs[f].graph;
-                g.blocks[b].succ.iter().map(move |&a| &g.arcs[a])
+                g.succ(b).iter().map(move |&a| &g.arcs[a])
             })
             .filter(|a| !a.is_unconditional && !a.is_call_non_return)
             .map(|a| BranchCoverage {

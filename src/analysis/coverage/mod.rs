@@ -312,13 +312,14 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
 
     // accumulate_line_counts: group functions' lines, then each file's lines.
     let mut cut: Vec<(usize, u32)> = Vec::new();
+    let mut scratch = cycles::Scratch::default();
     for fi in 0..funcs.len() {
         if !funcs[fi].is_group {
             continue;
         }
         let mut lines = std::mem::take(&mut funcs[fi].lines);
         for (&ln, line) in lines.iter_mut() {
-            if !accumulate(line, &mut funcs) {
+            if !accumulate(line, &mut funcs, &mut scratch) {
                 cut.push((funcs[fi].src, ln));
             }
         }
@@ -326,7 +327,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     }
     for (si, lines) in src_lines.iter_mut().enumerate() {
         for (&ln, line) in lines.iter_mut() {
-            if !accumulate(line, &mut funcs) {
+            if !accumulate(line, &mut funcs, &mut scratch) {
                 cut.push((si, ln));
             }
         }
