@@ -271,13 +271,28 @@ pub fn scan(text: &[u8], markers: &Markers) -> Scan {
     // one pass, tell which lines need looking at (a line outside any
     // region without one is only counted).
     let mut hits = memchr::memmem::find_iter(body, b"_EXCL_").peekable();
-    let mut start = 0;
-    let ends = (!text.is_empty())
-        .then(|| memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len())));
-    for end in ends.into_iter().flatten() {
+    // The start of the next line to look at; `n` counts the lines before it.
+    let mut start = 0usize;
+    while !text.is_empty() && start <= body.len() {
+        if open.iter().all(Option::is_none) {
+            // Outside any region only a line with a marker matters: on to
+            // the next one, counting the lines passed.
+            while hits.next_if(|&h| h < start).is_some() {}
+            let Some(&h) = hits.peek() else { break };
+            let passed = body.get(start..h).unwrap_or_default();
+            let newlines = passed.iter().filter(|&&b| b == b'\n').count();
+            n = n.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+            if let Some(i) = memchr::memrchr(b'\n', passed) {
+                start += i + 1;
+            }
+        }
+        let end = body
+            .get(start..)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+            .map_or(body.len(), |i| start + i);
         let raw = body.get(start..end).unwrap_or_default();
         let line_start = start;
-        start = end.saturating_add(1);
+        start = end + 1;
         n = n.saturating_add(1);
         while hits.next_if(|&h| h < line_start).is_some() {}
         let marked = hits.peek().is_some_and(|&h| h < end);

@@ -137,8 +137,10 @@ impl Arc {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Location {
-    /// The file name as recorded (relative to the compilation directory or absolute).
-    pub file: String,
+    /// The file name as recorded (relative to the compilation directory or
+    /// absolute). Shared: the locations of one file, block after block,
+    /// hold the same name, read and stored once.
+    pub file: std::sync::Arc<str>,
     /// Line numbers, 1-based, in the order recorded.
     pub lines: Vec<u32>,
 }
@@ -148,8 +150,9 @@ struct Strings<'a> {
     bytes_length: bool,
     /// The last file name of a LINES record, as stored and as read: every
     /// block's record names its file again, nearly always the same one, so
-    /// a repeat is a comparison and a copy, not a scan and a check.
-    last_file: Option<(&'a [u8], String)>,
+    /// a repeat is a comparison and a shared reference, not a scan, a check
+    /// and an allocation.
+    last_file: Option<(&'a [u8], std::sync::Arc<str>)>,
 }
 
 impl<'a> Strings<'a> {
@@ -175,7 +178,11 @@ impl<'a> Strings<'a> {
 
     /// A file name of a LINES record: [`Strings::read`], with the last one
     /// remembered.
-    fn file(&mut self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<String>> {
+    fn file(
+        &mut self,
+        r: &mut Reader<'a>,
+        what: &'static str,
+    ) -> Result<Option<std::sync::Arc<str>>> {
         if let Some((last, name)) = &self.last_file {
             let mut ahead = r.clone();
             let len = u64::from(ahead.u32(what)?);
@@ -188,11 +195,12 @@ impl<'a> Strings<'a> {
                 return Ok(Some(name.clone()));
             }
         }
-        let read = self.raw(r, what)?;
-        if let Some((raw, name)) = &read {
-            self.last_file = Some((raw, name.clone()));
-        }
-        Ok(read.map(|(_, s)| s))
+        let Some((raw, name)) = self.raw(r, what)? else {
+            return Ok(None);
+        };
+        let name: std::sync::Arc<str> = name.into();
+        self.last_file = Some((raw, name.clone()));
+        Ok(Some(name))
     }
 }
 

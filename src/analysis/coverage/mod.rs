@@ -82,11 +82,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions.len());
     let mut fsrc = Vec::with_capacity(notes.functions.len());
     for f in &notes.functions {
-        fsrc.push(find_source(&f.source, &mut sources));
+        fsrc.push(find_source(f.source.as_str(), &mut sources));
         let mut files = Vec::new();
         for b in &f.blocks {
             for l in &b.locations {
-                files.push(find_source(&l.file, &mut sources));
+                files.push(find_source(&*l.file, &mut sources));
             }
         }
         block_files.push(files);
