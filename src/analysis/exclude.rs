@@ -267,10 +267,36 @@ pub fn scan(text: &[u8], markers: &Markers) -> Scan {
     let mut n: u32 = 0;
     // A final newline ends the last line; it does not start another.
     let body = text.strip_suffix(b"\n").unwrap_or(text);
-    let pieces = (!text.is_empty()).then(|| body.split(|&b| b == b'\n'));
-    for raw in pieces.into_iter().flatten() {
+    // Every marker holds `_EXCL_`: its places in the whole text, found in
+    // one pass, tell which lines need looking at (a line outside any
+    // region without one is only counted).
+    let mut hits = memchr::memmem::find_iter(body, b"_EXCL_").peekable();
+    // The start of the next line to look at; `n` counts the lines before it.
+    let mut start = 0usize;
+    while !text.is_empty() && start <= body.len() {
+        if open.iter().all(Option::is_none) {
+            // Outside any region only a line with a marker matters: on to
+            // the next one, counting the lines passed.
+            while hits.next_if(|&h| h < start).is_some() {}
+            let Some(&h) = hits.peek() else { break };
+            let passed = body.get(start..h).unwrap_or_default();
+            let newlines = passed.iter().filter(|&&b| b == b'\n').count();
+            n = n.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+            if let Some(i) = memchr::memrchr(b'\n', passed) {
+                start += i + 1;
+            }
+        }
+        let end = body
+            .get(start..)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+            .map_or(body.len(), |i| start + i);
+        let raw = body.get(start..end).unwrap_or_default();
+        let line_start = start;
+        start = end + 1;
         n = n.saturating_add(1);
-        if !contains(raw, b"_EXCL_") && open.iter().all(Option::is_none) {
+        while hits.next_if(|&h| h < line_start).is_some() {}
+        let marked = hits.peek().is_some_and(|&h| h < end);
+        if !marked && open.iter().all(Option::is_none) {
             continue;
         }
         for (i, (scope, ws)) in words.iter().enumerate() {
@@ -348,7 +374,7 @@ pub fn scan(text: &[u8], markers: &Markers) -> Scan {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty() && memchr::memmem::find(hay, needle).is_some()
 }
 
 #[cfg(test)]

@@ -126,19 +126,31 @@ impl Arc {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Location {
-    /// The file name as recorded (relative to the compilation directory or absolute).
-    pub file: String,
+    /// The file name as recorded (relative to the compilation directory or
+    /// absolute). Shared: the locations of one file, block after block,
+    /// hold the same name, read and stored once.
+    pub file: std::sync::Arc<str>,
     /// Line numbers, 1-based, in the order recorded.
     pub lines: Vec<u32>,
 }
 
 /// Reads strings in the encoding of the file's release.
-struct Strings {
+struct Strings<'a> {
     bytes_length: bool,
+    /// The last file name of a LINES record, as stored and as read: every
+    /// block's record names its file again, nearly always the same one, so
+    /// a repeat is a comparison and a shared reference, not a scan, a check
+    /// and an allocation.
+    last_file: Option<(&'a [u8], std::sync::Arc<str>)>,
 }
 
-impl Strings {
-    fn read(&self, r: &mut Reader<'_>, what: &'static str) -> Result<Option<String>> {
+impl<'a> Strings<'a> {
+    fn read(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<String>> {
+        Ok(self.raw(r, what)?.map(|(_, s)| s))
+    }
+
+    /// A string as stored (the bytes the length covers) and as read.
+    fn raw(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<(&'a [u8], String)>> {
         let at = r.offset();
         let len = u64::from(r.u32(what)?);
         if len == 0 {
@@ -146,11 +158,38 @@ impl Strings {
         }
         let bytes = if self.bytes_length { len } else { len * 4 };
         let raw = r.bytes(bytes, what)?;
-        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+        let end = memchr::memchr(0, raw).unwrap_or(raw.len());
         let text = raw.get(..end).unwrap_or_default();
         String::from_utf8(text.to_vec())
-            .map(Some)
+            .map(|s| Some((raw, s)))
             .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))
+    }
+
+    /// A file name of a LINES record: [`Strings::read`], with the last one
+    /// remembered.
+    fn file(
+        &mut self,
+        r: &mut Reader<'a>,
+        what: &'static str,
+    ) -> Result<Option<std::sync::Arc<str>>> {
+        if let Some((last, name)) = &self.last_file {
+            let mut ahead = r.clone();
+            let len = u64::from(ahead.u32(what)?);
+            let bytes = if self.bytes_length { len } else { len * 4 };
+            if len != 0
+                && bytes == last.len() as u64
+                && ahead.bytes(bytes, what).is_ok_and(|raw| raw == *last)
+            {
+                *r = ahead;
+                return Ok(Some(name.clone()));
+            }
+        }
+        let Some((raw, name)) = self.raw(r, what)? else {
+            return Ok(None);
+        };
+        let name: std::sync::Arc<str> = name.into();
+        self.last_file = Some((raw, name.clone()));
+        Ok(Some(name))
     }
 }
 
@@ -159,8 +198,9 @@ impl Gcno {
     pub fn decode(data: &[u8]) -> Result<Gcno> {
         let (header, mut r) = read_header(data, MAGIC)?;
         let v = header.version;
-        let strings = Strings {
+        let mut strings = Strings {
             bytes_length: v.at_least(12, 0),
+            last_file: None,
         };
         let cwd = if v.at_least(9, 0) {
             Some(
@@ -206,7 +246,7 @@ impl Gcno {
                             blocks(f, &raw, &mut p, v, budget)?
                         }
                         Tag::ARCS => arcs(f, &raw, &mut p)?,
-                        _ => lines(f, &raw, &mut p, &strings)?,
+                        _ => lines(f, &raw, &mut p, &mut strings)?,
                     }
                 }
                 _ => {} // other notes (none defined today) carry nothing we use
@@ -221,7 +261,7 @@ impl Gcno {
     }
 }
 
-fn function(p: &mut Reader<'_>, v: Version, s: &Strings) -> Result<GcnoFunction> {
+fn function<'a>(p: &mut Reader<'a>, v: Version, s: &Strings<'a>) -> Result<GcnoFunction> {
     let ident = p.u32("a function ident")?;
     let lineno_checksum = p.u32("a function checksum")?;
     let cfg_checksum = match v.format().family {
@@ -426,7 +466,12 @@ fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result
     Ok(())
 }
 
-fn lines(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>, s: &Strings) -> Result<()> {
+fn lines<'a>(
+    f: &mut GcnoFunction,
+    raw: &RawRecord<'a>,
+    p: &mut Reader<'a>,
+    s: &mut Strings<'a>,
+) -> Result<()> {
     let n = f.blocks.len();
     let at = p.u32("a block number")? as usize;
     // Borrowed, not cloned: a long name copied for every LINES record would
@@ -458,7 +503,7 @@ fn lines(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>, s: &Stri
             }
             continue;
         }
-        match s.read(p, "a file name")? {
+        match s.file(p, "a file name")? {
             Some(file) => block.locations.push(Location {
                 file,
                 lines: Vec::new(),

@@ -4,6 +4,7 @@
 
 use crate::analysis::coverage::UnitCoverage;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 /// A count combined over units. One unit's count can pass 2^64 (the
 /// flow into a line from several u64 counters), and the sum over units
@@ -129,7 +130,42 @@ impl Tracefile {
                     .or_insert((f.start_line, 0));
                 e.1 = add(e.1, clamp(f.execution_count), saturated);
             }
+            // A file's first unit, its lines in strictly ascending order
+            // (the usual case): its lines and branches are the record's,
+            // built in one go rather than inserted one by one. The sums
+            // below then start from nothing, as here.
+            let fresh = rec.lines.is_empty()
+                && rec.branches.is_empty()
+                && file
+                    .lines
+                    .is_sorted_by(|a, b| a.line_number < b.line_number);
+            if fresh {
+                rec.lines = file
+                    .lines
+                    .iter()
+                    .map(|l| (l.line_number, clamp(l.count)))
+                    .collect();
+                rec.branches = file
+                    .lines
+                    .iter()
+                    .flat_map(|l| {
+                        let never = l.unexecuted_block && l.count == 0;
+                        l.branches.iter().enumerate().map(move |(i, b)| {
+                            let taken = if never {
+                                None
+                            } else {
+                                Count::try_from(b.count).ok()
+                            };
+                            ((l.line_number, 0, i as u32), taken)
+                        })
+                    })
+                    .collect();
+            }
             for line in &file.lines {
+                if fresh {
+                    add_conditions(rec, line, saturated);
+                    continue;
+                }
                 let e = rec.lines.entry(line.line_number).or_insert(0);
                 *e = add(*e, clamp(line.count), saturated);
                 // geninfo: a line with an unexecuted block and no count has
@@ -149,21 +185,7 @@ impl Tracefile {
                         (Some(a), Some(b)) => Some(add(a, b, saturated)),
                     };
                 }
-                for c in &line.conditions {
-                    let terms = c.count / 2;
-                    for i in 0..terms {
-                        for (sense, missed) in [
-                            (Sense::True, &c.not_covered_true),
-                            (Sense::False, &c.not_covered_false),
-                        ] {
-                            let e = rec
-                                .conditions
-                                .entry((line.line_number, terms, i, sense))
-                                .or_insert(0);
-                            *e = add(*e, Count::from(!missed.contains(&i)), saturated);
-                        }
-                    }
-                }
+                add_conditions(rec, line, saturated);
             }
         }
     }
@@ -178,9 +200,17 @@ impl Tracefile {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// [`Tracefile::write`] straight into a sink (give it a buffered one):
-    /// the tracefile is never held whole in memory.
-    pub fn write_to<W: std::io::Write>(&self, w: &mut W, test_name: &str) -> std::io::Result<()> {
+    /// [`Tracefile::write`] straight into a sink: the tracefile is never
+    /// held whole in memory. It is written in pieces of a few bytes, through
+    /// a buffer of its own (so that a `dyn Write` sink costs one call per
+    /// buffer, not per piece).
+    pub fn write_to<W: std::io::Write + ?Sized>(
+        &self,
+        sink: &mut W,
+        test_name: &str,
+    ) -> std::io::Result<()> {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 15, sink);
+        let w = &mut buffered;
         for (name, rec) in &self.files {
             line(w, &[b"TN:", test_name.as_bytes()])?;
             line(w, &[b"SF:", name.as_bytes()])?;
@@ -232,12 +262,35 @@ impl Tracefile {
             num_line(w, rec.lines_hit() as u128)?;
             w.write_all(b"end_of_record\n")?;
         }
-        Ok(())
+        buffered.flush()
+    }
+}
+
+/// A line's condition outcomes into a record (see [`FileRecord::conditions`]).
+fn add_conditions(
+    rec: &mut FileRecord,
+    line: &crate::analysis::coverage::LineCoverage,
+    saturated: &mut bool,
+) {
+    for c in &line.conditions {
+        let terms = c.count / 2;
+        for i in 0..terms {
+            for (sense, missed) in [
+                (Sense::True, &c.not_covered_true),
+                (Sense::False, &c.not_covered_false),
+            ] {
+                let e = rec
+                    .conditions
+                    .entry((line.line_number, terms, i, sense))
+                    .or_insert(0);
+                *e = add(*e, Count::from(!missed.contains(&i)), saturated);
+            }
+        }
     }
 }
 
 /// The pieces, then a newline.
-fn line<W: std::io::Write>(w: &mut W, pieces: &[&[u8]]) -> std::io::Result<()> {
+fn line<W: std::io::Write + ?Sized>(w: &mut W, pieces: &[&[u8]]) -> std::io::Result<()> {
     for p in pieces {
         w.write_all(p)?;
     }
@@ -246,7 +299,7 @@ fn line<W: std::io::Write>(w: &mut W, pieces: &[&[u8]]) -> std::io::Result<()> {
 
 /// A number in decimal, as `Display` writes it (without its machinery:
 /// most of the tracefile is numbers).
-fn num<W: std::io::Write>(w: &mut W, v: Count) -> std::io::Result<()> {
+fn num<W: std::io::Write + ?Sized>(w: &mut W, v: Count) -> std::io::Result<()> {
     let Ok(mut x) = u64::try_from(v) else {
         return write!(w, "{v}");
     };
@@ -263,7 +316,7 @@ fn num<W: std::io::Write>(w: &mut W, v: Count) -> std::io::Result<()> {
     w.write_all(buf.get(start..).unwrap_or_default())
 }
 
-fn num_line<W: std::io::Write>(w: &mut W, v: Count) -> std::io::Result<()> {
+fn num_line<W: std::io::Write + ?Sized>(w: &mut W, v: Count) -> std::io::Result<()> {
     num(w, v)?;
     w.write_all(b"\n")
 }

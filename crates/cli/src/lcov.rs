@@ -317,6 +317,17 @@ pub fn emit(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+/// [`emit`] of what `write` writes, streamed to the file or standard output.
+pub fn emit_with(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
+    match output {
+        Some(p) => crate::output::write_atomic_with(p, write),
+        None => crate::output::print_with(write),
+    }
+}
+
 /// One warning for all units with negative counts (as lcov warns once
 /// per tracefile), naming them: what was written instead, and why it
 /// happens.
@@ -415,11 +426,12 @@ pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<Exi
     }
     let units = units(&args)?;
     let t = nonempty_tracefile(&units)?;
-    let text = match dialect {
-        Dialect::Lcov1 => t.write(&test_name),
-        Dialect::Lcov2 => tracefile2(&units).write(&test_name),
-    };
-    emit(args.output, &text)?;
+    match dialect {
+        // Streamed into the output (the tracefile of a large tree is
+        // megabytes: never held whole in memory).
+        Dialect::Lcov1 => emit_with(args.output, |w| t.write_to(w, &test_name))?,
+        Dialect::Lcov2 => emit(args.output, &tracefile2(&units).write(&test_name))?,
+    }
     eprintln!(
         "xencov-rs: lcov: {}, {}",
         count(units.len(), "unit", "units"),

@@ -50,6 +50,17 @@ mod fault {
 /// lcov write: an existing file keeps its mode, a new one gets 0666 less
 /// the umask (the kernel applies the umask to the mode given to open).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes, streamed into the temporary
+/// file through a buffer: the output is never held whole in memory. With
+/// the `mid-write` fault point armed, the output is made in memory first so
+/// that half of it can be written before the stop, as `write_atomic` does.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -79,12 +90,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             })?;
     }
     if fault::here("mid-write") {
+        let mut bytes = Vec::new();
+        let _ = write(&mut bytes);
         let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
         let _ = tmp.write_all(half).and_then(|()| tmp.as_file().sync_all());
         fault::stop("mid-write");
     }
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut buffered)
+            .and_then(|()| buffered.flush())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    tmp.as_file()
+        .sync_all()
         .with_context(|| format!("cannot write {}", path.display()))?;
     if fault::here("before-rename") {
         fault::stop("before-rename");
@@ -180,6 +199,15 @@ pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathB
     }
     files.sort();
     Ok(files)
+}
+
+/// Writes what `write` writes to standard output through a buffer; an
+/// error (a closed pipe among them) is returned, never a panic.
+pub fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
 }
 
 /// Writes `text` to standard output; an error (a closed pipe among them)

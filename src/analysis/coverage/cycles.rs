@@ -5,7 +5,6 @@
 
 use super::graph::Graph;
 use super::lines::{Func, Line};
-use std::collections::HashSet;
 
 /// Work allowed for the cycle search of one line. Real lines have a handful
 /// of blocks; a hostile notes file can put thousands on one line and make
@@ -18,21 +17,25 @@ const CYCLE_DEPTH: usize = 2048;
 /// A line's count: the arcs entering its blocks from elsewhere, plus the
 /// cycles among its blocks (gcov's accumulate_line_info). Returns false when
 /// the cycle search was cut short.
-pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
+pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>], scratch: &mut Scratch) -> bool {
     if line.blocks.is_empty() {
         return true;
     }
-    let on_line: HashSet<(usize, usize)> = line.blocks.iter().copied().collect();
+    // The line's blocks are marked in their graphs (and unmarked below):
+    // a membership test per arc without a set built for every line.
+    mark(line, funcs, true);
     let mut count: i128 = 0;
     for &(f, b) in &line.blocks {
         let g = &mut funcs[f].graph;
-        for &a in &g.blocks[b].pred {
+        for &a in g.pred(b) {
             let src = g.arcs[a].src;
-            if !on_line.contains(&(f, src)) {
+            if !g.blocks[src].on_line {
                 count = count.saturating_add(g.arcs[a].count);
             }
         }
-        for &a in &g.blocks[b].succ.clone() {
+        let (first, end) = g.blocks[b].succ;
+        for i in first..end {
+            let a = g.succ_list[i];
             g.arcs[a].cs_count = g.arcs[a].count;
         }
     }
@@ -41,9 +44,26 @@ pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>]) -> bool {
         cut: false,
         count: 0,
     };
-    cycles(line, funcs, &mut search);
+    cycles(line, funcs, &mut search, scratch);
+    mark(line, funcs, false);
     line.count = count.saturating_add(search.count);
     !search.cut
+}
+
+/// Sets or clears the on-line mark of the line's blocks.
+fn mark(line: &Line, funcs: &mut [Func<'_>], on: bool) {
+    for &(f, b) in &line.blocks {
+        funcs[f].graph.blocks[b].on_line = on;
+    }
+}
+
+/// The lists of the cycle search, kept from one line to the next so that
+/// a line costs no allocation.
+#[derive(Default)]
+pub(super) struct Scratch {
+    path: Vec<usize>,
+    blocked: Vec<usize>,
+    block_lists: Vec<Vec<usize>>,
 }
 
 /// The state of one line's cycle search.
@@ -55,35 +75,26 @@ struct Search {
 
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
 /// through the line's blocks, each reduced by its smallest arc.
-fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search) {
+fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search, scratch: &mut Scratch) {
+    let Scratch {
+        path,
+        blocked,
+        block_lists,
+    } = scratch;
     for &start in &line.blocks {
-        let mut path: Vec<usize> = Vec::new();
-        let mut blocked: Vec<usize> = Vec::new();
-        let mut block_lists: Vec<Vec<usize>> = Vec::new();
+        path.clear();
+        blocked.clear();
+        block_lists.clear();
+        // The members of the search are the line's blocks of this function:
+        // those marked in its graph.
         let g = &mut funcs[start.0].graph;
-        let members: HashSet<usize> = line
-            .blocks
-            .iter()
-            .filter(|(f, _)| *f == start.0)
-            .map(|&(_, b)| b)
-            .collect();
-        circuit(
-            g,
-            &members,
-            start.1,
-            start.1,
-            &mut path,
-            &mut blocked,
-            &mut block_lists,
-            search,
-        );
+        circuit(g, start.1, start.1, path, blocked, block_lists, search);
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn circuit(
     g: &mut Graph,
-    members: &HashSet<usize>,
     v: usize,
     start: usize,
     path: &mut Vec<usize>,
@@ -99,10 +110,12 @@ fn circuit(
     let mut found = false;
     blocked.push(v);
     block_lists.push(Vec::new());
-    let succ = g.blocks[v].succ.clone();
-    for &a in &succ {
+    // By index: the successor lists do not change during the search.
+    let (first, end) = g.blocks[v].succ;
+    for i in first..end {
+        let a = g.succ_list[i];
         let w = g.arcs[a].dst;
-        if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+        if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
             continue;
         }
         path.push(a);
@@ -114,16 +127,16 @@ fn circuit(
             }
             found = true;
         } else if !path.iter().any(|&p| g.arcs[p].cs_count <= 0) && !blocked.contains(&w) {
-            found |= circuit(g, members, w, start, path, blocked, block_lists, search);
+            found |= circuit(g, w, start, path, blocked, block_lists, search);
         }
         path.pop();
     }
     if found {
         unblock(v, blocked, block_lists);
     } else {
-        for &a in &succ {
+        for &a in g.succ(v) {
             let w = g.arcs[a].dst;
-            if w < start || g.arcs[a].cs_count <= 0 || !members.contains(&w) {
+            if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
                 continue;
             }
             if let Some(i) = blocked.iter().position(|&b| b == w)

@@ -23,8 +23,10 @@ pub(super) struct ArcInfo {
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct BlockInfo {
-    pub(super) succ: Vec<usize>,
-    pub(super) pred: Vec<usize>,
+    /// The block's outgoing arcs: `Graph::succ_list[succ.0..succ.1]`.
+    pub(super) succ: (usize, usize),
+    /// The block's incoming arcs: `Graph::pred_list[pred.0..pred.1]`.
+    pub(super) pred: (usize, usize),
     pub(super) num_succ: i64,
     pub(super) num_pred: i64,
     pub(super) count: i128,
@@ -33,12 +35,19 @@ pub(super) struct BlockInfo {
     pub(super) invalid_chain: bool,
     pub(super) exceptional: bool,
     pub(super) is_call_site: bool,
+    /// Marked while the counts of a line holding this block are accumulated.
+    pub(super) on_line: bool,
 }
 
 /// A function's graph while it is being solved.
 pub(super) struct Graph {
     pub(super) arcs: Vec<ArcInfo>,
     pub(super) blocks: Vec<BlockInfo>,
+    /// Arc ids, each block's outgoing arcs in one run (sorted by
+    /// destination once solved): one list for the graph, not one per block.
+    pub(super) succ_list: Vec<usize>,
+    /// Arc ids, each block's incoming arcs in one run, in arc order.
+    pub(super) pred_list: Vec<usize>,
     pub(super) has_catch: bool,
     /// Counters of the off-tree arcs, in block then arc order.
     pub(super) counted: usize,
@@ -46,13 +55,18 @@ pub(super) struct Graph {
 
 impl Graph {
     pub(super) fn new(f: &GcnoFunction) -> Graph {
+        let n = f.blocks.len();
+        let narcs = f.blocks.iter().map(|b| b.arcs.len()).sum();
         let mut g = Graph {
-            arcs: Vec::new(),
-            blocks: vec![BlockInfo::default(); f.blocks.len()],
+            arcs: Vec::with_capacity(narcs),
+            blocks: vec![BlockInfo::default(); n],
+            succ_list: Vec::with_capacity(narcs),
+            pred_list: Vec::new(),
             has_catch: false,
             counted: 0,
         };
         for (src, block) in f.blocks.iter().enumerate() {
+            let first = g.arcs.len();
             let mut mark_catches = false;
             for a in &block.arcs {
                 let dst = a.dest as usize;
@@ -77,16 +91,15 @@ impl Graph {
                     g.counted += 1;
                 }
                 g.arcs.push(arc);
-                g.blocks[src].succ.push(id);
+                g.succ_list.push(id);
                 g.blocks[src].num_succ += 1;
                 if let Some(d) = g.blocks.get_mut(dst) {
-                    d.pred.push(id);
                     d.num_pred += 1;
                 }
             }
+            g.blocks[src].succ = (first, g.arcs.len());
             if mark_catches {
-                for &id in &g.blocks[src].succ {
-                    let arc = &mut g.arcs[id];
+                for arc in &mut g.arcs[first..] {
                     if !arc.fake && !arc.fall_through {
                         arc.is_throw = true;
                         g.has_catch = true;
@@ -94,7 +107,32 @@ impl Graph {
                 }
             }
         }
+        // Incoming arcs grouped by block, in arc order (a counting sort).
+        let mut at = 0;
+        for b in &mut g.blocks {
+            b.pred = (at, at);
+            at += b.num_pred as usize;
+        }
+        g.pred_list = vec![0; at];
+        for (id, arc) in g.arcs.iter().enumerate() {
+            if let Some(d) = g.blocks.get_mut(arc.dst) {
+                g.pred_list[d.pred.1] = id;
+                d.pred.1 += 1;
+            }
+        }
         g
+    }
+
+    /// The outgoing arcs of block `b`.
+    pub(super) fn succ(&self, b: usize) -> &[usize] {
+        let (s, e) = self.blocks[b].succ;
+        &self.succ_list[s..e]
+    }
+
+    /// The incoming arcs of block `b`.
+    pub(super) fn pred(&self, b: usize) -> &[usize] {
+        let (s, e) = self.blocks[b].pred;
+        &self.pred_list[s..e]
     }
 
     /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
@@ -113,9 +151,10 @@ impl Graph {
         let mut next = counts.iter().copied();
         let mut invalid: Vec<usize> = Vec::new();
         for b in 0..n {
-            let succ = self.blocks[b].succ.clone();
+            let (first, end) = self.blocks[b].succ;
             let mut non_fake = 0;
-            for &a in &succ {
+            for i in first..end {
+                let a = self.succ_list[i];
                 if !self.arcs[a].fake {
                     non_fake += 1;
                 }
@@ -128,7 +167,8 @@ impl Graph {
                 }
             }
             if non_fake == 1 {
-                for &a in &succ {
+                for i in first..end {
+                    let a = self.succ_list[i];
                     if !self.arcs[a].fake {
                         self.arcs[a].is_unconditional = true;
                     }
@@ -136,7 +176,7 @@ impl Graph {
             }
             // Successors in ascending destination order (a stable sort, as gcov's bubble sort).
             let arcs = &self.arcs;
-            self.blocks[b].succ.sort_by_key(|&a| arcs[a].dst);
+            self.succ_list[first..end].sort_by_key(|&a| arcs[a].dst);
             self.blocks[b].invalid_chain = true;
             invalid.push(b);
         }
@@ -146,12 +186,12 @@ impl Graph {
                 self.blocks[b].invalid_chain = false;
                 let blk = &self.blocks[b];
                 let total: i128 = if blk.num_succ == 0 {
-                    blk.succ
+                    self.succ(b)
                         .iter()
                         .map(|&a| self.arcs[a].count)
                         .fold(0, i128::saturating_add)
                 } else if blk.num_pred == 0 {
-                    blk.pred
+                    self.pred(b)
                         .iter()
                         .map(|&a| self.arcs[a].count)
                         .fold(0, i128::saturating_add)
@@ -188,7 +228,7 @@ impl Graph {
         invalid: &mut Vec<usize>,
     ) {
         let block = &self.blocks[b];
-        let arcs = if succ { &block.succ } else { &block.pred };
+        let arcs = if succ { self.succ(b) } else { self.pred(b) };
         let mut total = block.count;
         let mut unknown = None;
         for &a in arcs {
@@ -234,7 +274,9 @@ impl Graph {
         self.blocks[0].exceptional = false;
         let mut queue = vec![0usize];
         while let Some(b) = queue.pop() {
-            for a in self.blocks[b].succ.clone() {
+            let (first, end) = self.blocks[b].succ;
+            for i in first..end {
+                let a = self.succ_list[i];
                 let arc = &self.arcs[a];
                 let d = arc.dst;
                 if !arc.fake && !arc.is_throw && self.blocks[d].exceptional {

@@ -13,9 +13,11 @@ pub(super) struct Line {
     pub(super) count: i128,
     pub(super) has_unexecuted_block: bool,
     /// Blocks whose last line (per location) is this line: (function, block).
+    /// Their outgoing arcs are the line's branches (GCC 8+).
     pub(super) blocks: Vec<(usize, usize)>,
-    /// Their outgoing arcs, for branches: (function, arc).
-    pub(super) branches: Vec<(usize, usize)>,
+    /// Before GCC 8: the blocks whose outgoing arcs are the line's branches
+    /// (the line keeps no blocks then).
+    pub(super) branch_blocks: Vec<(usize, usize)>,
 }
 
 pub(super) struct Func<'a> {
@@ -43,10 +45,16 @@ pub(super) fn line_out(
         function_name: function.map(str::to_string),
         count: line.count,
         unexecuted_block: line.has_unexecuted_block,
+        // One of the two lists is empty (see `Line`); each block's arcs in
+        // its successor order, as when they were first listed.
         branches: line
-            .branches
+            .blocks
             .iter()
-            .map(|&(f, a)| &funcs[f].graph.arcs[a])
+            .chain(&line.branch_blocks)
+            .flat_map(|&(f, b)| {
+                let g = &funcs[f].graph;
+                g.succ(b).iter().map(move |&a| &g.arcs[a])
+            })
             .filter(|a| !a.is_unconditional && !a.is_call_non_return)
             .map(|a| BranchCoverage {
                 count: a.count,

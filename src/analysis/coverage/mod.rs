@@ -77,21 +77,19 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut sources: Vec<String> = Vec::new();
     let mut index = SourceIndex::default();
     let mut find_source = |name, sources: &mut Vec<String>| index.find(name, sources);
-    let mut block_files: Vec<Vec<Vec<usize>>> = Vec::new();
-    let mut fsrc = Vec::new();
+    // Per function, the source of each block location, blocks and their
+    // locations in order (one flat list per function).
+    let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions.len());
+    let mut fsrc = Vec::with_capacity(notes.functions.len());
     for f in &notes.functions {
-        fsrc.push(find_source(&f.source, &mut sources));
-        block_files.push(
-            f.blocks
-                .iter()
-                .map(|b| {
-                    b.locations
-                        .iter()
-                        .map(|l| find_source(&l.file, &mut sources))
-                        .collect()
-                })
-                .collect(),
-        );
+        fsrc.push(find_source(f.source.as_str(), &mut sources));
+        let mut files = Vec::new();
+        for b in &f.blocks {
+            for l in &b.locations {
+                files.push(find_source(&*l.file, &mut sources));
+            }
+        }
+        block_files.push(files);
     }
 
     // Counters of the data file by function ident.
@@ -143,7 +141,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     }
 
     let mut funcs: Vec<Func<'_>> = Vec::new();
-    let mut func_blocks: Vec<Vec<Vec<usize>>> = Vec::new();
+    let mut func_blocks: Vec<Vec<usize>> = Vec::new();
     for (i, f) in notes.functions.iter().enumerate() {
         if f.artificial {
             continue;
@@ -227,7 +225,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             blocks_executed: 0,
             conditions,
         });
-        func_blocks.push(block_files[i].clone());
+        func_blocks.push(std::mem::take(&mut block_files[i]));
     }
 
     // Before GCC 8, gcov (without -a) counted a line as the sum of the
@@ -236,7 +234,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
 
     // add_line_counts
     let mut src_lines: Vec<BTreeMap<u32, Line>> = vec![BTreeMap::new(); sources.len()];
+    let mut sorted: Vec<u32> = Vec::new();
     for (fi, func) in funcs.iter_mut().enumerate() {
+        let mut files = func_blocks[fi].iter().copied();
         let nblocks = func.graph.blocks.len();
         // Before GCC 8, gcov kept the last line seen from one block to the
         // next ("propagated from one iteration to the next" in gcov 7's
@@ -254,9 +254,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             if !sum_of_blocks {
                 last = None;
             }
-            for (li, loc) in block.locations.iter().enumerate() {
-                let src = func_blocks[fi][bi][li];
-                let mut sorted = loc.lines.clone();
+            for loc in &block.locations {
+                // One entry per location, made from the same notes above.
+                let Some(src) = files.next() else { break };
+                sorted.clear();
+                sorted.extend_from_slice(&loc.lines);
                 sorted.sort_unstable();
                 for &ln in &sorted {
                     let in_group = func.is_group
@@ -287,8 +289,6 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     };
                     if let Some(line) = line {
                         line.blocks.push((fi, bi));
-                        line.branches
-                            .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
                     }
                 }
             }
@@ -304,8 +304,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     src_lines[last_src].get_mut(&ln)
                 };
                 if let Some(line) = line {
-                    line.branches
-                        .extend(func.graph.blocks[bi].succ.iter().map(|&a| (fi, a)));
+                    line.branch_blocks.push((fi, bi));
                 }
             }
         }
@@ -313,13 +312,14 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
 
     // accumulate_line_counts: group functions' lines, then each file's lines.
     let mut cut: Vec<(usize, u32)> = Vec::new();
+    let mut scratch = cycles::Scratch::default();
     for fi in 0..funcs.len() {
         if !funcs[fi].is_group {
             continue;
         }
         let mut lines = std::mem::take(&mut funcs[fi].lines);
         for (&ln, line) in lines.iter_mut() {
-            if !accumulate(line, &mut funcs) {
+            if !accumulate(line, &mut funcs, &mut scratch) {
                 cut.push((funcs[fi].src, ln));
             }
         }
@@ -327,7 +327,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     }
     for (si, lines) in src_lines.iter_mut().enumerate() {
         for (&ln, line) in lines.iter_mut() {
-            if !accumulate(line, &mut funcs) {
+            if !accumulate(line, &mut funcs, &mut scratch) {
                 cut.push((si, ln));
             }
         }
