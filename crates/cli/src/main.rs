@@ -302,13 +302,14 @@ impl ReportArgs {
                     .map_err(|e| anyhow::anyhow!("--marker-prefix: {e}"))?,
             ),
         };
+        let diag = diag::Diagnostics::new(self.merging.strict.strict);
         f(lcov::Args {
+            diag: &diag,
             inputs: &self.inputs,
             gcno_dir: &gcno_dir,
             output: self.output.as_deref(),
             mapping: &mapping,
             on_conflict: self.merging.on_conflict.into(),
-            strict: self.merging.strict.strict,
             selection: &selection,
             thresholds: &thresholds,
             source_root: self.source_root.as_deref(),
