@@ -5,3 +5,4 @@
 pub mod coverage;
 pub mod exclude;
 pub mod merge;
+pub mod notes;

@@ -4,3 +4,4 @@
 #[cfg(feature = "elf")]
 pub mod elf;
 pub mod judge;
+pub mod pairs;

@@ -4,7 +4,7 @@ use super::{Totals, totals};
 use crate::analysis::coverage::UnitCoverage;
 use crate::report::lcov::{FileRecord, Tracefile};
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io::{self, Write};
 
 /// A rate as gcovr writes it (and Cobertura's own Java writer, `Double.toString`):
 /// the shortest decimal that reads back as the same double, always with a
@@ -91,29 +91,35 @@ fn relative_to<'n>(name: &'n str, root: Option<&str>) -> (&'n str, bool) {
     (name.trim_start_matches('/'), false)
 }
 
-fn line_element(s: &mut String, rec: &FileRecord, line: u32, count: &crate::report::lcov::Count) {
+fn line_element<W: Write + ?Sized>(
+    w: &mut W,
+    rec: &FileRecord,
+    line: u32,
+    count: &crate::report::lcov::Count,
+) -> io::Result<()> {
     let branches: Vec<&Option<crate::report::lcov::Count>> = rec
         .branches
         .range((line, 0, 0)..=(line, u32::MAX, u32::MAX))
         .map(|(_, v)| v)
         .collect();
     if branches.is_empty() {
-        let _ = writeln!(
-            s,
+        writeln!(
+            w,
             "<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>"
-        );
+        )?;
     } else {
         let taken = branches.iter().filter(|b| b.is_some_and(|c| c > 0)).count();
         let pct = condition_percent(taken, branches.len());
-        let _ = writeln!(
-            s,
+        writeln!(
+            w,
             "<line number=\"{line}\" hits=\"{count}\" branch=\"true\" \
              condition-coverage=\"{pct}% ({taken}/{})\">\n<conditions>\n\
              <condition number=\"0\" type=\"jump\" coverage=\"{pct}%\"/>\n\
              </conditions>\n</line>",
             branches.len()
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The lines of each function of a file. A line belongs to the innermost
@@ -161,8 +167,13 @@ fn method_lines<'a>(
 /// source file, a method per function with its lines (`method_lines`), a
 /// line element per line with its branches as condition
 /// coverage. Figures and formats follow `gcovr --cobertura`
-/// (tests/cobertura_gcovr.rs compares them).
-pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions<'_>) -> String {
+/// (tests/cobertura_gcovr.rs compares them). Written to `w`.
+pub fn write_cobertura<W: Write + ?Sized>(
+    w: &mut W,
+    t: &Tracefile,
+    ranges: &FunctionRanges,
+    opts: &CoberturaOptions<'_>,
+) -> io::Result<()> {
     let root = opts.root.map(crate::paths::fold).filter(|r| r != "/");
     let root = root.as_deref();
     let (_, all) = totals(t);
@@ -184,13 +195,12 @@ pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions
         };
         packages.entry(dir).or_default().push((rel, name, rec));
     }
-    let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" ?>\n");
-    s.push_str(
-        "<!DOCTYPE coverage SYSTEM \"http://cobertura.sourceforge.net/xml/coverage-04.dtd\">\n",
-    );
-    let _ = writeln!(
-        s,
+    w.write_all("<?xml version=\"1.0\" ?>\n".as_bytes())?;
+    w.write_all(
+        b"<!DOCTYPE coverage SYSTEM \"http://cobertura.sourceforge.net/xml/coverage-04.dtd\">\n",
+    )?;
+    writeln!(
+        w,
         "<coverage line-rate=\"{}\" branch-rate=\"{}\" lines-covered=\"{}\" lines-valid=\"{}\" \
          branches-covered=\"{}\" branches-valid=\"{}\" complexity=\"0.0\" version=\"xencov-rs {}\" \
          timestamp=\"{}\">",
@@ -202,40 +212,40 @@ pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions
         all.branches.1,
         env!("CARGO_PKG_VERSION"),
         opts.timestamp
-    );
-    s.push_str("<sources>\n");
+    )?;
+    w.write_all("<sources>\n".as_bytes())?;
     if let Some(r) = root {
-        let _ = writeln!(s, "<source>{}</source>", escape(r));
+        writeln!(w, "<source>{}</source>", escape(r))?;
     }
     if outside {
-        s.push_str("<source>/</source>\n");
+        w.write_all("<source>/</source>\n".as_bytes())?;
     }
-    s.push_str("</sources>\n<packages>\n");
+    w.write_all("</sources>\n<packages>\n".as_bytes())?;
     for (dir, files) in &packages {
         let mut sum = Totals::default();
         for (_, _, rec) in files {
             sum.add(rec);
         }
-        let _ = writeln!(
-            s,
+        writeln!(
+            w,
             "<package name=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">\n<classes>",
             escape(dir),
             rate(sum.lines),
             rate(sum.branches)
-        );
+        )?;
         for (rel, name, rec) in files {
             let mut one = Totals::default();
             one.add(rec);
             let class = rel.rsplit('/').next().unwrap_or(rel);
-            let _ = writeln!(
-                s,
+            writeln!(
+                w,
                 "<class name=\"{}\" filename=\"{}\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">",
                 escape(class),
                 escape(rel),
                 rate(one.lines),
                 rate(one.branches)
-            );
-            s.push_str("<methods>\n");
+            )?;
+            w.write_all("<methods>\n".as_bytes())?;
             let owned = method_lines(rec, ranges.get(*name));
             let mut fns: Vec<_> = rec.functions.iter().collect();
             fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
@@ -256,30 +266,29 @@ pub fn cobertura(t: &Tracefile, ranges: &FunctionRanges, opts: &CoberturaOptions
                         branches.0 += usize::from(b.is_some_and(|c| c > 0));
                     }
                 }
-                let _ = writeln!(
-                    s,
+                writeln!(
+                    w,
                     "<method name=\"{}\" signature=\"\" line-rate=\"{}\" branch-rate=\"{}\" complexity=\"0.0\">\n<lines>",
                     escape(fname),
                     rate(lines),
                     rate(branches)
-                );
+                )?;
                 for line in mine {
                     if let Some(count) = rec.lines.get(line) {
-                        line_element(&mut s, rec, *line, count);
+                        line_element(w, rec, *line, count)?;
                     }
                 }
-                s.push_str("</lines>\n</method>\n");
+                w.write_all("</lines>\n</method>\n".as_bytes())?;
             }
-            s.push_str("</methods>\n<lines>\n");
+            w.write_all("</methods>\n<lines>\n".as_bytes())?;
             for (line, count) in &rec.lines {
-                line_element(&mut s, rec, *line, count);
+                line_element(w, rec, *line, count)?;
             }
-            s.push_str("</lines>\n</class>\n");
+            w.write_all("</lines>\n</class>\n".as_bytes())?;
         }
-        s.push_str("</classes>\n</package>\n");
+        w.write_all("</classes>\n</package>\n".as_bytes())?;
     }
-    s.push_str("</packages>\n</coverage>\n");
-    s
+    w.write_all("</packages>\n</coverage>\n".as_bytes())
 }
 
 #[cfg(test)]

@@ -193,9 +193,8 @@ fn pct(v: (usize, usize)) -> String {
 }
 
 /// A table for a CI log: per file the changed lines covered and the
-/// uncovered ones, then the total.
-pub fn render(d: &DiffCoverage) -> String {
-    let mut s = String::new();
+/// uncovered ones, then the total; written to `w`.
+pub fn write_table<W: std::io::Write + ?Sized>(w: &mut W, d: &DiffCoverage) -> std::io::Result<()> {
     let width = d
         .files
         .iter()
@@ -203,38 +202,38 @@ pub fn render(d: &DiffCoverage) -> String {
         .max()
         .unwrap_or(4)
         .max(5);
-    let _ = writeln!(
-        s,
+    writeln!(
+        w,
         "{:width$}  {:>7} {:>13}  uncovered changed lines",
         "file", "lines", ""
-    );
+    )?;
     for f in &d.files {
-        let _ = writeln!(
-            s,
+        writeln!(
+            w,
             "{:width$}  {:>7} {:>6}/{:<6}  {}",
             f.path,
             pct(f.lines),
             f.lines.0,
             f.lines.1,
             ranges(&f.uncovered)
-        );
+        )?;
     }
-    let _ = writeln!(
-        s,
+    writeln!(
+        w,
         "{:width$}  {:>7} {:>6}/{:<6}",
         "total",
         pct(d.total),
         d.total.0,
         d.total.1
-    );
+    )?;
     if !d.without_coverage.is_empty() {
-        let _ = writeln!(
-            s,
+        writeln!(
+            w,
             "changed without coverable lines: {}",
             d.without_coverage.join(", ")
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,26 +1,26 @@
 //! gcov's own JSON (`gcov --json-format`), byte for byte.
 
 use crate::analysis::coverage::UnitCoverage;
-use std::fmt::Write;
+use std::io::{self, Write};
 
 /// A string as gcov's JSON writer quotes it: only `"`, `\`, backspace, form
 /// feed, newline, carriage return and tab are escaped; every other character
 /// is written as it is.
-pub(super) fn json_str(s: &mut String, v: &str) {
-    s.push('"');
+pub(super) fn json_str<W: Write + ?Sized>(w: &mut W, v: &str) -> io::Result<()> {
+    w.write_all(b"\"")?;
     for c in v.chars() {
         match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\u{8}' => s.push_str("\\b"),
-            '\u{c}' => s.push_str("\\f"),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '\t' => s.push_str("\\t"),
-            c => s.push(c),
+            '"' => w.write_all("\\\"".as_bytes())?,
+            '\\' => w.write_all("\\\\".as_bytes())?,
+            '\u{8}' => w.write_all("\\b".as_bytes())?,
+            '\u{c}' => w.write_all("\\f".as_bytes())?,
+            '\n' => w.write_all("\\n".as_bytes())?,
+            '\r' => w.write_all("\\r".as_bytes())?,
+            '\t' => w.write_all("\\t".as_bytes())?,
+            c => write!(w, "{}", c)?,
         }
     }
-    s.push('"');
+    w.write_all(b"\"")
 }
 
 /// The version string the gcov of the release that wrote the data prints as
@@ -38,105 +38,108 @@ pub fn gcov_version(v: crate::gcov::version::Version) -> String {
 /// byte for byte: its key orders, `", "` and `": "` as the only whitespace,
 /// no newline (formats/report-json.md). `gcc_version` is gcov's version
 /// string, `cwd` is null when the notes do not record it (before GCC 9).
-pub fn gcov_json(unit: &UnitCoverage, gcc_version: &str, data_file: &str) -> String {
-    let mut s = String::new();
-    s.push_str("{\"gcc_version\": ");
-    json_str(&mut s, gcc_version);
-    s.push_str(", \"files\": [");
+pub fn write_gcov_json<W: Write + ?Sized>(
+    w: &mut W,
+    unit: &UnitCoverage,
+    gcc_version: &str,
+    data_file: &str,
+) -> io::Result<()> {
+    w.write_all("{\"gcc_version\": ".as_bytes())?;
+    json_str(w, gcc_version)?;
+    w.write_all(", \"files\": [".as_bytes())?;
     for (i, file) in unit.files.iter().enumerate() {
         if i > 0 {
-            s.push_str(", ");
+            w.write_all(", ".as_bytes())?;
         }
-        s.push_str("{\"lines\": [");
+        w.write_all("{\"lines\": [".as_bytes())?;
         for (j, line) in file.lines.iter().enumerate() {
             if j > 0 {
-                s.push_str(", ");
+                w.write_all(", ".as_bytes())?;
             }
-            s.push_str("{\"branches\": [");
+            w.write_all("{\"branches\": [".as_bytes())?;
             for (k, b) in line.branches.iter().enumerate() {
                 if k > 0 {
-                    s.push_str(", ");
+                    w.write_all(", ".as_bytes())?;
                 }
-                let _ = write!(
-                    s,
+                write!(
+                    w,
                     "{{\"fallthrough\": {}, \"count\": {}, \"throw\": {}}}",
                     b.fallthrough,
                     b.count.max(0),
                     b.throw
-                );
+                )?;
             }
-            let _ = write!(
-                s,
+            write!(
+                w,
                 "], \"count\": {}, \"line_number\": {}, \"unexecuted_block\": {}",
                 line.count.max(0),
                 line.line_number,
                 line.unexecuted_block
-            );
+            )?;
             if let Some(f) = &line.function_name {
-                s.push_str(", \"function_name\": ");
-                json_str(&mut s, f);
+                w.write_all(", \"function_name\": ".as_bytes())?;
+                json_str(w, f)?;
             }
             // gcov 14+ `-g` (format 2) writes a `conditions` array on every
             // line; format 1 has none, so it is added only where there are
             // decisions (formats/report-json.md §7).
             if !line.conditions.is_empty() {
-                s.push_str(", \"conditions\": [");
+                w.write_all(", \"conditions\": [".as_bytes())?;
                 for (k, c) in line.conditions.iter().enumerate() {
                     if k > 0 {
-                        s.push_str(", ");
+                        w.write_all(", ".as_bytes())?;
                     }
                     let list =
                         |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-                    let _ = write!(
-                        s,
+                    write!(
+                        w,
                         "{{\"count\": {}, \"covered\": {}, \"not_covered_true\": [{}], \"not_covered_false\": [{}]}}",
                         c.count,
                         c.covered,
                         list(&c.not_covered_true),
                         list(&c.not_covered_false)
-                    );
+                    )?;
                 }
-                s.push(']');
+                w.write_all(b"]")?;
             }
-            s.push('}');
+            w.write_all(b"}")?;
         }
-        s.push_str("], \"functions\": [");
+        w.write_all("], \"functions\": [".as_bytes())?;
         for (j, f) in file.functions.iter().enumerate() {
             if j > 0 {
-                s.push_str(", ");
+                w.write_all(", ".as_bytes())?;
             }
-            let _ = write!(
-                s,
+            write!(
+                w,
                 "{{\"blocks\": {}, \"end_column\": {}, \"start_line\": {}, \"name\": ",
                 f.blocks, f.end_column, f.start_line
-            );
-            json_str(&mut s, &f.name);
-            let _ = write!(
-                s,
+            )?;
+            json_str(w, &f.name)?;
+            write!(
+                w,
                 ", \"blocks_executed\": {}, \"execution_count\": {}, \"demangled_name\": ",
                 f.blocks_executed,
                 f.execution_count.max(0)
-            );
-            json_str(&mut s, &f.demangled_name);
-            let _ = write!(
-                s,
+            )?;
+            json_str(w, &f.demangled_name)?;
+            write!(
+                w,
                 ", \"start_column\": {}, \"end_line\": {}}}",
                 f.start_column, f.end_line
-            );
+            )?;
         }
-        s.push_str("], \"file\": ");
-        json_str(&mut s, &file.file);
-        s.push('}');
+        w.write_all("], \"file\": ".as_bytes())?;
+        json_str(w, &file.file)?;
+        w.write_all(b"}")?;
     }
-    s.push_str("], \"format_version\": \"1\", \"current_working_directory\": ");
+    w.write_all("], \"format_version\": \"1\", \"current_working_directory\": ".as_bytes())?;
     match &unit.cwd {
-        Some(c) => json_str(&mut s, c),
-        None => s.push_str("null"),
+        Some(c) => json_str(w, c)?,
+        None => w.write_all("null".as_bytes())?,
     }
-    s.push_str(", \"data_file\": ");
-    json_str(&mut s, data_file);
-    s.push('}');
-    s
+    w.write_all(", \"data_file\": ".as_bytes())?;
+    json_str(w, data_file)?;
+    w.write_all(b"}")
 }
 
 #[cfg(test)]
@@ -145,9 +148,9 @@ mod tests {
 
     #[test]
     fn json_strings_escape_what_gcov_escapes() {
-        let mut s = String::new();
-        json_str(&mut s, "a\"b\\c\td\u{1}é");
-        assert_eq!(s, "\"a\\\"b\\\\c\\td\u{1}é\"");
+        let mut s = Vec::new();
+        json_str(&mut s, "a\"b\\c\td\u{1}é").unwrap();
+        assert_eq!(String::from_utf8(s).unwrap(), "\"a\\\"b\\\\c\\td\u{1}é\"");
     }
 
     #[test]

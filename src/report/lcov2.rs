@@ -9,7 +9,7 @@ use super::lcov::{add, clamp};
 use crate::analysis::coverage::UnitCoverage;
 use crate::report::lcov::{Count, Sense, resolve};
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io::{self, Write};
 
 /// Coverage of every source file, combined over units as lcov 2.5
 /// combines them while capturing.
@@ -254,55 +254,56 @@ impl Tracefile {
 
     /// The tracefile text as lcov 2.5 writes it: per source file TN, SF,
     /// FNL/FNA/FNF/FNH, BRDA/BRF/BRH, MCDC/MCF/MCH, DA/LF/LH, end_of_record.
-    pub fn write(&self, test_name: &str) -> String {
-        let mut s = String::new();
+    /// Written to `w` (give it a buffered one): the tracefile is never held
+    /// whole in memory.
+    pub fn write_to<W: Write + ?Sized>(&self, w: &mut W, test_name: &str) -> io::Result<()> {
         for (name, rec) in &self.files {
-            let _ = writeln!(s, "TN:{test_name}");
-            let _ = writeln!(s, "SF:{name}");
+            writeln!(w, "TN:{test_name}")?;
+            writeln!(w, "SF:{name}")?;
             for (i, (line, f)) in rec.functions.iter().enumerate() {
                 match f.end_line {
                     Some(end) => {
-                        let _ = writeln!(s, "FNL:{i},{line},{end}");
+                        writeln!(w, "FNL:{i},{line},{end}")?;
                     }
                     None => {
-                        let _ = writeln!(s, "FNL:{i},{line}");
+                        writeln!(w, "FNL:{i},{line}")?;
                     }
                 }
                 for (alias, hit) in &f.aliases {
-                    let _ = writeln!(s, "FNA:{i},{hit},{alias}");
+                    writeln!(w, "FNA:{i},{hit},{alias}")?;
                 }
             }
-            let _ = writeln!(s, "FNF:{}", rec.functions.len());
-            let _ = writeln!(s, "FNH:{}", rec.functions_hit());
+            writeln!(w, "FNF:{}", rec.functions.len())?;
+            writeln!(w, "FNH:{}", rec.functions_hit())?;
             for (line, blocks) in &rec.branches {
                 for (id, block) in sorted(blocks).into_iter().enumerate() {
                     for (j, b) in block.branches.iter().enumerate() {
-                        let _ = write!(s, "BRDA:{line},{}{id},", b.kind.prefix());
-                        let _ = match b.arc {
-                            Some((from, to)) => write!(s, "{from} -> {to},"),
-                            None => write!(s, "{j},"),
-                        };
-                        let _ = match b.taken {
-                            Some(t) => writeln!(s, "{t}"),
-                            None => writeln!(s, "-"),
-                        };
+                        write!(w, "BRDA:{line},{}{id},", b.kind.prefix())?;
+                        match b.arc {
+                            Some((from, to)) => write!(w, "{from} -> {to},")?,
+                            None => write!(w, "{j},")?,
+                        }
+                        match b.taken {
+                            Some(t) => writeln!(w, "{t}")?,
+                            None => writeln!(w, "-")?,
+                        }
                     }
                 }
             }
             let (brf, brh) = rec.branch_totals();
             if brf > 0 {
-                let _ = writeln!(s, "BRF:{brf}");
-                let _ = writeln!(s, "BRH:{brh}");
+                writeln!(w, "BRF:{brf}")?;
+                writeln!(w, "BRH:{brh}")?;
             }
-            write_mcdc(&mut s, rec);
+            write_mcdc(w, rec)?;
             for (line, count) in &rec.lines {
-                let _ = writeln!(s, "DA:{line},{count}");
+                writeln!(w, "DA:{line},{count}")?;
             }
-            let _ = writeln!(s, "LF:{}", rec.lines.len());
-            let _ = writeln!(s, "LH:{}", rec.lines_hit());
-            s.push_str("end_of_record\n");
+            writeln!(w, "LF:{}", rec.lines.len())?;
+            writeln!(w, "LH:{}", rec.lines_hit())?;
+            w.write_all("end_of_record\n".as_bytes())?;
         }
-        s
+        Ok(())
     }
 }
 
@@ -310,7 +311,7 @@ impl Tracefile {
 /// 2.5 sorts a line's groups by size as text (`10` before `2`) and writes
 /// each term's index as its expression (geninfo has no better text from
 /// gcov's JSON); never the `U` (excluded) flag: nothing is excluded here.
-fn write_mcdc(s: &mut String, rec: &FileRecord) {
+fn write_mcdc<W: Write + ?Sized>(w: &mut W, rec: &FileRecord) -> io::Result<()> {
     // Line -> group size as text -> (term, sense, taken), in key order.
     type Groups = BTreeMap<String, Vec<(u32, Sense, Count)>>;
     let mut by_line: BTreeMap<u32, Groups> = BTreeMap::new();
@@ -330,16 +331,17 @@ fn write_mcdc(s: &mut String, rec: &FileRecord) {
                     Sense::True => 't',
                     Sense::False => 'f',
                 };
-                let _ = writeln!(s, "MCDC:{line},{size},{t},{count},{term},{term}");
+                writeln!(w, "MCDC:{line},{size},{t},{count},{term},{term}")?;
                 found += 1;
                 hit += usize::from(*count > 0);
             }
         }
     }
     if found > 0 {
-        let _ = writeln!(s, "MCF:{found}");
-        let _ = writeln!(s, "MCH:{hit}");
+        writeln!(w, "MCF:{found}")?;
+        writeln!(w, "MCH:{hit}")?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Reports rendered from a [`Tracefile`]: a summary table for CI logs and
-//! Cobertura XML for GitLab and Jenkins. Pure text out; the CLI writes it.
+//! Cobertura XML for GitLab and Jenkins, gcov's JSON. Each renderer writes
+//! to any `std::io::Write` (give it a buffered one); the CLI owns the file.
 
 mod cobertura;
 pub mod diff;
@@ -10,9 +11,9 @@ pub mod lcov2;
 pub mod select;
 mod summary;
 
-pub use cobertura::{CoberturaOptions, FunctionRanges, cobertura, function_ranges};
-pub use json::{gcov_json, gcov_version};
-pub use summary::summary;
+pub use cobertura::{CoberturaOptions, FunctionRanges, function_ranges, write_cobertura};
+pub use json::{gcov_version, write_gcov_json};
+pub use summary::write_summary;
 
 use crate::report::lcov::{FileRecord, Tracefile};
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 
 use super::{percent, totals};
 use crate::report::lcov::Tracefile;
-use std::fmt::Write;
+use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;
 
 /// A percentage as the thresholds compare it (`percent`, gcovr's rule):
@@ -29,8 +29,8 @@ fn pad(s: &str, width: usize) -> String {
 
 /// A table of line, function and branch coverage per directory and in total,
 /// and of condition outcomes when the data has conditions (GCC 14+
-/// `-fcondition-coverage`); without, the table is as before.
-pub fn summary(t: &Tracefile) -> String {
+/// `-fcondition-coverage`); without, the table is as before. Written to `w`.
+pub fn write_summary<W: Write + ?Sized>(w: &mut W, t: &Tracefile) -> io::Result<()> {
     let (dirs, all) = totals(t);
     let width = dirs
         .keys()
@@ -39,35 +39,34 @@ pub fn summary(t: &Tracefile) -> String {
         .unwrap_or(5)
         .max(5);
     let with_conditions = all.conditions.1 > 0;
-    let mut s = String::new();
-    let _ = write!(
-        s,
+    write!(
+        w,
         "{}  {:^22}  {:^22}  {:^22}",
         pad("directory", width),
         "lines",
         "functions",
         "branches"
-    );
+    )?;
     if with_conditions {
-        let _ = write!(s, "  {:^22}", "conditions");
+        write!(w, "  {:^22}", "conditions")?;
     }
-    s.push('\n');
+    w.write_all(b"\n")?;
     for (d, v) in dirs
         .iter()
         .chain(std::iter::once((&"total".to_string(), &all)))
     {
-        let _ = write!(
-            s,
+        write!(
+            w,
             "{}  {}  {}  {}",
             pad(d, width),
             cell(v.lines),
             cell(v.functions),
             cell(v.branches)
-        );
+        )?;
         if with_conditions {
-            let _ = write!(s, "  {}", cell(v.conditions));
+            write!(w, "  {}", cell(v.conditions))?;
         }
-        s.push('\n');
+        w.write_all(b"\n")?;
     }
-    s
+    Ok(())
 }

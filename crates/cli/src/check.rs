@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xencov::check::elf::{ProducerKind, XenRelease, producers, xen_release};
-use xencov::check::judge::{Agreement, Role, Verdict, judge};
+use xencov::check::judge::{Agreement, Role, Verdict};
+use xencov::check::pairs::{self, Llvm, Side};
 use xencov::gcov::gcda::MAGIC as GCDA_MAGIC;
 use xencov::gcov::record::read_header;
 use xencov::gcov::version::{Status, Version};
+use xencov::llvm::clang_major_in_banner;
 use xencov::llvm::raw::RawProfile;
-use xencov::llvm::{clang_major_in_banner, clangs_of_raw_version, raw_version_of_clang};
 use xencov::xen::dump::{Container, Identified, LegacyDump, identify};
 
 /// Everything seen with one version in one role.
@@ -34,15 +35,6 @@ struct Source {
     llvm: Option<Llvm>,
 }
 
-/// What an LLVM side says: a clang release (compiler) or a raw profile version (data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Llvm {
-    /// `None` when the `.comment` string names no release.
-    Clang(Option<u32>),
-    RawProfile(u32),
-}
-
 #[derive(Debug, Serialize)]
 struct PairVerdict {
     a: String,
@@ -52,6 +44,9 @@ struct PairVerdict {
     /// False when another compiler listed in the same ELF file agrees, so
     /// this pair alone does not make the inputs incompatible.
     decisive: bool,
+    /// Whether it makes the inputs incompatible (the library's `Pair::fails`).
+    #[serde(skip)]
+    fails: bool,
 }
 
 #[derive(Default)]
@@ -71,14 +66,6 @@ struct XenSeen {
     #[serde(skip)]
     newest_gcc: Option<Version>,
 }
-
-/// The newest Xen release whose gcov code (`xen/common/coverage/gcc_4_7.c`)
-/// lays out `struct gcov_info` for at most eight counter kinds: GCC 14 emits
-/// nine and GCC 15 ten, which Xen 4.21 was the first to know.
-const LAST_XEN_WITH_EIGHT_KINDS: XenRelease = XenRelease {
-    major: 4,
-    minor: 20,
-};
 
 impl Seen {
     fn add(
@@ -266,132 +253,28 @@ fn label(s: &Source) -> String {
     }
 }
 
+/// The library's verdicts on every pair of `sources`, labelled.
 fn verdicts(sources: &[&Source]) -> Vec<PairVerdict> {
-    let mut out = Vec::new();
-    let llvm_data = sources
+    let sides: Vec<Side> = sources
         .iter()
-        .any(|s| matches!(s.llvm, Some(Llvm::RawProfile(_))));
-    for (i, a) in sources.iter().enumerate() {
-        for b in &sources[i + 1..] {
-            // Several compilers in one ELF file are no conflict by themselves.
-            if a.role == Role::Compiler && b.role == Role::Compiler {
-                continue;
-            }
-            if a.role == b.role && a.role != Role::Data {
-                continue;
-            }
-            // gcov reads no LLVM profile: with one among the inputs, the gcov
-            // on PATH is not what reads the coverage, and a GCC name in the
-            // same ELF file comes from start-up objects, not from the code
-            // the profile covers.
-            // Nor does it read a clang build's coverage at all.
-            let gcov_pair = a.role == Role::Gcov || b.role == Role::Gcov;
-            if gcov_pair && (llvm_data || a.llvm.is_some() || b.llvm.is_some()) {
-                continue;
-            }
-            let verdict = match (a.version, b.version, a.llvm, b.llvm) {
-                (Some(va), Some(vb), _, _) => judge((a.role, va), (b.role, vb)),
-                (_, _, Some(la), Some(lb)) => judge_llvm(la, lb),
-                _ => Verdict {
-                    agreement: Agreement::Incompatible,
-                    why: "one side is GCC/gcov, the other clang/LLVM: a GCC build writes gcov \
-                          data, a clang build a raw LLVM profile"
-                        .into(),
-                    advice: Some(
-                        "the files come from different builds: check which hypervisor each was \
-                         read from"
-                            .into(),
-                    ),
-                },
-            };
-            out.push(PairVerdict {
-                a: label(a),
-                b: label(b),
-                verdict,
-                decisive: true,
-            });
-        }
-    }
-    // A compiler pair is not decisive when another compiler agrees with the other side.
-    let agreeing: Vec<String> = out
-        .iter()
-        .filter(|p| p.a.starts_with("compiler") && p.verdict.agreement != Agreement::Incompatible)
-        .map(|p| p.b.clone())
+        .map(|s| Side {
+            role: s.role,
+            version: s.version,
+            llvm: s.llvm,
+        })
         .collect();
-    for p in &mut out {
-        if p.a.starts_with("compiler")
-            && p.verdict.agreement == Agreement::Incompatible
-            && agreeing.contains(&p.b)
-        {
-            p.decisive = false;
-        }
-    }
-    out
-}
-
-/// Two LLVM sides: a clang release and the raw profile version it writes
-/// (LLVM's table, [`raw_version_of_clang`]), or two profiles.
-fn judge_llvm(a: Llvm, b: Llvm) -> Verdict {
-    let written_by = |v: u32| {
-        let c = clangs_of_raw_version(v);
-        match (c.first(), c.last()) {
-            (Some(x), Some(y)) if x == y => format!("clang {x}"),
-            (Some(x), Some(y)) => format!("clang {x}-{y}"),
-            _ => "no clang release from 11 to 21".to_string(),
-        }
-    };
-    let incompatible = |why: String, advice: String| Verdict {
-        agreement: Agreement::Incompatible,
-        why,
-        advice: Some(advice),
-    };
-    match (a, b) {
-        (Llvm::Clang(c), Llvm::RawProfile(v)) | (Llvm::RawProfile(v), Llvm::Clang(c)) => match c {
-            None => incompatible(
-                "the .comment string names no clang release to compare with the profile".into(),
-                "check the hypervisor's `.comment` (readelf -p .comment xen-syms)".into(),
-            ),
-            Some(m) => match raw_version_of_clang(m) {
-                Some(w) if w == v => Verdict {
-                    agreement: Agreement::Same,
-                    why: format!("clang {m} writes raw profile version {v}"),
-                    advice: None,
-                },
-                Some(w) => incompatible(
-                    format!(
-                        "clang {m} writes raw profile version {w}, but this profile is version {v} (written by {})",
-                        written_by(v)
-                    ),
-                    "the profile comes from another build: read it again from the hypervisor this xen-syms belongs to"
-                        .into(),
-                ),
-                None => incompatible(
-                    format!(
-                        "clang {m} is outside the releases whose raw profile version is known (clang 11 to 21; Xen's coverage code supports 11 to 20)"
-                    ),
-                    "build the hypervisor with clang 11 to 20 (the releases Xen supports)".into(),
-                ),
-            },
-        },
-        (Llvm::RawProfile(x), Llvm::RawProfile(y)) if x == y => Verdict {
-            agreement: Agreement::Same,
-            why: format!("both are raw profile version {x}"),
-            advice: None,
-        },
-        (Llvm::RawProfile(x), Llvm::RawProfile(y)) => incompatible(
-            format!(
-                "raw profile versions {x} ({}) and {y} ({}) come from different clang releases",
-                written_by(x),
-                written_by(y)
-            ),
-            "profiles of different builds cannot be merged or reported together".into(),
-        ),
-        (Llvm::Clang(_), Llvm::Clang(_)) => Verdict {
-            agreement: Agreement::Same,
-            why: "two clang compilers".into(),
-            advice: None,
-        },
-    }
+    pairs::verdicts(&sides)
+        .into_iter()
+        .filter_map(|p| {
+            Some(PairVerdict {
+                a: label(sources.get(p.a)?),
+                b: label(sources.get(p.b)?),
+                fails: p.fails(),
+                verdict: p.verdict,
+                decisive: p.decisive,
+            })
+        })
+        .collect()
 }
 
 pub struct Args<'a> {
@@ -434,9 +317,7 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
     let sources: Vec<&Source> = seen.sources.values().collect();
     let mut verdicts = verdicts(&sources);
     verdicts.extend(seen.xen.iter().filter_map(xen_verdict));
-    let bad = verdicts
-        .iter()
-        .any(|v| v.decisive && v.verdict.agreement == Agreement::Incompatible);
+    let bad = verdicts.iter().any(|v| v.fails);
     if args.json {
         #[derive(Serialize)]
         struct Report<'a> {
@@ -464,50 +345,14 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
     })
 }
 
-/// What the hypervisor's own gcov code makes of counters of its compiler.
-/// Only GCC 14 and later need a word: every Xen with coverage knows the
-/// `gcov_info` layouts of GCC 4.7 to 13.
+/// The library's verdict on a hypervisor and its newest GCC, labelled.
 fn xen_verdict(x: &XenSeen) -> Option<PairVerdict> {
     let gcc = x.newest_gcc?;
-    if gcc.major() < 14 {
-        return None;
-    }
-    let kinds = gcc.format().counter_kinds.len();
-    let (a, b) = (
-        format!("hypervisor Xen {} ({})", x.release, x.file),
-        format!("compiler GCC {} ({})", gcc.gcc(), gcc.chars()),
-    );
-    let verdict = if x.release <= LAST_XEN_WITH_EIGHT_KINDS {
-        Verdict {
-            agreement: Agreement::Incompatible,
-            why: format!(
-                "Xen {} and older lay out struct gcov_info for at most 8 counter kinds, GCC {} \
-                 emits {kinds}: the hypervisor reads each unit's function count and table from \
-                 the wrong place, so its coverage dump cannot be trusted (empty units, wrong or \
-                 missing counters, or a crash on the coverage sysctl)",
-                x.release,
-                gcc.gcc()
-            ),
-            advice: Some(
-                "build the hypervisor with Xen 4.21 or newer (its gcov code knows GCC 14's nine \
-                 and GCC 15's ten counter kinds), or with GCC 13 or older"
-                    .into(),
-            ),
-        }
-    } else {
-        Verdict {
-            agreement: Agreement::Compatible,
-            why: format!(
-                "Xen {} lays out struct gcov_info for GCC {}'s {kinds} counter kinds",
-                x.release,
-                gcc.gcc()
-            ),
-            advice: None,
-        }
-    };
+    let verdict = pairs::xen_gcc(x.release, gcc)?;
     Some(PairVerdict {
-        a,
-        b,
+        a: format!("hypervisor Xen {} ({})", x.release, x.file),
+        b: format!("compiler GCC {} ({})", gcc.gcc(), gcc.chars()),
+        fails: verdict.agreement == Agreement::Incompatible,
         verdict,
         decisive: true,
     })

@@ -1,6 +1,13 @@
 //! The one place warnings are printed, counted, and turned into errors by
 //! `--strict`. Every command that warns takes a [`Diagnostics`]; no command
 //! decides on its own what `--strict` means.
+//!
+//! Two levels: [`Diagnostics::warn`] for what may make the output wrong or
+//! incomplete (escalated by `--strict`), [`Diagnostics::note`] for what the
+//! user should know but leaves the output right (never escalated: sources
+//! that cannot be read for exclusion markers or HTML pages, dot-named
+//! files). The library returns these as typed values; the command renders
+//! them here. Status lines (what was written) are not diagnostics.
 
 use std::cell::Cell;
 use std::fmt::Display;
@@ -32,7 +39,9 @@ impl Diagnostics {
         Ok(())
     }
 
-    /// Something the user should know that is not wrong (never an error).
+    /// Something the user should know that is not wrong: printed as
+    /// `xencov-rs: note: ...`, never counted, never an error (not even
+    /// with `--strict`).
     pub fn note(&self, msg: impl Display) {
         eprintln!("xencov-rs: note: {msg}");
     }

@@ -19,14 +19,14 @@ pub fn run(args: Args<'_>, diff: &Path, fail_under: Option<f64>) -> Result<ExitC
     let changed = xencov::report::diff::parse_unified(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", diff.display()))?;
     let units = units(&args)?;
-    let t = nonempty_tracefile(&units)?;
+    let t = nonempty_tracefile(&units, args.diag)?;
     let root = args
         .selection
         .root
         .as_deref()
         .unwrap_or(&args.selection.base);
     let d = xencov::report::diff::diff_coverage(&t, &changed, root);
-    emit(args.output, &xencov::report::diff::render(&d))
+    emit(args.output, |w| xencov::report::diff::write_table(w, &d))
         .with_context(|| "cannot write the report".to_string())?;
     let wanted: Vec<f64> = args
         .thresholds

@@ -3,6 +3,7 @@
 //! library finds its markers, and the excluded records are taken out of
 //! every unit that covers it, before any report or threshold sees them.
 
+use crate::diag::Diagnostics;
 use crate::lcov::Unit;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,11 +30,19 @@ pub fn source_path(name: &str, root: Option<&Path>) -> PathBuf {
 }
 
 /// Applies the markers of every source file the units cover. A marker that
-/// does not pair up is a warning naming the file and line; source files
-/// that cannot be read are one warning (their markers cannot be applied).
-pub fn apply(units: &mut [Unit], markers: &Markers, source_root: Option<&Path>) {
+/// does not pair up is a warning naming the file and line (an error with
+/// --strict); source files that cannot be read are one note (their markers
+/// cannot be applied, which --strict does not make an error: a report
+/// written away from the sources is still right about the counts).
+pub fn apply(
+    units: &mut [Unit],
+    markers: &Markers,
+    source_root: Option<&Path>,
+    diag: &Diagnostics,
+) -> anyhow::Result<()> {
     let mut found: HashMap<String, Option<Exclusions>> = HashMap::new();
     let mut unreadable: Vec<String> = Vec::new();
+    let mut unpaired: Vec<String> = Vec::new();
     for u in units.iter_mut() {
         let cwd = u.coverage.cwd.clone();
         let excluded = &mut u.excluded_functions;
@@ -45,7 +54,7 @@ pub fn apply(units: &mut [Unit], markers: &Markers, source_root: Option<&Path>) 
                     Ok(text) => {
                         let s = scan(&text, markers);
                         for w in &s.warnings {
-                            eprintln!("xencov-rs: warning: {}: {w}", path.display());
+                            unpaired.push(format!("{}: {w}", path.display()));
                         }
                         Some(s.exclusions)
                     }
@@ -67,6 +76,9 @@ pub fn apply(units: &mut [Unit], markers: &Markers, source_root: Option<&Path>) 
             }
         }
     }
+    for w in unpaired {
+        diag.warn(w)?;
+    }
     if !unreadable.is_empty() {
         unreadable.sort();
         let shown = unreadable
@@ -79,11 +91,12 @@ pub fn apply(units: &mut [Unit], markers: &Markers, source_root: Option<&Path>) 
             0..=3 => String::new(),
             n => format!(" and {} more", n - 3),
         };
-        eprintln!(
-            "xencov-rs: warning: exclusion markers not applied to {} that cannot be read: \
+        diag.note(format_args!(
+            "exclusion markers not applied to {} that cannot be read: \
              {shown}{more}; --source-root DIR finds sources that moved, --no-markers turns \
              markers off",
             count(unreadable.len(), "source file", "source files")
-        );
+        ));
     }
+    Ok(())
 }

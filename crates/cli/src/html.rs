@@ -84,6 +84,7 @@ pub fn write(
     out: &Path,
     root: Option<&str>,
     source_root: Option<&Path>,
+    diag: &crate::diag::Diagnostics,
 ) -> Result<()> {
     // Shown names (relative to the root, as the summary shows them) and
     // where each file's source is read.
@@ -157,13 +158,15 @@ pub fn write(
         .flatten()
         .collect();
     if !missing.is_empty() {
-        eprintln!(
-            "xencov-rs: warning: {} not readable, their pages show the counts by line number only \
+        // A note, not a warning: the pages are complete without the text,
+        // and --strict is about the coverage, not about where sources are.
+        diag.note(format_args!(
+            "{} not readable, their pages show the counts by line number only \
              (--source-root DIR reads the sources below --root from DIR): {}{}",
             count(missing.len(), "source file", "source files"),
             missing.first().map_or("", String::as_str),
             if missing.len() > 1 { ", ..." } else { "" }
-        );
+        ));
     }
     let moved = if replace {
         crate::merge::exchange(tmp.path(), out)

@@ -2,14 +2,16 @@
 //! the notes files of a build tree and the (merged) counters — no gcov.
 
 use crate::diag::Diagnostics;
-use crate::merge::{Input, Merged, merge_inputs};
-use crate::output::write_atomic;
+use crate::merge::{Input, merge_inputs};
+use crate::output::write_atomic_with;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use std::path::Path;
 use std::process::ExitCode;
 use xencov::analysis::coverage::{UnitCoverage, compute};
 use xencov::analysis::merge::OnConflict;
+use xencov::analysis::merge::profile::Unit as Merged;
+use xencov::analysis::notes::Mismatch;
 use xencov::gcov::gcno::Gcno;
 use xencov::paths::PathMapping;
 use xencov::plural::count;
@@ -22,7 +24,8 @@ pub struct Args<'a> {
     pub output: Option<&'a Path>,
     pub mapping: &'a PathMapping,
     pub on_conflict: OnConflict,
-    pub strict: bool,
+    /// The command's one reporter of warnings (it applies --strict).
+    pub diag: &'a Diagnostics,
     /// Which source files to keep (--include, --exclude, --root).
     pub selection: &'a Selection,
     /// --fail-under-*: checked on the totals of what was written.
@@ -60,9 +63,13 @@ pub struct Unit {
 /// with --strict) and is left out. No unit left is an error: an empty
 /// report would pass for "nothing covered" (genhtml refuses it, CI would not).
 pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
-    let diag = Diagnostics::new(args.strict);
-    let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, &diag)?;
-    let results: Vec<One> = merged.par_values().map(|m| one(m, args.gcno_dir)).collect();
+    let diag = args.diag;
+    let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, diag)?;
+    let results: Vec<One> = merged
+        .units()
+        .par_iter()
+        .map(|m| one(m, args.gcno_dir))
+        .collect();
     let mut units = Vec::new();
     let mut missing = Vec::new();
     for r in results {
@@ -85,10 +92,12 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
         }
         bail!("{msg}");
     }
-    negative_counts_warning(&units);
+    if let Some(w) = negative_counts_warning(&units) {
+        diag.warn(w)?;
+    }
     let mut units = select(units, args.selection)?;
     if let Some(markers) = args.markers {
-        crate::exclude::apply(&mut units, markers, args.source_root);
+        crate::exclude::apply(&mut units, markers, args.source_root, diag)?;
     }
     Ok(units)
 }
@@ -174,30 +183,28 @@ fn notes_hint(gcno_dir: &Path, missing: &[Missing]) -> Option<String> {
         }
     }
     // Each unit proposes the maps that lead to a notes file of its name;
-    // the map that finds the most units wins.
-    let mut votes: std::collections::BTreeMap<(Vec<u8>, Vec<u8>), usize> = Default::default();
+    // the library picks the map that finds the most units.
+    let mut proposals: Vec<(&[u8], std::path::PathBuf)> = Vec::new();
     for m in missing {
         let Some(name) = m.tried.file_name() else {
             continue;
         };
         for f in by_name.get(name).into_iter().flatten() {
             let rel = f.strip_prefix(gcno_dir).unwrap_or(f).with_extension("gcda");
-            let rel = rel.as_os_str().as_encoded_bytes();
-            if let Some(map) = xencov::paths::suggest_prefix_map(&m.source, rel) {
-                *votes.entry(map).or_default() += 1;
-            }
+            proposals.push((&m.source, rel));
         }
     }
-    // The most units found; among equals, the first map in byte order.
-    let best = votes
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
+    let best = xencov::analysis::notes::best_prefix_map(
+        proposals
+            .iter()
+            .map(|(source, rel)| (*source, rel.as_os_str().as_encoded_bytes())),
+    );
     match best {
         Some(((old, new), n)) => {
             hint += &format!(
                 "; `--prefix-map {}={}` finds the notes of {n} of the {} units",
-                String::from_utf8_lossy(old),
-                String::from_utf8_lossy(new),
+                String::from_utf8_lossy(&old),
+                String::from_utf8_lossy(&new),
                 missing.len()
             );
         }
@@ -272,28 +279,36 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
             )]);
         }
     };
-    let (nv, dv) = (notes.header.version, m.gcda.header.version);
+    let dv = m.gcda.header.version;
+    let mismatches = xencov::analysis::notes::pair(
+        (notes.header.version, notes.header.stamp),
+        (dv, m.gcda.header.stamp),
+    );
     let mut warnings = Vec::new();
-    if nv.word() != dv.word() {
-        let msg = format!(
-            "{path}: notes written by GCC {} ({}), counters by GCC {} ({}): not one build",
-            nv.gcc(),
-            nv.chars(),
-            dv.gcc(),
-            dv.chars()
-        );
-        if nv.format() != dv.format() {
-            return left(vec![format!("{msg}; unit left out")]);
-        }
-        warnings.push(msg);
+    let mut fatal = false;
+    for mismatch in mismatches {
+        fatal |= mismatch.is_fatal();
+        warnings.push(match mismatch {
+            Mismatch::Version {
+                notes: nv,
+                data: dv,
+                same_layout,
+            } => format!(
+                "{path}: notes written by GCC {} ({}), counters by GCC {} ({}): not one build{}",
+                nv.gcc(),
+                nv.chars(),
+                dv.gcc(),
+                dv.chars(),
+                if same_layout { "" } else { "; unit left out" }
+            ),
+            Mismatch::Stamp { notes, data } => format!(
+                "{path}: the notes' stamp {notes:#010x} is not the counters' {data:#010x}: {} belongs to another build; unit left out",
+                notes_path.display()
+            ),
+            m => format!("{path}: {m:?}; unit left out"),
+        });
     }
-    if notes.header.stamp != m.gcda.header.stamp {
-        warnings.push(format!(
-                "{path}: the notes' stamp {:#010x} is not the counters' {:#010x}: {} belongs to another build; unit left out",
-                notes.header.stamp,
-                m.gcda.header.stamp,
-            notes_path.display()
-        ));
+    if fatal {
         return left(warnings);
     }
     let coverage = compute(&notes, Some(&m.gcda));
@@ -310,69 +325,65 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     }
 }
 
-pub fn emit(output: Option<&Path>, text: &str) -> Result<()> {
-    match output {
-        Some(p) => write_atomic(p, text.as_bytes()),
-        None => crate::output::print(text),
-    }
-}
-
-/// [`emit`] of what `write` writes, streamed to the file or standard output.
-pub fn emit_with(
+/// Streams what `render` writes into `output` (atomically), or to
+/// standard output.
+pub fn emit(
     output: Option<&Path>,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
     match output {
-        Some(p) => crate::output::write_atomic_with(p, write),
-        None => crate::output::print_with(write),
+        Some(p) => write_atomic_with(p, render),
+        None => crate::output::print_with(render),
     }
 }
 
 /// One warning for all units with negative counts (as lcov warns once
 /// per tracefile), naming them: what was written instead, and why it
 /// happens.
-fn negative_counts_warning(units: &[Unit]) {
+fn negative_counts_warning(units: &[Unit]) -> Option<String> {
     let bad: Vec<&str> = units
         .iter()
         .filter(|u| u.coverage.has_negative_counts())
         .map(|u| u.path.as_str())
         .collect();
     if bad.is_empty() {
-        return;
+        return None;
     }
     let shown = bad.iter().take(5).copied().collect::<Vec<_>>().join(", ");
     let more = match bad.len() {
         0..=5 => String::new(),
         n => format!(" and {} more", n - 5),
     };
-    eprintln!(
-        "xencov-rs: warning: negative counts in {} ({shown}{more}): written as 0 \
+    Some(format!(
+        "negative counts in {} ({shown}{more}): written as 0 \
          (a branch as `-`), as lcov does. The counters are not one consistent \
          snapshot: a hypervisor read while other CPUs were counting, with counters \
          updated non-atomically; Xen 4.21 and later build with \
          -fprofile-update=atomic for this reason",
         count(bad.len(), "unit", "units")
-    );
+    ))
 }
 
-pub fn tracefile(units: &[Unit]) -> Tracefile {
+/// What the tracefiles of both dialects say when a combined count passed
+/// what they hold.
+const TRACEFILE_SATURATED: &str = "a combined count passed 2^128 - 1 and is written as \
+     that value: the counters are not real execution counts";
+
+pub fn tracefile(units: &[Unit], diag: &Diagnostics) -> Result<Tracefile> {
     let mut t = Tracefile::default();
     for u in units {
         t.add_unit(&u.coverage);
     }
     if t.saturated {
-        eprintln!(
-            "xencov-rs: warning: a combined count passed 2^128 - 1 and is written as \
-             that value: the counters are not real execution counts"
-        );
+        diag.warn(TRACEFILE_SATURATED)?;
     }
-    t
+    Ok(t)
 }
 
 /// The tracefile of `units`; one that names no source file is an error
 /// (its units have notes without lines).
-pub fn nonempty_tracefile(units: &[Unit]) -> Result<Tracefile> {
-    let t = tracefile(units);
+pub fn nonempty_tracefile(units: &[Unit], diag: &Diagnostics) -> Result<Tracefile> {
+    let t = tracefile(units, diag)?;
     if t.files.is_empty() {
         bail!(
             "the notes of the {} units name no source lines: nothing written",
@@ -392,18 +403,15 @@ pub enum Dialect {
 }
 
 /// The lcov 2 tracefile of `units` (formats/lcov-tracefile.md).
-fn tracefile2(units: &[Unit]) -> xencov::report::lcov2::Tracefile {
+fn tracefile2(units: &[Unit], diag: &Diagnostics) -> Result<xencov::report::lcov2::Tracefile> {
     let mut t = xencov::report::lcov2::Tracefile::default();
     for u in units {
         t.add_unit(&u.coverage, u.version.at_least(14, 0));
     }
     if t.saturated {
-        eprintln!(
-            "xencov-rs: warning: a combined count passed 2^128 - 1 and is written as \
-             that value: the counters are not real execution counts"
-        );
+        diag.warn(TRACEFILE_SATURATED)?;
     }
-    t
+    Ok(t)
 }
 
 pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<ExitCode> {
@@ -419,18 +427,18 @@ pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<Exi
     // on anything else): the same rule, with lcov's warning.
     let (test_name, changed) = xencov::report::lcov::test_name(test_name);
     if changed {
-        eprintln!(
-            "xencov-rs: warning: invalid characters in the test name replaced by `_` \
-             (as lcov does): TN:{test_name}"
-        );
+        args.diag.warn(format_args!(
+            "invalid characters in the test name replaced by `_` (as lcov does): TN:{test_name}"
+        ))?;
     }
     let units = units(&args)?;
-    let t = nonempty_tracefile(&units)?;
+    let t = nonempty_tracefile(&units, args.diag)?;
     match dialect {
-        // Streamed into the output (the tracefile of a large tree is
-        // megabytes: never held whole in memory).
-        Dialect::Lcov1 => emit_with(args.output, |w| t.write_to(w, &test_name))?,
-        Dialect::Lcov2 => emit(args.output, &tracefile2(&units).write(&test_name))?,
+        Dialect::Lcov1 => emit(args.output, |mut w| t.write_to(&mut w, &test_name))?,
+        Dialect::Lcov2 => {
+            let t2 = tracefile2(&units, args.diag)?;
+            emit(args.output, |w| t2.write_to(w, &test_name))?;
+        }
     }
     eprintln!(
         "xencov-rs: lcov: {}, {}",
@@ -475,28 +483,33 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
         return crate::llvmcov::run_report(&args, object, format);
     }
     let units = units(&args)?;
-    let t = nonempty_tracefile(&units)?;
+    let t = nonempty_tracefile(&units, args.diag)?;
     let root = args.selection.root.as_deref();
-    let text = match format {
+    match format {
         Format::Html => {
             if let Some(out) = args.output {
-                crate::html::write(&t, out, root, args.source_root)?;
+                crate::html::write(&t, out, root, args.source_root, args.diag)?;
             }
             return Ok(check_thresholds(&t, args.thresholds));
         }
-        Format::Summary => xencov::report::summary(&relative_to_root(t.clone(), root)),
+        Format::Summary => {
+            let rel = relative_to_root(t.clone(), root);
+            emit(args.output, |w| xencov::report::write_summary(w, &rel))?;
+        }
         // One document per unit, each on its own line, as `gcov -t
         // --json-format` prints several data files.
-        Format::Json => units
-            .iter()
-            .map(|u| {
-                xencov::report::gcov_json(
+        Format::Json => emit(args.output, |w| {
+            for u in &units {
+                xencov::report::write_gcov_json(
+                    w,
                     &u.coverage,
                     &xencov::report::gcov_version(u.version),
                     &u.path,
-                ) + "\n"
-            })
-            .collect(),
+                )?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })?,
         Format::Cobertura => {
             let now = report_timestamp()?;
             // As gcovr: a function that markers excluded is still a method
@@ -526,17 +539,15 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
             let ranges = xencov::report::function_ranges(
                 units.iter().map(|u| &u.coverage).chain(excluded.iter()),
             );
-            xencov::report::cobertura(
-                &with_excluded,
-                &ranges,
-                &xencov::report::CoberturaOptions {
-                    root,
-                    timestamp: now,
-                },
-            )
+            let opts = xencov::report::CoberturaOptions {
+                root,
+                timestamp: now,
+            };
+            emit(args.output, |w| {
+                xencov::report::write_cobertura(w, &with_excluded, &ranges, &opts)
+            })?;
         }
-    };
-    emit(args.output, &text)?;
+    }
     Ok(check_thresholds(&t, args.thresholds))
 }
 

@@ -3,7 +3,7 @@
 //! profiles and the coverage mapping in its ELF file, as `llvm-cov export`
 //! computes it, with no LLVM installed.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use std::path::Path;
 use std::process::ExitCode;
 use xencov::llvm::coverage::{Coverage, FileReport, Options, export, write_lcov};
@@ -45,11 +45,10 @@ pub fn reports(args: &crate::lcov::Args<'_>, object: &Path) -> Result<Vec<FileRe
             m
         }
         None => {
-            eprintln!(
-                "xencov-rs: warning: {name}: no clang release in .comment; computing as llvm-cov \
-                 {} would",
+            args.diag.warn(format_args!(
+                "{name}: no clang release in .comment; computing as llvm-cov {} would",
                 (*versions.end()).min(NEWEST)
-            );
+            ))?;
             (*versions.end()).min(NEWEST)
         }
     };
@@ -71,13 +70,18 @@ pub fn reports(args: &crate::lcov::Args<'_>, object: &Path) -> Result<Vec<FileRe
     let cov = Coverage::load(&map, &profile).map_err(|e| anyhow!("{pname} and {name}: {e}"))?;
     if !cov.unmapped_profile_functions.is_empty() {
         let u = &cov.unmapped_profile_functions;
-        eprintln!(
-            "xencov-rs: warning: {} of the profile {} no coverage mapping in {name} (first: \
+        args.diag.warn(format_args!(
+            "{} of the profile {} no coverage mapping in {name} (first: \
              {}); left out, as llvm-cov leaves them out",
             count(u.len() as u64, "function", "functions"),
             if u.len() == 1 { "has" } else { "have" },
             u.first().map_or("", String::as_str)
-        );
+        ))?;
+    }
+    // Records of one function that do not sum cleanly: as every warning,
+    // an error with --strict.
+    for w in &cov.warnings {
+        args.diag.warn(format_args!("{pname}: {w}"))?;
     }
     let mut reports = export(&cov, &Options { llvm_major });
     let before = reports.len();
@@ -126,14 +130,13 @@ fn merged_profile(inputs: &[Input]) -> Result<RawProfile> {
 /// `lcov --object`: the tracefile as `llvm-cov export -format=lcov` writes it.
 pub fn run_lcov(args: &crate::lcov::Args<'_>, object: &Path, test_name: &str) -> Result<ExitCode> {
     let reports = reports(args, object)?;
-    let mut out = Vec::new();
-    if !test_name.is_empty() {
-        let (tn, _) = xencov::report::lcov::test_name(test_name);
-        out.extend_from_slice(format!("TN:{tn}\n").as_bytes());
-    }
-    write_lcov(&reports, &mut out).context("writing the tracefile")?;
-    let text = String::from_utf8_lossy(&out);
-    crate::lcov::emit(args.output, &text)?;
+    crate::lcov::emit(args.output, |mut w| {
+        if !test_name.is_empty() {
+            let (tn, _) = xencov::report::lcov::test_name(test_name);
+            writeln!(w, "TN:{tn}")?;
+        }
+        write_lcov(&reports, &mut w)
+    })?;
     Ok(crate::lcov::check_thresholds(
         &tracefile(&reports),
         args.thresholds,
@@ -200,20 +203,22 @@ pub fn run_report(
     let reports = reports(args, object)?;
     let t = tracefile(&reports);
     let root = args.selection.root.as_deref();
-    let text = match format {
-        Format::Summary => xencov::report::summary(&crate::lcov::relative_to_root(t.clone(), root)),
+    match format {
+        Format::Summary => {
+            let rel = crate::lcov::relative_to_root(t.clone(), root);
+            crate::lcov::emit(args.output, |w| xencov::report::write_summary(w, &rel))?;
+        }
         _ => {
             let now = crate::lcov::report_timestamp()?;
-            xencov::report::cobertura(
-                &t,
-                &function_ranges(&reports),
-                &xencov::report::CoberturaOptions {
-                    root,
-                    timestamp: now,
-                },
-            )
+            let ranges = function_ranges(&reports);
+            let opts = xencov::report::CoberturaOptions {
+                root,
+                timestamp: now,
+            };
+            crate::lcov::emit(args.output, |w| {
+                xencov::report::write_cobertura(w, &t, &ranges, &opts)
+            })?;
         }
-    };
-    crate::lcov::emit(args.output, &text)?;
+    }
     Ok(crate::lcov::check_thresholds(&t, args.thresholds))
 }

@@ -36,6 +36,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Write one .gcda file per unit of a Xen coverage dump (replaces `xencov_split`).
+    #[command(mut_arg("strict", |a| a.help(
+        "Treat warnings (payloads that do not decode, paths without the prefix) as errors"
+    )))]
     Split {
         /// The dump (Xen 4.9+ container or Xen 4.3-4.8 legacy dump); `-` reads standard input.
         dump: PathBuf,
@@ -45,18 +48,19 @@ enum Command {
         /// Remove this leading directory from every recorded path.
         #[arg(long, value_name = "P")]
         strip_prefix: Option<String>,
-        /// Replace a leading OLD directory by NEW (repeatable; the first match applies).
-        #[arg(long, value_name = "OLD=NEW", value_parser = xencov::paths::parse_prefix_map)]
-        prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
-        /// Treat warnings (payloads that do not decode, paths without the prefix) as errors.
-        #[arg(long)]
-        strict: bool,
+        #[command(flatten)]
+        prefix_map: PrefixMapArg,
+        #[command(flatten)]
+        strict: StrictArg,
         /// Write Xen's dot-named `.foo.o.gcda` as `foo.o.gcda` and link `foo.o.gcno` to the
         /// `.foo.o.gcno` beside it, so that lcov's geninfo (which skips dot files) sees them.
         #[arg(long)]
         undot: bool,
     },
     /// Merge runs (dumps, .gcda files, trees of .gcda) into one profile, as gcov-tool merge does.
+    #[command(mut_arg("strict", |a| a.help(
+        "Treat warnings (mixed gcov versions, inputs that match no unit, saturated counts) as errors"
+    )))]
     Merge {
         /// Inputs, each optionally with an integer weight as INPUT:W.
         #[arg(required = true, value_parser = merge::parse_input)]
@@ -70,15 +74,8 @@ enum Command {
         /// Weights of the inputs in order, like `gcov-tool merge -w` (e.g. `-w 2,1`).
         #[arg(short = 'w', long = "weight", value_delimiter = ',')]
         weights: Vec<u64>,
-        /// Replace a leading OLD directory by NEW in unit paths before matching (repeatable).
-        #[arg(long, value_name = "OLD=NEW", value_parser = xencov::paths::parse_prefix_map)]
-        prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
-        /// What to do when inputs do not line up (another build, a changed function).
-        #[arg(long, value_enum, default_value = "error")]
-        on_conflict: ConflictArg,
-        /// Treat warnings (mixed gcov versions) as errors.
-        #[arg(long)]
-        strict: bool,
+        #[command(flatten)]
+        merging: MergeArgs,
         /// With --to gcda: replace an output directory that already holds files
         /// (atomically: the new tree is built beside it and swapped in).
         #[arg(long)]
@@ -169,6 +166,48 @@ enum Command {
     },
 }
 
+/// `--prefix-map`, declared once for every command that reads recorded paths.
+#[derive(clap::Args)]
+struct PrefixMapArg {
+    /// Replace a leading OLD directory by NEW in recorded unit paths (repeatable; the first
+    /// match applies).
+    #[arg(long, value_name = "OLD=NEW", value_parser = xencov::paths::parse_prefix_map)]
+    prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl PrefixMapArg {
+    /// The mapping of these maps (and `--strip-prefix` where a command has it).
+    fn mapping(&self, strip_prefix: Option<Vec<u8>>) -> xencov::paths::PathMapping {
+        xencov::paths::PathMapping {
+            prefix_maps: self.prefix_map.clone(),
+            strip_prefix,
+        }
+    }
+}
+
+/// `--strict`, declared once: what it turns into errors is `diag.rs`'s one
+/// rule; a command names its own warnings in its help (`mut_arg`).
+#[derive(clap::Args)]
+struct StrictArg {
+    /// A unit without matching notes (or of another compiler), and any other warning, is
+    /// an error.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// What `merge` shares with the commands that merge before they report.
+#[derive(clap::Args)]
+struct MergeArgs {
+    #[command(flatten)]
+    prefix_map: PrefixMapArg,
+    /// What to do when inputs do not line up while merging (another build, a changed
+    /// function).
+    #[arg(long, value_enum, default_value = "error")]
+    on_conflict: ConflictArg,
+    #[command(flatten)]
+    strict: StrictArg,
+}
+
 /// What `lcov` and `report` share.
 #[derive(clap::Args)]
 struct ReportArgs {
@@ -187,15 +226,8 @@ struct ReportArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Replace a leading OLD directory by NEW in unit paths (repeatable).
-    #[arg(long, value_name = "OLD=NEW", value_parser = xencov::paths::parse_prefix_map)]
-    prefix_map: Vec<(Vec<u8>, Vec<u8>)>,
-    /// What to do when inputs do not line up while merging.
-    #[arg(long, value_enum, default_value = "error")]
-    on_conflict: ConflictArg,
-    /// A unit without matching notes (or of another compiler) is an error, not a warning.
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    merging: MergeArgs,
     /// The project root: keep only source files below DIR (lcov's --no-external) unless
     /// --include says otherwise, and write the summary's and Cobertura's paths relative
     /// to it (gcovr's -r). The tracefile keeps absolute paths (genhtml reads the sources).
@@ -247,10 +279,7 @@ impl ReportArgs {
         f: impl FnOnce(lcov::Args<'_>) -> anyhow::Result<ExitCode>,
     ) -> anyhow::Result<ExitCode> {
         use xencov::report::select::Metric;
-        let mapping = xencov::paths::PathMapping {
-            prefix_maps: self.prefix_map.clone(),
-            strip_prefix: None,
-        };
+        let mapping = self.merging.prefix_map.mapping(None);
         let gcno_dir = match self.object {
             Some(_) => PathBuf::new(),
             None => lcov::gcno_dir(self.gcno_dir.as_deref(), &self.inputs)?,
@@ -273,13 +302,14 @@ impl ReportArgs {
                     .map_err(|e| anyhow::anyhow!("--marker-prefix: {e}"))?,
             ),
         };
+        let diag = diag::Diagnostics::new(self.merging.strict.strict);
         f(lcov::Args {
+            diag: &diag,
             inputs: &self.inputs,
             gcno_dir: &gcno_dir,
             output: self.output.as_deref(),
             mapping: &mapping,
-            on_conflict: self.on_conflict.into(),
-            strict: self.strict,
+            on_conflict: self.merging.on_conflict.into(),
             selection: &selection,
             thresholds: &thresholds,
             source_root: self.source_root.as_deref(),
@@ -325,11 +355,8 @@ fn main() -> ExitCode {
             strict,
             undot,
         } => {
-            let mapping = xencov::paths::PathMapping {
-                prefix_maps: prefix_map,
-                strip_prefix: strip_prefix.map(String::into_bytes),
-            };
-            split::run(&dump, &output, &mapping, strict, undot).map(|()| ExitCode::SUCCESS)
+            let mapping = prefix_map.mapping(strip_prefix.map(String::into_bytes));
+            split::run(&dump, &output, &mapping, strict.strict, undot).map(|()| ExitCode::SUCCESS)
         }
         Command::Read {
             output,
@@ -355,9 +382,7 @@ fn main() -> ExitCode {
             output,
             to,
             weights,
-            prefix_map,
-            on_conflict,
-            strict,
+            merging,
             replace,
         } => (|| {
             if !weights.is_empty() {
@@ -375,17 +400,14 @@ fn main() -> ExitCode {
                     .zip(&weights)
                     .for_each(|(i, &w)| i.weight = w);
             }
-            let mapping = xencov::paths::PathMapping {
-                prefix_maps: prefix_map,
-                strip_prefix: None,
-            };
+            let mapping = merging.prefix_map.mapping(None);
             merge::run(merge::Args {
                 inputs,
                 output: &output,
                 to,
                 mapping: &mapping,
-                on_conflict: on_conflict.into(),
-                strict,
+                on_conflict: merging.on_conflict.into(),
+                strict: merging.strict.strict,
                 replace,
             })
         })()

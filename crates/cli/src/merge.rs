@@ -6,15 +6,14 @@
 use crate::diag::Diagnostics;
 use crate::output::{path_within, read_input, write_atomic};
 use anyhow::{Context, Result, anyhow, bail};
-use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use xencov::analysis::merge::fast::{Fast, add_in_place};
-use xencov::analysis::merge::{
-    ConflictKind, MAX_COUNT, OnConflict, Overflow, Resolution, merge_unit, scale,
+use xencov::analysis::merge::profile::{
+    Cause, DisjointPair, Done, Incoming, InputWarning, Profile, ProfileError, ProfileWarning,
+    Saturation, Side, Step,
 };
-use xencov::gcov::gcda::Gcda;
+use xencov::analysis::merge::{MAX_COUNT, OnConflict, Resolution};
 use xencov::paths::PathMapping;
 use xencov::plural::count;
 use xencov::xen::dump::{Container, Identified, LegacyDump, encode_container, identify};
@@ -63,43 +62,11 @@ pub struct Args<'a> {
     pub replace: bool,
 }
 
-/// A unit of the merged profile and the inputs it came from.
-pub struct Merged {
-    /// The unit's path as first seen (after --prefix-map): a dump records it.
-    pub path: Vec<u8>,
-    /// The object path it stands for: a `-fprofile-dir` name unmangled, then
-    /// --prefix-map applied. Units are matched, and notes found, by it.
-    pub lookup: Vec<u8>,
-    /// The same before --prefix-map (for hints about a mapping that works).
-    pub source: Vec<u8>,
-    pub gcda: Gcda,
-    pub origin: String,
-}
-
-/// One unit as read from an input (see [`Merged`] for the paths), its
-/// bytes borrowed from the input's [`RawUnits`]: a unit that lines up with
-/// the merged profile is added from them without being decoded.
-struct ReadUnit<'a> {
-    path: Vec<u8>,
-    lookup: Vec<u8>,
-    source: Vec<u8>,
-    bytes: &'a [u8],
-}
-
 /// The gcda images of one input: whole files, or ranges of a dump.
 struct RawUnits {
     buffers: Vec<Vec<u8>>,
     /// (gcda path, buffer, byte range in it)
     units: Vec<(Vec<u8>, usize, std::ops::Range<usize>)>,
-}
-
-/// Units match by path made of its normal components, so `/main.gcda` (a
-/// dump path mapped to the root) and `main.gcda` (a tree) are one unit.
-fn match_key(path: &[u8]) -> Vec<u8> {
-    path.split(|&b| b == b'/')
-        .filter(|c| !c.is_empty() && *c != b".")
-        .collect::<Vec<_>>()
-        .join(&b'/')
 }
 
 /// The gcda images of one input, in the order of their paths for a tree,
@@ -169,226 +136,142 @@ fn read_raw(input: &Input) -> Result<RawUnits> {
 }
 
 /// Units of one input, with their (mapped) gcda paths.
-fn read_units<'a>(raw: &'a RawUnits, mapping: &PathMapping) -> Vec<ReadUnit<'a>> {
+fn read_units<'a>(raw: &'a RawUnits, mapping: &PathMapping) -> Vec<Incoming<'a>> {
     raw.units
         .iter()
         .map(|(key, buffer, range)| {
-            let source = xencov::paths::unmangle_profile_name(key).unwrap_or_else(|| key.clone());
-            ReadUnit {
-                path: mapping.rewrite(key).0,
-                lookup: mapping.rewrite(&source).0,
-                source,
-                bytes: raw
-                    .buffers
-                    .get(*buffer)
-                    .and_then(|b| b.get(range.clone()))
-                    .unwrap_or_default(),
-            }
+            let bytes = raw
+                .buffers
+                .get(*buffer)
+                .and_then(|b| b.get(range.clone()))
+                .unwrap_or_default();
+            Incoming::new(key, bytes, mapping)
         })
         .collect()
 }
 
-/// A unit decoded and scaled by its input's weight, with the values the
-/// weight took past the largest count (saturated).
-fn decode_unit(u: &ReadUnit<'_>, name: &str, weight: u64) -> Result<(Gcda, Vec<Overflow>)> {
-    let shown = String::from_utf8_lossy(&u.lookup);
-    let mut g = Gcda::decode(u.bytes).with_context(|| format!("{name}: {shown}"))?;
-    let scaled_over = scale(&mut g, weight);
-    Ok((g, scaled_over))
+/// The names of the inputs a unit came from, as messages show them.
+fn origin(names: &[String], inputs: &[usize]) -> String {
+    inputs
+        .iter()
+        .filter_map(|&i| names.get(i).map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
-/// Reads and merges `inputs` in order (see the module doc): the merged
-/// units by match key, with what was resolved under `on_conflict` reported
-/// on stderr and the quiet version check of `check` applied.
+/// A profile error as the command says it, naming the inputs.
+fn profile_error(e: ProfileError, names: &[String]) -> anyhow::Error {
+    let name = |i: usize| names.get(i).map_or("", String::as_str);
+    match e {
+        ProfileError::TwoUnits { input, lookup } => anyhow!(
+            "{}: two units map to {}",
+            name(input),
+            String::from_utf8_lossy(&lookup)
+        ),
+        ProfileError::Decode {
+            input,
+            lookup,
+            error,
+        } => anyhow::Error::new(error).context(format!(
+            "{}: {}",
+            name(input),
+            String::from_utf8_lossy(&lookup)
+        )),
+        ProfileError::Refused {
+            input,
+            unit,
+            earlier,
+            kind,
+        } => anyhow!(
+            "{}: {} and {} do not merge: {kind}",
+            String::from_utf8_lossy(&unit),
+            origin(names, &earlier),
+            name(input)
+        ),
+        e => anyhow!("{e}"),
+    }
+}
+
+/// Reads and merges `inputs` in order (see the module doc) into the
+/// library's [`Profile`]: the inputs are read and decoded here, matched and
+/// merged there, each unit's step run in parallel; what was resolved under
+/// `on_conflict` and what the profile warns about are reported on stderr.
 pub fn merge_inputs(
     inputs: &[Input],
     mapping: &PathMapping,
     on_conflict: OnConflict,
     diag: &Diagnostics,
-) -> Result<IndexMap<Vec<u8>, Merged>> {
+) -> Result<Profile> {
     let bar = ProgressBar::new(inputs.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("merging {bar:30} {pos}/{len} inputs, {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut acc: IndexMap<Vec<u8>, Merged> = IndexMap::new();
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|i| i.path.display().to_string())
+        .collect();
+    let mut profile = Profile::new();
     let mut resolved: Vec<String> = Vec::new();
-    let mut saturated = Saturated::default();
-    for input in inputs {
-        let name = input.path.display().to_string();
+    for (input, name) in inputs.iter().zip(&names) {
         let raw = read_raw(input)?;
         let units = read_units(&raw, mapping);
-        let mut incoming: IndexMap<Vec<u8>, ReadUnit> = IndexMap::with_capacity(units.len());
-        for u in units {
-            let shown = String::from_utf8_lossy(&u.lookup).into_owned();
-            if incoming.insert(match_key(&u.lookup), u).is_some() {
-                bail!("{name}: two units map to {shown}");
+        let (batch, warning) = profile
+            .batch(input.weight, units)
+            .map_err(|e| profile_error(e, &names))?;
+        match warning {
+            Some(InputWarning::Empty) => {
+                diag.warn(format!("{name} holds no units (no .gcda file below it)"))?;
             }
-        }
-        if incoming.is_empty() {
-            diag.warn(format!("{name} holds no units (no .gcda file below it)"))?;
-        } else if !acc.is_empty() && !incoming.keys().any(|k| acc.contains_key(k)) {
-            diag.warn(disjoint(&name, &acc, &incoming))?;
-        }
-        type Notes = (Vec<String>, Vec<(String, Overflow)>);
-        // The common case first: a unit of weight 1 that lines up with the
-        // merged one is added in place from its bytes (merge::fast).
-        let mut outcomes: Vec<(usize, Result<Notes>)> = Vec::new();
-        let mut decode = vec![true; incoming.len()];
-        if input.weight == 1 {
-            let fast: Vec<(usize, usize, Vec<Overflow>)> = acc
-                .par_iter_mut()
-                .enumerate()
-                .filter_map(|(i, (key, m))| {
-                    let (at, _, u) = incoming.get_full(key)?;
-                    match add_in_place(&mut m.gcda, u.bytes) {
-                        Fast::Merged(over) => {
-                            m.origin.push_str(" + ");
-                            m.origin.push_str(&name);
-                            Some((i, at, over))
-                        }
-                        Fast::Declined => None,
-                    }
-                })
-                .collect();
-            for (i, at, over) in fast {
-                if let Some(d) = decode.get_mut(at) {
-                    *d = false;
-                }
-                let unit = acc.get_index(i).map(|(k, _)| String::from_utf8_lossy(k));
-                let unit = unit.unwrap_or_default().into_owned();
-                let over = over.into_iter().map(|o| (unit.clone(), o)).collect();
-                outcomes.push((i, Ok((Vec::new(), over))));
+            Some(InputWarning::Disjoint { pair }) => {
+                diag.warn(disjoint(name, pair.as_ref(), &names))?;
             }
+            _ => {}
         }
-        // Everything else is decoded (in parallel), as before.
-        let decoded: Vec<Option<(Gcda, Vec<Overflow>)>> = incoming
-            .par_values()
-            .zip(decode.par_iter())
-            .map(|(u, &needed)| {
-                needed
-                    .then(|| decode_unit(u, &name, input.weight))
-                    .transpose()
-            })
-            .collect::<Result<_>>()?;
-        let mut decoded: Vec<Option<(Gcda, Vec<Overflow>)>> = decoded;
-        for (d, u) in decoded.iter_mut().zip(incoming.values()) {
-            if let Some((_, scaled_over)) = d {
-                let unit = String::from_utf8_lossy(&u.lookup).into_owned();
-                let how = format!("weight {} of {name}", input.weight);
-                for o in scaled_over.drain(..) {
-                    saturated.add(&unit, o, &how);
-                }
-            }
-        }
-        let slow: Vec<(usize, Result<Notes>)> = acc
-            .par_iter_mut()
-            .enumerate()
-            .filter_map(|(i, (key, m))| {
-                let at = incoming.get_index_of(key)?;
-                let (g, _) = decoded.get(at)?.as_ref()?;
-                Some((i, key, m, g))
-            })
-            .map(|(i, key, m, g)| {
-                let unit = String::from_utf8_lossy(key);
-                let outcome = merge_unit(&mut m.gcda, g, on_conflict).map_err(|kind| {
-                    anyhow!("{unit}: {} and {name} do not merge: {kind}", m.origin)
-                });
-                let outcome = match outcome {
-                    Ok(o) => o,
-                    Err(e) => return (i, Err(e)),
-                };
-                let conflicts = outcome.conflicts;
-                let over: Vec<(String, Overflow)> = outcome
-                    .overflows
-                    .into_iter()
-                    .map(|o| (unit.to_string(), o))
-                    .collect();
-                let notes = conflicts
-                    .iter()
-                    .map(|c| {
-                        let done = match c.resolution {
-                            Resolution::Skipped => "skipped the later input's part",
-                            Resolution::Replaced => "kept the later input's part",
-                            Resolution::Refused => "refused",
-                        };
-                        format!("{unit}: {} and {name}: {}: {done}", m.origin, c.kind)
-                    })
-                    .collect();
-                let replaced_unit = conflicts.iter().any(|c| {
-                    matches!(
-                        c.kind,
-                        ConflictKind::Stamp { .. } | ConflictKind::Version { .. }
-                    ) && c.resolution == Resolution::Replaced
-                });
-                if replaced_unit {
-                    m.origin = name.clone();
-                } else {
-                    m.origin.push_str(" + ");
-                    m.origin.push_str(&name);
-                }
-                (i, Ok((notes, over)))
-            })
+        let done: Vec<Done> = profile
+            .steps(&batch, on_conflict)
+            .into_par_iter()
+            .map(Step::run)
             .collect();
-        // In the merged profile's order, as before the fast road existed.
-        outcomes.extend(slow);
-        outcomes.sort_by_key(|(i, _)| *i);
-        for (_, o) in outcomes {
-            let (notes, over) = o?;
-            resolved.extend(notes);
-            for (unit, o) in over {
-                saturated.add(&unit, o, &format!("adding {name}"));
-            }
-        }
-        for ((key, u), d) in incoming.into_iter().zip(decoded) {
-            if acc.contains_key(&key) {
-                continue;
-            }
-            let Some((gcda, _)) = d else {
-                continue; // cannot happen: every new unit was decoded
+        for r in profile
+            .finish(batch, done)
+            .map_err(|e| profile_error(e, &names))?
+        {
+            let how = match r.conflict.resolution {
+                Resolution::Skipped => "skipped the later input's part",
+                Resolution::Replaced => "kept the later input's part",
+                Resolution::Refused => "refused",
             };
-            acc.insert(
-                key,
-                Merged {
-                    path: u.path,
-                    lookup: u.lookup,
-                    source: u.source,
-                    gcda,
-                    origin: name.clone(),
-                },
-            );
+            resolved.push(format!(
+                "{}: {} and {name}: {}: {how}",
+                String::from_utf8_lossy(&r.unit),
+                origin(&names, &r.earlier),
+                r.conflict.kind
+            ));
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    if acc.is_empty() {
-        let names: Vec<String> = inputs
-            .iter()
-            .map(|i| i.path.display().to_string())
-            .collect();
+    if profile.is_empty() {
         bail!(
             "no units in {}: nothing to merge or report (an input is a Xen dump, a .gcda file, \
              or a directory with .gcda files below it)",
             names.join(", ")
         );
     }
-
-    // The same version check as `check`, quietly: one compiler per profile.
-    let mut versions: std::collections::BTreeMap<String, usize> = Default::default();
-    for m in acc.values() {
-        *versions.entry(m.gcda.header.version.chars()).or_default() += 1;
-    }
-    if versions.len() > 1 {
-        let msg = format!(
-            "the merged profile mixes gcov versions (units per version: {versions:?}): its units come \
-             from different compilers"
-        );
-        diag.warn(msg)?;
-    }
-    if !saturated.0.is_empty() {
-        diag.warn(saturated.message())?;
+    for w in profile.warnings() {
+        match w {
+            ProfileWarning::MixedVersions(versions) => diag.warn(format!(
+                "the merged profile mixes gcov versions (units per version: {versions:?}): its units come \
+                 from different compilers"
+            ))?,
+            ProfileWarning::Saturated(s) => diag.warn(saturated(s, &names))?,
+            _ => {}
+        }
     }
     if !resolved.is_empty() {
+        // Information asked for with --on-conflict, not a warning: printed
+        // as a list, never an error under --strict.
         eprintln!(
             "xencov-rs: {} resolved by --on-conflict:",
             count(resolved.len(), "conflict", "conflicts")
@@ -397,105 +280,86 @@ pub fn merge_inputs(
             eprintln!("  {r}");
         }
     }
-    Ok(acc)
+    Ok(profile)
 }
 
 /// Counter sections of the merged profile shown in the saturation warning
 /// before "… and N more".
 const SATURATED_SHOWN: usize = 50;
 
-/// The counts a weight or a merge saturated, by (unit, function, kind): the
-/// most values saturated in one step, and the steps that did it.
-#[derive(Default)]
-struct Saturated(IndexMap<Section, (usize, Vec<String>)>);
-
-/// A counter section: unit, function ident (none for the summary), kind.
-type Section = (String, Option<u32>, &'static str);
-
-impl Saturated {
-    fn add(&mut self, unit: &str, o: Overflow, how: &str) {
-        let e = self
-            .0
-            .entry((unit.to_string(), o.function, o.kind))
-            .or_default();
-        e.0 = e.0.max(o.values);
-        if !e.1.iter().any(|h| h == how) {
-            e.1.push(how.to_string());
-        }
-    }
-
-    /// Names the units and functions whose counts were saturated, where
-    /// libgcov and gcov-tool wrap them modulo 2^64 without a word
-    /// (formats/merge.md §14).
-    fn message(&self) -> String {
-        let units: std::collections::BTreeSet<&str> =
-            self.0.keys().map(|(u, _, _)| u.as_str()).collect();
-        let mut msg = format!(
-            "counts saturated at {MAX_COUNT} (2^63 - 1, the largest count gcov reads) instead of \
-             wrapping, in {} ({}); a saturated count is lower than what the runs counted:",
-            count(units.len(), "unit", "units"),
-            count(self.0.len(), "counter section", "counter sections"),
-        );
-        for ((unit, function, kind), (values, how)) in self.0.iter().take(SATURATED_SHOWN) {
-            let what = match function {
-                Some(ident) => format!("function ident {ident}, {kind} counters"),
-                None if *kind == "summary" => {
-                    "object summary (runs, sum_max at 2^32 - 1)".to_string()
-                }
-                None => format!("{kind} counters"),
+/// Names the units and functions whose counts were saturated, where
+/// libgcov and gcov-tool wrap them modulo 2^64 without a word
+/// (formats/merge.md §14).
+fn saturated(sections: &[Saturation], names: &[String]) -> String {
+    let name = |i: usize| names.get(i).map_or("", String::as_str);
+    let units: std::collections::BTreeSet<String> = sections
+        .iter()
+        .map(|s| String::from_utf8_lossy(&s.unit).into_owned())
+        .collect();
+    let mut msg = format!(
+        "counts saturated at {MAX_COUNT} (2^63 - 1, the largest count gcov reads) instead of \
+         wrapping, in {} ({}); a saturated count is lower than what the runs counted:",
+        count(units.len(), "unit", "units"),
+        count(sections.len(), "counter section", "counter sections"),
+    );
+    for s in sections.iter().take(SATURATED_SHOWN) {
+        let kind = s.kind;
+        let what = match s.function {
+            Some(ident) => format!("function ident {ident}, {kind} counters"),
+            None if kind == "summary" => "object summary (runs, sum_max at 2^32 - 1)".to_string(),
+            None => format!("{kind} counters"),
+        };
+        // One input named twice on the command line is said once.
+        let mut how: Vec<String> = Vec::new();
+        for c in &s.causes {
+            let said = match *c {
+                Cause::Weight { input, weight } => format!("weight {weight} of {}", name(input)),
+                Cause::Adding { input } => format!("adding {}", name(input)),
             };
-            msg += &format!(
-                "\n  {unit}: {what}: {} ({})",
-                count(*values, "value", "values"),
-                how.join(", ")
-            );
+            if !how.contains(&said) {
+                how.push(said);
+            }
         }
-        if self.0.len() > SATURATED_SHOWN {
-            msg += &format!(
-                "\n  ... and {} more",
-                count(self.0.len() - SATURATED_SHOWN, "section", "sections")
-            );
-        }
-        msg
+        msg += &format!(
+            "\n  {}: {what}: {} ({})",
+            String::from_utf8_lossy(&s.unit),
+            count(s.values, "value", "values"),
+            how.join(", ")
+        );
     }
+    if sections.len() > SATURATED_SHOWN {
+        msg += &format!(
+            "\n  ... and {} more",
+            count(sections.len() - SATURATED_SHOWN, "section", "sections")
+        );
+    }
+    msg
 }
 
 /// Says that no unit of `name` matched one merged before, and how the paths
 /// would line up: a dump records absolute build paths, a tree relative ones,
 /// so `/build/calc/main.gcda` and `main.gcda` stay two units without a map.
-fn disjoint(
-    name: &str,
-    acc: &IndexMap<Vec<u8>, Merged>,
-    incoming: &IndexMap<Vec<u8>, ReadUnit>,
-) -> String {
-    let base = |p: &[u8]| p.rsplit(|&b| b == b'/').next().map(<[u8]>::to_vec);
-    let pair = incoming.values().find_map(|u| {
-        let b = base(&u.lookup);
-        acc.values().find(|m| base(&m.lookup) == b).map(|m| (m, u))
-    });
+fn disjoint(name: &str, pair: Option<&DisjointPair>, names: &[String]) -> String {
     let mut msg = format!(
         "no unit of {name} matches a unit of the inputs before it, so nothing is summed: \
          the result holds both sets side by side"
     );
-    if let Some((m, u)) = pair {
-        let (a, b) = (
-            String::from_utf8_lossy(&m.lookup),
-            String::from_utf8_lossy(&u.lookup),
-        );
+    if let Some(p) = pair {
+        let earlier = origin(names, &p.earlier_origins);
         msg += &format!(
-            "; their paths do not line up: {} has {a}, {name} has {b}",
-            m.origin
+            "; their paths do not line up: {earlier} has {}, {name} has {}",
+            String::from_utf8_lossy(&p.earlier),
+            String::from_utf8_lossy(&p.this)
         );
-        let hint = xencov::paths::suggest_prefix_map(&m.source, &u.lookup)
-            .map(|map| (map, m.origin.as_str()))
-            .or_else(|| {
-                xencov::paths::suggest_prefix_map(&u.source, &m.lookup).map(|map| (map, name))
-            });
-        if let Some(((old, new), whose)) = hint {
+        if let Some((old, new, side)) = &p.hint {
+            let whose = match side {
+                Side::Earlier => earlier.as_str(),
+                Side::This => name,
+            };
             msg += &format!(
                 " (`--prefix-map {}={}` maps the paths of {whose} onto the others)",
-                String::from_utf8_lossy(&old),
-                String::from_utf8_lossy(&new)
+                String::from_utf8_lossy(old),
+                String::from_utf8_lossy(new)
             );
         }
     }
@@ -545,16 +409,17 @@ pub fn run(args: Args<'_>) -> Result<()> {
     Ok(())
 }
 
-fn write(acc: &IndexMap<Vec<u8>, Merged>, args: &Args<'_>) -> Result<()> {
+fn write(acc: &Profile, args: &Args<'_>) -> Result<()> {
     let encoded: Vec<(&Vec<u8>, Vec<u8>)> = acc
-        .par_values()
+        .units()
+        .par_iter()
         .map(|m| (&m.path, m.gcda.encode()))
         .collect();
     match args.to {
         To::Dump => {
             let endian = acc
-                .values()
-                .next()
+                .units()
+                .first()
                 .map_or(xencov::Endian::NATIVE, |m| m.gcda.header.endian);
             let dump = encode_container(
                 endian,

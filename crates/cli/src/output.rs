@@ -42,24 +42,22 @@ mod fault {
     }
 }
 
-/// Writes `bytes` to `path` atomically: temporary file in the same
-/// directory, flushed to disk, renamed over `path`. On error the temporary
-/// file is removed (tempfile does so on drop).
-///
-/// The file gets the mode an in-place write would give it, as libgcov and
-/// lcov write: an existing file keeps its mode, a new one gets 0666 less
-/// the umask (the kernel applies the umask to the mode given to open).
+/// Writes `bytes` to `path` atomically (see [`write_atomic_with`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
-/// [`write_atomic`] of what `write` writes, streamed into the temporary
-/// file through a buffer: the output is never held whole in memory. With
-/// the `mid-write` fault point armed, the output is made in memory first so
-/// that half of it can be written before the stop, as `write_atomic` does.
+/// Writes what `render` writes to `path` atomically: temporary file in the
+/// same directory, written through a buffer (a large report streams, it is
+/// never held whole in memory), flushed to disk, renamed over `path`. On
+/// error the temporary file is removed (tempfile does so on drop).
+///
+/// The file gets the mode an in-place write would give it, as libgcov and
+/// lcov write: an existing file keeps its mode, a new one gets 0666 less
+/// the umask (the kernel applies the umask to the mode given to open).
 pub fn write_atomic_with(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
@@ -72,7 +70,7 @@ pub fn write_atomic_with(
         .ok()
         .filter(std::fs::Metadata::is_file)
         .map(|m| m.permissions().mode() & 0o777);
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".xencov-")
         .suffix(".tmp")
         .permissions(std::fs::Permissions::from_mode(0o666))
@@ -89,22 +87,24 @@ pub fn write_atomic_with(
                 )
             })?;
     }
-    if fault::here("mid-write") {
-        let mut bytes = Vec::new();
-        let _ = write(&mut bytes);
-        let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
-        let _ = tmp.write_all(half).and_then(|()| tmp.as_file().sync_all());
-        fault::stop("mid-write");
-    }
-    {
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-        write(&mut buffered)
-            .and_then(|()| buffered.flush())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    tmp.as_file()
-        .sync_all()
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 16,
+        MidWrite {
+            file: tmp.as_file(),
+            stop: fault::here("mid-write"),
+        },
+    );
+    render(&mut out)
+        .and_then(|()| out.flush())
+        .and_then(|()| {
+            if out.get_ref().stop {
+                // Nothing was written: stop with the file empty.
+                fault::stop("mid-write");
+            }
+            tmp.as_file().sync_all()
+        })
         .with_context(|| format!("cannot write {}", path.display()))?;
+    drop(out);
     if fault::here("before-rename") {
         fault::stop("before-rename");
     }
@@ -115,6 +115,32 @@ pub fn write_atomic_with(
         fault::stop("after-rename");
     }
     Ok(())
+}
+
+/// The temporary file, which stops the process (tests/faults.rs) after
+/// half of the first bytes that reach it are written and flushed when
+/// `XENCOV_FAULT=mid-write` picked this output.
+struct MidWrite<'a> {
+    file: &'a std::fs::File,
+    stop: bool,
+}
+
+impl Write for MidWrite<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.stop {
+            let half = buf.get(..buf.len().div_ceil(2)).unwrap_or_default();
+            let _ = self
+                .file
+                .write_all(half)
+                .and_then(|()| self.file.sync_all());
+            fault::stop("mid-write");
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// `root/rel`, creating the directories of `rel` below `root` one by one and
@@ -201,20 +227,16 @@ pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathB
     Ok(files)
 }
 
-/// Writes what `write` writes to standard output through a buffer; an
-/// error (a closed pipe among them) is returned, never a panic.
-pub fn print_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    write(&mut out)
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")
-}
-
 /// Writes `text` to standard output; an error (a closed pipe among them)
 /// is returned, never a panic as `print!` would.
 pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
+    print_with(|w| w.write_all(text.as_bytes()))
+}
+
+/// Streams what `render` writes to standard output, buffered.
+pub fn print_with(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    render(&mut out)
         .and_then(|()| out.flush())
         .context("cannot write to standard output")
 }

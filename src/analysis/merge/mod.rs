@@ -19,6 +19,7 @@ use std::collections::HashMap;
 mod checked;
 mod counters;
 pub mod fast;
+pub mod profile;
 #[cfg(test)]
 mod tests;
 mod topn;

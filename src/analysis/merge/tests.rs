@@ -1,3 +1,7 @@
+//! Unit tests of the merge: top-N tables, saturation, the fast road's
+//! equal, and the accumulated profile. Over 400 lines as one file of tests
+//! of one module (each group in its own `mod`).
+
 use super::topn::{MAX_TRACKED, insert, merge_variable};
 
 /// formats/merge.md 6.4: gcc-12-pg/vp run1 + run2, as gcov-tool-12 merged them.
@@ -295,5 +299,194 @@ mod overflow {
         }
         assert!(!expected.is_empty());
         assert_eq!(out.overflows, expected);
+    }
+}
+
+mod profile {
+    //! The accumulated profile: units matched by path, merged as
+    //! `merge_unit` merges them, and what it meets returned as values.
+
+    use crate::analysis::merge::profile::{
+        Incoming, InputWarning, Profile, ProfileError, ProfileWarning, Side,
+    };
+    use crate::analysis::merge::{ConflictKind, OnConflict, Resolution, merge_unit};
+    use crate::gcov::gcda::Gcda;
+    use crate::paths::PathMapping;
+
+    const OPS1: &[u8] = include_bytes!("../../../samples/gcc-12/calc/run1/ops.gcda");
+    const OPS2: &[u8] = include_bytes!("../../../samples/gcc-12/calc/run2/ops.gcda");
+    const MAIN1: &[u8] = include_bytes!("../../../samples/gcc-12/calc/run1/main.gcda");
+
+    /// Adds one input of `units` (recorded path, bytes), running the steps
+    /// in order.
+    fn add(
+        p: &mut Profile,
+        weight: u64,
+        units: &[(&str, &[u8])],
+        policy: OnConflict,
+    ) -> Result<(Option<InputWarning>, Vec<super::super::profile::Resolved>), ProfileError> {
+        let plain = PathMapping::default();
+        let units = units
+            .iter()
+            .map(|(path, bytes)| Incoming::new(path.as_bytes(), bytes, &plain))
+            .collect();
+        let (batch, warning) = p.batch(weight, units)?;
+        let done = p
+            .steps(&batch, policy)
+            .into_iter()
+            .map(|s| s.run())
+            .collect();
+        Ok((warning, p.finish(batch, done)?))
+    }
+
+    #[test]
+    fn a_dump_path_and_a_tree_path_are_one_unit_merged_as_merge_unit_merges() {
+        let mut p = Profile::new();
+        let (w, r) = add(&mut p, 1, &[("/ops.gcda", OPS1)], OnConflict::Error).unwrap();
+        assert_eq!((w, r.len()), (None, 0));
+        let (w, r) = add(
+            &mut p,
+            1,
+            &[("./ops.gcda", OPS2), ("main.gcda", MAIN1)],
+            OnConflict::Error,
+        )
+        .unwrap();
+        assert_eq!((w, r.len()), (None, 0));
+        let mut expected = Gcda::decode(OPS1).unwrap();
+        merge_unit(
+            &mut expected,
+            &Gcda::decode(OPS2).unwrap(),
+            OnConflict::Error,
+        )
+        .unwrap();
+        let units = p.units();
+        assert_eq!(units.len(), 2);
+        assert_eq!(units[0].gcda, expected);
+        assert_eq!(units[0].path, b"/ops.gcda");
+        assert_eq!(units[0].origins, [0, 1]);
+        assert_eq!(units[1].origins, [1]);
+        assert!(p.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_weight_scales_before_the_merge() {
+        let mut p = Profile::new();
+        add(&mut p, 1, &[("ops.gcda", OPS1)], OnConflict::Error).unwrap();
+        add(&mut p, 3, &[("ops.gcda", OPS2)], OnConflict::Error).unwrap();
+        let mut expected = Gcda::decode(OPS1).unwrap();
+        let mut two = Gcda::decode(OPS2).unwrap();
+        assert!(crate::analysis::merge::scale(&mut two, 3).is_empty());
+        merge_unit(&mut expected, &two, OnConflict::Error).unwrap();
+        assert_eq!(p.units()[0].gcda, expected);
+    }
+
+    #[test]
+    fn two_units_of_one_path_in_one_input_are_refused() {
+        let mut p = Profile::new();
+        let e = add(
+            &mut p,
+            1,
+            &[("a/ops.gcda", OPS1), ("a//./ops.gcda", OPS2)],
+            OnConflict::Error,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ProfileError::TwoUnits { input: 0, lookup } if lookup == b"a//./ops.gcda"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_input_and_one_that_matches_nothing_are_said() {
+        let mut p = Profile::new();
+        let (w, _) = add(&mut p, 1, &[], OnConflict::Error).unwrap();
+        assert_eq!(w, Some(InputWarning::Empty));
+        add(
+            &mut p,
+            1,
+            &[("/build/calc/ops.gcda", OPS1)],
+            OnConflict::Error,
+        )
+        .unwrap();
+        let (w, _) = add(&mut p, 1, &[("ops.gcda", OPS2)], OnConflict::Error).unwrap();
+        let Some(InputWarning::Disjoint { pair: Some(pair) }) = w else {
+            panic!("{w:?}");
+        };
+        assert_eq!(pair.earlier, b"/build/calc/ops.gcda");
+        assert_eq!(pair.earlier_origins, [1]);
+        assert_eq!(pair.this, b"ops.gcda");
+        let (old, new, side) = pair.hint.unwrap();
+        assert_eq!(
+            (old.as_slice(), new.as_slice(), side),
+            (&b"/build/calc"[..], &b""[..], Side::Earlier)
+        );
+        assert_eq!(p.len(), 2, "both kept side by side");
+    }
+
+    #[test]
+    fn another_build_is_refused_or_resolved_as_asked() {
+        let mut other = Gcda::decode(OPS2).unwrap();
+        other.header.stamp ^= 1;
+        let other = other.encode();
+        let mut p = Profile::new();
+        add(&mut p, 1, &[("ops.gcda", OPS1)], OnConflict::Error).unwrap();
+        let e = add(&mut p, 1, &[("ops.gcda", &other)], OnConflict::Error).unwrap_err();
+        assert!(
+            matches!(&e, ProfileError::Refused { input: 1, unit, earlier, kind: ConflictKind::Stamp { .. } }
+                if unit == b"ops.gcda" && *earlier == [0]),
+            "{e:?}"
+        );
+        assert_eq!(p.units()[0].gcda, Gcda::decode(OPS1).unwrap(), "untouched");
+
+        let mut p = Profile::new();
+        add(&mut p, 1, &[("ops.gcda", OPS1)], OnConflict::Error).unwrap();
+        let (_, r) = add(&mut p, 1, &[("ops.gcda", &other)], OnConflict::KeepNewest).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].earlier, [0]);
+        assert_eq!(r[0].conflict.resolution, Resolution::Replaced);
+        assert_eq!(
+            p.units()[0].origins,
+            [1],
+            "the unit starts again from the newest"
+        );
+        assert_eq!(p.units()[0].gcda.encode(), other);
+    }
+
+    #[test]
+    fn a_unit_that_does_not_decode_names_its_input_and_path() {
+        let mut p = Profile::new();
+        let e = add(&mut p, 1, &[("x/ops.gcda", &OPS1[..20])], OnConflict::Error).unwrap_err();
+        assert!(
+            matches!(&e, ProfileError::Decode { input: 0, lookup, .. } if lookup == b"x/ops.gcda"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn mixed_compilers_and_saturation_are_profile_warnings() {
+        let mut p = Profile::new();
+        add(&mut p, 1, &[("ops.gcda", OPS1)], OnConflict::Error).unwrap();
+        add(&mut p, u64::MAX, &[("ops.gcda", OPS2)], OnConflict::Error).unwrap();
+        let w = p.warnings();
+        let [ProfileWarning::Saturated(s)] = w.as_slice() else {
+            panic!("{w:?}");
+        };
+        assert!(!s.is_empty());
+        assert!(s.iter().all(|s| s.unit == b"ops.gcda"));
+
+        let old: &[u8] = include_bytes!("../../../samples/gcc-11/calc/run1/ops.gcda");
+        let mut p = Profile::new();
+        add(
+            &mut p,
+            1,
+            &[("a.gcda", OPS1), ("b.gcda", old)],
+            OnConflict::Error,
+        )
+        .unwrap();
+        let w = p.warnings();
+        let [ProfileWarning::MixedVersions(v)] = w.as_slice() else {
+            panic!("{w:?}");
+        };
+        assert_eq!(v.len(), 2);
     }
 }

@@ -16,7 +16,8 @@
 //! of its expansion). The few rules that changed between LLVM releases
 //! depend on [`Options::llvm_major`]. See `formats/llvm-covmap.md`.
 //!
-//! The file stays whole (about 460 lines): loading counts into the records
+//! The file stays whole (about 520 lines and the unit tests of summing
+//! records): loading counts into the records
 //! and summarising a function are the two halves of llvm-cov's
 //! `FunctionRecordIterator`; segments and the export live beside it.
 
@@ -130,6 +131,114 @@ pub struct Coverage {
     pub functions: Vec<FunctionRecord>,
     /// Profile functions the binary does not map (llvm-cov ignores them).
     pub unmapped_profile_functions: Vec<String>,
+    /// What summing the profile's records met, in the profile's order.
+    pub warnings: Vec<LoadWarning>,
+}
+
+/// Something summing a profile's records of one function met: the records
+/// are still used (as llvm-cov would), but the counts are not what the runs
+/// counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadWarning {
+    /// Records of one name and hash added past 2^64 − 1 and were held there.
+    Saturated {
+        /// The function's PGO name.
+        name: String,
+        /// Its structural hash.
+        hash: u64,
+        /// How many counters saturated.
+        counters: usize,
+    },
+    /// Records of one name and hash with different numbers of counters:
+    /// kept apart, and only the first one's counts are shown (llvm-profdata
+    /// reports such records as a counter mismatch).
+    CounterMismatch {
+        /// The function's PGO name.
+        name: String,
+        /// Its structural hash.
+        hash: u64,
+        /// Counters of the record that counts.
+        first: usize,
+        /// Counters of the record left apart.
+        other: usize,
+    },
+}
+
+impl std::fmt::Display for LoadWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadWarning::Saturated {
+                name,
+                hash,
+                counters,
+            } => write!(
+                f,
+                "function {name} (hash {hash:#018x}): {} saturated at 2^64 - 1 when its records were \
+                 summed: the counts are lower than what the runs counted",
+                crate::plural::count(*counters, "counter", "counters")
+            ),
+            LoadWarning::CounterMismatch {
+                name,
+                hash,
+                first,
+                other,
+            } => write!(
+                f,
+                "function {name} (hash {hash:#018x}): a record with {} beside one with {}: \
+                 a counter mismatch (as llvm-profdata names it); only the first one's counts are shown",
+                crate::plural::count(*other, "counter", "counters"),
+                first
+            ),
+        }
+    }
+}
+
+/// The profile's records summed by name and hash (several records of one
+/// function come from profiles merged by concatenation), with what the sum
+/// met.
+fn sum_records(functions: &[crate::llvm::raw::Function]) -> (Counts<'_>, Vec<LoadWarning>) {
+    let mut counts: Counts<'_> = HashMap::new();
+    let mut warnings = Vec::new();
+    for f in functions {
+        let list = counts.entry(f.name.as_str()).or_default();
+        let same_hash = list
+            .iter()
+            .find(|(h, _)| *h == f.hash)
+            .map(|(_, c)| c.len());
+        match list
+            .iter_mut()
+            .find(|(h, c)| *h == f.hash && c.len() == f.counters.len())
+        {
+            Some((_, c)) => {
+                let mut saturated = 0;
+                for (a, b) in c.iter_mut().zip(&f.counters) {
+                    let (sum, over) = a.overflowing_add(*b);
+                    *a = if over { u64::MAX } else { sum };
+                    saturated += usize::from(over);
+                }
+                if saturated > 0 {
+                    warnings.push(LoadWarning::Saturated {
+                        name: f.name.clone(),
+                        hash: f.hash,
+                        counters: saturated,
+                    });
+                }
+            }
+            None => {
+                if let Some(first) = same_hash {
+                    warnings.push(LoadWarning::CounterMismatch {
+                        name: f.name.clone(),
+                        hash: f.hash,
+                        first,
+                        other: f.counters.len(),
+                    });
+                }
+                list.push((f.hash, f.counters.clone()));
+            }
+        }
+    }
+    (counts, warnings)
 }
 
 /// Values of a function's expressions, or `None` where one refers to a
@@ -238,21 +347,7 @@ impl Coverage {
     /// whose structural hash differs from the profile's, or a profile none of
     /// whose functions the binary maps, is an error.
     pub fn load(map: &CoverageMapping, profile: &RawProfile) -> Result<Coverage, MismatchError> {
-        let mut counts: Counts<'_> = HashMap::new();
-        for f in &profile.functions {
-            let list = counts.entry(f.name.as_str()).or_default();
-            match list
-                .iter_mut()
-                .find(|(h, c)| *h == f.hash && c.len() == f.counters.len())
-            {
-                Some((_, c)) => {
-                    for (a, b) in c.iter_mut().zip(&f.counters) {
-                        *a = a.saturating_add(*b);
-                    }
-                }
-                None => list.push((f.hash, f.counters.clone())),
-            }
-        }
+        let (counts, warnings) = sum_records(&profile.functions);
         let mapped: HashSet<&str> = map.functions.iter().map(|f| f.name.as_str()).collect();
         let unmapped: Vec<String> = profile
             .functions
@@ -311,6 +406,7 @@ impl Coverage {
         Ok(Coverage {
             functions,
             unmapped_profile_functions: unmapped,
+            warnings,
         })
     }
 }
@@ -466,4 +562,73 @@ fn function_summary(f: &FunctionRecord, opts: &Options) -> (Pair, Pair) {
     let a = sum_branches(&v.branches, opts);
     let b = sum_branch_expansions(&v.expansions, opts);
     (lines, (a.0 + b.0, a.1 + b.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LoadWarning, sum_records};
+    use crate::llvm::raw::Function;
+
+    fn record(name: &str, hash: u64, counters: &[u64]) -> Function {
+        Function {
+            name: name.into(),
+            name_hash: 0,
+            hash,
+            counters: counters.to_vec(),
+            bitmap: Vec::new(),
+            value_sites: Vec::new(),
+            offset: 0,
+            counters_offset: 0,
+            bitmap_offset: 0,
+        }
+    }
+
+    #[test]
+    fn records_of_one_function_saturate_and_say_so() {
+        let recs = [
+            record("f", 7, &[u64::MAX - 1, 5, u64::MAX]),
+            record("f", 7, &[1, 5, 1]),
+            record("f", 7, &[1, 0, 0]),
+            record("g", 7, &[u64::MAX]),
+        ];
+        let (counts, warnings) = sum_records(&recs);
+        assert_eq!(counts["f"], [(7, vec![u64::MAX, 10, u64::MAX])]);
+        assert_eq!(counts["g"], [(7, vec![u64::MAX])]);
+        let saturated = |counters| LoadWarning::Saturated {
+            name: "f".into(),
+            hash: 7,
+            counters,
+        };
+        assert_eq!(warnings, [saturated(1), saturated(1)]);
+        assert!(warnings[0].to_string().contains("1 counter saturated"));
+    }
+
+    #[test]
+    fn records_of_one_function_with_other_counter_counts_are_a_mismatch() {
+        let recs = [
+            record("f", 7, &[1, 2]),
+            record("f", 7, &[1, 2, 3]),
+            record("f", 7, &[10, 20, 30]),
+            record("f", 8, &[1]),
+        ];
+        let (counts, warnings) = sum_records(&recs);
+        assert_eq!(
+            counts["f"],
+            [(7, vec![1, 2]), (7, vec![11, 22, 33]), (8, vec![1])]
+        );
+        assert_eq!(
+            warnings,
+            [LoadWarning::CounterMismatch {
+                name: "f".into(),
+                hash: 7,
+                first: 2,
+                other: 3,
+            }]
+        );
+        assert!(
+            warnings[0]
+                .to_string()
+                .contains("a record with 3 counters beside one with 2")
+        );
+    }
 }

@@ -1,0 +1,623 @@
+//! A profile accumulated from many inputs (runs of one build), unit by unit:
+//! what `xencov-rs merge`, `lcov` and `report` do before anything else.
+//!
+//! The caller reads the inputs and hands over each one's gcda images with
+//! their recorded paths ([`Incoming`]); the profile matches them with its
+//! units by path, adds them (from the bytes when they line up, see
+//! [`fast`](super::fast), else decoded and merged by [`merge_unit`]), and
+//! returns what it met as typed values: the conflicts resolved, the values
+//! saturated, the inputs that match nothing. Inputs are named by their index
+//! in the order they were added; the caller names them for its messages.
+//!
+//! Adding an input has three steps so that the caller may run the middle
+//! one in parallel (the library spawns no threads): [`Profile::batch`]
+//! matches the input's units, [`Profile::steps`] hands out one independent
+//! [`Step`] per unit, and [`Profile::finish`] takes their results back in.
+//!
+//! The file stays whole (about 600 lines, half of them the documented
+//! types of what a merge meets): the three steps share the batch's private
+//! state, and the types are only meaningful beside them.
+
+use super::fast::{Fast, add_in_place};
+use super::{Conflict, ConflictKind, OnConflict, Outcome, Overflow, Resolution, merge_unit, scale};
+use crate::error::Error;
+use crate::gcov::gcda::Gcda;
+use crate::paths::PathMapping;
+use std::collections::{BTreeMap, HashMap};
+
+/// One gcda image of an input, with its paths.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    /// The path as recorded, after the path mapping (a dump records it).
+    pub path: Vec<u8>,
+    /// The object path it stands for: a `-fprofile-dir` name unmangled, then
+    /// the mapping applied. Units are matched, and notes found, by it.
+    pub lookup: Vec<u8>,
+    /// The object path before the mapping (for hints about a mapping that works).
+    pub source: Vec<u8>,
+    /// The gcda image.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Incoming<'a> {
+    /// The unit recorded at `recorded` (a dump's path, or a file's path
+    /// within its tree), its paths mapped by `mapping`.
+    pub fn new(recorded: &[u8], bytes: &'a [u8], mapping: &PathMapping) -> Incoming<'a> {
+        let source =
+            crate::paths::unmangle_profile_name(recorded).unwrap_or_else(|| recorded.to_vec());
+        Incoming {
+            path: mapping.rewrite(recorded).0,
+            lookup: mapping.rewrite(&source).0,
+            source,
+            bytes,
+        }
+    }
+}
+
+/// A unit of the profile.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The unit's path as first seen (after the mapping): a dump records it.
+    pub path: Vec<u8>,
+    /// See [`Incoming::lookup`].
+    pub lookup: Vec<u8>,
+    /// See [`Incoming::source`].
+    pub source: Vec<u8>,
+    /// The merged counters.
+    pub gcda: Gcda,
+    /// The inputs (by index) whose counts it holds, in the order added; a
+    /// unit replaced by a later input's (another build, another compiler)
+    /// starts again from that input.
+    pub origins: Vec<usize>,
+}
+
+/// Units match by path made of its normal components, so `/main.gcda` (a
+/// dump path mapped to the root) and `main.gcda` (a tree) are one unit.
+pub fn match_key(path: &[u8]) -> Vec<u8> {
+    path.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .collect::<Vec<_>>()
+        .join(&b'/')
+}
+
+/// Why an input could not be added.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// Two units of one input have one match key.
+    #[error("two units map to {}", String::from_utf8_lossy(lookup))]
+    TwoUnits {
+        /// The input.
+        input: usize,
+        /// The second unit's lookup path.
+        lookup: Vec<u8>,
+    },
+    /// A unit's gcda image does not decode.
+    #[error("{}: {error}", String::from_utf8_lossy(lookup))]
+    Decode {
+        /// The input.
+        input: usize,
+        /// The unit's lookup path.
+        lookup: Vec<u8>,
+        /// What is wrong with it.
+        #[source]
+        error: Error,
+    },
+    /// A unit does not line up with the profile's and [`OnConflict::Error`]
+    /// refused it.
+    #[error("{}: {kind}", String::from_utf8_lossy(unit))]
+    Refused {
+        /// The input.
+        input: usize,
+        /// The unit's match key.
+        unit: Vec<u8>,
+        /// The inputs the profile's unit came from.
+        earlier: Vec<usize>,
+        /// What did not line up.
+        kind: ConflictKind,
+    },
+}
+
+/// Something about one input that the caller should hear about (a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputWarning {
+    /// The input holds no unit at all.
+    Empty,
+    /// No unit of the input matches a unit of the inputs before it, so
+    /// nothing is summed: the profile holds both sets side by side.
+    Disjoint {
+        /// A pair of units of one file name that did not match, when there is one.
+        pair: Option<DisjointPair>,
+    },
+}
+
+/// Two units of one file name, an earlier one and one of this input, whose
+/// paths do not line up (a dump records absolute build paths, a tree
+/// relative ones: `/build/calc/main.gcda` and `main.gcda`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisjointPair {
+    /// The earlier unit's lookup path.
+    pub earlier: Vec<u8>,
+    /// The inputs it came from.
+    pub earlier_origins: Vec<usize>,
+    /// This input's unit's lookup path.
+    pub this: Vec<u8>,
+    /// A `--prefix-map OLD=NEW` that lines them up, and whose paths it maps.
+    pub hint: Option<(Vec<u8>, Vec<u8>, Side)>,
+}
+
+/// Which side's paths a suggested prefix map rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The earlier inputs' paths.
+    Earlier,
+    /// This input's paths.
+    This,
+}
+
+/// A conflict met and resolved under [`OnConflict::Skip`] or
+/// [`OnConflict::KeepNewest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The input that brought it.
+    pub input: usize,
+    /// The unit's match key.
+    pub unit: Vec<u8>,
+    /// The inputs the profile's unit came from before.
+    pub earlier: Vec<usize>,
+    /// The conflict and what was done.
+    pub conflict: Conflict,
+}
+
+/// What made a count saturate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Scaling an input's counts by its weight.
+    Weight {
+        /// The input.
+        input: usize,
+        /// Its weight.
+        weight: u64,
+    },
+    /// Adding an input to the profile.
+    Adding {
+        /// The input.
+        input: usize,
+    },
+}
+
+/// Values of one counter section saturated at [`super::MAX_COUNT`] instead
+/// of wrapping as libgcov and gcov-tool do (formats/merge.md §14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saturation {
+    /// The unit: its lookup path (a weight) or match key (a merge).
+    pub unit: Vec<u8>,
+    /// The function ident; `None` for the object summary.
+    pub function: Option<u32>,
+    /// The counter kind, or `summary`.
+    pub kind: &'static str,
+    /// The most values saturated in one step.
+    pub values: usize,
+    /// The steps that did it, each once, in order.
+    pub causes: Vec<Cause>,
+}
+
+/// Something about the whole profile (a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfileWarning<'p> {
+    /// The units come from different compilers: units per gcov version
+    /// (as `Version::chars` names it).
+    MixedVersions(BTreeMap<String, usize>),
+    /// Counts saturated on the way, by section in the order first met.
+    Saturated(&'p [Saturation]),
+}
+
+/// The units of many inputs, merged.
+#[derive(Debug, Default)]
+pub struct Profile {
+    units: Vec<Unit>,
+    index: HashMap<Vec<u8>, usize>,
+    inputs: usize,
+    saturated: Vec<Saturation>,
+    sections: HashMap<(Vec<u8>, Option<u32>, &'static str), usize>,
+}
+
+/// An input matched with the profile, ready to be added.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    input: usize,
+    weight: u64,
+    units: Vec<Incoming<'a>>,
+    keys: Vec<Vec<u8>>,
+    /// The profile's unit each incoming unit matches.
+    slots: Vec<Option<usize>>,
+}
+
+impl Batch<'_> {
+    /// The input's index.
+    pub fn input(&self) -> usize {
+        self.input
+    }
+}
+
+/// The work for one unit of a [`Batch`]: independent of every other step.
+#[derive(Debug)]
+pub struct Step<'p, 'b, 'a> {
+    unit: Option<&'p mut Unit>,
+    incoming: &'b Incoming<'a>,
+    at: usize,
+    input: usize,
+    weight: u64,
+    policy: OnConflict,
+}
+
+/// What a [`Step`] did, for [`Profile::finish`].
+#[derive(Debug)]
+pub struct Done {
+    at: usize,
+    result: Result<StepResult, ProfileError>,
+}
+
+#[derive(Debug)]
+enum StepResult {
+    /// A new unit, decoded and scaled, with the values the weight saturated.
+    New(Gcda, Vec<Overflow>),
+    /// Merged into the profile's unit (the weight's saturations first).
+    Merged {
+        scaled: Vec<Overflow>,
+        outcome: Outcome,
+    },
+}
+
+impl Step<'_, '_, '_> {
+    /// Adds the unit: in place from its bytes when it lines up with the
+    /// profile's (weight 1), else decoded, scaled and merged.
+    pub fn run(self) -> Done {
+        let at = self.at;
+        Done {
+            at,
+            result: self.work(),
+        }
+    }
+
+    fn work(self) -> Result<StepResult, ProfileError> {
+        let Step {
+            unit,
+            incoming,
+            input,
+            weight,
+            policy,
+            ..
+        } = self;
+        match unit {
+            Some(m) => {
+                if weight == 1
+                    && let Fast::Merged(overflows) = add_in_place(&mut m.gcda, incoming.bytes)
+                {
+                    return Ok(StepResult::Merged {
+                        scaled: Vec::new(),
+                        outcome: Outcome {
+                            conflicts: Vec::new(),
+                            overflows,
+                        },
+                    });
+                }
+                let (g, scaled) = decode(incoming, input, weight)?;
+                let outcome =
+                    merge_unit(&mut m.gcda, &g, policy).map_err(|kind| ProfileError::Refused {
+                        input,
+                        unit: match_key(&incoming.lookup),
+                        earlier: m.origins.clone(),
+                        kind,
+                    })?;
+                Ok(StepResult::Merged { scaled, outcome })
+            }
+            None => {
+                let (g, scaled) = decode(incoming, input, weight)?;
+                Ok(StepResult::New(g, scaled))
+            }
+        }
+    }
+}
+
+/// A unit decoded and scaled by its input's weight, with the values the
+/// weight took past the largest count (saturated).
+fn decode(
+    u: &Incoming<'_>,
+    input: usize,
+    weight: u64,
+) -> Result<(Gcda, Vec<Overflow>), ProfileError> {
+    let mut g = Gcda::decode(u.bytes).map_err(|error| ProfileError::Decode {
+        input,
+        lookup: u.lookup.clone(),
+        error,
+    })?;
+    let scaled = scale(&mut g, weight);
+    Ok((g, scaled))
+}
+
+impl Profile {
+    /// An empty profile.
+    pub fn new() -> Profile {
+        Profile::default()
+    }
+
+    /// The units, in the order first seen.
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// The units, taken out.
+    pub fn into_units(self) -> Vec<Unit> {
+        self.units
+    }
+
+    /// How many units.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Whether there is no unit.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// Matches the next input's units (of weight `weight`) with the
+    /// profile's; says when the input holds nothing or matches nothing.
+    pub fn batch<'a>(
+        &mut self,
+        weight: u64,
+        units: Vec<Incoming<'a>>,
+    ) -> Result<(Batch<'a>, Option<InputWarning>), ProfileError> {
+        let input = self.inputs;
+        self.inputs += 1;
+        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(units.len());
+        let mut seen: std::collections::HashSet<Vec<u8>> = Default::default();
+        for u in &units {
+            let key = match_key(&u.lookup);
+            if !seen.insert(key.clone()) {
+                return Err(ProfileError::TwoUnits {
+                    input,
+                    lookup: u.lookup.clone(),
+                });
+            }
+            keys.push(key);
+        }
+        let slots: Vec<Option<usize>> = keys.iter().map(|k| self.index.get(k).copied()).collect();
+        let warning = if units.is_empty() {
+            Some(InputWarning::Empty)
+        } else if !self.units.is_empty() && slots.iter().all(Option::is_none) {
+            Some(InputWarning::Disjoint {
+                pair: self.disjoint_pair(&units),
+            })
+        } else {
+            None
+        };
+        Ok((
+            Batch {
+                input,
+                weight,
+                units,
+                keys,
+                slots,
+            },
+            warning,
+        ))
+    }
+
+    /// A unit of the profile and one of `units` of one file name, and the
+    /// prefix map that would line them up.
+    fn disjoint_pair(&self, units: &[Incoming<'_>]) -> Option<DisjointPair> {
+        let base = |p: &[u8]| p.rsplit(|&b| b == b'/').next().map(<[u8]>::to_vec);
+        let (m, u) = units.iter().find_map(|u| {
+            let b = base(&u.lookup);
+            self.units
+                .iter()
+                .find(|m| base(&m.lookup) == b)
+                .map(|m| (m, u))
+        })?;
+        let hint = crate::paths::suggest_prefix_map(&m.source, &u.lookup)
+            .map(|(old, new)| (old, new, Side::Earlier))
+            .or_else(|| {
+                crate::paths::suggest_prefix_map(&u.source, &m.lookup)
+                    .map(|(old, new)| (old, new, Side::This))
+            });
+        Some(DisjointPair {
+            earlier: m.lookup.clone(),
+            earlier_origins: m.origins.clone(),
+            this: u.lookup.clone(),
+            hint,
+        })
+    }
+
+    /// One step per unit of `batch`: the profile's units it adds to, in the
+    /// profile's order, then the new ones. Run them in any order, on any
+    /// thread, and give every result to [`Profile::finish`].
+    pub fn steps<'p, 'b, 'a>(
+        &'p mut self,
+        batch: &'b Batch<'a>,
+        policy: OnConflict,
+    ) -> Vec<Step<'p, 'b, 'a>> {
+        let mut by_slot: Vec<Option<usize>> = vec![None; self.units.len()];
+        for (at, slot) in batch.slots.iter().enumerate() {
+            if let Some(s) = slot.and_then(|s| by_slot.get_mut(s)) {
+                *s = Some(at);
+            }
+        }
+        let step = |unit, at: usize, incoming| Step {
+            unit,
+            incoming,
+            at,
+            input: batch.input,
+            weight: batch.weight,
+            policy,
+        };
+        let mut steps = Vec::with_capacity(batch.units.len());
+        for (unit, at) in self.units.iter_mut().zip(by_slot) {
+            if let Some(at) = at
+                && let Some(incoming) = batch.units.get(at)
+            {
+                steps.push(step(Some(unit), at, incoming));
+            }
+        }
+        for (at, (incoming, slot)) in batch.units.iter().zip(&batch.slots).enumerate() {
+            if slot.is_none() {
+                steps.push(step(None, at, incoming));
+            }
+        }
+        steps
+    }
+
+    /// Takes the results of a batch's steps in: new units join the profile,
+    /// saturations are recorded, and the conflicts resolved are returned in
+    /// the profile's order. A unit that does not decode is the error before
+    /// a refused conflict (the first of each).
+    pub fn finish(
+        &mut self,
+        batch: Batch<'_>,
+        done: Vec<Done>,
+    ) -> Result<Vec<Resolved>, ProfileError> {
+        let Batch {
+            input,
+            weight,
+            units,
+            keys,
+            slots,
+        } = batch;
+        let mut results: Vec<Option<Result<StepResult, ProfileError>>> =
+            (0..units.len()).map(|_| None).collect();
+        for d in done {
+            if let Some(r) = results.get_mut(d.at) {
+                *r = Some(d.result);
+            }
+        }
+        // Errors: a decode error first (in the input's order), then a refusal
+        // (in the profile's order).
+        let first_error = |decode: bool| {
+            let mut errors: Vec<(usize, usize)> = results
+                .iter()
+                .enumerate()
+                .filter_map(|(at, r)| match r {
+                    Some(Err(ProfileError::Decode { .. })) if decode => Some((at, at)),
+                    Some(Err(ProfileError::Refused { .. })) if !decode => {
+                        slots.get(at).copied().flatten().map(|s| (s, at))
+                    }
+                    _ => None,
+                })
+                .collect();
+            errors.sort_unstable();
+            errors.first().map(|&(_, at)| at)
+        };
+        if let Some(at) = first_error(true).or_else(|| first_error(false))
+            && let Some(Some(Err(e))) = results.get_mut(at).map(Option::take)
+        {
+            return Err(e);
+        }
+        // The weight's saturations, in the input's order.
+        for (r, u) in results.iter_mut().zip(&units) {
+            let scaled = match r {
+                Some(Ok(StepResult::New(_, s) | StepResult::Merged { scaled: s, .. })) => s,
+                _ => continue,
+            };
+            for o in scaled.drain(..) {
+                self.saturate(&u.lookup, o, Cause::Weight { input, weight });
+            }
+        }
+        // Merges, in the profile's order.
+        let mut merged: Vec<(usize, usize)> = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(at, s)| s.map(|s| (s, at)))
+            .collect();
+        merged.sort_unstable();
+        let mut resolved = Vec::new();
+        for (slot, at) in merged {
+            let Some(Some(Ok(StepResult::Merged { outcome, .. }))) =
+                results.get_mut(at).map(Option::take)
+            else {
+                continue;
+            };
+            let Some(key) = keys.get(at) else { continue };
+            for o in outcome.overflows {
+                self.saturate(key, o, Cause::Adding { input });
+            }
+            let Some(unit) = self.units.get_mut(slot) else {
+                continue;
+            };
+            let replaced = outcome.conflicts.iter().any(|c| {
+                matches!(
+                    c.kind,
+                    ConflictKind::Stamp { .. } | ConflictKind::Version { .. }
+                ) && c.resolution == Resolution::Replaced
+            });
+            for conflict in outcome.conflicts {
+                resolved.push(Resolved {
+                    input,
+                    unit: key.clone(),
+                    earlier: unit.origins.clone(),
+                    conflict,
+                });
+            }
+            if replaced {
+                unit.origins = vec![input];
+            } else {
+                unit.origins.push(input);
+            }
+        }
+        // New units, in the input's order.
+        for ((u, key), r) in units.into_iter().zip(keys).zip(results) {
+            let Some(Ok(StepResult::New(gcda, _))) = r else {
+                continue;
+            };
+            self.index.insert(key, self.units.len());
+            self.units.push(Unit {
+                path: u.path,
+                lookup: u.lookup,
+                source: u.source,
+                gcda,
+                origins: vec![input],
+            });
+        }
+        Ok(resolved)
+    }
+
+    fn saturate(&mut self, unit: &[u8], o: Overflow, cause: Cause) {
+        let key = (unit.to_vec(), o.function, o.kind);
+        let at = *self.sections.entry(key).or_insert_with(|| {
+            self.saturated.push(Saturation {
+                unit: unit.to_vec(),
+                function: o.function,
+                kind: o.kind,
+                values: 0,
+                causes: Vec::new(),
+            });
+            self.saturated.len() - 1
+        });
+        if let Some(s) = self.saturated.get_mut(at) {
+            s.values = s.values.max(o.values);
+            if !s.causes.contains(&cause) {
+                s.causes.push(cause);
+            }
+        }
+    }
+
+    /// What the whole profile should be told about: units of several
+    /// compilers (the quiet version check of `check`), then counts that
+    /// saturated.
+    pub fn warnings(&self) -> Vec<ProfileWarning<'_>> {
+        let mut out = Vec::new();
+        let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+        for m in &self.units {
+            *versions.entry(m.gcda.header.version.chars()).or_default() += 1;
+        }
+        if versions.len() > 1 {
+            out.push(ProfileWarning::MixedVersions(versions));
+        }
+        if !self.saturated.is_empty() {
+            out.push(ProfileWarning::Saturated(&self.saturated));
+        }
+        out
+    }
+}
