@@ -3,7 +3,7 @@
 //! profiles and the coverage mapping in its ELF file, as `llvm-cov export`
 //! computes it, with no LLVM installed.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use std::path::Path;
 use std::process::ExitCode;
 use xencov::llvm::coverage::{Coverage, FileReport, Options, export, write_lcov};
