@@ -21,6 +21,7 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 
 /// The magic word, spelled in big-endian order.
 pub const MAGIC: &[u8; 4] = b"gcda";
+
 /// A decoded gcda file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
