@@ -172,7 +172,7 @@ fn profile_error(e: ProfileError, names: &[String]) -> anyhow::Error {
             input,
             lookup,
             error,
-        } => anyhow::Error::new(error).context(format!(
+        } => anyhow::Error::new(*error).context(format!(
             "{}: {}",
             name(input),
             String::from_utf8_lossy(&lookup)

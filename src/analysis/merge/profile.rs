@@ -99,9 +99,10 @@ pub enum ProfileError {
         input: usize,
         /// The unit's lookup path.
         lookup: Vec<u8>,
-        /// What is wrong with it.
+        /// What is wrong with it (boxed: the error carries offsets and
+        /// values, and every step's `Result` would otherwise be its size).
         #[source]
-        error: Error,
+        error: Box<Error>,
     },
     /// A unit does not line up with the profile's and [`OnConflict::Error`]
     /// refused it.
@@ -332,7 +333,7 @@ fn decode(
     let mut g = Gcda::decode(u.bytes).map_err(|error| ProfileError::Decode {
         input,
         lookup: u.lookup.clone(),
-        error,
+        error: Box::new(error),
     })?;
     let scaled = scale(&mut g, weight);
     Ok((g, scaled))
