@@ -1028,8 +1028,8 @@ fn ours_sorted(p: &RawProfile) -> Vec<(String, u64, Vec<u64>)> {
 /// llvm-profdata of the same release reads every function's counters as we
 /// decode them and merges two reads into what our `merge` gives; llvm-cov
 /// exports an lcov tracefile with lines hit, which our `lcov --object`
-/// equals per source file in every count, and our summary's totals are its
-/// totals.
+/// equals per source file in every count, and our summary's totals are
+/// what `lcov --summary` counts in it.
 fn llvm_host_checks(b: &Boot, clang: u32) {
     let xen_syms = b.xen().join("xen-syms");
     let read1 = b.file("read1.xcov");
