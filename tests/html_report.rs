@@ -555,3 +555,69 @@ fn conditions_render_as_gcov_14_reports_them() {
         "only {compared} files with conditions compared"
     );
 }
+
+/// `report --format html --object`: a clang-built program's report, rendered
+/// in Chromium, has llvm-cov's figures: the index's rows are the records of
+/// `llvm-cov-19 export -format=lcov` (samples/llvm/clang-19/*.lcov, both
+/// runs merged) counted as lcov counts them, the totals `lcov --summary` of
+/// it, each page its DA and BRDA, with the sources (found under
+/// --source-root).
+#[test]
+fn clang_report_renders_with_llvm_covs_figures() {
+    if !have_browser("clang_report_renders_with_llvm_covs_figures") {
+        return;
+    }
+    let t = Tmp::new("html-clang");
+    let set = common::samples().join("llvm/clang-19");
+    let src = common::samples().join("llvm/src");
+    const BUILD: &str = "/tmp/xencov-llvm-samples";
+    for prog in ["calc", "multi"] {
+        let info = set.join(format!("{prog}.lcov"));
+        let mut lcov = common::tracefile_counts(&info);
+        // llvm-cov's LF/FNF/BRF lines count a header's code once for all
+        // units (multi.h: LF:5 beside 8 DA records); lcov and genhtml count
+        // the records, as the report does: the figures lcov computes.
+        for c in lcov.values_mut() {
+            let nonzero = |v: &String| v != "0" && v != "-";
+            let count = |n: usize| n as u64;
+            c.totals = [
+                ("LF", count(c.lines.len())),
+                ("LH", count(c.lines.values().filter(|v| nonzero(v)).count())),
+                ("FNF", count(c.functions.len())),
+                (
+                    "FNH",
+                    count(c.functions.values().filter(|f| nonzero(&f.1)).count()),
+                ),
+                ("BRF", count(c.branches.values().map(Vec::len).sum())),
+                (
+                    "BRH",
+                    count(c.branches.values().flatten().filter(|v| nonzero(v)).count()),
+                ),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        }
+        let out = t.p(prog);
+        run(xencov()
+            .args(["report", "--format", "html", "-r", BUILD])
+            .arg(set.join(format!("{prog}-run1.profraw")))
+            .arg(set.join(format!("{prog}-run2.profraw")))
+            .arg("--object")
+            .arg(set.join(prog))
+            .arg("--source-root")
+            .arg(&src)
+            .arg("-o")
+            .arg(&out));
+        let dom = dump_dom(&out.join("index.html"), &t.0);
+        check_index(&dom, &lcov, &info, |sf| {
+            sf.strip_prefix(&format!("{BUILD}/")).unwrap().to_string()
+        });
+        for (sf, c) in &lcov {
+            let leaf = sf.rsplit('/').next().unwrap();
+            let dom = dump_dom(&out.join(format!("{leaf}.html")), &t.0);
+            let text = std::fs::read_to_string(src.join(leaf)).unwrap();
+            check_file_page(&dom, c, Some(&text));
+        }
+    }
+}

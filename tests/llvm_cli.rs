@@ -250,3 +250,139 @@ fn merge_writes_a_raw_profile_of_summed_counters() {
     assert!(err(&o).contains("another build"), "{}", err(&o));
     assert!(!bad.exists());
 }
+
+/// The file offset of an ELF section, from binutils' `readelf -S -W` (not
+/// from our reader).
+fn section_offset(elf: &std::path::Path, name: &str) -> usize {
+    let o = Command::new("readelf")
+        .args(["-S", "-W"])
+        .arg(elf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "readelf: {}", err(&o));
+    let text = out(&o);
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == name))
+        .unwrap_or_else(|| panic!("{}: no {name} in\n{text}", elf.display()));
+    // [Nr] Name Type Address Off Size ...: the offset follows the address.
+    let fields: Vec<&str> = line.split(']').nth(1).unwrap().split_whitespace().collect();
+    usize::from_str_radix(fields[3], 16).unwrap()
+}
+
+/// `check` reads the coverage mapping version of each real clang binary
+/// and says its clang and its profile belong to it: clang 14 writes field 5
+/// (LLVM's Version6), clang 18 and later field 6 (Version7), as LLVM's
+/// `CovMapVersion` table says; the bytes `readelf` finds at the section's
+/// offset are what `check` reports.
+#[test]
+fn check_names_the_coverage_mapping_version_of_each_clang() {
+    // (clang, mapping field, the releases that write both it and the
+    // release's raw profile version)
+    for (clang, field, both) in [
+        (14, 5, "14-17"),
+        (18, 6, "18"),
+        (19, 6, "19-21"),
+        (21, 6, "19-21"),
+    ] {
+        let dir = format!("samples/llvm/clang-{clang}");
+        let elf = common::root().join(&dir).join("calc");
+        let bytes = std::fs::read(&elf).unwrap();
+        let at = section_offset(&elf, "__llvm_covmap") + 12;
+        assert_eq!(
+            u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()),
+            field,
+            "{dir}: the version field readelf's offset points at"
+        );
+        let o = ours(&[
+            "check",
+            &format!("{dir}/calc"),
+            &format!("{dir}/calc-run1.profraw"),
+        ]);
+        let text = out(&o);
+        assert_eq!(o.status.code(), Some(0), "{dir}: {text}{}", err(&o));
+        let name = format!("{field} (Version{})", field + 1);
+        assert!(
+            text.contains(&format!(
+                "coverage mapping version {name} in {dir}/calc (from __llvm_covmap)"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "same format: clang {clang} writes coverage mapping version {name}"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "mapping version {name} are both written by clang {both}"
+            )),
+            "{text}"
+        );
+    }
+    // JSON: the file and its versions.
+    let o = ours(&["check", "--json", CALC, RUN1]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["mappings"],
+        serde_json::json!([{"file": CALC, "versions": [6]}])
+    );
+}
+
+/// A copy of the clang 19 binary whose `__llvm_covmap` version field says 5
+/// (clang 13-17's Version6): `check` calls the mapping clang 19's not, and
+/// not that of the version 10 profile, with the releases that write it, and
+/// exits 1.
+#[test]
+fn check_refuses_a_mapping_version_its_clang_does_not_write() {
+    let t = common::Tmp::new("llvm-cli-covmap-version");
+    let src = common::root().join(CALC);
+    let mut bytes = std::fs::read(&src).unwrap();
+    let at = section_offset(&src, "__llvm_covmap") + 12;
+    assert_eq!(bytes[at..at + 4], [6, 0, 0, 0]);
+    bytes[at] = 5;
+    let elf = t.p("calc");
+    std::fs::write(&elf, &bytes).unwrap();
+    let elf_s = elf.to_str().unwrap();
+    let o = ours(&["check", elf_s, RUN1]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}{}", err(&o));
+    assert!(
+        text.contains(&format!(
+            "INCOMPATIBLE: clang 19 writes coverage mapping version 6 (Version7), but {elf_s}'s \
+             __llvm_covmap is version 5 (Version6, written by clang 13-17)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("what to do: objects of another clang were linked in, or the file was altered: rebuild with one clang; llvm-cov of clang 13-17 reads this mapping"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "INCOMPATIBLE: raw profile version 10 is written by clang 19-21, {elf_s}'s coverage \
+             mapping version 5 (Version6) by clang 13-17"
+        )),
+        "{text}"
+    );
+    // The raw profile still agrees with the clang release: that pair is not
+    // what failed.
+    assert!(
+        text.contains("same format: clang 19 writes raw profile version 10"),
+        "{text}"
+    );
+    // A header cut short: an error naming the file and the offset, exit 2.
+    let cut = t.p("cut");
+    let mut bytes = std::fs::read(&src).unwrap();
+    // The first header's file-names size made to reach past the section's end.
+    bytes[at - 8..at - 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&cut, &bytes).unwrap();
+    let o = ours(&["check", cut.to_str().unwrap(), RUN1]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), err(&o));
+    assert!(
+        err(&o).contains("cut") && err(&o).contains(&format!("offset {}", at + 4)),
+        "{}",
+        err(&o)
+    );
+}

@@ -7,7 +7,8 @@
 //! `check --xen-syms`, the matching `gcov` on every split file,
 //! `lcov --capture` record by record, merge and reset arithmetic. A clang
 //! build (issue 18) returns a raw LLVM profile: there the oracles are
-//! llvm-profdata and llvm-cov of the same release (trixie chroot).
+//! llvm-profdata and llvm-cov of the same release (clang 19: the trixie
+//! chroot; clang 21, the newest in sid: the sid chroot).
 //!
 //! Booting needs qemu-system-x86_64, root (the build cache lives under
 //! /var/cache) and `../shared/xen`. Without them every test here is skipped
@@ -30,7 +31,8 @@ use xencov::xen::dump::Container;
 static VM: Mutex<()> = Mutex::new(());
 
 /// What is missing for booting, if anything.
-fn missing_prerequisite(needs_chroot: bool) -> Option<String> {
+/// `suite`: the chroot the case's compiler lives in (`None`: the host's gcc-12).
+fn missing_prerequisite(suite: Option<&str>) -> Option<String> {
     let on_path = |p: &str| {
         Command::new("sh")
             .args(["-c", &format!("command -v {p}")])
@@ -54,13 +56,15 @@ fn missing_prerequisite(needs_chroot: bool) -> Option<String> {
     }) {
         return Some("no Debian kernel in /boot (scripts/setup installs linux-image-amd64)".into());
     }
-    if needs_chroot
+    if let Some(suite) = suite
         && !Command::new(common::root().join("scripts/chroot"))
-            .args(["have", "trixie"])
+            .args(["have", suite])
             .status()
             .is_ok_and(|s| s.success())
     {
-        return Some("no trixie chroot for gcc-14 and clang-19 (scripts/setup makes it)".into());
+        return Some(format!(
+            "no {suite} chroot for gcc-14 and clang (scripts/setup makes it)"
+        ));
     }
     None
 }
@@ -114,10 +118,21 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(60)..].join("\n")
 }
 
+/// The chroot of a case's compiler, as scripts/xen-vm's `suite_of`: trixie
+/// for gcc-14 and clang 19, sid for clang 21; `None` for the host's gcc-12.
+fn suite_of(case: &str) -> Option<&'static str> {
+    if case.contains("clang21") {
+        Some("sid")
+    } else if case.contains("gcc14") || case.contains("clang19") {
+        Some("trixie")
+    } else {
+        None
+    }
+}
+
 /// Boots `case` once through scripts/xen-vm, or says why not (None: skipped).
 fn boot(case: &'static str) -> Option<Boot> {
-    let needs_chroot = case.contains("gcc14") || case.contains("clang");
-    if let Some(why) = missing_prerequisite(needs_chroot) {
+    if let Some(why) = missing_prerequisite(suite_of(case)) {
         if std::env::var("XENCOV_REQUIRE_VM").is_ok_and(|v| v == "1") {
             panic!("XENCOV_REQUIRE_VM=1 but {why}");
         }
@@ -902,10 +917,11 @@ fn split_says_the_real_4_20_gcc14_dump_cannot_be_trusted() {
     split_says_untrusted(&common::samples().join("xen-vm/xen-4.20.4-gcc-14.xcov"));
 }
 
-/// An LLVM tool of the trixie chroot (`llvm-profdata-19`, `llvm-cov-19`),
+/// An LLVM tool of the case's chroot (`llvm-profdata-19`, `llvm-cov-21`),
 /// run in `dir` with `dir`, the build directory and the boot's results
 /// bind-mounted at their own paths.
-fn trixie_llvm(b: &Boot, dir: &Path, tool: &str) -> Command {
+fn chroot_llvm(b: &Boot, dir: &Path, tool: &str) -> Command {
+    let suite = suite_of(b.case).unwrap_or_else(|| panic!("{}: not a clang case", b.case));
     let mut c = Command::new(common::root().join("scripts/chroot"));
     let binds = format!(
         "{}:{}:{}",
@@ -913,7 +929,7 @@ fn trixie_llvm(b: &Boot, dir: &Path, tool: &str) -> Command {
         b.build.display(),
         b.results.display()
     );
-    c.args(["run", "trixie"]).arg(binds).arg(tool);
+    c.args(["run", suite]).arg(binds).arg(tool);
     c
 }
 
@@ -1015,10 +1031,12 @@ fn ours_sorted(p: &RawProfile) -> Vec<(String, u64, Vec<u64>)> {
 }
 
 /// Host side of a clang build (issue 18): `check --xen-syms` says the
-/// compiler and the profile belong together; llvm-profdata of the same
-/// release reads every function's counters as we decode them and merges
-/// two reads into what our `merge` gives; llvm-cov exports an lcov
-/// tracefile with lines hit; once `lcov --object` exists, ours equals it.
+/// compiler, the profile and the coverage mapping belong together;
+/// llvm-profdata of the same release reads every function's counters as we
+/// decode them and merges two reads into what our `merge` gives; llvm-cov
+/// exports an lcov tracefile with lines hit, which our `lcov --object`
+/// equals per source file in every count, and our summary's totals are
+/// what `lcov --summary` counts in it.
 fn llvm_host_checks(b: &Boot, clang: u32) {
     let xen_syms = b.xen().join("xen-syms");
     let read1 = b.file("read1.xcov");
@@ -1045,6 +1063,27 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     assert!(
         report.contains(&format!(
             "clang {clang} writes raw profile version {version}"
+        )),
+        "{}: {report}",
+        b.case
+    );
+    // The coverage mapping version of xen-syms: the one this clang writes,
+    // and one some release writes together with the profile's version.
+    let mapping = xencov::check::llvm::mapping_versions(&std::fs::read(&xen_syms).unwrap())
+        .unwrap()
+        .unwrap();
+    let [field] = mapping[..] else {
+        panic!("{}: mapping versions {mapping:?}", b.case);
+    };
+    let writers = xencov::llvm::covmap::clangs_of_version(field).unwrap();
+    assert!(writers.contains(&clang), "{}: {writers:?}", b.case);
+    assert!(
+        report.contains(&format!(
+            "clang {clang} writes coverage mapping version {field} (Version{})",
+            field + 1
+        )) && report.contains(&format!(
+            "raw profile version {version} and {}'s coverage mapping version {field}",
+            xen_syms.display()
         )),
         "{}: {report}",
         b.case
@@ -1077,7 +1116,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     let show = stdout_of(
         b.case,
         "llvm-profdata show",
-        trixie_llvm(b, &t.0, &profdata)
+        chroot_llvm(b, &t.0, &profdata)
             .args(["show", "--all-functions", "--counts"])
             .arg(&read1),
     );
@@ -1094,7 +1133,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     stdout_of(
         b.case,
         "llvm-profdata merge",
-        trixie_llvm(b, &t.0, &profdata)
+        chroot_llvm(b, &t.0, &profdata)
             .arg("merge")
             .arg(&read1)
             .arg(&read2)
@@ -1105,7 +1144,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
         parse_profdata_show(&stdout_of(
             b.case,
             "llvm-profdata show",
-            trixie_llvm(b, &t.0, &profdata)
+            chroot_llvm(b, &t.0, &profdata)
                 .args(["show", "--all-functions", "--counts"])
                 .arg(f),
         ))
@@ -1121,7 +1160,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     stdout_of(
         b.case,
         "llvm-profdata merge",
-        trixie_llvm(b, &t.0, &profdata)
+        chroot_llvm(b, &t.0, &profdata)
             .arg("merge")
             .arg(&read1)
             .arg("-o")
@@ -1131,7 +1170,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     let text = stdout_of(
         b.case,
         "llvm-cov export",
-        trixie_llvm(b, &t.0, &cov)
+        chroot_llvm(b, &t.0, &cov)
             .args(["export", "-format=lcov"])
             .arg(&xen_syms)
             .arg("-instr-profile")
@@ -1148,22 +1187,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     let hit: u64 = theirs.values().filter_map(|c| c.totals.get("LH")).sum();
     assert!(hit > 1000, "{}: llvm-cov: only {hit} lines hit", b.case);
 
-    // Ours equals llvm-cov's per source file in every count. `lcov
-    // --object` comes with branch `llvm`: until it is merged, this part
-    // says that it did not run.
-    let help = xencov(&["lcov".as_ref(), "--help".as_ref()]);
-    if !String::from_utf8_lossy(&help.stdout).contains("--object") {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            format!(
-                "NOT RUN {}: `xencov-rs lcov` has no --object yet: our tracefile is not \
-                 compared with llvm-cov's\n",
-                b.case
-            )
-            .as_bytes(),
-        );
-        return;
-    }
+    // Ours equals llvm-cov's per source file in every count.
     let ours_info = t.p("ours.info");
     ours_ok(
         b.case,
@@ -1195,58 +1219,140 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     for (file, z) in &theirs {
         assert_eq!(&ours[file], z, "{}: {file}", b.case);
     }
+
+    // Our summary (`report --object`): its total row is what the real lcov
+    // counts in llvm-cov's tracefile (`lcov --summary`: the DA, FN and BRDA
+    // records; llvm-cov's own LF/FNF/BRF lines count a header's code once
+    // for all units and are not what a summary of the records says).
+    let o = xencov(&[
+        "report".as_ref(),
+        read1.as_os_str(),
+        "--object".as_ref(),
+        xen_syms.as_os_str(),
+    ]);
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{}: report --object: {}",
+        b.case,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let total = summary
+        .lines()
+        .find(|l| l.starts_with("total "))
+        .unwrap_or_else(|| panic!("{}: no total row in\n{summary}", b.case));
+    let fractions: Vec<&str> = total
+        .split_whitespace()
+        .filter(|w| w.contains('/'))
+        .collect();
+    let o = Command::new("lcov")
+        .args(["--rc", "lcov_branch_coverage=1", "--summary"])
+        .arg(&theirs_info)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{}: lcov --summary: {text}", b.case);
+    let expected: Vec<String> = ["lines", "functions", "branches"]
+        .iter()
+        .map(|what| {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(what))
+                .unwrap_or_else(|| panic!("{}: lcov --summary: no {what}: {text}", b.case));
+            // "  lines......: 17.8% (25537 of 143741 lines)"
+            let inner = line.split('(').nth(1).unwrap();
+            let w: Vec<&str> = inner.split_whitespace().collect();
+            format!("{}/{}", w[0], w[2])
+        })
+        .collect();
+    assert_eq!(fractions, expected, "{}: {total}", b.case);
 }
 
-/// Xen master built with Debian trixie's clang 19 (issue 18): the
-/// hypervisor returns a raw LLVM profile (version 10) through the same
-/// sysctl; read, reset and the failure cases behave as for gcov dumps.
-#[test]
-fn master_clang19() {
-    let Some(b) = boot("master-clang19") else {
+/// Xen master built with clang `clang`: the hypervisor returns a raw LLVM
+/// profile (of the version that release writes) through the same sysctl;
+/// read, reset and the failure cases behave as for gcov dumps; then the
+/// host checks against LLVM of the same release.
+fn master_clang(case: &'static str, clang: u32) {
+    let Some(b) = boot(case) else {
         return;
     };
     let f = b.text("facts.txt");
     assert!(f.contains("major 4\n") && f.contains("minor 23\n"), "{f}");
-    assert!(f.contains("clang version 19."), "{}: {f}", b.case);
-    b.ok("read1");
     assert!(
-        b.err("read1")
-            .contains("built with clang and returned a raw LLVM profile, version 10"),
-        "{}: {}",
-        b.case,
+        f.contains(&format!("clang version {clang}.")),
+        "{case}: {f}"
+    );
+    b.ok("read1");
+    let version = xencov::llvm::raw_version_of_clang(clang).unwrap();
+    assert!(
+        b.err("read1").contains(&format!(
+            "built with clang and returned a raw LLVM profile, version {version}"
+        )),
+        "{case}: {}",
         b.err("read1")
     );
     dom0_reads_and_resets(&b);
     proc_xen_privcmd(&b);
     no_privcmd(&b);
-    llvm_host_checks(&b, 19);
+    llvm_host_checks(&b, clang);
 }
 
-/// The raw profile a booted Xen master built with clang 19 returned (kept in
-/// samples/xen-vm/, so this runs without a VM): Xen writes the sections
-/// without compiler-rt's padding. It validates, `check` calls it version 10
-/// of clang 19-21, and llvm-profdata-19 reads every function as we do.
+/// Xen master built with Debian trixie's clang 19 (issue 18).
 #[test]
-fn the_real_clang19_xen_profile() {
-    let sample = common::samples().join("xen-vm/xen-4.23-unstable-clang-19.xcov");
+fn master_clang19() {
+    master_clang("master-clang19", 19);
+}
+
+/// Xen master built with the newest clang in sid, 21 (issue 18); its
+/// oracles are llvm-profdata-21 and llvm-cov-21 of the sid chroot.
+#[test]
+fn master_clang21() {
+    master_clang("master-clang21", 21);
+}
+
+/// The raw profile a booted Xen master built with clang `clang` returned
+/// (kept in samples/xen-vm/, so this runs without a VM): Xen writes the
+/// sections without compiler-rt's padding. It validates, `check` calls it
+/// the version that release writes, and llvm-profdata of the same release
+/// (in chroot `suite`) reads every function as we do.
+fn real_xen_profile(clang: u32, suite: &str) {
+    let sample = common::samples().join(format!("xen-vm/xen-4.23-unstable-clang-{clang}.xcov"));
+    let version = xencov::llvm::raw_version_of_clang(clang).unwrap();
     let p = profile(&sample);
-    assert_eq!(p.header.version, 10);
+    assert_eq!(p.header.version, version);
     assert!(p.functions.len() > 10_000, "{}", p.functions.len());
     let o = xencov(&["check".as_ref(), sample.as_os_str()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("LLVM raw profile, version 10"), "{out}");
-    if !common::have_chroot("trixie", "llvm-profdata-19 on the clang Xen profile") {
+    assert!(
+        out.contains(&format!("LLVM raw profile, version {version}")),
+        "{out}"
+    );
+    let profdata = format!("llvm-profdata-{clang}");
+    if !common::have_chroot(suite, &format!("{profdata} on the clang Xen profile")) {
         return;
     }
     let o = Command::new(common::root().join("scripts/chroot"))
-        .args(["run", "trixie"])
+        .args(["run", suite])
         .arg(common::samples().join("xen-vm"))
-        .args(["llvm-profdata-19", "show", "--all-functions", "--counts"])
+        .args([profdata.as_str(), "show", "--all-functions", "--counts"])
         .arg(&sample)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let theirs = parse_profdata_show(&String::from_utf8(o.stdout).unwrap());
     same_functions("sample", "llvm-profdata show", &ours_sorted(&p), &theirs);
+}
+
+/// Xen master and trixie's clang 19 (version 10).
+#[test]
+fn the_real_clang19_xen_profile() {
+    real_xen_profile(19, "trixie");
+}
+
+/// Xen master and sid's clang 21 (version 10 too).
+#[test]
+fn the_real_clang21_xen_profile() {
+    real_xen_profile(21, "sid");
 }

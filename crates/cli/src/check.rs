@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xencov::check::elf::{ProducerKind, XenRelease, producers, xen_release};
 use xencov::check::judge::{Agreement, Role, Verdict};
+use xencov::check::llvm::{
+    judge_mapping_clang, judge_mapping_profile, llvm_name, mapping_versions,
+};
 use xencov::check::pairs::{self, Llvm, Side};
 use xencov::gcov::gcda::MAGIC as GCDA_MAGIC;
 use xencov::gcov::record::read_header;
@@ -56,6 +59,19 @@ struct Seen {
     notes: Vec<String>,
     /// Hypervisor ELF files whose Xen release could be told.
     xen: Vec<XenSeen>,
+    /// ELF files with a clang coverage mapping (`__llvm_covmap`).
+    mappings: Vec<MappingSeen>,
+}
+
+/// The coverage mapping versions of one ELF file and the clang releases its
+/// `.comment` names (judged by `xencov::check::llvm`).
+#[derive(Debug, Serialize)]
+struct MappingSeen {
+    file: String,
+    /// The distinct version fields of its units (6: LLVM's Version7).
+    versions: Vec<u32>,
+    #[serde(skip)]
+    clangs: Vec<Option<u32>>,
 }
 
 /// A hypervisor binary, its Xen release and the newest GCC in its `.comment`.
@@ -138,6 +154,18 @@ fn gather(seen: &mut Seen, path: &Path, extensions: &[&str]) -> Result<()> {
                 file: name.clone(),
                 release,
                 newest_gcc,
+            });
+        }
+        if let Some(versions) = mapping_versions(&data).with_context(|| name.clone())? {
+            let clangs = list
+                .iter()
+                .filter(|p| p.kind == ProducerKind::Clang)
+                .map(|p| clang_major_in_banner(&p.text))
+                .collect();
+            seen.mappings.push(MappingSeen {
+                file: name.clone(),
+                versions,
+                clangs,
             });
         }
         if list.is_empty() {
@@ -317,12 +345,14 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
     let sources: Vec<&Source> = seen.sources.values().collect();
     let mut verdicts = verdicts(&sources);
     verdicts.extend(seen.xen.iter().filter_map(xen_verdict));
+    verdicts.extend(mapping_verdicts(&seen.mappings, &sources));
     let bad = verdicts.iter().any(|v| v.fails);
     if args.json {
         #[derive(Serialize)]
         struct Report<'a> {
             sources: &'a [&'a Source],
             xen: &'a [XenSeen],
+            mappings: &'a [MappingSeen],
             notes: &'a [String],
             verdicts: &'a [PairVerdict],
             status: &'static str,
@@ -330,19 +360,67 @@ pub fn run(args: Args<'_>) -> Result<ExitCode> {
         let report = Report {
             sources: &sources,
             xen: &seen.xen,
+            mappings: &seen.mappings,
             notes: &seen.notes,
             verdicts: &verdicts,
             status: if bad { "incompatible" } else { "ok" },
         };
         crate::output::print(&(serde_json::to_string_pretty(&report)? + "\n"))?;
     } else {
-        crate::output::print(&text(&sources, &seen.xen, &verdicts, bad))?;
+        crate::output::print(&text(&sources, &seen, &verdicts, bad))?;
     }
     Ok(if bad {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The coverage mapping of each clang-built ELF file against the clang
+/// releases its `.comment` names and the raw profiles among the inputs
+/// (the judgement is `xencov::check::llvm`'s).
+fn mapping_verdicts(mappings: &[MappingSeen], sources: &[&Source]) -> Vec<PairVerdict> {
+    let mut out = Vec::new();
+    for m in mappings {
+        let a = format!(
+            "coverage mapping version {} in {}",
+            m.versions
+                .iter()
+                .map(|&v| format!("{v} ({})", llvm_name(v)))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            m.file
+        );
+        for &clang in &m.clangs {
+            let verdict = judge_mapping_clang(&m.file, &m.versions, clang);
+            out.push(PairVerdict {
+                fails: verdict.agreement == Agreement::Incompatible,
+                a: a.clone(),
+                b: clang.map_or_else(
+                    || "compiler clang".into(),
+                    |c| format!("compiler clang {c}"),
+                ),
+                verdict,
+                decisive: true,
+            });
+        }
+        let [field] = m.versions.as_slice() else {
+            continue;
+        };
+        for s in sources {
+            if let Some(Llvm::RawProfile(raw)) = s.llvm {
+                let verdict = judge_mapping_profile(&m.file, *field, raw);
+                out.push(PairVerdict {
+                    fails: verdict.agreement == Agreement::Incompatible,
+                    a: a.clone(),
+                    b: label(s),
+                    verdict,
+                    decisive: true,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The library's verdict on a hypervisor and its newest GCC, labelled.
@@ -358,7 +436,7 @@ fn xen_verdict(x: &XenSeen) -> Option<PairVerdict> {
     })
 }
 
-fn text(sources: &[&Source], xen: &[XenSeen], verdicts: &[PairVerdict], bad: bool) -> String {
+fn text(sources: &[&Source], seen: &Seen, verdicts: &[PairVerdict], bad: bool) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
@@ -386,11 +464,24 @@ fn text(sources: &[&Source], xen: &[XenSeen], verdicts: &[PairVerdict], bad: boo
     if sources.iter().all(|s| s.role != Role::Gcov) {
         let _ = writeln!(s, "(no gcov on PATH: `xencov-rs lcov` needs none)");
     }
-    for x in xen {
+    for x in &seen.xen {
         let _ = writeln!(
             s,
             "hypervisor Xen {} in {} (from xen_major_version/xen_minor_version)",
             x.release, x.file
+        );
+    }
+    for m in &seen.mappings {
+        let versions: Vec<String> = m
+            .versions
+            .iter()
+            .map(|&v| format!("{v} ({})", llvm_name(v)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "coverage mapping version {} in {} (from __llvm_covmap)",
+            versions.join(" and "),
+            m.file
         );
     }
     s.push('\n');

@@ -180,8 +180,8 @@ pub fn function_ranges(reports: &[FileReport]) -> xencov::report::FunctionRanges
     out
 }
 
-/// `report --object`: the summary or Cobertura XML of the same coverage
-/// (gcov's JSON is of gcc units and does not apply).
+/// `report --object`: the summary, Cobertura XML or the HTML report of the
+/// same coverage (gcov's JSON is of gcc units and does not apply).
 pub fn run_report(
     args: &crate::lcov::Args<'_>,
     object: &Path,
@@ -194,15 +194,16 @@ pub fn run_report(
              none (use `lcov --object` for a tracefile, or --format summary or cobertura)"
         );
     }
-    if format == Format::Html {
-        bail!(
-            "--format html of a clang-built program is not written yet: write a tracefile with \
-             `lcov --object` and give it to genhtml"
-        );
-    }
     let reports = reports(args, object)?;
     let t = tracefile(&reports);
     let root = args.selection.root.as_deref();
+    if format == Format::Html {
+        // The same pages as of gcov data: the renderer takes the tracefile.
+        if let Some(out) = args.output {
+            crate::html::write(&t, out, root, args.source_root, args.diag)?;
+        }
+        return Ok(crate::lcov::check_thresholds(&t, args.thresholds));
+    }
     match format {
         Format::Summary => {
             let rel = crate::lcov::relative_to_root(t.clone(), root);

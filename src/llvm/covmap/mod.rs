@@ -381,3 +381,36 @@ pub fn clangs_of_version(v: u32) -> Option<std::ops::RangeInclusive<u32>> {
         _ => None,
     }
 }
+
+/// The version fields of the unit headers of an `__llvm_covmap` section
+/// (`covmap`: its bytes and file offset), distinct, in the order first
+/// seen, without decoding the units: also for versions the decoder does
+/// not read, so that a check can name the release that wrote them.
+///
+/// The walk follows the layout of version fields 3 and later (header, file
+/// names, alignment to 8); a unit of an older version (field 0 to 2, whose
+/// function records sit inside the section) ends it after its header.
+pub fn unit_versions(covmap: (&[u8], u64), endian: Endian) -> Result<Vec<u32>> {
+    let mut c = Cursor {
+        data: covmap.0,
+        pos: 0,
+        base: covmap.1,
+        section: "__llvm_covmap",
+    };
+    let mut out: Vec<u32> = Vec::new();
+    while !c.done() {
+        let _nrecords = c.u32(endian, "a coverage header")?;
+        let fsize = c.u32(endian, "a coverage header")?;
+        let _csize = c.u32(endian, "a coverage header")?;
+        let v = c.u32(endian, "a coverage header")?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+        if v < *VERSIONS.start() {
+            break;
+        }
+        c.bytes(u64::from(fsize), "a unit's file names")?;
+        c.align8();
+    }
+    Ok(out)
+}

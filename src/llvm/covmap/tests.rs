@@ -251,3 +251,47 @@ fn unit_headers_and_records_that_lie() {
         (0x2000, LlvmError::UnknownFunctionName { md5 }.into())
     );
 }
+
+/// The unit versions of a section: two units of field 6 (the second after
+/// the first one's names and padding) are one version; a field 7 unit is
+/// named even though the decoder refuses it; a cut header is an error at
+/// its offset.
+#[test]
+fn unit_versions_walk_the_headers() {
+    let unit = |v: u8, names: &[u8]| {
+        let mut u = vec![
+            0,
+            0,
+            0,
+            0,
+            names.len() as u8,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            v,
+            0,
+            0,
+            0,
+        ];
+        u.extend_from_slice(names);
+        while u.len() % 8 != 0 {
+            u.push(0);
+        }
+        u
+    };
+    let mut s = unit(6, &[1, 2, 3]);
+    s.extend(unit(6, &[4; 9]));
+    assert_eq!(unit_versions((&s, 0), Endian::Little).unwrap(), vec![6]);
+    s.extend(unit(7, &[]));
+    assert_eq!(unit_versions((&s, 0), Endian::Little).unwrap(), vec![6, 7]);
+    // An old layout (field 2) ends the walk after its header.
+    let mut old = unit(2, &[]);
+    old.extend_from_slice(&[0xff; 5]);
+    assert_eq!(unit_versions((&old, 0), Endian::Little).unwrap(), vec![2]);
+    let e = unit_versions((&s[..s.len() - 4], 1000), Endian::Little).unwrap_err();
+    assert_eq!(e.offset, 1000 + s.len() - 16 + 12, "{e}");
+}
