@@ -491,6 +491,40 @@ fn a_clang_hypervisor_profile_that_does_not_validate_is_not_saved() {
     }
 }
 
+/// Xen master's llvm.c does not know clang 21: it wrote a version 8 header
+/// over clang 21's version 10 records (seen on a real boot, issue #18). The
+/// real clang 21 profile with its version word set back to 8 is refused as
+/// that hypervisor's was, and the error says why, from /sys/hypervisor.
+#[test]
+fn a_clang_hypervisor_whose_llvm_c_does_not_know_its_clang_is_explained() {
+    let mut lie = std::fs::read(sample("xen-vm/xen-4.23-unstable-clang-21.xcov")).unwrap();
+    assert_eq!(lie[8], 10, "the sample is a version 10 profile");
+    lie[8] = 8;
+    let t = common::Tmp::new("hv-llvm-clang21");
+    let dump = t.p("v8-header.profraw");
+    std::fs::write(&dump, &lie).unwrap();
+    let hv = Hv::new("clang21-header", &dump)
+        .with("FAKE_XEN_CLANG", "1")
+        .xen_build("4", "23", "-unstable", "Debian clang version 21.1.8 (3)");
+    let out = hv.path("saved.profraw");
+    let o = hv.ours(&["read", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    for want in [
+        "does not validate",
+        "byte offset",
+        "clang 21 writes raw profile version 10, but the header says version 8",
+        "xen/common/coverage/llvm.c",
+    ] {
+        assert!(err(&o).contains(want), "{want:?} in {}", err(&o));
+    }
+    assert!(!out.exists(), "nothing is saved");
+    // Without /sys/hypervisor (or built by gcc) there is no such claim.
+    let hv = Hv::new("clang21-header-nosys", &dump).with("FAKE_XEN_CLANG", "1");
+    let o = hv.ours(&["read", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(!err(&o).contains("llvm.c"), "{}", err(&o));
+}
+
 /// `read --reset` resets only after the dump validated and was saved: an
 /// output that cannot be written (missing directory, full disk, file size
 /// limit, closed standard output, a pipe nobody reads) leaves the counters

@@ -7,7 +7,7 @@
 //! NUL-padded words before GCC 12, a length in bytes and the bytes (NUL
 //! included, unpadded) from GCC 12. See `formats/gcno.md`.
 //!
-//! The file stays whole (about 440 lines): the documented model and one
+//! The file stays whole (about 520 lines): the documented model and one
 //! short decoder per record (function, blocks, arcs, lines, conditions),
 //! each next to the state it fills in.
 

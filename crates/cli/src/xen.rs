@@ -373,6 +373,27 @@ impl Xen {
     }
 }
 
+/// Why a clang hypervisor's profile does not validate, when
+/// /sys/hypervisor names a clang release that writes another raw-profile
+/// version than the header says: Xen's own profile writer does not know
+/// that clang (see `xencov::llvm::header_of_another_clang`).
+fn clang_header_hint(header_version: u32) -> Option<String> {
+    use xencov::xen::hypervisor::{Compiler, parse_compiler};
+    let compiler = read_fact("sys/hypervisor/compilation/compiler").ok()?;
+    let Compiler::Clang { major } = parse_compiler(&compiler) else {
+        return None;
+    };
+    let written = xencov::llvm::header_of_another_clang(major, header_version)?;
+    Some(format!(
+        "/sys/hypervisor says clang {major} built this Xen, and clang {major} writes raw profile \
+         version {written}, but the header says version {header_version}: this Xen's coverage \
+         code (xen/common/coverage/llvm.c) does not know clang {major} and wrote an older \
+         clang's header over clang {major}'s records. Build Xen with a clang that its llvm.c \
+         knows, or add clang {major} to llvm.c's version table (xencov-rs's \
+         scripts/xen-patches/clang21 is that one-line change for Xen master and clang 21)"
+    ))
+}
+
 /// Says on stderr what the dump is, and refuses one that does not
 /// validate, so that a short or garbled read is never saved as if complete.
 fn validate(data: &[u8]) -> Result<()> {
@@ -401,11 +422,22 @@ fn validate(data: &[u8]) -> Result<()> {
             LegacyDump::parse(data)
                 .context("the legacy dump read from the hypervisor does not validate")?;
         }
-        Identified::LlvmProfile { .. } => {
+        Identified::LlvmProfile { version, .. } => {
             // The same promise as for gcov dumps: a profile whose header
             // lies or that was cut short is never saved.
-            let p = xencov::llvm::raw::RawProfile::decode(data)
-                .context("the raw LLVM profile read from the hypervisor does not validate")?;
+            let p = match xencov::llvm::raw::RawProfile::decode(data) {
+                Ok(p) => p,
+                Err(e) => {
+                    let e = anyhow::Error::new(e)
+                        .context("the raw LLVM profile read from the hypervisor does not validate");
+                    // The low 32 bits are the format version, the high
+                    // ones LLVM's variant flags.
+                    return Err(match clang_header_hint(version as u32) {
+                        Some(hint) => anyhow!("{e:#}. {hint}"),
+                        None => e,
+                    });
+                }
+            };
             eprintln!(
                 "xencov-rs: note: the hypervisor was built with clang and returned {}; it is \
                  saved as it is",

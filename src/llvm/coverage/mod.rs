@@ -16,10 +16,10 @@
 //! of its expansion). The few rules that changed between LLVM releases
 //! depend on [`Options::llvm_major`]. See `formats/llvm-covmap.md`.
 //!
-//! The file stays whole (about 520 lines and the unit tests of summing
-//! records): loading counts into the records
-//! and summarising a function are the two halves of llvm-cov's
-//! `FunctionRecordIterator`; segments and the export live beside it.
+//! The file stays whole (about 630 lines, the last 70 the unit tests of
+//! summing records): loading counts into the records and summarising a
+//! function are the two halves of llvm-cov's `FunctionRecordIterator`;
+//! segments and the export live beside it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
