@@ -272,6 +272,17 @@ fn add_conditions(
     line: &crate::analysis::coverage::LineCoverage,
     saturated: &mut bool,
 ) {
+    add_condition_outcomes(&mut rec.conditions, line, saturated);
+}
+
+/// A line's condition outcomes, covered (1) or not (0), added into the map
+/// of one file keyed by (line, terms, term, sense): the one rule both lcov
+/// dialects count conditions by.
+pub(crate) fn add_condition_outcomes(
+    conditions: &mut BTreeMap<(u32, u32, u32, Sense), Count>,
+    line: &crate::analysis::coverage::LineCoverage,
+    saturated: &mut bool,
+) {
     for c in &line.conditions {
         let terms = c.count / 2;
         for i in 0..terms {
@@ -279,8 +290,7 @@ fn add_conditions(
                 (Sense::True, &c.not_covered_true),
                 (Sense::False, &c.not_covered_false),
             ] {
-                let e = rec
-                    .conditions
+                let e = conditions
                     .entry((line.line_number, terms, i, sense))
                     .or_insert(0);
                 *e = add(*e, Count::from(!missed.contains(&i)), saturated);

@@ -5,7 +5,7 @@
 //! block ids, `MCDC` records with `MCF`/`MCH`. The record syntax and the
 //! mapping from gcov's JSON are in formats/gcov-counts.md §12.
 
-use super::lcov::{add, clamp};
+use super::lcov::{add, add_condition_outcomes, clamp};
 use crate::analysis::coverage::UnitCoverage;
 use crate::report::lcov::{Count, Sense, resolve};
 use std::collections::BTreeMap;
@@ -230,21 +230,7 @@ impl Tracefile {
                         None => here.push(block),
                     }
                 }
-                for c in &line.conditions {
-                    let terms = c.count / 2;
-                    for i in 0..terms {
-                        for (sense, missed) in [
-                            (Sense::True, &c.not_covered_true),
-                            (Sense::False, &c.not_covered_false),
-                        ] {
-                            let e = rec
-                                .conditions
-                                .entry((line.line_number, terms, i, sense))
-                                .or_insert(0);
-                            *e = add(*e, Count::from(!missed.contains(&i)), saturated);
-                        }
-                    }
-                }
+                add_condition_outcomes(&mut rec.conditions, line, saturated);
             }
             for (line, b) in blocks {
                 union(rec.branches.entry(line).or_default(), b, saturated);
