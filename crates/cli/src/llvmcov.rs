@@ -164,6 +164,33 @@ pub fn tracefile(reports: &[FileReport]) -> Tracefile {
     t
 }
 
+/// The reports as a [`Tracefile`] with one condition entry per MC/DC
+/// condition llvm-cov counts (hit when it has an independence pair), so that
+/// the summary's conditions column is llvm-cov's MC/DC conditions. Keyed
+/// (decision line, conditions of the decision, running number on the line,
+/// true): unique however many decisions share a line.
+pub fn tracefile_with_mcdc(reports: &[FileReport]) -> Tracefile {
+    use xencov::report::lcov::Sense;
+    let mut t = tracefile(reports);
+    for r in reports {
+        let Some(rec) = t.files.get_mut(&r.name) else {
+            continue;
+        };
+        let mut on_line: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        for d in &r.mcdc {
+            let line = d.decision.line_start;
+            let n = d.conditions.len() as u32;
+            for c in d.conditions.iter().filter(|c| !c.folded) {
+                let k = on_line.entry(line).or_insert(0);
+                rec.conditions
+                    .insert((line, n, *k, Sense::True), u128::from(c.covered));
+                *k += 1;
+            }
+        }
+    }
+    t
+}
+
 /// The function extents of the reports, for Cobertura's `<method>`s.
 pub fn function_ranges(reports: &[FileReport]) -> xencov::report::FunctionRanges {
     let mut out = xencov::report::FunctionRanges::new();
@@ -206,7 +233,7 @@ pub fn run_report(
     }
     match format {
         Format::Summary => {
-            let rel = crate::lcov::relative_to_root(t.clone(), root);
+            let rel = crate::lcov::relative_to_root(tracefile_with_mcdc(&reports), root);
             crate::lcov::emit(args.output, |w| xencov::report::write_summary(w, &rel))?;
         }
         _ => {
