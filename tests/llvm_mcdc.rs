@@ -254,3 +254,31 @@ fn a_build_without_mcdc_has_no_conditions_column() {
     ];
     assert_eq!(summary_conditions(&args), None);
 }
+
+/// --fail-under-condition checks the MC/DC conditions the summary shows
+/// (5 of 6 for both runs merged: 83.3 %).
+#[test]
+fn fail_under_condition_checks_the_mcdc_conditions() {
+    let d = set(21);
+    let p = |s: &str| d.join(s).to_str().unwrap().to_string();
+    let status = |min: &str| {
+        Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+            .args([
+                "report",
+                "--format",
+                "summary",
+                &p("mcdc-run1.profraw"),
+                &p("mcdc-run2.profraw"),
+                "--object",
+                &p("mcdc"),
+                "--fail-under-condition",
+                min,
+            ])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(status("83"), Some(0));
+    assert_eq!(status("84"), Some(3));
+}

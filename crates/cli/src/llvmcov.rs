@@ -223,17 +223,20 @@ pub fn run_report(
     }
     let reports = reports(args, object)?;
     let t = tracefile(&reports);
+    // The summary's conditions column and --fail-under-condition: llvm-cov's
+    // MC/DC conditions (the HTML and Cobertura reports show none).
+    let with_mcdc = tracefile_with_mcdc(&reports);
     let root = args.selection.root.as_deref();
     if format == Format::Html {
         // The same pages as of gcov data: the renderer takes the tracefile.
         if let Some(out) = args.output {
             crate::html::write(&t, out, root, args.source_root, args.diag)?;
         }
-        return Ok(crate::lcov::check_thresholds(&t, args.thresholds));
+        return Ok(crate::lcov::check_thresholds(&with_mcdc, args.thresholds));
     }
     match format {
         Format::Summary => {
-            let rel = crate::lcov::relative_to_root(tracefile_with_mcdc(&reports), root);
+            let rel = crate::lcov::relative_to_root(with_mcdc.clone(), root);
             crate::lcov::emit(args.output, |w| xencov::report::write_summary(w, &rel))?;
         }
         _ => {
@@ -248,5 +251,5 @@ pub fn run_report(
             })?;
         }
     }
-    Ok(crate::lcov::check_thresholds(&t, args.thresholds))
+    Ok(crate::lcov::check_thresholds(&with_mcdc, args.thresholds))
 }

@@ -17,7 +17,7 @@
 //! Where a path's bit is differs between releases: up to LLVM 18 the bit
 //! index is the decision's byte index × 8 plus the mask of the conditions
 //! that were true; from LLVM 19 paths are numbered as `TVIdxBuilder`
-//! numbers them (see [`path_indices`]), and the decision's index names the
+//! numbers them (`path_indices`), and the decision's index names the
 //! bit after its last path.
 
 use super::{CountedRegion, FunctionRecord, Options, Pair, main_file_id};

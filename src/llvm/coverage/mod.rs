@@ -14,7 +14,8 @@
 //! is one), LF/LH and BRF/BRH add up the per-function summaries, and BRDA
 //! numbers the branch regions of each line (a macro's branches on the line
 //! of its expansion). The few rules that changed between LLVM releases
-//! depend on [`Options::llvm_major`]. See `formats/llvm-covmap.md`.
+//! depend on [`Options::llvm_major`]. MC/DC of `-fcoverage-mcdc` builds,
+//! from the profile's bitmaps, is in [`mcdc`]. See `formats/llvm-covmap.md`.
 //!
 //! The file stays whole (about 520 lines and the unit tests of summing
 //! records): loading counts into the records
