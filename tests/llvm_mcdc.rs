@@ -9,6 +9,8 @@
 //! file's and the total MC/DC conditions and covered (its summary, and
 //! `llvm-cov report --show-mcdc-summary`'s TOTAL row) must be ours: the
 //! library's records and the conditions column of `report --format summary`.
+//! samples/llvm/src/mcdc_more.c (folded conditions, a decision in a macro,
+//! decisions nested in a conditional) is built and run live in the chroots.
 
 mod common;
 
@@ -40,8 +42,11 @@ type Decision = ((u32, u32, u32, u32), Vec<bool>);
 type PerFile = Vec<(String, Vec<Decision>, (usize, usize))>;
 
 fn ours(major: u32, profiles: &[&str]) -> PerFile {
-    let d = set(major);
-    let elf = std::fs::read(d.join("mcdc")).unwrap();
+    ours_in(&set(major), "mcdc", major, profiles)
+}
+
+fn ours_in(d: &Path, prog: &str, major: u32, profiles: &[&str]) -> PerFile {
+    let elf = std::fs::read(d.join(prog)).unwrap();
     let map = CoverageMapping::decode(&sections(&elf).unwrap()).unwrap();
     let data: Vec<Vec<u8>> = profiles
         .iter()
@@ -82,19 +87,32 @@ fn oracle(major: u32, suite: &str, profiles: &[&str], work: &Path) -> (PerFile, 
     for f in std::iter::once("mcdc").chain(profiles.iter().copied()) {
         std::fs::copy(d.join(f), work.join(f)).unwrap();
     }
-    let run = |args: &[&str]| {
-        let o = common::run(
-            Command::new(common::root().join("scripts/chroot"))
-                .args(["run", suite, work.to_str().unwrap()])
-                .args(args),
-        );
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    };
+    oracle_in(major, suite, "mcdc", profiles, work)
+}
+
+/// Runs `args` in `work` in the chroot `suite`; its stdout.
+fn in_chroot(suite: &str, work: &Path, args: &[&str]) -> String {
+    let o = common::run(
+        Command::new(common::root().join("scripts/chroot"))
+            .args(["run", suite, work.to_str().unwrap()])
+            .args(args),
+    );
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn oracle_in(
+    major: u32,
+    suite: &str,
+    prog: &str,
+    profiles: &[&str],
+    work: &Path,
+) -> (PerFile, (usize, usize)) {
+    let run = |args: &[&str]| in_chroot(suite, work, args);
     let profdata = format!("llvm-profdata-{major}");
     let cov = format!("llvm-cov-{major}");
     let mut merge = vec![profdata.as_str(), "merge", "-o", "m.profdata"];
@@ -106,7 +124,7 @@ fn oracle(major: u32, suite: &str, profiles: &[&str], work: &Path) -> (PerFile, 
         "-format=text",
         "-instr-profile",
         "m.profdata",
-        "mcdc",
+        prog,
     ]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut files = Vec::new();
@@ -150,7 +168,7 @@ fn oracle(major: u32, suite: &str, profiles: &[&str], work: &Path) -> (PerFile, 
         "--show-mcdc-summary",
         "-instr-profile",
         "m.profdata",
-        "mcdc",
+        prog,
     ]);
     let total: Vec<&str> = report
         .lines()
@@ -281,4 +299,62 @@ fn fail_under_condition_checks_the_mcdc_conditions() {
     };
     assert_eq!(status("83"), Some(0));
     assert_eq!(status("84"), Some(3));
+}
+
+/// samples/llvm/src/mcdc_more.c built and run live with each clang: four
+/// conditions, a decision in a macro, folded conditions (left out of the
+/// totals), decisions nested in a conditional.
+#[test]
+fn mcdc_of_a_live_build_equals_llvm_cov() {
+    let mut compared = 0;
+    for (major, suite) in RELEASES {
+        if !common::have_chroot(suite, "llvm-cov MC/DC oracle (live build)") {
+            continue;
+        }
+        let work = common::Tmp::new(&format!("llvm-mcdc-live-{major}"));
+        let w = &work.0;
+        std::fs::copy(
+            common::samples().join("llvm/src/mcdc_more.c"),
+            w.join("t.c"),
+        )
+        .unwrap();
+        let cc = format!("clang-{major}");
+        in_chroot(
+            suite,
+            w,
+            &[
+                &cc,
+                "-O0",
+                "-fprofile-instr-generate",
+                "-fcoverage-mapping",
+                "-fcoverage-mcdc",
+                "t.c",
+                "-o",
+                "t",
+            ],
+        );
+        for (profile, args) in [("a.profraw", "1 2 5 12"), ("b.profraw", "3 7 8 15 0")] {
+            in_chroot(
+                suite,
+                w,
+                &[
+                    "sh",
+                    "-c",
+                    &format!("LLVM_PROFILE_FILE={profile} ./t {args}; true"),
+                ],
+            );
+        }
+        for profiles in [vec!["a.profraw"], vec!["a.profraw", "b.profraw"]] {
+            let what = format!("clang {major} live {profiles:?}");
+            let (theirs, total) = oracle_in(major, suite, "t", &profiles, w);
+            let mine = ours_in(w, "t", major, &profiles);
+            assert_eq!(mine, theirs, "{what}: per-file MC/DC records and summaries");
+            let sum = mine.iter().fold((0, 0), |a, f| (a.0 + f.2.0, a.1 + f.2.1));
+            assert_eq!(sum, total, "{what}: llvm-cov report's TOTAL");
+            compared += 1;
+        }
+    }
+    if compared == 0 {
+        common::not_run("llvm-cov MC/DC oracle (live build): no chroot");
+    }
 }
