@@ -164,6 +164,33 @@ pub fn tracefile(reports: &[FileReport]) -> Tracefile {
     t
 }
 
+/// The reports as a [`Tracefile`] with one condition entry per MC/DC
+/// condition llvm-cov counts (hit when it has an independence pair), so that
+/// the summary's conditions column is llvm-cov's MC/DC conditions. Keyed
+/// (decision line, conditions of the decision, running number on the line,
+/// true): unique however many decisions share a line.
+pub fn tracefile_with_mcdc(reports: &[FileReport]) -> Tracefile {
+    use xencov::report::lcov::Sense;
+    let mut t = tracefile(reports);
+    for r in reports {
+        let Some(rec) = t.files.get_mut(&r.name) else {
+            continue;
+        };
+        let mut on_line: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        for d in &r.mcdc {
+            let line = d.decision.line_start;
+            let n = d.conditions.len() as u32;
+            for c in d.conditions.iter().filter(|c| !c.folded) {
+                let k = on_line.entry(line).or_insert(0);
+                rec.conditions
+                    .insert((line, n, *k, Sense::True), u128::from(c.covered));
+                *k += 1;
+            }
+        }
+    }
+    t
+}
+
 /// The function extents of the reports, for Cobertura's `<method>`s.
 pub fn function_ranges(reports: &[FileReport]) -> xencov::report::FunctionRanges {
     let mut out = xencov::report::FunctionRanges::new();
@@ -196,17 +223,20 @@ pub fn run_report(
     }
     let reports = reports(args, object)?;
     let t = tracefile(&reports);
+    // The summary's conditions column and --fail-under-condition: llvm-cov's
+    // MC/DC conditions (the HTML and Cobertura reports show none).
+    let with_mcdc = tracefile_with_mcdc(&reports);
     let root = args.selection.root.as_deref();
     if format == Format::Html {
         // The same pages as of gcov data: the renderer takes the tracefile.
         if let Some(out) = args.output {
             crate::html::write(&t, out, root, args.source_root, args.diag)?;
         }
-        return Ok(crate::lcov::check_thresholds(&t, args.thresholds));
+        return Ok(crate::lcov::check_thresholds(&with_mcdc, args.thresholds));
     }
     match format {
         Format::Summary => {
-            let rel = crate::lcov::relative_to_root(t.clone(), root);
+            let rel = crate::lcov::relative_to_root(with_mcdc.clone(), root);
             crate::lcov::emit(args.output, |w| xencov::report::write_summary(w, &rel))?;
         }
         _ => {
@@ -221,5 +251,5 @@ pub fn run_report(
             })?;
         }
     }
-    Ok(crate::lcov::check_thresholds(&t, args.thresholds))
+    Ok(crate::lcov::check_thresholds(&with_mcdc, args.thresholds))
 }

@@ -51,6 +51,12 @@ pub struct FileReport {
     pub lines_summary: Pair,
     /// BRF, BRH: sums over the groups.
     pub branches_summary: Pair,
+    /// MC/DC conditions (counted, covered): sums over the groups, as
+    /// `llvm-cov report --show-mcdc-summary` counts them (not in the lcov
+    /// tracefile: llvm-cov's lcov export has no MC/DC).
+    pub mcdc_summary: Pair,
+    /// The MC/DC records of the decisions in the file's own functions.
+    pub mcdc: Vec<super::mcdc::McdcRecord>,
 }
 
 /// Every source file of the coverage, as `llvm-cov export -format=lcov`
@@ -106,16 +112,31 @@ pub(super) fn file_report(cov: &Coverage, file: &str, idx: &[usize], opts: &Opti
     let mut fsum = (0, 0);
     let mut lsum = (0, 0);
     let mut bsum = (0, 0);
+    let mut msum = (0, 0);
+    let mut mcdc = Vec::new();
     for g in groups.values() {
         let mut exec: u64 = 0;
         let mut lines = (0, 0);
         let mut branches = (0, 0);
+        let mut conditions = (0, 0);
         for f in g {
             exec = exec.wrapping_add(f.execution_count);
             let (l, b) = function_summary(f, opts);
             lines = (lines.0.max(l.0), lines.1.max(l.1));
             branches = (branches.0.max(b.0), branches.1.max(b.1));
+            let m = super::mcdc::function_summary(f, opts);
+            conditions = (conditions.0.max(m.0), conditions.1.max(m.1));
         }
+        // The records of the group's first instantiation.
+        if let Some(f) = g.first() {
+            let main = main_file_id(f);
+            mcdc.extend(
+                super::mcdc::function_records(f, opts)
+                    .into_iter()
+                    .filter(|r| Some(r.decision.file_id) == main),
+            );
+        }
+        msum = (msum.0 + conditions.0, msum.1 + conditions.1);
         fsum.0 += 1;
         fsum.1 += usize::from(exec > 0);
         lsum = (lsum.0 + lines.0, lsum.1 + lines.1);
@@ -170,6 +191,8 @@ pub(super) fn file_report(cov: &Coverage, file: &str, idx: &[usize], opts: &Opti
         functions_summary: fsum,
         lines_summary: lsum,
         branches_summary: bsum,
+        mcdc_summary: msum,
+        mcdc,
     }
 }
 

@@ -14,7 +14,8 @@
 //! is one), LF/LH and BRF/BRH add up the per-function summaries, and BRDA
 //! numbers the branch regions of each line (a macro's branches on the line
 //! of its expansion). The few rules that changed between LLVM releases
-//! depend on [`Options::llvm_major`]. See `formats/llvm-covmap.md`.
+//! depend on [`Options::llvm_major`]. MC/DC of `-fcoverage-mcdc` builds,
+//! from the profile's bitmaps, is in [`mcdc`]. See `formats/llvm-covmap.md`.
 //!
 //! The file stays whole (about 630 lines, the last 70 the unit tests of
 //! summing records): loading counts into the records and summarising a
@@ -28,6 +29,7 @@ use crate::llvm::covmap::{Counter, CoverageMapping, ExprKind, Function, Region, 
 use crate::llvm::raw::RawProfile;
 
 mod export;
+pub mod mcdc;
 mod segments;
 
 pub use export::{BranchRecord, FileReport, FunctionEntry, export, gnu_sort, write_lcov};
@@ -81,6 +83,11 @@ pub struct FunctionRecord {
     pub branches: Vec<CountedRegion>,
     /// The count of its first region.
     pub execution_count: u64,
+    /// Its MC/DC decision, MC/DC branch and expansion regions in record
+    /// order (empty without decisions), for [`mcdc::function_records`].
+    pub mcdc_regions: Vec<CountedRegion>,
+    /// Its MC/DC bitmap bytes from the profile (records of one function ORed).
+    pub bitmap: Vec<u8>,
 }
 
 /// Why a profile does not fit a binary's mapping.
@@ -348,6 +355,17 @@ impl Coverage {
     /// whose functions the binary maps, is an error.
     pub fn load(map: &CoverageMapping, profile: &RawProfile) -> Result<Coverage, MismatchError> {
         let (counts, warnings) = sum_records(&profile.functions);
+        let mut bitmaps: HashMap<(&str, u64), Vec<u8>> = HashMap::new();
+        for f in profile.functions.iter().filter(|f| !f.bitmap.is_empty()) {
+            let b = bitmaps.entry((f.name.as_str(), f.hash)).or_default();
+            if b.len() < f.bitmap.len() {
+                b.resize(f.bitmap.len(), 0);
+            }
+            for (x, y) in b.iter_mut().zip(&f.bitmap) {
+                *x |= *y;
+            }
+        }
+        let no_bitmap = Vec::new();
         let mapped: HashSet<&str> = map.functions.iter().map(|f| f.name.as_str()).collect();
         let unmapped: Vec<String> = profile
             .functions
@@ -379,7 +397,7 @@ impl Coverage {
                 None => {
                     // Not in the profile: every counter 0.
                     let zeros = vec![0u64; max_counter_id(rec) as usize + 1];
-                    if let Some(f) = count_function(rec, name, &zeros) {
+                    if let Some(f) = count_function(rec, name, &zeros, &no_bitmap) {
                         push_unique(&mut functions, &mut seen, f);
                     }
                     continue;
@@ -391,7 +409,10 @@ impl Coverage {
             {
                 continue;
             }
-            if let Some(f) = count_function(rec, name, c) {
+            let bitmap = bitmaps
+                .get(&(rec.name.as_str(), rec.hash))
+                .unwrap_or(&no_bitmap);
+            if let Some(f) = count_function(rec, name, c, bitmap) {
                 push_unique(&mut functions, &mut seen, f);
             }
         }
@@ -423,7 +444,12 @@ fn push_unique(
 
 /// Counts one record's regions; `None` when a region refers to a counter
 /// the profile does not have (llvm-cov drops such a function).
-fn count_function(rec: &Function, name: String, counts: &[u64]) -> Option<FunctionRecord> {
+fn count_function(
+    rec: &Function,
+    name: String,
+    counts: &[u64],
+    bitmap: &[u8],
+) -> Option<FunctionRecord> {
     let exprs = evaluate_all(&rec.expressions, counts);
     let mut f = FunctionRecord {
         name,
@@ -431,16 +457,26 @@ fn count_function(rec: &Function, name: String, counts: &[u64]) -> Option<Functi
         regions: Vec::new(),
         branches: Vec::new(),
         execution_count: 0,
+        mcdc_regions: Vec::new(),
+        bitmap: Vec::new(),
     };
+    let mut decisions = false;
     for r in &rec.regions {
-        if r.kind == RegionKind::McdcDecision {
-            continue;
-        }
         let cr = CountedRegion {
             region: *r,
             count: value(r.count, &exprs, counts)?,
             false_count: value(r.false_count, &exprs, counts)?,
         };
+        if matches!(
+            r.kind,
+            RegionKind::McdcDecision | RegionKind::McdcBranch | RegionKind::Expansion
+        ) {
+            f.mcdc_regions.push(cr);
+        }
+        if r.kind == RegionKind::McdcDecision {
+            decisions = true;
+            continue;
+        }
         if matches!(r.kind, RegionKind::Branch | RegionKind::McdcBranch) {
             f.branches.push(cr);
         } else {
@@ -449,6 +485,11 @@ fn count_function(rec: &Function, name: String, counts: &[u64]) -> Option<Functi
             }
             f.regions.push(cr);
         }
+    }
+    if decisions {
+        f.bitmap = bitmap.to_vec();
+    } else {
+        f.mcdc_regions.clear();
     }
     Some(f)
 }
