@@ -1,5 +1,7 @@
 #![no_main]
 
+// Each target calls one of the shared checks; the others are unused here.
+#[allow(dead_code)]
 #[path = "../checks.rs"]
 mod checks;
 
