@@ -103,21 +103,7 @@ pub fn write(
     }
     let site = Site::new(&shown);
     let replace = check_target(out)?;
-    let parent = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".xencov-html-")
-        .tempdir_in(parent)
-        .with_context(|| {
-            format!(
-                "cannot create a temporary directory in {}",
-                parent.display()
-            )
-        })?;
+    let tmp = crate::output::temp_dir_beside(out, ".xencov-html-")?;
     {
         use std::os::unix::fs::PermissionsExt;
         // A report is for reading: 0755 (less nothing; pages are 0644 less

@@ -460,25 +460,9 @@ fn check_gcda_target(out: &Path, replace: bool) -> Result<()> {
 /// which is then removed), so a reader or a crash sees the old tree or the
 /// new one, never a mixture.
 fn write_tree(out: &Path, encoded: &[(&Vec<u8>, Vec<u8>)]) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let parent = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
     let old = std::fs::metadata(out).ok();
     // 0777 less the umask for a new tree, as mkdir gives; the old mode kept.
-    let tmp = tempfile::Builder::new()
-        .prefix(".xencov-")
-        .permissions(std::fs::Permissions::from_mode(0o777))
-        .tempdir_in(parent)
-        .with_context(|| {
-            format!(
-                "cannot create a temporary directory in {}",
-                parent.display()
-            )
-        })?;
+    let tmp = crate::output::temp_dir_beside(out, ".xencov-")?;
     if let Some(m) = &old {
         std::fs::set_permissions(tmp.path(), m.permissions())
             .with_context(|| format!("cannot set the mode of {}", tmp.path().display()))?;

@@ -47,6 +47,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
+/// A temporary directory beside `out` (in its parent, made when missing):
+/// a tree written there is swapped in by one rename on the same file
+/// system, so a reader or a crash sees the old tree or the new one. Its
+/// mode is 0777 less the umask, as `mkdir` gives; callers that want
+/// another set it.
+pub fn temp_dir_beside(out: &Path, prefix: &str) -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .permissions(std::fs::Permissions::from_mode(0o777))
+        .tempdir_in(parent)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in {}",
+                parent.display()
+            )
+        })
+}
+
 /// Writes what `render` writes to `path` atomically: temporary file in the
 /// same directory, written through a buffer (a large report streams, it is
 /// never held whole in memory), flushed to disk, renamed over `path`. On
