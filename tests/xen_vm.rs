@@ -1127,19 +1127,22 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
     // Our merge of two reads is a raw profile whose counts are those of
     // llvm-profdata's merge (an indexed profile, where records of one name
     // and hash are one).
+    // llvm-profdata of the same release merges (and indexes) raw profiles.
+    let profdata_merge = |inputs: &[&PathBuf], out: &Path| {
+        stdout_of(
+            b.case,
+            "llvm-profdata merge",
+            chroot_llvm(b, &t.0, &profdata)
+                .arg("merge")
+                .args(inputs)
+                .arg("-o")
+                .arg(out),
+        );
+    };
     let merged = t.p("merged.xcov");
     merge_reads(b.case, &read1, &read2, &merged);
     let both = t.p("both.profdata");
-    stdout_of(
-        b.case,
-        "llvm-profdata merge",
-        chroot_llvm(b, &t.0, &profdata)
-            .arg("merge")
-            .arg(&read1)
-            .arg(&read2)
-            .arg("-o")
-            .arg(&both),
-    );
+    profdata_merge(&[&read1, &read2], &both);
     let show = |f: &Path| {
         parse_profdata_show(&stdout_of(
             b.case,
@@ -1157,15 +1160,7 @@ fn llvm_host_checks(b: &Boot, clang: u32) {
 
     // llvm-cov of the same release: a tracefile with lines hit.
     let one = t.p("read1.profdata");
-    stdout_of(
-        b.case,
-        "llvm-profdata merge",
-        chroot_llvm(b, &t.0, &profdata)
-            .arg("merge")
-            .arg(&read1)
-            .arg("-o")
-            .arg(&one),
-    );
+    profdata_merge(&[&read1], &one);
     let theirs_info = t.p("llvm-cov.info");
     let text = stdout_of(
         b.case,
