@@ -96,10 +96,11 @@ impl Version {
     /// Decodes a version word (as read in the file's byte order).
     pub fn from_word(word: u32) -> Result<Version, VersionError> {
         let [a, b, c, d] = word.to_be_bytes();
-        let shown = show_word(word);
+        // The characters are spelled out only for an error: every decoded
+        // file passes here, and most are small.
         let malformed = |why| VersionError::Malformed {
             word,
-            shown: shown.clone(),
+            shown: show_word(word),
             why,
         };
         let status = Status::from_char(d)
@@ -119,7 +120,7 @@ impl Version {
         };
         let unsupported = |why| VersionError::Unsupported {
             word,
-            shown: shown.clone(),
+            shown: show_word(word),
             major,
             minor,
             why,
