@@ -97,11 +97,7 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(self.data.get(start..end).unwrap_or_default())
             }
-            _ => Err(self.error(ErrorKind::Truncated {
-                what,
-                needed: len,
-                available,
-            })),
+            _ => Err(self.truncated(len, what)),
         }
     }
 
@@ -138,10 +134,30 @@ impl<'a> Reader<'a> {
 
     /// The next four bytes as they are.
     pub fn array4(&mut self, what: &'static str) -> Result<[u8; 4]> {
-        let b = self.bytes(4, what)?;
-        let mut out = [0u8; 4];
-        out.copy_from_slice(b);
-        Ok(out)
+        self.array(what)
+    }
+
+    /// The next `N` bytes as they are: one bounds check, and the error
+    /// built out of line (words are most of what the decoders read).
+    #[inline]
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+        match self.rest().first_chunk::<N>() {
+            Some(&a) => {
+                self.pos += N;
+                Ok(a)
+            }
+            None => Err(self.truncated(N as u64, what)),
+        }
+    }
+
+    /// The error of a read of `needed` bytes that the input cannot satisfy.
+    #[cold]
+    fn truncated(&self, needed: u64, what: &'static str) -> Error {
+        self.error(ErrorKind::Truncated {
+            what,
+            needed,
+            available: self.remaining(),
+        })
     }
 
     /// A 32-bit word in the reader's byte order.
@@ -152,9 +168,9 @@ impl<'a> Reader<'a> {
     /// A 64-bit counter: two words in file order, low word first (gcov's
     /// layout on every host, so a big-endian file is not simply a BE u64).
     pub fn u64(&mut self, what: &'static str) -> Result<u64> {
-        let mut pair = self.sub(8, what)?;
-        let lo = pair.u32(what)?;
-        let hi = pair.u32(what)?;
+        let [a0, a1, a2, a3, b0, b1, b2, b3] = self.array(what)?;
+        let lo = self.endian.u32_from([a0, a1, a2, a3]);
+        let hi = self.endian.u32_from([b0, b1, b2, b3]);
         Ok(u64::from(hi) << 32 | u64::from(lo))
     }
 
