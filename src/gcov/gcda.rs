@@ -9,7 +9,7 @@
 //! and the decoder, the encoder and the JSON shape are each the mirror of
 //! that model, read best side by side.
 
-use crate::bytes::reader::Reader;
+use crate::bytes::endian::Endian;
 use crate::error::{Error, ErrorKind, Result};
 use crate::gcov::kinds::CounterKind;
 use crate::gcov::record::RecordWriter;
@@ -243,7 +243,18 @@ impl Gcda {
             if raw.tag.is_counter() {
                 let counters = decode_counters(&raw, &header, &format)?;
                 match out.last_mut() {
-                    Some(Record::Function(f)) => f.counters.push(counters),
+                    Some(Record::Function(f)) => {
+                        if f.counters.capacity() == 0 {
+                            // Room for this record and the counter records
+                            // right after it, so the vector never grows.
+                            let next = raw.payload_offset() + raw.payload.len();
+                            let more = data
+                                .get(next..)
+                                .map_or(0, |rest| counter_records(rest, &header, &format));
+                            f.counters.reserve_exact(1 + more);
+                        }
+                        f.counters.push(counters)
+                    }
                     _ => {
                         return Err(Error::new(
                             raw.offset,
@@ -251,7 +262,9 @@ impl Gcda {
                         ));
                     }
                 }
-            } else if raw.tag == Tag::FUNCTION {
+                continue;
+            }
+            if raw.tag == Tag::FUNCTION {
                 out.push(Record::Function(decode_function(&raw, &header, &format)?));
             } else {
                 out.push(Record::Other(OtherRecord {
@@ -310,8 +323,37 @@ impl Gcda {
     }
 }
 
+/// How many counter records open `rest` (the bytes after a counter
+/// record), read from their tags and lengths alone: room for them all in
+/// the function's vector. It stops at anything unexpected (a cut record, a
+/// length past the end), which the decoder then reports; a count too low
+/// only means that the vector grows.
+fn counter_records(mut rest: &[u8], header: &Header, format: &Format) -> usize {
+    let per_unit = format.length_unit.bytes_per_unit() as usize;
+    let mut n = 0;
+    while let Some(([t0, t1, t2, t3, l0, l1, l2, l3], payload)) = rest.split_first_chunk::<8>() {
+        let tag = Tag::from(header.endian.u32_from([*t0, *t1, *t2, *t3]));
+        if !tag.is_counter() {
+            break;
+        }
+        n += 1;
+        let length = header.endian.u32_from([*l0, *l1, *l2, *l3]);
+        // A negative length is the compact form: no payload.
+        let bytes = if (length as i32) < 0 {
+            0
+        } else {
+            (length as usize).saturating_mul(per_unit)
+        };
+        let Some(after) = payload.get(bytes..) else {
+            break;
+        };
+        rest = after;
+    }
+    n
+}
+
 fn decode_function(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Function> {
-    let mut words = decode_words(raw, header)?.into_iter();
+    let mut words = words(raw, header.endian)?;
     if words.len() == 0 {
         return Ok(Function {
             id: None,
@@ -337,24 +379,17 @@ fn decode_function(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Res
     };
     Ok(Function {
         id: Some(id),
+        // GCC writes no extra word: an empty iterator collects into a Vec
+        // that allocates nothing.
         extra: words.collect(),
         counters: Vec::new(),
     })
 }
 
 fn decode_counters(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Result<Counters> {
-    let index = raw.tag.counter_index().unwrap_or(usize::MAX);
-    let kind = *format.counter_kind(raw.tag).ok_or_else(|| {
-        Error::new(
-            raw.offset,
-            ErrorKind::UnknownCounterKind {
-                tag: raw.tag,
-                index,
-                gcc: header.version.gcc(),
-                kinds: format.counter_kinds.len(),
-            },
-        )
-    })?;
+    let Some(&kind) = format.counter_kind(raw.tag) else {
+        return Err(unknown_kind(raw, header, format));
+    };
     let bytes = raw.compact_bytes.unwrap_or(raw.payload.len() as u64);
     if !bytes.is_multiple_of(8) {
         return Err(Error::new(
@@ -369,20 +404,55 @@ fn decode_counters(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Res
     let values = match raw.compact_bytes {
         // At most 2^31 units of at most 4 bytes: the count fits in u32.
         Some(_) => Values::Zero(u32::try_from(bytes / 8).unwrap_or(u32::MAX)),
-        None => {
-            let mut r = raw.reader(header.endian);
-            // Capacity is justified by bytes already present in the input.
-            let mut v = Vec::with_capacity(raw.payload.len() / 8);
-            while !r.is_empty() {
-                v.push(r.u64("a counter value")?);
-            }
-            Values::Stored(v)
-        }
+        // The payload is whole 8-byte counters (checked above), so nothing
+        // can be cut short: one exact allocation, one loop per byte order.
+        None => Values::Stored(match header.endian {
+            Endian::Little => counters::<false>(raw.payload),
+            Endian::Big => counters::<true>(raw.payload),
+        }),
     };
     Ok(Counters { kind, values })
 }
 
-fn decode_words(raw: &RawRecord<'_>, header: &Header) -> Result<Vec<u32>> {
+/// The 64-bit counters of a payload of whole counters (a trailing partial
+/// one is never there; it would be dropped). gcov stores each as two words
+/// in the file's byte order, low word first: little-endian that is a plain
+/// little-endian u64. `BIG`: the words are big-endian.
+fn counters<const BIG: bool>(payload: &[u8]) -> Vec<u64> {
+    payload
+        .chunks_exact(8)
+        .map(|c| {
+            let w: [u8; 8] = c.try_into().unwrap_or([0; 8]);
+            if BIG {
+                let [a0, a1, a2, a3, b0, b1, b2, b3] = w;
+                u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
+                    | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
+            } else {
+                u64::from_le_bytes(w)
+            }
+        })
+        .collect()
+}
+
+#[cold]
+fn unknown_kind(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Error {
+    Error::new(
+        raw.offset,
+        ErrorKind::UnknownCounterKind {
+            tag: raw.tag,
+            index: raw.tag.counter_index().unwrap_or(usize::MAX),
+            gcc: header.version.gcc(),
+            kinds: format.counter_kinds.len(),
+        },
+    )
+}
+
+/// The payload's 32-bit words, or an error when its length is not a
+/// multiple of 4.
+fn words<'a>(
+    raw: &RawRecord<'a>,
+    endian: Endian,
+) -> Result<impl ExactSizeIterator<Item = u32> + use<'a>> {
     let len = raw.payload.len();
     if !len.is_multiple_of(4) {
         return Err(Error::new(
@@ -394,12 +464,14 @@ fn decode_words(raw: &RawRecord<'_>, header: &Header) -> Result<Vec<u32>> {
             },
         ));
     }
-    let mut r: Reader<'_> = raw.reader(header.endian);
-    let mut words = Vec::with_capacity(len / 4);
-    while !r.is_empty() {
-        words.push(r.u32("a record word")?);
-    }
-    Ok(words)
+    Ok(raw
+        .payload
+        .chunks_exact(4)
+        .map(move |c| endian.u32_from(c.try_into().unwrap_or([0; 4]))))
+}
+
+fn decode_words(raw: &RawRecord<'_>, header: &Header) -> Result<Vec<u32>> {
+    Ok(words(raw, header.endian)?.collect())
 }
 
 #[cfg(feature = "serde")]
