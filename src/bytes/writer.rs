@@ -35,6 +35,15 @@ impl Writer {
         self.buf.extend_from_slice(b);
     }
 
+    /// Overwrites the word at byte `at` (written before, as a placeholder)
+    /// with `v`; a word not wholly written yet is left as it is.
+    pub fn patch_u32(&mut self, at: usize, v: u32) {
+        let word = self.endian.u32_to(v);
+        if let Some(b) = self.buf.get_mut(at..at.saturating_add(4)) {
+            b.copy_from_slice(&word);
+        }
+    }
+
     /// The byte order words are written in.
     pub fn endian(&self) -> Endian {
         self.endian
@@ -53,5 +62,34 @@ impl Writer {
     /// The bytes written.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_placeholder_word_patched_in_either_byte_order() {
+        for (endian, want) in [
+            (
+                Endian::Little,
+                [1, 0, 0, 0, 0x0d, 0x0c, 0x0b, 0x0a, 2, 0, 0, 0],
+            ),
+            (
+                Endian::Big,
+                [0, 0, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0, 2],
+            ),
+        ] {
+            let mut w = Writer::new(endian);
+            w.u32(1);
+            w.u32(0);
+            w.u32(2);
+            w.patch_u32(4, 0x0a0b_0c0d);
+            // Past the end, or across it: nothing changes, nothing grows.
+            w.patch_u32(10, 7);
+            w.patch_u32(usize::MAX, 7);
+            assert_eq!(w.into_bytes(), want);
+        }
     }
 }

@@ -224,11 +224,14 @@ impl RecordWriter {
 
     /// A record whose payload `body` writes; the length is filled in after.
     pub(crate) fn record(&mut self, tag: Tag, body: impl FnOnce(&mut Writer)) {
-        let mut payload = Writer::new(self.w.endian());
-        body(&mut payload);
+        // The payload is written in place after a placeholder length,
+        // which is then filled in: no buffer of its own per record.
         self.w.u32(tag.raw());
-        self.w.u32(self.length(payload.len() as u64));
-        self.w.bytes(&payload.into_bytes());
+        let at = self.w.len();
+        self.w.u32(0);
+        body(&mut self.w);
+        let bytes = self.w.len() - at - 4;
+        self.w.patch_u32(at, self.length(bytes as u64));
     }
 
     /// A compact all-zero counter record standing for `bytes` of zeros.
