@@ -379,9 +379,11 @@ fn decode_function(raw: &RawRecord<'_>, header: &Header, format: &Format) -> Res
     };
     Ok(Function {
         id: Some(id),
-        // GCC writes no extra word: an empty iterator collects into a Vec
-        // that allocates nothing.
-        extra: words.collect(),
+        // GCC writes no extra word (LLVM's writers do): nothing to collect.
+        extra: match words.len() {
+            0 => Vec::new(),
+            _ => words.collect(),
+        },
         counters: Vec::new(),
     })
 }
