@@ -115,8 +115,9 @@ pub struct GcnoFunction {
     pub name: String,
     /// Compiler-made, not in any source (GCC 8+).
     pub artificial: bool,
-    /// The source file that holds the function's start.
-    pub source: String,
+    /// The source file that holds the function's start: its index in
+    /// `Gcno::files` ([`FunctionRef::source`]).
+    source: u32,
     /// The 1-based line of the function's start.
     pub start_line: u32,
     /// The column of the function's start (GCC 8+; 0 before).
@@ -222,6 +223,39 @@ impl<'a> Strings<'a> {
         Ok(Some((raw, raw.get(..end).unwrap_or_default())))
     }
 
+    /// A function's source file name as its index in `files` (added there
+    /// the first time it is read; an absent name is the empty one).
+    fn source(
+        &mut self,
+        r: &mut Reader<'a>,
+        what: &'static str,
+        files: &mut Vec<String>,
+    ) -> Result<u32> {
+        let at = r.offset();
+        let text = self.raw(r, what)?.map_or(&b""[..], |(_, text)| text);
+        self.intern(text, at, what, files)
+    }
+
+    /// The index in `files` of a name (its text up to the NUL), which is
+    /// checked to be UTF-8 and added the first time.
+    fn intern(
+        &mut self,
+        text: &'a [u8],
+        at: usize,
+        what: &'static str,
+        files: &mut Vec<String>,
+    ) -> Result<u32> {
+        if let Some(&i) = self.known.get(text) {
+            return Ok(i);
+        }
+        let name = std::str::from_utf8(text)
+            .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))?;
+        let i = index(files.len());
+        files.push(name.to_string());
+        self.known.insert(text, i);
+        Ok(i)
+    }
+
     /// A file name of a LINES record as its index in `files` (added there
     /// the first time it is read).
     fn file(
@@ -246,17 +280,7 @@ impl<'a> Strings<'a> {
         let Some((raw, text)) = self.raw(r, what)? else {
             return Ok(None);
         };
-        let i = match self.known.get(text) {
-            Some(&i) => i,
-            None => {
-                let name = std::str::from_utf8(text)
-                    .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))?;
-                let i = index(files.len());
-                files.push(name.to_string());
-                self.known.insert(text, i);
-                i
-            }
-        };
+        let i = self.intern(text, at, what, files)?;
         self.last_file = Some((raw, i));
         Ok(Some(i))
     }
@@ -339,7 +363,8 @@ impl Gcno {
                 let f = function(
                     &mut p,
                     v,
-                    &strings,
+                    &mut strings,
+                    &mut notes.files,
                     notes.blocks.len(),
                     notes.conditions.len(),
                 )?;
@@ -381,7 +406,8 @@ impl Gcno {
 fn function<'a>(
     p: &mut Reader<'a>,
     v: Version,
-    s: &Strings<'a>,
+    s: &mut Strings<'a>,
+    files: &mut Vec<String>,
     blocks: usize,
     conditions: usize,
 ) -> Result<GcnoFunction> {
@@ -397,7 +423,7 @@ fn function<'a>(
     } else {
         false
     };
-    let source = s.read(p, "a source file name")?.unwrap_or_default();
+    let source = s.source(p, "a source file name", files)?;
     let start_line = p.u32("a start line")?;
     let (mut start_column, mut end_line, mut end_column) = (0, 0, 0);
     if v.at_least(8, 0) {
@@ -555,13 +581,18 @@ fn blocks(
         *budget.claimed = total;
         list.resize(first + n, Block::default());
     } else {
-        list.reserve(p.remaining() / 4);
-        while !p.is_empty() {
-            let flags = p.u32("block flags")?;
-            list.push(Block {
-                flags,
-                ..Block::default()
-            });
+        // One flags word per block, in one pass; a cut word after them is
+        // read for the error the reader gives.
+        let endian = p.endian();
+        let words = p.rest().chunks_exact(4);
+        let whole = words.len();
+        list.extend(words.map(|w| Block {
+            flags: word(endian, w, 0),
+            ..Block::default()
+        }));
+        p.bytes(whole as u64 * 4, "block flags")?;
+        if !p.is_empty() {
+            p.u32("block flags")?;
         }
     }
     f.blocks = Span::new(first, list.len());

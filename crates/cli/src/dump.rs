@@ -307,7 +307,7 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                             s,
                             ", `{}' {}:{}:{}-{}:{}",
                             f.name,
-                            f.source,
+                            f.source(),
                             f.start_line,
                             f.start_column,
                             f.end_line,

@@ -13,7 +13,7 @@
 #![allow(clippy::indexing_slicing)]
 
 use crate::gcov::gcda::{Gcda, Record};
-use crate::gcov::gcno::{FunctionRef, Gcno, Location};
+use crate::gcov::gcno::{FunctionRef, Gcno};
 use std::collections::{BTreeMap, HashMap};
 
 mod cycles;
@@ -70,13 +70,14 @@ impl<'n> SourceIndex<'n> {
         i
     }
 
-    /// The source of a block location.
-    fn location(&mut self, l: &Location<'n>, sources: &mut Vec<String>) -> usize {
-        if let Some(&Some(i)) = self.files.get(l.file_index) {
+    /// The source of a file of the notes: its index in [`Gcno::files`] and
+    /// its name.
+    fn file(&mut self, file_index: usize, name: &'n str, sources: &mut Vec<String>) -> usize {
+        if let Some(&Some(i)) = self.files.get(file_index) {
             return i;
         }
-        let i = self.find(l.file, sources);
-        if let Some(slot) = self.files.get_mut(l.file_index) {
+        let i = self.find(name, sources);
+        if let Some(slot) = self.files.get_mut(file_index) {
             *slot = Some(i);
         }
         i
@@ -100,11 +101,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions().len());
     let mut fsrc = Vec::with_capacity(notes.functions().len());
     for f in notes.functions() {
-        fsrc.push(index.find(f.info().source.as_str(), &mut sources));
+        fsrc.push(index.file(f.source_index(), f.source(), &mut sources));
         let mut files = Vec::new();
         for b in f.blocks() {
             for l in b.locations() {
-                files.push(index.location(&l, &mut sources));
+                files.push(index.file(l.file_index, l.file, &mut sources));
             }
         }
         block_files.push(files);

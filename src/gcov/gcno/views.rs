@@ -25,8 +25,9 @@ impl Gcno {
         }
     }
 
-    /// The file names of the block locations, each once, in order of first
-    /// mention ([`Location::file_index`] indexes this).
+    /// The file names of the functions' sources and the block locations,
+    /// each once, in order of first mention ([`Location::file_index`] and
+    /// [`FunctionRef::source_index`] index this).
     pub fn files(&self) -> &[String] {
         &self.files
     }
@@ -71,6 +72,19 @@ impl std::ops::Deref for FunctionRef<'_> {
 }
 
 impl<'a> FunctionRef<'a> {
+    /// The source file that holds the function's start.
+    pub fn source(self) -> &'a str {
+        self.notes
+            .files
+            .get(self.function.source as usize)
+            .map_or("", String::as_str)
+    }
+
+    /// The index of [`FunctionRef::source`] in [`Gcno::files`].
+    pub fn source_index(self) -> usize {
+        self.function.source as usize
+    }
+
     /// The function's fields, for as long as the notes are borrowed.
     pub fn info(self) -> &'a GcnoFunction {
         self.function
@@ -247,7 +261,7 @@ mod serialize {
             st.serialize_field("id", &self.id)?;
             st.serialize_field("name", &self.name)?;
             st.serialize_field("artificial", &self.artificial)?;
-            st.serialize_field("source", &self.source)?;
+            st.serialize_field("source", self.source())?;
             st.serialize_field("start_line", &self.start_line)?;
             st.serialize_field("start_column", &self.start_column)?;
             st.serialize_field("end_line", &self.end_line)?;
