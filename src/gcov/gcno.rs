@@ -50,6 +50,21 @@ pub const ARC_FALLTHROUGH: u32 = 4;
 ///
 /// With the `serde` feature it serializes in the nested shape of the
 /// views (functions holding blocks holding arcs and locations).
+///
+/// ```
+/// use xencov::gcov::gcno::Gcno;
+/// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/xen/gcc-12/libgcov-run1/ops.gcno");
+/// let notes = Gcno::decode(&std::fs::read(path).unwrap())?;
+/// let f = notes.functions().next().unwrap();
+/// assert_eq!((f.name.as_str(), f.source(), f.start_line), ("apply_unary", "ops.c", 60));
+/// assert_eq!(f.blocks().len(), 13);
+/// let block = f.block(2).unwrap();
+/// let dests: Vec<u32> = block.arcs().iter().map(|a| a.dest).collect();
+/// assert_eq!(dests, [10, 3, 6, 9]);
+/// let first = block.locations().next().unwrap();
+/// assert_eq!((first.file, first.lines), ("ops.c", &[60, 62, 63][..]));
+/// # Ok::<(), xencov::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gcno {
     /// The magic, version word and stamp that open the file.
