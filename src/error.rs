@@ -417,6 +417,13 @@ pub enum NotesError {
         /// The function's name.
         function: String,
     },
+    /// A notes file of 4 GiB or more: the decoded model indexes its parts
+    /// in 32 bits (no compiler writes notes near that size).
+    #[error("a notes file of {file_len} bytes: 4 GiB or more")]
+    TooLarge {
+        /// The file's size.
+        file_len: usize,
+    },
     /// A condition of no terms or of more than 64.
     #[error("a condition of {function} in block {block} with {terms} terms (1 to 64)")]
     ConditionTerms {

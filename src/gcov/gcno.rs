@@ -7,16 +7,28 @@
 //! NUL-padded words before GCC 12, a length in bytes and the bytes (NUL
 //! included, unpadded) from GCC 12. See `formats/gcno.md`.
 //!
-//! The file stays whole (about 520 lines): the documented model and one
-//! short decoder per record (function, blocks, arcs, lines, conditions),
-//! each next to the state it fills in.
+//! The model is flat, as gimli and object keep theirs: the functions,
+//! blocks, arcs, locations, line numbers and decisions of the whole file
+//! each sit in one array of [`Gcno`], a function or block holds the range
+//! of its parts there, and file names are interned once per file. Readers
+//! walk it through borrowed views ([`Gcno::functions`] → [`FunctionRef`] →
+//! [`BlockRef`] → [`Location`]). SQLite's notes (8.5 MB, 75,000 blocks,
+//! 130,000 locations) decode into eight arrays instead of 200,000 small
+//! allocations, and are freed in as many calls.
+//!
+//! This file holds the model, then one short decoder per record
+//! (function, blocks, arcs, lines, conditions), each next to the state it
+//! fills in; the views, with their `Debug` and `serde` forms, are in
+//! `gcno/views.rs`.
 
+use crate::bytes::endian::Endian;
 use crate::bytes::reader::Reader;
 use crate::error::{Error, NotesError, Result};
 use crate::gcov::gcda::FunctionId;
 use crate::gcov::record::{Header, RawRecord, Records, read_header};
 use crate::gcov::tag::Tag;
 use crate::gcov::version::{Family, Version};
+use std::collections::HashMap;
 
 /// The magic word, spelled in big-endian order (a little-endian notes file starts with the bytes `oncg`).
 pub const MAGIC: &[u8; 4] = b"gcno";
@@ -29,8 +41,31 @@ pub const ARC_FAKE: u32 = 2;
 pub const ARC_FALLTHROUGH: u32 = 4;
 
 /// A decoded notes file.
+///
+/// Every part of every function lives in one array per kind; the views
+/// ([`Gcno::functions`], [`FunctionRef::blocks`], [`BlockRef::arcs`],
+/// [`BlockRef::locations`]) hand out slices of them. The ranges are `u32`:
+/// each part takes at least four bytes of the file and files of 4 GiB or
+/// more are refused, so every index fits, in half the room of a `usize`.
+///
+/// With the `serde` feature it serializes in the nested shape of the
+/// views (functions holding blocks holding arcs and locations).
+///
+/// ```
+/// use xencov::gcov::gcno::Gcno;
+/// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/xen/gcc-12/libgcov-run1/ops.gcno");
+/// let notes = Gcno::decode(&std::fs::read(path).unwrap())?;
+/// let f = notes.functions().next().unwrap();
+/// assert_eq!((f.name.as_str(), f.source(), f.start_line), ("apply_unary", "ops.c", 60));
+/// assert_eq!(f.blocks().len(), 13);
+/// let block = f.block(2).unwrap();
+/// let dests: Vec<u32> = block.arcs().iter().map(|a| a.dest).collect();
+/// assert_eq!(dests, [10, 3, 6, 9]);
+/// let first = block.locations().next().unwrap();
+/// assert_eq!((first.file, first.lines), ("ops.c", &[60, 62, 63][..]));
+/// # Ok::<(), xencov::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Gcno {
     /// The magic, version word and stamp that open the file.
     pub header: Header,
@@ -38,13 +73,56 @@ pub struct Gcno {
     pub cwd: Option<String>,
     /// Whether lines may be marked as having unexecuted blocks (GCC 8+).
     pub has_unexecuted_blocks: Option<bool>,
-    /// The functions in notes order (the order of their records in the gcda file too).
-    pub functions: Vec<GcnoFunction>,
+    functions: Vec<GcnoFunction>,
+    blocks: Vec<Block>,
+    arcs: Vec<Arc>,
+    locations: Vec<LocationEntry>,
+    lines: Vec<u32>,
+    files: Vec<String>,
+    conditions: Vec<Condition>,
 }
 
-/// One function's flow graph and source position.
+/// A range of one of the arrays of [`Gcno`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// The items in the range (none if it is out of bounds, which the
+    /// decoder never makes).
+    fn of<T>(self, all: &[T]) -> &[T] {
+        all.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+
+    fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+
+    /// `start..end` of array positions, both from a `usize`.
+    fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: index(start),
+            end: index(end),
+        }
+    }
+}
+
+/// An array position as stored: exact, as the decoder refuses a file of
+/// 4 GiB or more and no array holds more items than the file has words.
+fn index(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// One function's source position and identity; its blocks and decisions
+/// are reached through [`FunctionRef`], which dereferences to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct GcnoFunction {
     /// Ident and checksums, as the gcda's function record repeats them.
     pub id: FunctionId,
@@ -52,8 +130,9 @@ pub struct GcnoFunction {
     pub name: String,
     /// Compiler-made, not in any source (GCC 8+).
     pub artificial: bool,
-    /// The source file that holds the function's start.
-    pub source: String,
+    /// The source file that holds the function's start: its index in
+    /// `Gcno::files` ([`FunctionRef::source`]).
+    source: u32,
     /// The 1-based line of the function's start.
     pub start_line: u32,
     /// The column of the function's start (GCC 8+; 0 before).
@@ -62,13 +141,8 @@ pub struct GcnoFunction {
     pub end_line: u32,
     /// The column of the function's end (GCC 10+; 0 before).
     pub end_column: u32,
-    /// The basic blocks, indexed by block number: 0 is the entry, the exit is block 1 from
-    /// GCC 4.8 on and the last block before.
-    pub blocks: Vec<Block>,
-    /// The decisions of condition coverage (GCC 14+), in record order: the
-    /// `conditions` counters hold two values per decision in this order.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
-    pub conditions: Vec<Condition>,
+    blocks: Span,
+    conditions: Span,
 }
 
 /// One decision (a boolean expression with one or more terms) of condition
@@ -85,16 +159,13 @@ pub struct Condition {
     pub terms: u32,
 }
 
-/// A basic block of the function's flow graph, as the notes describe it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Block {
-    /// Block flags (GCC 3.4-7 write one word per block; later releases none).
-    pub flags: u32,
-    /// Outgoing arcs in file order.
-    pub arcs: Vec<Arc>,
-    /// Source lines, grouped by file, in file order.
-    pub locations: Vec<Location>,
+/// A basic block as stored: its flags and the ranges of its arcs and
+/// locations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Block {
+    flags: u32,
+    arcs: Span,
+    locations: Span,
 }
 
 /// An edge of the flow graph, from the block that lists it.
@@ -122,36 +193,41 @@ impl Arc {
     }
 }
 
-/// Source lines of a block in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Location {
-    /// The file name as recorded (relative to the compilation directory or
-    /// absolute). Shared: the locations of one file, block after block,
-    /// hold the same name, read and stored once.
-    pub file: std::sync::Arc<str>,
-    /// Line numbers, 1-based, in the order recorded.
-    pub lines: Vec<u32>,
+/// A location as stored: the file's index in `Gcno::files` and the range
+/// of its line numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LocationEntry {
+    file: u32,
+    lines: Span,
 }
 
-/// Reads strings in the encoding of the file's release.
+/// Reads strings in the encoding of the file's release, and interns the
+/// file names of LINES records.
 struct Strings<'a> {
     bytes_length: bool,
-    /// The last file name of a LINES record, as stored and as read: every
-    /// block's record names its file again, nearly always the same one, so
-    /// a repeat is a comparison and a shared reference, not a scan, a check
-    /// and an allocation.
-    last_file: Option<(&'a [u8], std::sync::Arc<str>)>,
+    /// The last file name of a LINES record, as stored, and its index in
+    /// `files`: every block's record names its file again, nearly always
+    /// the same one, so a repeat is a comparison, not a scan, a check and a
+    /// lookup.
+    last_file: Option<(&'a [u8], u32)>,
+    /// Every file name read so far (up to its NUL) and its index.
+    known: HashMap<&'a [u8], u32>,
 }
 
 impl<'a> Strings<'a> {
     fn read(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<String>> {
-        Ok(self.raw(r, what)?.map(|(_, s)| s))
+        let at = r.offset();
+        let Some((_, text)) = self.raw(r, what)? else {
+            return Ok(None);
+        };
+        String::from_utf8(text.to_vec())
+            .map(Some)
+            .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))
     }
 
-    /// A string as stored (the bytes the length covers) and as read.
-    fn raw(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<(&'a [u8], String)>> {
-        let at = r.offset();
+    /// A string as stored (the bytes the length covers) and its text (up
+    /// to the first NUL), not yet checked to be UTF-8.
+    fn raw(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<(&'a [u8], &'a [u8])>> {
         let len = u64::from(r.u32(what)?);
         if len == 0 {
             return Ok(None);
@@ -159,48 +235,110 @@ impl<'a> Strings<'a> {
         let bytes = if self.bytes_length { len } else { len * 4 };
         let raw = r.bytes(bytes, what)?;
         let end = memchr::memchr(0, raw).unwrap_or(raw.len());
-        let text = raw.get(..end).unwrap_or_default();
-        String::from_utf8(text.to_vec())
-            .map(|s| Some((raw, s)))
-            .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))
+        Ok(Some((raw, raw.get(..end).unwrap_or_default())))
     }
 
-    /// A file name of a LINES record: [`Strings::read`], with the last one
-    /// remembered.
+    /// A function's source file name as its index in `files` (added there
+    /// the first time it is read; an absent name is the empty one).
+    fn source(
+        &mut self,
+        r: &mut Reader<'a>,
+        what: &'static str,
+        files: &mut Vec<String>,
+    ) -> Result<u32> {
+        let at = r.offset();
+        let text = self.raw(r, what)?.map_or(&b""[..], |(_, text)| text);
+        self.intern(text, at, what, files)
+    }
+
+    /// The index in `files` of a name (its text up to the NUL), which is
+    /// checked to be UTF-8 and added the first time.
+    fn intern(
+        &mut self,
+        text: &'a [u8],
+        at: usize,
+        what: &'static str,
+        files: &mut Vec<String>,
+    ) -> Result<u32> {
+        if let Some(&i) = self.known.get(text) {
+            return Ok(i);
+        }
+        let name = std::str::from_utf8(text)
+            .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))?;
+        let i = index(files.len());
+        files.push(name.to_string());
+        self.known.insert(text, i);
+        Ok(i)
+    }
+
+    /// A file name of a LINES record as its index in `files` (added there
+    /// the first time it is read).
     fn file(
         &mut self,
         r: &mut Reader<'a>,
         what: &'static str,
-    ) -> Result<Option<std::sync::Arc<str>>> {
-        if let Some((last, name)) = &self.last_file {
+        files: &mut Vec<String>,
+    ) -> Result<Option<u32>> {
+        if let Some((last, i)) = self.last_file {
             let mut ahead = r.clone();
             let len = u64::from(ahead.u32(what)?);
             let bytes = if self.bytes_length { len } else { len * 4 };
             if len != 0
                 && bytes == last.len() as u64
-                && ahead.bytes(bytes, what).is_ok_and(|raw| raw == *last)
+                && ahead.bytes(bytes, what).is_ok_and(|raw| raw == last)
             {
                 *r = ahead;
-                return Ok(Some(name.clone()));
+                return Ok(Some(i));
             }
         }
-        let Some((raw, name)) = self.raw(r, what)? else {
+        let at = r.offset();
+        let Some((raw, text)) = self.raw(r, what)? else {
             return Ok(None);
         };
-        let name: std::sync::Arc<str> = name.into();
-        self.last_file = Some((raw, name.clone()));
-        Ok(Some(name))
+        let i = self.intern(text, at, what, files)?;
+        self.last_file = Some((raw, i));
+        Ok(Some(i))
     }
 }
+
+/// Where the current function's locations start, and whether a block's
+/// LINES records came apart (see [`lines`]).
+#[derive(Default)]
+struct LinesState {
+    /// The first location and line number of the current function.
+    first_location: usize,
+    first_line: usize,
+    /// Set when a LINES record names a block whose locations are not the
+    /// last ones stored (GCC writes one record per block; a file may repeat
+    /// one): from then on `blocks` tags each of the function's locations
+    /// with its block, and the function's locations are regrouped by block
+    /// when it ends.
+    apart: bool,
+    blocks: Vec<u32>,
+}
+
+/// A location that continues the previous one of its block (its lines
+/// go to that location once the function's locations are regrouped).
+const CONTINUED: u32 = u32::MAX;
 
 impl Gcno {
     /// Decodes a whole notes file.
     pub fn decode(data: &[u8]) -> Result<Gcno> {
         let (header, mut r) = read_header(data, MAGIC)?;
+        if u32::try_from(data.len()).is_err() {
+            return Err(Error::new(
+                0,
+                NotesError::TooLarge {
+                    file_len: data.len(),
+                }
+                .into(),
+            ));
+        }
         let v = header.version;
         let mut strings = Strings {
             bytes_length: v.at_least(12, 0),
             last_file: None,
+            known: HashMap::new(),
         };
         let cwd = if v.at_least(9, 0) {
             Some(
@@ -216,52 +354,78 @@ impl Gcno {
         } else {
             None
         };
-        let mut functions: Vec<GcnoFunction> = Vec::new();
+        let mut notes = Gcno {
+            header,
+            cwd,
+            has_unexecuted_blocks,
+            functions: Vec::new(),
+            blocks: Vec::new(),
+            arcs: Vec::new(),
+            locations: Vec::new(),
+            lines: Vec::new(),
+            files: Vec::new(),
+            conditions: Vec::new(),
+        };
         // Blocks claimed so far by GCC 8+ BLOCKS records (a count, not a list).
         let mut claimed_blocks: usize = 0;
+        let mut state = LinesState::default();
         let mut records = Records::new(r, v);
         for raw in &mut records {
             let raw = raw?;
             let mut p = raw.reader(header.endian);
+            if raw.tag == Tag::FUNCTION {
+                regroup(&mut notes, &mut state);
+                let f = function(
+                    &mut p,
+                    v,
+                    &mut strings,
+                    &mut notes.files,
+                    notes.blocks.len(),
+                    notes.conditions.len(),
+                )?;
+                notes.functions.push(f);
+                state.first_location = notes.locations.len();
+                state.first_line = notes.lines.len();
+                continue;
+            }
+            let known = match raw.tag {
+                Tag::CONDITIONS => v.at_least(14, 0),
+                Tag::BLOCKS | Tag::ARCS | Tag::LINES => true,
+                _ => false, // other notes (none defined today) carry nothing we use
+            };
+            if !known {
+                continue;
+            }
+            if notes.functions.is_empty() {
+                return Err(invalid(&raw, NotesError::BeforeFunction { tag: raw.tag }));
+            }
             match raw.tag {
-                Tag::FUNCTION => functions.push(function(&mut p, v, &strings)?),
-                Tag::CONDITIONS if v.at_least(14, 0) => {
-                    let f = functions.last_mut().ok_or_else(|| {
-                        invalid(&raw, NotesError::BeforeFunction { tag: raw.tag })
-                    })?;
-                    conditions(f, &raw, &mut p)?
+                Tag::CONDITIONS => conditions(&mut notes, &raw, &mut p)?,
+                Tag::BLOCKS => {
+                    let budget = Budget {
+                        file_len: data.len(),
+                        functions: notes.functions.len(),
+                        claimed: &mut claimed_blocks,
+                    };
+                    blocks(&mut notes, &raw, &mut p, v, budget)?
                 }
-                Tag::BLOCKS | Tag::ARCS | Tag::LINES => {
-                    let functions_seen = functions.len();
-                    let f = functions.last_mut().ok_or_else(|| {
-                        invalid(&raw, NotesError::BeforeFunction { tag: raw.tag })
-                    })?;
-                    match raw.tag {
-                        Tag::BLOCKS => {
-                            let budget = Budget {
-                                file_len: data.len(),
-                                functions: functions_seen,
-                                claimed: &mut claimed_blocks,
-                            };
-                            blocks(f, &raw, &mut p, v, budget)?
-                        }
-                        Tag::ARCS => arcs(f, &raw, &mut p)?,
-                        _ => lines(f, &raw, &mut p, &mut strings)?,
-                    }
-                }
-                _ => {} // other notes (none defined today) carry nothing we use
+                Tag::ARCS => arcs(&mut notes, &raw, &mut p)?,
+                _ => lines(&mut notes, &raw, &mut p, &mut strings, &mut state)?,
             }
         }
-        Ok(Gcno {
-            header,
-            cwd,
-            has_unexecuted_blocks,
-            functions,
-        })
+        regroup(&mut notes, &mut state);
+        Ok(notes)
     }
 }
 
-fn function<'a>(p: &mut Reader<'a>, v: Version, s: &Strings<'a>) -> Result<GcnoFunction> {
+fn function<'a>(
+    p: &mut Reader<'a>,
+    v: Version,
+    s: &mut Strings<'a>,
+    files: &mut Vec<String>,
+    blocks: usize,
+    conditions: usize,
+) -> Result<GcnoFunction> {
     let ident = p.u32("a function ident")?;
     let lineno_checksum = p.u32("a function checksum")?;
     let cfg_checksum = match v.format().family {
@@ -274,7 +438,7 @@ fn function<'a>(p: &mut Reader<'a>, v: Version, s: &Strings<'a>) -> Result<GcnoF
     } else {
         false
     };
-    let source = s.read(p, "a source file name")?.unwrap_or_default();
+    let source = s.source(p, "a source file name", files)?;
     let start_line = p.u32("a start line")?;
     let (mut start_column, mut end_line, mut end_column) = (0, 0, 0);
     if v.at_least(8, 0) {
@@ -297,12 +461,24 @@ fn function<'a>(p: &mut Reader<'a>, v: Version, s: &Strings<'a>) -> Result<GcnoF
         start_column,
         end_line,
         end_column,
-        blocks: Vec::new(),
-        conditions: Vec::new(),
+        blocks: Span::new(blocks, blocks),
+        conditions: Span::new(conditions, conditions),
     })
 }
 
-fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+/// The current (last) function: the per-function records come after its
+/// FUNCTION record, and `decode` has checked that there is one.
+fn current<'f>(
+    functions: &'f mut [GcnoFunction],
+    raw: &RawRecord<'_>,
+) -> Result<&'f mut GcnoFunction> {
+    functions
+        .last_mut()
+        .ok_or_else(|| invalid(raw, NotesError::BeforeFunction { tag: raw.tag }))
+}
+
+fn conditions(notes: &mut Gcno, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+    let f = current(&mut notes.functions, raw)?;
     if !f.conditions.is_empty() {
         return Err(invalid(
             raw,
@@ -313,6 +489,9 @@ fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> 
         ));
     }
     let n = f.blocks.len();
+    let list = &mut notes.conditions;
+    let first = list.len();
+    list.reserve(p.remaining() / 8);
     while !p.is_empty() {
         let block = p.u32("a condition's block")?;
         let terms = p.u32("a condition's number of terms")?;
@@ -339,8 +518,9 @@ fn conditions(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> 
                 },
             ));
         }
-        f.conditions.push(Condition { block, terms });
+        list.push(Condition { block, terms });
     }
+    f.conditions = Span::new(first, list.len());
     Ok(())
 }
 
@@ -363,13 +543,14 @@ struct Budget<'a> {
 }
 
 fn blocks(
-    f: &mut GcnoFunction,
+    notes: &mut Gcno,
     raw: &RawRecord<'_>,
     p: &mut Reader<'_>,
     v: Version,
     budget: Budget<'_>,
 ) -> Result<()> {
     let file_len = budget.file_len;
+    let f = current(&mut notes.functions, raw)?;
     if !f.blocks.is_empty() {
         return Err(invalid(
             raw,
@@ -379,6 +560,8 @@ fn blocks(
             },
         ));
     }
+    let list = &mut notes.blocks;
+    let first = list.len();
     if v.at_least(8, 0) {
         let n = p.u32("a block count")? as usize;
         // Every block but entry and exit has an ARCS record (8+ bytes) later
@@ -411,26 +594,41 @@ fn blocks(
             ));
         }
         *budget.claimed = total;
-        f.blocks = vec![Block::default(); n];
+        list.resize(first + n, Block::default());
     } else {
-        while !p.is_empty() {
-            let flags = p.u32("block flags")?;
-            f.blocks.push(Block {
-                flags,
-                ..Block::default()
-            });
+        // One flags word per block, in one pass; a cut word after them is
+        // read for the error the reader gives.
+        let endian = p.endian();
+        let words = p.rest().chunks_exact(4);
+        let whole = words.len();
+        list.extend(words.map(|w| Block {
+            flags: word(endian, w, 0),
+            ..Block::default()
+        }));
+        p.bytes(whole as u64 * 4, "block flags")?;
+        if !p.is_empty() {
+            p.u32("block flags")?;
         }
     }
+    f.blocks = Span::new(first, list.len());
     Ok(())
 }
 
-fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+fn arcs(notes: &mut Gcno, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result<()> {
+    let f = current(&mut notes.functions, raw)?;
     let n = f.blocks.len();
     let src = p.u32("an arc source block")? as usize;
-    let mut list = Vec::with_capacity(p.remaining() / 8);
-    while !p.is_empty() {
-        let dest = p.u32("an arc destination")?;
-        let flags = p.u32("arc flags")?;
+    let list = &mut notes.arcs;
+    let first = list.len();
+    // The whole pairs in one pass over the payload; a cut pair after them
+    // is read as words, for the error the reader gives.
+    let endian = p.endian();
+    let pairs = p.rest().chunks_exact(8);
+    let whole = pairs.len();
+    list.reserve(whole);
+    for pair in pairs {
+        let dest = word(endian, pair, 0);
+        let flags = word(endian, pair, 4);
         if dest as usize >= n {
             return Err(invalid(
                 raw,
@@ -443,16 +641,25 @@ fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result
         }
         list.push(Arc { dest, flags });
     }
-    let block = f.blocks.get_mut(src).ok_or_else(|| {
-        invalid(
-            raw,
-            NotesError::ArcSource {
-                block: src,
-                blocks: n,
-                function: f.name.clone(),
-            },
-        )
-    })?;
+    p.bytes(whole as u64 * 8, "an arc destination")?;
+    if !p.is_empty() {
+        p.u32("an arc destination")?;
+        p.u32("arc flags")?;
+    }
+    let block = f
+        .blocks
+        .of_mut(&mut notes.blocks)
+        .get_mut(src)
+        .ok_or_else(|| {
+            invalid(
+                raw,
+                NotesError::ArcSource {
+                    block: src,
+                    blocks: n,
+                    function: f.name.clone(),
+                },
+            )
+        })?;
     if !block.arcs.is_empty() {
         return Err(invalid(
             raw,
@@ -462,22 +669,57 @@ fn arcs(f: &mut GcnoFunction, raw: &RawRecord<'_>, p: &mut Reader<'_>) -> Result
             },
         ));
     }
-    block.arcs = list;
+    block.arcs = Span::new(first, list.len());
     Ok(())
 }
 
+impl Span {
+    fn of_mut<T>(self, all: &mut [T]) -> &mut [T] {
+        all.get_mut(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// The 32-bit word at `at` of a payload slice (0 past its end, which the
+/// callers' whole chunks never reach).
+fn word(endian: Endian, b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, |w| endian.u32_from(w))
+}
+
+/// A LINES record: the block's locations, each a file name and the line
+/// numbers after it, appended to `locations` and `lines`.
+///
+/// GCC writes one record per block, so a block's locations, and each
+/// location's lines, are the last ones stored while its record is read.
+/// A file may still name a block again: its locations continue the
+/// block's list, and a line before any file name continues the block's
+/// last location. Stored where they come, they are tagged with their
+/// block and moved into place when the function ends ([`regroup`]).
 fn lines<'a>(
-    f: &mut GcnoFunction,
+    notes: &mut Gcno,
     raw: &RawRecord<'a>,
     p: &mut Reader<'a>,
     s: &mut Strings<'a>,
+    state: &mut LinesState,
 ) -> Result<()> {
+    let Gcno {
+        functions,
+        blocks,
+        locations,
+        lines,
+        files,
+        ..
+    } = notes;
+    let f = current(functions, raw)?;
     let n = f.blocks.len();
     let at = p.u32("a block number")? as usize;
     // Borrowed, not cloned: a long name copied for every LINES record would
     // cost time quadratic in the file size.
-    let GcnoFunction { name, blocks, .. } = f;
-    let block = blocks.get_mut(at).ok_or_else(|| {
+    let name = &f.name;
+    let mine = f.blocks.of(blocks).get(at).map(|b| b.locations);
+    let had = mine.ok_or_else(|| {
         invalid(
             raw,
             NotesError::LinesBlock {
@@ -487,12 +729,42 @@ fn lines<'a>(
             },
         )
     })?;
+    let again = !had.is_empty();
+    if again && !state.apart && had.end as usize != locations.len() {
+        // Not the last block stored: tag what is stored so far.
+        state.apart = true;
+        state.blocks.clear();
+        state
+            .blocks
+            .resize(locations.len().saturating_sub(state.first_location), 0);
+        for (b, blk) in f.blocks.of(blocks).iter().enumerate() {
+            for i in blk.locations.start as usize..blk.locations.end as usize {
+                if let Some(t) = state.blocks.get_mut(i.saturating_sub(state.first_location)) {
+                    *t = index(b);
+                }
+            }
+        }
+    }
+    // The location new lines go to: the block's last one at first when it
+    // is the last one stored, or a continuation of it when it is not.
+    let mut open = again && !state.apart;
+    let first = if again && !state.apart {
+        had.start as usize
+    } else {
+        locations.len()
+    };
+    let endian = p.endian();
     loop {
-        let line = p.u32("a line number")?;
-        if line != 0 {
-            match block.locations.last_mut() {
-                Some(loc) => loc.lines.push(line),
-                None => {
+        // A run of line numbers up to a 0 word, in one pass over the words;
+        // the 0 (or the cut word that stands for it) is read after.
+        let mut taken = 0;
+        for w in p.rest().chunks_exact(4) {
+            let line = word(endian, w, 0);
+            if line == 0 {
+                break;
+            }
+            if !open {
+                if !again {
                     return Err(invalid(
                         raw,
                         NotesError::LineBeforeFile {
@@ -500,19 +772,109 @@ fn lines<'a>(
                         },
                     ));
                 }
+                // Apart: lines for the block's last location, stored here.
+                locations.push(LocationEntry {
+                    file: CONTINUED,
+                    lines: Span::new(lines.len(), lines.len()),
+                });
+                state.blocks.push(index(at));
+                open = true;
             }
-            continue;
+            lines.push(line);
+            taken += 4;
         }
-        match s.file(p, "a file name")? {
-            Some(file) => block.locations.push(Location {
-                file,
-                lines: Vec::new(),
-            }),
+        if taken > 0 {
+            // The open location is the last one stored.
+            if let Some(l) = locations.last_mut() {
+                l.lines.end = index(lines.len());
+            }
+            p.bytes(taken, "a line number")?;
+        }
+        p.u32("a line number")?;
+        match s.file(p, "a file name", files)? {
+            Some(file) => {
+                locations.push(LocationEntry {
+                    file,
+                    lines: Span::new(lines.len(), lines.len()),
+                });
+                if state.apart {
+                    state.blocks.push(index(at));
+                }
+                open = true;
+            }
             None => break,
         }
     }
+    if locations.len() > first
+        && let Some(block) = f.blocks.of_mut(blocks).get_mut(at)
+    {
+        block.locations = if state.apart {
+            // Only its emptiness counts until the function is regrouped.
+            Span::new(0, 1)
+        } else {
+            Span::new(first, locations.len())
+        };
+    }
     Ok(())
 }
+
+/// The end of a function whose LINES records came apart ([`lines`]): its
+/// locations are put in block order (a stable sort by the tags, so each
+/// block's in record order), a continuation's lines appended to the
+/// location before it, and the blocks' ranges set again.
+fn regroup(notes: &mut Gcno, state: &mut LinesState) {
+    if !std::mem::take(&mut state.apart) {
+        return;
+    }
+    let tags = std::mem::take(&mut state.blocks);
+    let stored = notes
+        .locations
+        .split_off(state.first_location.min(notes.locations.len()));
+    let old_lines = notes
+        .lines
+        .split_off(state.first_line.min(notes.lines.len()));
+    let Some(f) = notes.functions.last() else {
+        return;
+    };
+    let blocks = f.blocks.of_mut(&mut notes.blocks);
+    for b in blocks.iter_mut() {
+        b.locations = Span::default();
+    }
+    let mut order: Vec<usize> = (0..stored.len()).collect();
+    order.sort_by_key(|&i| tags.get(i).copied().unwrap_or(0));
+    let base = state.first_line;
+    for i in order {
+        let (Some(l), Some(&b)) = (stored.get(i), tags.get(i)) else {
+            continue;
+        };
+        let from = (l.lines.start as usize).saturating_sub(base);
+        let to = (l.lines.end as usize).saturating_sub(base);
+        let these = old_lines.get(from..to).unwrap_or_default();
+        let locations = &mut notes.locations;
+        let lines = &mut notes.lines;
+        if l.file == CONTINUED {
+            lines.extend_from_slice(these);
+            if let Some(last) = locations.last_mut() {
+                last.lines.end = index(lines.len());
+            }
+            continue;
+        }
+        locations.push(LocationEntry {
+            file: l.file,
+            lines: Span::new(lines.len(), lines.len() + these.len()),
+        });
+        lines.extend_from_slice(these);
+        if let Some(block) = blocks.get_mut(b as usize) {
+            if block.locations.is_empty() {
+                block.locations.start = index(locations.len() - 1);
+            }
+            block.locations.end = index(locations.len());
+        }
+    }
+}
+
+mod views;
+pub use views::{BlockRef, Blocks, FunctionRef, Functions, Location, Locations};
 
 #[cfg(test)]
 mod tests;

@@ -265,8 +265,8 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
     if v.at_least(8, 0) {
         let _ = reader.u32("");
     }
-    let mut function: Option<&xencov::gcov::gcno::GcnoFunction> = None;
-    let mut functions = n.functions.iter();
+    let mut function: Option<xencov::gcov::gcno::FunctionRef<'_>> = None;
+    let mut functions = n.functions();
     let first_word = |raw: &xencov::gcov::record::RawRecord<'_>| {
         raw.reader(h.endian).u32("").map_or(0, |w| w as usize)
     };
@@ -307,7 +307,7 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                             s,
                             ", `{}' {}:{}:{}-{}:{}",
                             f.name,
-                            f.source,
+                            f.source(),
                             f.start_line,
                             f.start_column,
                             f.end_line,
@@ -323,13 +323,13 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                 }
             }
             Tag::BLOCKS => {
-                let _ = write!(s, " {} blocks", function.map_or(0, |f| f.blocks.len()));
+                let _ = write!(s, " {} blocks", function.map_or(0, |f| f.blocks().len()));
             }
             Tag::ARCS => {
                 let src = first_word(&raw);
                 let arcs = function
-                    .and_then(|f| f.blocks.get(src))
-                    .map_or(&[][..], |b| b.arcs.as_slice());
+                    .and_then(|f| f.block(src))
+                    .map_or(&[][..], |b| b.arcs());
                 let _ = write!(s, " {} arcs", arcs.len());
                 for (i, a) in arcs.iter().enumerate() {
                     if i % 4 == 0 {
@@ -358,10 +358,8 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
             }
             Tag::LINES => {
                 let block = first_word(&raw);
-                let locations = function
-                    .and_then(|f| f.blocks.get(block))
-                    .map_or(&[][..], |b| b.locations.as_slice());
-                for l in locations {
+                let locations = function.and_then(|f| f.block(block));
+                for l in locations.into_iter().flat_map(|b| b.locations()) {
                     let _ = write!(s, "\n{p}:{:18}block {block}:`{}'", "", l.file);
                     for (i, line) in l.lines.iter().enumerate() {
                         let _ = write!(s, "{}{line}", if i == 0 { ":" } else { ", " });
@@ -369,7 +367,7 @@ fn notes_text(p: &str, n: &Gcno, bytes: &[u8]) -> String {
                 }
             }
             Tag::CONDITIONS if v.at_least(14, 0) => {
-                let conditions = function.map_or(&[][..], |f| f.conditions.as_slice());
+                let conditions = function.map_or(&[][..], |f| f.conditions());
                 let _ = write!(s, " {} conditions", conditions.len());
                 for c in conditions {
                     let _ = write!(s, "\n{p}:{:18}block {}: {}", "", c.block, c.terms);

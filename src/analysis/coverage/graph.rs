@@ -4,7 +4,7 @@
 //! gcov does for branch output.
 #![allow(clippy::indexing_slicing)]
 
-use crate::gcov::gcno::GcnoFunction;
+use crate::gcov::gcno::FunctionRef;
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct ArcInfo {
@@ -54,9 +54,9 @@ pub(super) struct Graph {
 }
 
 impl Graph {
-    pub(super) fn new(f: &GcnoFunction) -> Graph {
-        let n = f.blocks.len();
-        let narcs = f.blocks.iter().map(|b| b.arcs.len()).sum();
+    pub(super) fn new(f: FunctionRef<'_>) -> Graph {
+        let n = f.blocks().len();
+        let narcs = f.blocks().map(|b| b.arcs().len()).sum();
         let mut g = Graph {
             arcs: Vec::with_capacity(narcs),
             blocks: vec![BlockInfo::default(); n],
@@ -65,10 +65,10 @@ impl Graph {
             has_catch: false,
             counted: 0,
         };
-        for (src, block) in f.blocks.iter().enumerate() {
+        for (src, block) in f.blocks().enumerate() {
             let first = g.arcs.len();
             let mut mark_catches = false;
-            for a in &block.arcs {
+            for a in block.arcs() {
                 let dst = a.dest as usize;
                 let id = g.arcs.len();
                 let mut arc = ArcInfo {

@@ -3,7 +3,7 @@
 
 use super::graph::Graph;
 use super::model::{BranchCoverage, ConditionCoverage, LineCoverage};
-use crate::gcov::gcno::GcnoFunction;
+use crate::gcov::gcno::FunctionRef;
 use std::collections::BTreeMap;
 
 /// A source line while counts accumulate.
@@ -21,7 +21,7 @@ pub(super) struct Line {
 }
 
 pub(super) struct Func<'a> {
-    pub(super) notes: &'a GcnoFunction,
+    pub(super) notes: FunctionRef<'a>,
     pub(super) graph: Graph,
     pub(super) src: usize,
     pub(super) is_group: bool,

@@ -13,7 +13,7 @@
 #![allow(clippy::indexing_slicing)]
 
 use crate::gcov::gcda::{Gcda, Record};
-use crate::gcov::gcno::{Gcno, GcnoFunction};
+use crate::gcov::gcno::{FunctionRef, Gcno};
 use std::collections::{BTreeMap, HashMap};
 
 mod cycles;
@@ -34,13 +34,17 @@ use lines::{Func, Line, line_out};
 
 /// Source names to their index in order of first mention (after
 /// [`crate::paths::fold`]). Every block location names its file: the same
-/// few names again and again, so each name as written is folded once
-/// (folding allocates) and a run of one name costs a comparison.
+/// few names again and again, which the notes intern, so each file of the
+/// notes is looked up once (an index into a table after), each name as
+/// written is folded once (folding allocates), and a run of one function
+/// source name costs a comparison.
 #[derive(Default)]
 struct SourceIndex<'n> {
     folded: HashMap<String, usize>,
     written: HashMap<&'n str, usize>,
     last: Option<(&'n str, usize)>,
+    /// Per file of the notes ([`Gcno::files`]), its source once found.
+    files: Vec<Option<usize>>,
 }
 
 impl<'n> SourceIndex<'n> {
@@ -65,6 +69,19 @@ impl<'n> SourceIndex<'n> {
         self.last = Some((name, i));
         i
     }
+
+    /// The source of a file of the notes: its index in [`Gcno::files`] and
+    /// its name.
+    fn file(&mut self, file_index: usize, name: &'n str, sources: &mut Vec<String>) -> usize {
+        if let Some(&Some(i)) = self.files.get(file_index) {
+            return i;
+        }
+        let i = self.find(name, sources);
+        if let Some(slot) = self.files.get_mut(file_index) {
+            *slot = Some(i);
+        }
+        i
+    }
 }
 
 /// Computes a unit's coverage as gcov does from its notes and (if any) data.
@@ -75,18 +92,20 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     };
     // Sources in order of first mention, as gcov's find_source registers them.
     let mut sources: Vec<String> = Vec::new();
-    let mut index = SourceIndex::default();
-    let mut find_source = |name, sources: &mut Vec<String>| index.find(name, sources);
+    let mut index = SourceIndex {
+        files: vec![None; notes.files().len()],
+        ..SourceIndex::default()
+    };
     // Per function, the source of each block location, blocks and their
     // locations in order (one flat list per function).
-    let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions.len());
-    let mut fsrc = Vec::with_capacity(notes.functions.len());
-    for f in &notes.functions {
-        fsrc.push(find_source(f.source.as_str(), &mut sources));
+    let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions().len());
+    let mut fsrc = Vec::with_capacity(notes.functions().len());
+    for f in notes.functions() {
+        fsrc.push(index.file(f.source_index(), f.source(), &mut sources));
         let mut files = Vec::new();
-        for b in &f.blocks {
-            for l in &b.locations {
-                files.push(find_source(&*l.file, &mut sources));
+        for b in f.blocks() {
+            for l in b.locations() {
+                files.push(index.file(l.file_index, l.file, &mut sources));
             }
         }
         block_files.push(files);
@@ -101,8 +120,8 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         if d.header.stamp != notes.header.stamp {
             out.warnings.push(Warning::StampMismatch);
         } else {
-            let by_ident: HashMap<u32, &GcnoFunction> =
-                notes.functions.iter().map(|f| (f.id.ident, f)).collect();
+            let by_ident: HashMap<u32, FunctionRef<'_>> =
+                notes.functions().map(|f| (f.id.ident, f)).collect();
             for r in &d.records {
                 let Record::Function(f) = r else { continue };
                 let Some(id) = f.id else { continue };
@@ -127,8 +146,8 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
 
     // Group functions: non-artificial functions starting on the same line of the same file.
     let mut starts: HashMap<(usize, u32), usize> = HashMap::new();
-    let mut group = vec![false; notes.functions.len()];
-    for (i, f) in notes.functions.iter().enumerate() {
+    let mut group = vec![false; notes.functions().len()];
+    for (i, f) in notes.functions().enumerate() {
         if f.artificial {
             continue;
         }
@@ -142,11 +161,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
 
     let mut funcs: Vec<Func<'_>> = Vec::new();
     let mut func_blocks: Vec<Vec<usize>> = Vec::new();
-    for (i, f) in notes.functions.iter().enumerate() {
+    for (i, f) in notes.functions().enumerate() {
         if f.artificial {
             continue;
         }
-        if f.blocks.len() < 2 {
+        if f.blocks().len() < 2 {
             out.warnings.push(Warning::NoEntryExit {
                 function: f.name.clone(),
             });
@@ -174,7 +193,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         let exit = if notes.header.version.at_least(4, 8) {
             1
         } else {
-            f.blocks.len() - 1
+            f.blocks().len() - 1
         };
         if !graph.solve(&c, exit) {
             out.warnings.push(Warning::Unsolvable {
@@ -187,7 +206,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         let lines = BTreeMap::new();
         // Two sets per decision, in the order of the CONDITIONS record.
         let sets: Vec<u64> = match condition_sets.get(&f.id.ident) {
-            Some(v) if v.len() == 2 * f.conditions.len() => v.iter().collect(),
+            Some(v) if v.len() == 2 * f.conditions().len() => v.iter().collect(),
             Some(_) => {
                 out.warnings.push(Warning::ConditionProfileMismatch {
                     function: f.name.clone(),
@@ -195,17 +214,17 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 Vec::new()
             }
             // Counters of this function without its conditions counters.
-            None if !f.conditions.is_empty() && counts.contains_key(&f.id.ident) => {
+            None if !f.conditions().is_empty() && counts.contains_key(&f.id.ident) => {
                 out.warnings.push(Warning::NoConditionCounters {
                     function: f.name.clone(),
-                    decisions: f.conditions.len(),
+                    decisions: f.conditions().len(),
                 });
                 Vec::new()
             }
             None => Vec::new(),
         };
         let conditions = f
-            .conditions
+            .conditions()
             .iter()
             .enumerate()
             .map(|(k, c)| {
@@ -243,7 +262,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         // add_line_counts): a block without lines, such as a loop's
         // condition, gives its branches to the line of the block before it.
         let mut last: Option<(bool, usize, u32)> = None;
-        for (bi, block) in func.notes.blocks.iter().enumerate() {
+        for (bi, block) in func.notes.blocks().enumerate() {
             let info = &func.graph.blocks[bi];
             if info.count != 0 && bi != 0 && bi + 1 != nblocks {
                 func.blocks_executed += 1;
@@ -254,11 +273,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             if !sum_of_blocks {
                 last = None;
             }
-            for loc in &block.locations {
+            for loc in block.locations() {
                 // One entry per location, made from the same notes above.
                 let Some(src) = files.next() else { break };
                 sorted.clear();
-                sorted.extend_from_slice(&loc.lines);
+                sorted.extend_from_slice(loc.lines);
                 sorted.sort_unstable();
                 for &ln in &sorted {
                     let in_group = func.is_group
