@@ -18,10 +18,10 @@
 //! types of what a merge meets): the three steps share the batch's private
 //! state, and the types are only meaningful beside them.
 
-use super::fast::{Fast, add_in_place};
+use super::fast::{Fast, Layout, add_with_layout};
 use super::{Conflict, ConflictKind, OnConflict, Outcome, Overflow, Resolution, merge_unit, scale};
 use crate::error::Error;
-use crate::gcov::gcda::Gcda;
+use crate::gcov::gcda::{Gcda, Record};
 use crate::paths::PathMapping;
 use std::collections::{BTreeMap, HashMap};
 
@@ -219,6 +219,9 @@ pub enum ProfileWarning<'p> {
 #[derive(Debug, Default)]
 pub struct Profile {
     units: Vec<Unit>,
+    /// Per unit, what the fast road knows of its inputs' layout
+    /// ([`add_with_layout`]); dropped whenever the general road changes it.
+    layouts: Vec<Option<Layout>>,
     index: HashMap<Vec<u8>, usize>,
     inputs: usize,
     saturated: Vec<Saturation>,
@@ -246,7 +249,7 @@ impl Batch<'_> {
 /// The work for one unit of a [`Batch`]: independent of every other step.
 #[derive(Debug)]
 pub struct Step<'p, 'b, 'a> {
-    unit: Option<&'p mut Unit>,
+    unit: Option<(&'p mut Unit, &'p mut Option<Layout>)>,
     incoming: &'b Incoming<'a>,
     at: usize,
     input: usize,
@@ -293,9 +296,10 @@ impl Step<'_, '_, '_> {
             ..
         } = self;
         match unit {
-            Some(m) => {
+            Some((m, layout)) => {
                 if weight == 1
-                    && let Fast::Merged(overflows) = add_in_place(&mut m.gcda, incoming.bytes)
+                    && let Fast::Merged(overflows) =
+                        add_with_layout(&mut m.gcda, layout, incoming.bytes)
                 {
                     return Ok(StepResult::Merged {
                         scaled: Vec::new(),
@@ -305,6 +309,8 @@ impl Step<'_, '_, '_> {
                         },
                     });
                 }
+                // The general road may change the unit's functions.
+                *layout = None;
                 let (g, scaled) = decode(incoming, input, weight)?;
                 let outcome =
                     merge_unit(&mut m.gcda, &g, policy).map_err(|kind| ProfileError::Refused {
@@ -316,9 +322,23 @@ impl Step<'_, '_, '_> {
                 Ok(StepResult::Merged { scaled, outcome })
             }
             None => {
-                let (g, scaled) = decode(incoming, input, weight)?;
+                let (mut g, scaled) = decode(incoming, input, weight)?;
+                compact(&mut g);
                 Ok(StepResult::New(g, scaled))
             }
+        }
+    }
+}
+
+/// Gives back the room the decoder's growing vectors left over in a unit
+/// that stays in the profile for the whole merge: a function's list of
+/// counter sections grows to four slots for the one section most have,
+/// which for 12,000 functions is more than their counters take.
+fn compact(g: &mut Gcda) {
+    g.records.shrink_to_fit();
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            f.counters.shrink_to_fit();
         }
     }
 }
@@ -456,7 +476,9 @@ impl Profile {
             policy,
         };
         let mut steps = Vec::with_capacity(batch.units.len());
-        for (unit, at) in self.units.iter_mut().zip(by_slot) {
+        self.layouts.resize(self.units.len(), None);
+        let units = self.units.iter_mut().zip(self.layouts.iter_mut());
+        for (unit, at) in units.zip(by_slot) {
             if let Some(at) = at
                 && let Some(incoming) = batch.units.get(at)
             {
