@@ -74,10 +74,17 @@ pub struct Unit {
 /// Units match by path made of its normal components, so `/main.gcda` (a
 /// dump path mapped to the root) and `main.gcda` (a tree) are one unit.
 pub fn match_key(path: &[u8]) -> Vec<u8> {
-    path.split(|&b| b == b'/')
+    let mut key = Vec::with_capacity(path.len());
+    for c in path
+        .split(|&b| b == b'/')
         .filter(|c| !c.is_empty() && *c != b".")
-        .collect::<Vec<_>>()
-        .join(&b'/')
+    {
+        if !key.is_empty() {
+            key.push(b'/');
+        }
+        key.extend_from_slice(c);
+    }
+    key
 }
 
 /// Why an input could not be added.
@@ -394,18 +401,18 @@ impl Profile {
     ) -> Result<(Batch<'a>, Option<InputWarning>), ProfileError> {
         let input = self.inputs;
         self.inputs += 1;
-        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(units.len());
-        let mut seen: std::collections::HashSet<Vec<u8>> = Default::default();
-        for u in &units {
-            let key = match_key(&u.lookup);
-            if !seen.insert(key.clone()) {
+        let keys: Vec<Vec<u8>> = units.iter().map(|u| match_key(&u.lookup)).collect();
+        let mut seen: std::collections::HashSet<&[u8]> = Default::default();
+        seen.reserve(keys.len());
+        for (u, key) in units.iter().zip(&keys) {
+            if !seen.insert(key) {
                 return Err(ProfileError::TwoUnits {
                     input,
                     lookup: u.lookup.clone(),
                 });
             }
-            keys.push(key);
         }
+        drop(seen);
         let slots: Vec<Option<usize>> = keys.iter().map(|k| self.index.get(k).copied()).collect();
         let warning = if units.is_empty() {
             Some(InputWarning::Empty)

@@ -490,3 +490,19 @@ mod profile {
         assert_eq!(v.len(), 2);
     }
 }
+
+/// Units match by the normal components of their paths, joined by one `/`.
+#[test]
+fn match_keys() {
+    use super::profile::match_key;
+    for (path, key) in [
+        (&b"/build/calc/main.gcda"[..], &b"build/calc/main.gcda"[..]),
+        (b"main.gcda", b"main.gcda"),
+        (b"./a//b/./c.gcda", b"a/b/c.gcda"),
+        (b"a/../b.gcda", b"a/../b.gcda"),
+        (b"/", b""),
+        (b"", b""),
+    ] {
+        assert_eq!(match_key(path), key, "{}", String::from_utf8_lossy(path));
+    }
+}
