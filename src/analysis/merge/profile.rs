@@ -24,6 +24,7 @@ use crate::error::Error;
 use crate::gcov::gcda::{Gcda, Record};
 use crate::paths::PathMapping;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// One gcda image of an input, with its paths.
 #[derive(Debug, Clone)]
@@ -229,6 +230,7 @@ pub struct Profile {
     /// Per unit, what the fast road knows of its inputs' layout
     /// ([`add_with_layout`]); dropped whenever the general road changes it.
     layouts: Vec<Option<Layout>>,
+    last: LastMatch,
     index: HashMap<Vec<u8>, usize>,
     inputs: usize,
     saturated: Vec<Saturation>,
@@ -241,9 +243,24 @@ pub struct Batch<'a> {
     input: usize,
     weight: u64,
     units: Vec<Incoming<'a>>,
-    keys: Vec<Vec<u8>>,
+    keys: Arc<Vec<Vec<u8>>>,
     /// The profile's unit each incoming unit matches.
     slots: Vec<Option<usize>>,
+}
+
+/// The last input's units as [`Profile::batch`] matched them: runs of one
+/// build (a hypervisor's dumps above all) list the same units in the same
+/// order, so the next input's are compared with these (one comparison of
+/// bytes per unit) instead of being keyed, checked for twins and looked up
+/// again.
+#[derive(Debug, Default)]
+struct LastMatch {
+    lookups: Vec<Vec<u8>>,
+    keys: Arc<Vec<Vec<u8>>>,
+    slots: Vec<Option<usize>>,
+    /// How many units the profile had when `slots` were looked up: a new
+    /// unit since may be the match of a key that had none.
+    profile_units: usize,
 }
 
 impl Batch<'_> {
@@ -401,19 +418,39 @@ impl Profile {
     ) -> Result<(Batch<'a>, Option<InputWarning>), ProfileError> {
         let input = self.inputs;
         self.inputs += 1;
-        let keys: Vec<Vec<u8>> = units.iter().map(|u| match_key(&u.lookup)).collect();
-        let mut seen: std::collections::HashSet<&[u8]> = Default::default();
-        seen.reserve(keys.len());
-        for (u, key) in units.iter().zip(&keys) {
-            if !seen.insert(key) {
-                return Err(ProfileError::TwoUnits {
-                    input,
-                    lookup: u.lookup.clone(),
-                });
+        let last = &self.last;
+        let same = last.lookups.len() == units.len()
+            && last.lookups.iter().zip(&units).all(|(l, u)| *l == u.lookup);
+        let (keys, slots) = if same {
+            // The same units as the input before: the same keys, no twins.
+            let slots = if last.profile_units == self.units.len() {
+                last.slots.clone()
+            } else {
+                self.slots(&last.keys)
+            };
+            (Arc::clone(&last.keys), slots)
+        } else {
+            let keys: Vec<Vec<u8>> = units.iter().map(|u| match_key(&u.lookup)).collect();
+            let mut seen: std::collections::HashSet<&[u8]> = Default::default();
+            seen.reserve(keys.len());
+            for (u, key) in units.iter().zip(&keys) {
+                if !seen.insert(key) {
+                    return Err(ProfileError::TwoUnits {
+                        input,
+                        lookup: u.lookup.clone(),
+                    });
+                }
             }
+            drop(seen);
+            let slots = self.slots(&keys);
+            (Arc::new(keys), slots)
+        };
+        if !same {
+            self.last.lookups = units.iter().map(|u| u.lookup.clone()).collect();
         }
-        drop(seen);
-        let slots: Vec<Option<usize>> = keys.iter().map(|k| self.index.get(k).copied()).collect();
+        self.last.keys = Arc::clone(&keys);
+        self.last.slots.clone_from(&slots);
+        self.last.profile_units = self.units.len();
         let warning = if units.is_empty() {
             Some(InputWarning::Empty)
         } else if !self.units.is_empty() && slots.iter().all(Option::is_none) {
@@ -433,6 +470,11 @@ impl Profile {
             },
             warning,
         ))
+    }
+
+    /// The profile's unit of each key.
+    fn slots(&self, keys: &[Vec<u8>]) -> Vec<Option<usize>> {
+        keys.iter().map(|k| self.index.get(k).copied()).collect()
     }
 
     /// A unit of the profile and one of `units` of one file name, and the
@@ -597,11 +639,11 @@ impl Profile {
             }
         }
         // New units, in the input's order.
-        for ((u, key), r) in units.into_iter().zip(keys).zip(results) {
+        for ((u, key), r) in units.into_iter().zip(keys.iter()).zip(results) {
             let Some(Ok(StepResult::New(gcda, _))) = r else {
                 continue;
             };
-            self.index.insert(key, self.units.len());
+            self.index.insert(key.clone(), self.units.len());
             self.units.push(Unit {
                 path: u.path,
                 lookup: u.lookup,
