@@ -245,15 +245,6 @@ fn add_section(
 /// big-endian, low word first.
 fn add_counts<const BIG: bool>(dst: &mut [u64], payload: &[u8], saturated: &mut usize) {
     const LANES: usize = 4;
-    let word = |w: [u8; 8]| -> u64 {
-        if BIG {
-            let [a0, a1, a2, a3, b0, b1, b2, b3] = w;
-            u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
-                | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
-        } else {
-            u64::from_le_bytes(w)
-        }
-    };
     let (words, _) = payload.as_chunks::<8>();
     let n = dst.len().min(words.len());
     let (dst, words) = (
@@ -263,10 +254,9 @@ fn add_counts<const BIG: bool>(dst: &mut [u64], payload: &[u8], saturated: &mut 
     let (dst_groups, dst_rest) = dst.as_chunks_mut::<LANES>();
     let (word_groups, word_rest) = words.as_chunks::<LANES>();
     for (a, w) in dst_groups.iter_mut().zip(word_groups) {
-        // Straight-line code over the four, which the compiler makes
-        // vector adds and ors of.
-        let b = w.map(word);
-        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (*a, b);
+        // Straight-line code over the four; the rare group past
+        // `MAX_COUNT` is added out of line, so nothing is kept for it.
+        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (*a, w.map(word::<BIG>));
         let sum = [
             a0.wrapping_add(b0),
             a1.wrapping_add(b1),
@@ -278,19 +268,31 @@ fn add_counts<const BIG: bool>(dst: &mut [u64], payload: &[u8], saturated: &mut 
         if high <= MAX_COUNT {
             *a = sum;
         } else {
-            for (a, &b) in a.iter_mut().zip(&b) {
-                *a = checked::add(*a, b, saturated);
-            }
+            add_checked::<BIG>(a, w, saturated);
         }
     }
-    for (a, &w) in dst_rest.iter_mut().zip(word_rest) {
-        let b = word(w);
-        let sum = a.wrapping_add(b);
-        *a = if (*a | b | sum) <= MAX_COUNT {
-            sum
-        } else {
-            checked::add(*a, b, saturated)
-        };
+    add_checked::<BIG>(dst_rest, word_rest, saturated);
+}
+
+/// A count of a payload: two words, low word first (`BIG`: big-endian words).
+#[inline(always)]
+fn word<const BIG: bool>(w: [u8; 8]) -> u64 {
+    if BIG {
+        let [a0, a1, a2, a3, b0, b1, b2, b3] = w;
+        u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
+            | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
+    } else {
+        u64::from_le_bytes(w)
+    }
+}
+
+/// Counts added by [`checked::add`] one by one: the rest after the groups
+/// of [`add_counts`], and a group that goes past `MAX_COUNT`. Out of line,
+/// so that the loop over the groups keeps its registers.
+#[inline(never)]
+fn add_checked<const BIG: bool>(dst: &mut [u64], words: &[[u8; 8]], saturated: &mut usize) {
+    for (a, &w) in dst.iter_mut().zip(words) {
+        *a = checked::add(*a, word::<BIG>(w), saturated);
     }
 }
 
