@@ -2,10 +2,12 @@
 //! build as the accumulated profile, whose functions and counter sections
 //! line up one for one with it, is added in place straight from its bytes.
 //!
-//! [`add_in_place`] walks the input's records twice with the zero-copy
-//! framing of [`crate::gcov::record`]: once to check that everything lines up
-//! (nothing is changed if it does not), once to add. No counter is copied
-//! out and nothing is allocated per function. Anything else — another
+//! [`add_in_place`] walks the input's records with the zero-copy framing of
+//! [`crate::gcov::record`] to check that everything lines up (nothing is
+//! changed if it does not), then adds. [`add_with_layout`] keeps what it
+//! learnt of an input that lined up (its [`Layout`]): the next input of the
+//! same framing is checked by one comparison of bytes and added without a
+//! walk. No counter is copied out and nothing is allocated per function. Anything else — another
 //! stamp or version, a function missing, moved or of other checksums, a
 //! counter section of another kind or length, a summary, a placeholder, a
 //! kind other than the element-wise sum and bitwise or, or input the
