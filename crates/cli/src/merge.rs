@@ -4,7 +4,7 @@
 //! stays near one input plus the result.
 
 use crate::diag::Diagnostics;
-use crate::output::{path_within, read_input, write_atomic};
+use crate::output::{path_within, read_input_into, write_atomic, write_atomic_with};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -16,7 +16,7 @@ use xencov::analysis::merge::profile::{
 use xencov::analysis::merge::{MAX_COUNT, OnConflict, Resolution};
 use xencov::paths::PathMapping;
 use xencov::plural::count;
-use xencov::xen::dump::{Container, Identified, LegacyDump, encode_container, identify};
+use xencov::xen::dump::{Container, ContainerWriter, Identified, LegacyDump, identify};
 
 /// One input with its weight.
 #[derive(Debug, Clone)]
@@ -62,89 +62,140 @@ pub struct Args<'a> {
     pub replace: bool,
 }
 
-/// The gcda images of one input: whole files, or ranges of a dump.
+/// The gcda images of one input: ranges of one buffer (a dump, a .gcda
+/// file, or the files of a tree read one after the other).
 struct RawUnits {
-    buffers: Vec<Vec<u8>>,
-    /// (gcda path, buffer, byte range in it)
-    units: Vec<(Vec<u8>, usize, std::ops::Range<usize>)>,
+    buffer: Vec<u8>,
+    /// (gcda path, byte range in the buffer)
+    units: Vec<(Vec<u8>, std::ops::Range<usize>)>,
+}
+
+impl RawUnits {
+    /// The buffer, for the next input: its pages are kept, so reading
+    /// the next input faults no new ones in.
+    fn into_buffer(self) -> Vec<u8> {
+        self.buffer
+    }
 }
 
 /// The gcda images of one input, in the order of their paths for a tree,
-/// of the dump otherwise. A dump's payloads are not copied.
-fn read_raw(input: &Input) -> Result<RawUnits> {
+/// of the dump otherwise, read into `buffer` (pass the one of the input
+/// before, see [`RawUnits::into_buffer`]). A dump's payloads are not copied.
+fn read_raw(input: &Input, mut buffer: Vec<u8>) -> Result<RawUnits> {
     let name = input.path.display().to_string();
-    let mut raw: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     if input.path.is_dir() {
+        buffer.clear();
+        let mut units = Vec::new();
         for p in crate::output::files_with_extension(&input.path, &["gcda"])? {
             let rel = p.strip_prefix(&input.path).unwrap_or(&p);
-            let bytes =
-                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-            raw.push((rel.as_os_str().as_encoded_bytes().to_vec(), bytes));
+            let at = buffer.len();
+            crate::output::read_file_into(&p, &mut buffer)?;
+            units.push((
+                rel.as_os_str().as_encoded_bytes().to_vec(),
+                at..buffer.len(),
+            ));
         }
-        raw.sort();
+        // By the bytes of the relative path (the file list is sorted by
+        // path components, which may order otherwise).
+        units.sort_by(|a, b| a.0.cmp(&b.0));
+        return Ok(RawUnits { buffer, units });
+    }
+    if input.path == Path::new("-") {
+        read_input_into(&input.path, &mut buffer)?;
     } else {
-        let data = read_input(&input.path)?;
-        if matches!(
-            xencov::input::recognise(&data),
-            xencov::input::Kind::Gcda(_)
-        ) {
-            let base = input.path.file_name().unwrap_or(input.path.as_os_str());
-            raw.push((base.as_encoded_bytes().to_vec(), data));
-        } else {
-            let identified =
-                identify(&data).map_err(|e| match crate::kind::recognise_named(&data) {
-                    Some(what) => anyhow!("{name} is {what}: {}", crate::kind::ACCEPTED),
-                    None => anyhow!("{name}: {e}; {}", crate::kind::ACCEPTED),
-                })?;
-            match identified {
-                Identified::Container(_) => {
-                    let c = Container::parse(&data).with_context(|| name.clone())?;
-                    let units = c
-                        .units
-                        .iter()
-                        .map(|u| {
-                            let at = u.payload_offset;
-                            (u.path.to_vec(), 0, at..at + u.payload.len())
-                        })
-                        .collect();
-                    return Ok(RawUnits {
-                        buffers: vec![data],
-                        units,
-                    });
-                }
-                Identified::Legacy(endian) => {
-                    let d = LegacyDump::parse(&data).with_context(|| name.clone())?;
-                    raw = d
-                        .units
-                        .iter()
-                        .map(|u| (u.path.clone(), u.to_gcda(endian).encode()))
-                        .collect();
-                }
-                Identified::LlvmProfile { .. } => return Err(crate::llvm::not_gcov(&name, &data)),
+        read_file_parallel(&input.path, &mut buffer)?;
+    }
+    let data = buffer.as_slice();
+    let units = if matches!(xencov::input::recognise(data), xencov::input::Kind::Gcda(_)) {
+        let base = input.path.file_name().unwrap_or(input.path.as_os_str());
+        vec![(base.as_encoded_bytes().to_vec(), 0..data.len())]
+    } else {
+        let identified = identify(data).map_err(|e| match crate::kind::recognise_named(data) {
+            Some(what) => anyhow!("{name} is {what}: {}", crate::kind::ACCEPTED),
+            None => anyhow!("{name}: {e}; {}", crate::kind::ACCEPTED),
+        })?;
+        match identified {
+            Identified::Container(_) => {
+                let c = Container::parse(data).with_context(|| name.clone())?;
+                c.units
+                    .iter()
+                    .map(|u| {
+                        let at = u.payload_offset;
+                        (u.path.to_vec(), at..at + u.payload.len())
+                    })
+                    .collect()
             }
+            Identified::Legacy(endian) => {
+                let d = LegacyDump::parse(data).with_context(|| name.clone())?;
+                let encoded: Vec<(Vec<u8>, Vec<u8>)> = d
+                    .units
+                    .iter()
+                    .map(|u| (u.path.clone(), u.to_gcda(endian).encode()))
+                    .collect();
+                buffer.clear();
+                let mut units = Vec::with_capacity(encoded.len());
+                for (path, bytes) in encoded {
+                    let at = buffer.len();
+                    buffer.extend_from_slice(&bytes);
+                    units.push((path, at..buffer.len()));
+                }
+                units
+            }
+            Identified::LlvmProfile { .. } => return Err(crate::llvm::not_gcov(&name, data)),
         }
-    }
-    let mut out = RawUnits {
-        buffers: Vec::with_capacity(raw.len()),
-        units: Vec::with_capacity(raw.len()),
     };
-    for (i, (key, bytes)) in raw.into_iter().enumerate() {
-        out.units.push((key, i, 0..bytes.len()));
-        out.buffers.push(bytes);
+    Ok(RawUnits { buffer, units })
+}
+
+/// Files from this size on are read by every thread at once.
+const PARALLEL_READ: u64 = 1 << 20;
+
+/// Reads the whole file at `path` into `buffer` (its old bytes replaced).
+/// A large file is read in as many pieces as there are threads, each piece
+/// by its own thread (positioned reads into disjoint parts of the buffer):
+/// the copy from the page cache, as much of a merge's time as the adding,
+/// is then shared by the cores. The buffer is zero-filled only where it
+/// grows (inputs of one size are read over each other); a file that grows
+/// while it is read is read again whole, one that shrinks is an error, as
+/// any short read is.
+fn read_file_parallel(path: &Path, buffer: &mut Vec<u8>) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let meta = file.metadata().with_context(cannot)?;
+    let len = meta.len();
+    let threads = rayon::current_num_threads();
+    if len < PARALLEL_READ || threads < 2 || !meta.is_file() {
+        buffer.clear();
+        return crate::output::read_file_into(path, buffer);
     }
-    Ok(out)
+    let size = usize::try_from(len).with_context(cannot)?;
+    if buffer.len() < size {
+        buffer.resize(size, 0);
+    } else {
+        buffer.truncate(size);
+    }
+    let piece = size.div_ceil(threads);
+    buffer
+        .par_chunks_mut(piece)
+        .enumerate()
+        .try_for_each(|(i, chunk)| file.read_exact_at(chunk, (i * piece) as u64))
+        .with_context(cannot)?;
+    // Grown since its size was taken: what a whole read gives.
+    let mut probe = [0u8; 1];
+    if file.read_at(&mut probe, len).with_context(cannot)? != 0 {
+        buffer.clear();
+        return crate::output::read_file_into(path, buffer);
+    }
+    Ok(())
 }
 
 /// Units of one input, with their (mapped) gcda paths.
 fn read_units<'a>(raw: &'a RawUnits, mapping: &PathMapping) -> Vec<Incoming<'a>> {
     raw.units
         .iter()
-        .map(|(key, buffer, range)| {
-            let bytes = raw
-                .buffers
-                .get(*buffer)
-                .and_then(|b| b.get(range.clone()))
-                .unwrap_or_default();
+        .map(|(key, range)| {
+            let bytes = raw.buffer.get(range.clone()).unwrap_or_default();
             Incoming::new(key, bytes, mapping)
         })
         .collect()
@@ -213,8 +264,9 @@ pub fn merge_inputs(
         .collect();
     let mut profile = Profile::new();
     let mut resolved: Vec<String> = Vec::new();
+    let mut buffer = Vec::new();
     for (input, name) in inputs.iter().zip(&names) {
-        let raw = read_raw(input)?;
+        let raw = read_raw(input, buffer)?;
         let units = read_units(&raw, mapping);
         let (batch, warning) = profile
             .batch(input.weight, units)
@@ -249,8 +301,10 @@ pub fn merge_inputs(
                 r.conflict.kind
             ));
         }
+        buffer = raw.into_buffer();
         bar.inc(1);
     }
+    drop(buffer);
     bar.finish_and_clear();
     if profile.is_empty() {
         bail!(
@@ -409,25 +463,38 @@ pub fn run(args: Args<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Units encoded at a time when writing: enough to keep both cores busy,
+/// few enough that the encoded units are a small part of the memory.
+const ENCODE_CHUNK: usize = 64;
+
 fn write(acc: &Profile, args: &Args<'_>) -> Result<()> {
-    let encoded: Vec<(&Vec<u8>, Vec<u8>)> = acc
-        .units()
-        .par_iter()
-        .map(|m| (&m.path, m.gcda.encode()))
-        .collect();
     match args.to {
         To::Dump => {
             let endian = acc
                 .units()
                 .first()
                 .map_or(xencov::Endian::NATIVE, |m| m.gcda.header.endian);
-            let dump = encode_container(
-                endian,
-                encoded.iter().map(|(k, b)| (k.as_slice(), b.as_slice())),
-            );
-            write_atomic(args.output, &dump)
+            // Streamed into the temporary file a chunk of units at a time:
+            // the dump is never built whole in memory.
+            write_atomic_with(args.output, |w| {
+                let mut dump = ContainerWriter::new(w, endian)?;
+                for chunk in acc.units().chunks(ENCODE_CHUNK) {
+                    let encoded: Vec<Vec<u8>> = chunk.par_iter().map(|m| m.gcda.encode()).collect();
+                    for (m, bytes) in chunk.iter().zip(&encoded) {
+                        dump.unit(&m.path, bytes)?;
+                    }
+                }
+                Ok(())
+            })
         }
-        To::Gcda => write_tree(args.output, &encoded),
+        To::Gcda => {
+            let encoded: Vec<(&Vec<u8>, Vec<u8>)> = acc
+                .units()
+                .par_iter()
+                .map(|m| (&m.path, m.gcda.encode()))
+                .collect();
+            write_tree(args.output, &encoded)
+        }
     }
 }
 

@@ -219,14 +219,31 @@ pub fn path_within(root: &Path, rel: &Path) -> Result<PathBuf> {
 
 /// Reads a whole input file, or standard input for `-`.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    read_input_into(path, &mut buf)?;
+    Ok(buf)
+}
+
+/// Reads a whole input file, or standard input for `-`, into `buf`
+/// (emptied first). A caller that reads many inputs passes one buffer:
+/// its capacity is kept, so no fresh pages are faulted in per input.
+pub fn read_input_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
     if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), buf)
             .context("cannot read standard input")?;
-        Ok(buf)
+        Ok(())
     } else {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+        read_file_into(path, buf)
     }
+}
+
+/// Appends the whole file at `path` to `buf`.
+pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, buf))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(())
 }
 
 /// Every file below `dir` whose extension is one of `extensions`, sorted.

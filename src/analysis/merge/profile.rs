@@ -18,12 +18,13 @@
 //! types of what a merge meets): the three steps share the batch's private
 //! state, and the types are only meaningful beside them.
 
-use super::fast::{Fast, add_in_place};
+use super::fast::{Fast, Layout, add_with_layout};
 use super::{Conflict, ConflictKind, OnConflict, Outcome, Overflow, Resolution, merge_unit, scale};
 use crate::error::Error;
-use crate::gcov::gcda::Gcda;
+use crate::gcov::gcda::{Gcda, Record};
 use crate::paths::PathMapping;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// One gcda image of an input, with its paths.
 #[derive(Debug, Clone)]
@@ -74,10 +75,17 @@ pub struct Unit {
 /// Units match by path made of its normal components, so `/main.gcda` (a
 /// dump path mapped to the root) and `main.gcda` (a tree) are one unit.
 pub fn match_key(path: &[u8]) -> Vec<u8> {
-    path.split(|&b| b == b'/')
+    let mut key = Vec::with_capacity(path.len());
+    for c in path
+        .split(|&b| b == b'/')
         .filter(|c| !c.is_empty() && *c != b".")
-        .collect::<Vec<_>>()
-        .join(&b'/')
+    {
+        if !key.is_empty() {
+            key.push(b'/');
+        }
+        key.extend_from_slice(c);
+    }
+    key
 }
 
 /// Why an input could not be added.
@@ -219,6 +227,10 @@ pub enum ProfileWarning<'p> {
 #[derive(Debug, Default)]
 pub struct Profile {
     units: Vec<Unit>,
+    /// Per unit, what the fast road knows of its inputs' layout
+    /// ([`add_with_layout`]); dropped whenever the general road changes it.
+    layouts: Vec<Option<Layout>>,
+    last: LastMatch,
     index: HashMap<Vec<u8>, usize>,
     inputs: usize,
     saturated: Vec<Saturation>,
@@ -231,9 +243,24 @@ pub struct Batch<'a> {
     input: usize,
     weight: u64,
     units: Vec<Incoming<'a>>,
-    keys: Vec<Vec<u8>>,
+    keys: Arc<Vec<Vec<u8>>>,
     /// The profile's unit each incoming unit matches.
     slots: Vec<Option<usize>>,
+}
+
+/// The last input's units as [`Profile::batch`] matched them: runs of one
+/// build (a hypervisor's dumps above all) list the same units in the same
+/// order, so the next input's are compared with these (one comparison of
+/// bytes per unit) instead of being keyed, checked for twins and looked up
+/// again.
+#[derive(Debug, Default)]
+struct LastMatch {
+    lookups: Vec<Vec<u8>>,
+    keys: Arc<Vec<Vec<u8>>>,
+    slots: Vec<Option<usize>>,
+    /// How many units the profile had when `slots` were looked up: a new
+    /// unit since may be the match of a key that had none.
+    profile_units: usize,
 }
 
 impl Batch<'_> {
@@ -246,7 +273,7 @@ impl Batch<'_> {
 /// The work for one unit of a [`Batch`]: independent of every other step.
 #[derive(Debug)]
 pub struct Step<'p, 'b, 'a> {
-    unit: Option<&'p mut Unit>,
+    unit: Option<(&'p mut Unit, &'p mut Option<Layout>)>,
     incoming: &'b Incoming<'a>,
     at: usize,
     input: usize,
@@ -293,9 +320,10 @@ impl Step<'_, '_, '_> {
             ..
         } = self;
         match unit {
-            Some(m) => {
+            Some((m, layout)) => {
                 if weight == 1
-                    && let Fast::Merged(overflows) = add_in_place(&mut m.gcda, incoming.bytes)
+                    && let Fast::Merged(overflows) =
+                        add_with_layout(&mut m.gcda, layout, incoming.bytes)
                 {
                     return Ok(StepResult::Merged {
                         scaled: Vec::new(),
@@ -305,6 +333,8 @@ impl Step<'_, '_, '_> {
                         },
                     });
                 }
+                // The general road may change the unit's functions.
+                *layout = None;
                 let (g, scaled) = decode(incoming, input, weight)?;
                 let outcome =
                     merge_unit(&mut m.gcda, &g, policy).map_err(|kind| ProfileError::Refused {
@@ -316,9 +346,23 @@ impl Step<'_, '_, '_> {
                 Ok(StepResult::Merged { scaled, outcome })
             }
             None => {
-                let (g, scaled) = decode(incoming, input, weight)?;
+                let (mut g, scaled) = decode(incoming, input, weight)?;
+                compact(&mut g);
                 Ok(StepResult::New(g, scaled))
             }
+        }
+    }
+}
+
+/// Gives back the room the decoder's growing vectors left over in a unit
+/// that stays in the profile for the whole merge: a function's list of
+/// counter sections grows to four slots for the one section most have,
+/// which for 12,000 functions is more than their counters take.
+fn compact(g: &mut Gcda) {
+    g.records.shrink_to_fit();
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            f.counters.shrink_to_fit();
         }
     }
 }
@@ -374,19 +418,39 @@ impl Profile {
     ) -> Result<(Batch<'a>, Option<InputWarning>), ProfileError> {
         let input = self.inputs;
         self.inputs += 1;
-        let mut keys: Vec<Vec<u8>> = Vec::with_capacity(units.len());
-        let mut seen: std::collections::HashSet<Vec<u8>> = Default::default();
-        for u in &units {
-            let key = match_key(&u.lookup);
-            if !seen.insert(key.clone()) {
-                return Err(ProfileError::TwoUnits {
-                    input,
-                    lookup: u.lookup.clone(),
-                });
+        let last = &self.last;
+        let same = last.lookups.len() == units.len()
+            && last.lookups.iter().zip(&units).all(|(l, u)| *l == u.lookup);
+        let (keys, slots) = if same {
+            // The same units as the input before: the same keys, no twins.
+            let slots = if last.profile_units == self.units.len() {
+                last.slots.clone()
+            } else {
+                self.slots(&last.keys)
+            };
+            (Arc::clone(&last.keys), slots)
+        } else {
+            let keys: Vec<Vec<u8>> = units.iter().map(|u| match_key(&u.lookup)).collect();
+            let mut seen: std::collections::HashSet<&[u8]> = Default::default();
+            seen.reserve(keys.len());
+            for (u, key) in units.iter().zip(&keys) {
+                if !seen.insert(key) {
+                    return Err(ProfileError::TwoUnits {
+                        input,
+                        lookup: u.lookup.clone(),
+                    });
+                }
             }
-            keys.push(key);
+            drop(seen);
+            let slots = self.slots(&keys);
+            (Arc::new(keys), slots)
+        };
+        if !same {
+            self.last.lookups = units.iter().map(|u| u.lookup.clone()).collect();
         }
-        let slots: Vec<Option<usize>> = keys.iter().map(|k| self.index.get(k).copied()).collect();
+        self.last.keys = Arc::clone(&keys);
+        self.last.slots.clone_from(&slots);
+        self.last.profile_units = self.units.len();
         let warning = if units.is_empty() {
             Some(InputWarning::Empty)
         } else if !self.units.is_empty() && slots.iter().all(Option::is_none) {
@@ -406,6 +470,11 @@ impl Profile {
             },
             warning,
         ))
+    }
+
+    /// The profile's unit of each key.
+    fn slots(&self, keys: &[Vec<u8>]) -> Vec<Option<usize>> {
+        keys.iter().map(|k| self.index.get(k).copied()).collect()
     }
 
     /// A unit of the profile and one of `units` of one file name, and the
@@ -456,7 +525,9 @@ impl Profile {
             policy,
         };
         let mut steps = Vec::with_capacity(batch.units.len());
-        for (unit, at) in self.units.iter_mut().zip(by_slot) {
+        self.layouts.resize(self.units.len(), None);
+        let units = self.units.iter_mut().zip(self.layouts.iter_mut());
+        for (unit, at) in units.zip(by_slot) {
             if let Some(at) = at
                 && let Some(incoming) = batch.units.get(at)
             {
@@ -568,11 +639,11 @@ impl Profile {
             }
         }
         // New units, in the input's order.
-        for ((u, key), r) in units.into_iter().zip(keys).zip(results) {
+        for ((u, key), r) in units.into_iter().zip(keys.iter()).zip(results) {
             let Some(Ok(StepResult::New(gcda, _))) = r else {
                 continue;
             };
-            self.index.insert(key, self.units.len());
+            self.index.insert(key.clone(), self.units.len());
             self.units.push(Unit {
                 path: u.path,
                 lookup: u.lookup,

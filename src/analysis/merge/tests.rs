@@ -368,6 +368,46 @@ mod profile {
         assert!(p.warnings().is_empty());
     }
 
+    /// Inputs listing the units of the input before, in its order, are
+    /// matched from what that one left (see `LastMatch`); others, and units
+    /// new since, are looked up again: each lands on its own unit.
+    #[test]
+    fn the_same_units_again_and_others_land_on_their_units() {
+        let mut p = Profile::new();
+        let ab = [("a.gcda", OPS1), ("b.gcda", MAIN1)];
+        let ac = [("a.gcda", OPS2), ("c.gcda", MAIN1)];
+        let ca = [("c.gcda", MAIN1), ("a.gcda", OPS2)];
+        for (input, units) in [&ab, &ab, &ac, &ac, &ca, &ab].iter().enumerate() {
+            let (w, r) = add(&mut p, 1, &units[..], OnConflict::Error).unwrap();
+            assert_eq!((w, r.len()), (None, 0), "input {input}");
+        }
+        let origins: Vec<(&[u8], &[usize])> = p
+            .units()
+            .iter()
+            .map(|u| (u.path.as_slice(), u.origins.as_slice()))
+            .collect();
+        assert_eq!(
+            origins,
+            [
+                (&b"a.gcda"[..], &[0, 1, 2, 3, 4, 5][..]),
+                (b"b.gcda", &[0, 1, 5]),
+                (b"c.gcda", &[2, 3, 4]),
+            ]
+        );
+        // Twins are refused even right after an input of other units.
+        let e = add(
+            &mut p,
+            1,
+            &[("a.gcda", OPS1), ("./a.gcda", OPS2)],
+            OnConflict::Error,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ProfileError::TwoUnits { input: 6, .. }),
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn a_weight_scales_before_the_merge() {
         let mut p = Profile::new();
@@ -488,5 +528,21 @@ mod profile {
             panic!("{w:?}");
         };
         assert_eq!(v.len(), 2);
+    }
+}
+
+/// Units match by the normal components of their paths, joined by one `/`.
+#[test]
+fn match_keys() {
+    use super::profile::match_key;
+    for (path, key) in [
+        (&b"/build/calc/main.gcda"[..], &b"build/calc/main.gcda"[..]),
+        (b"main.gcda", b"main.gcda"),
+        (b"./a//b/./c.gcda", b"a/b/c.gcda"),
+        (b"a/../b.gcda", b"a/../b.gcda"),
+        (b"/", b""),
+        (b"", b""),
+    ] {
+        assert_eq!(match_key(path), key, "{}", String::from_utf8_lossy(path));
     }
 }

@@ -119,6 +119,49 @@ impl<'a> Container<'a> {
     }
 }
 
+/// Writes a container record by record to `out`, so that a large dump is
+/// never held whole: the magic word first, then one [`unit`] at a time.
+/// The bytes are those of [`encode_container`].
+///
+/// [`unit`]: ContainerWriter::unit
+#[derive(Debug)]
+pub struct ContainerWriter<W> {
+    out: W,
+    endian: Endian,
+}
+
+impl<W: std::io::Write> ContainerWriter<W> {
+    /// Starts a container in `endian` order: writes the magic word.
+    pub fn new(mut out: W, endian: Endian) -> std::io::Result<Self> {
+        out.write_all(&endian.u32_to(XCOV_MAGIC))?;
+        Ok(ContainerWriter { out, endian })
+    }
+
+    /// Writes one record: `path`, its NUL, the payload's size and the
+    /// payload. A payload of 4 GiB or more has no size field to hold it and
+    /// is refused (`InvalidInput`), as is a path with a NUL inside, which
+    /// would end the path early for every reader.
+    pub fn unit(&mut self, path: &[u8], payload: &[u8]) -> std::io::Result<()> {
+        let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+        let size = u32::try_from(payload.len())
+            .map_err(|_| invalid("a payload of 4 GiB or more does not fit a dump record"))?;
+        if path.contains(&0) {
+            return Err(invalid(
+                "a gcda path with a NUL byte inside does not fit a dump record",
+            ));
+        }
+        self.out.write_all(path)?;
+        self.out.write_all(&[0])?;
+        self.out.write_all(&self.endian.u32_to(size))?;
+        self.out.write_all(payload)
+    }
+
+    /// The writer, after the last record.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
 /// Writes a container of `(path, payload)` records in `endian` order.
 pub fn encode_container<'p>(
     endian: Endian,
@@ -166,6 +209,21 @@ mod tests {
             encode_container(Endian::Little, [(unit.path, unit.payload)]),
             DUMP
         );
+        for endian in [Endian::Little, Endian::Big] {
+            let mut w = ContainerWriter::new(Vec::new(), endian).unwrap();
+            w.unit(unit.path, unit.payload).unwrap();
+            w.unit(b"b/c.gcda", &DUMP[15..]).unwrap();
+            assert_eq!(
+                w.into_inner(),
+                encode_container(
+                    endian,
+                    [(unit.path, unit.payload), (&b"b/c.gcda"[..], &DUMP[15..])]
+                )
+            );
+        }
+        let mut w = ContainerWriter::new(Vec::new(), Endian::Little).unwrap();
+        let e = w.unit(b"a\0b.gcda", &DUMP[15..]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     }
 
     #[test]

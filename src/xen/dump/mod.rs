@@ -19,7 +19,7 @@ use crate::error::{DumpError, Error, ErrorKind, Result};
 mod container;
 mod legacy;
 
-pub use container::{Container, Unit, encode_container};
+pub use container::{Container, ContainerWriter, Unit, encode_container};
 pub use legacy::{LegacyDump, LegacyFunction, LegacyUnit};
 
 /// `XCOV`, the first word of a Xen 4.9+ dump, in the hypervisor's byte order.
