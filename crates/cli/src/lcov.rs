@@ -279,6 +279,9 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
             )]);
         }
     };
+    // The model owns what it needs: the bytes (8.5 MB for SQLite) are not
+    // kept alive beside it while the unit is computed.
+    drop(bytes);
     let dv = m.gcda.header.version;
     let mismatches = xencov::analysis::notes::pair(
         (notes.header.version, notes.header.stamp),
@@ -312,6 +315,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
         return left(warnings);
     }
     let coverage = compute(&notes, Some(&m.gcda));
+    drop(notes);
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
     One {
         unit: Some(Unit {
@@ -432,17 +436,24 @@ pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<Exi
         ))?;
     }
     let units = units(&args)?;
+    let n_units = units.len();
     let t = nonempty_tracefile(&units, args.diag)?;
+    // Each tracefile is written once every unit is in it: the units'
+    // coverage is not kept alive while the text is written.
     match dialect {
-        Dialect::Lcov1 => emit(args.output, |mut w| t.write_to(&mut w, &test_name))?,
+        Dialect::Lcov1 => {
+            drop(units);
+            emit(args.output, |mut w| t.write_to(&mut w, &test_name))?
+        }
         Dialect::Lcov2 => {
             let t2 = tracefile2(&units, args.diag)?;
+            drop(units);
             emit(args.output, |w| t2.write_to(w, &test_name))?;
         }
     }
     eprintln!(
         "xencov-rs: lcov: {}, {}",
-        count(units.len(), "unit", "units"),
+        count(n_units, "unit", "units"),
         count(t.files.len(), "source file", "source files")
     );
     Ok(check_thresholds(&t, args.thresholds))
