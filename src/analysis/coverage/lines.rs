@@ -8,7 +8,7 @@
 //! list per line were most of the line-count loop.
 #![allow(clippy::indexing_slicing)]
 
-use super::graph::Graph;
+use super::graph::{ArcInfo, Graph};
 use super::model::{BranchCoverage, ConditionCoverage, LineCoverage};
 use crate::gcov::gcno::GcnoFunction;
 use std::collections::HashMap;
@@ -89,16 +89,52 @@ impl LineTable {
     pub(super) fn finish(&mut self, owners: usize) {
         self.index = HashMap::default();
         self.last = None;
-        let mut order: Vec<(u64, u32)> = self
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (key(l.owner, l.number), i as u32))
-            .collect();
-        order.sort_unstable();
+        // The lines by owner (a counting sort), then each owner's by
+        // number: placed by number where the numbers are dense enough (a
+        // source file's lines are), sorted where not (a hostile notes file
+        // must not size anything by a line number).
+        let mut owner_start = vec![0u32; owners + 1];
+        for l in &self.lines {
+            owner_start[l.owner as usize + 1] += 1;
+        }
+        for o in 1..owner_start.len() {
+            owner_start[o] += owner_start[o - 1];
+        }
+        let mut fill = owner_start.clone();
+        let mut order = vec![0u32; self.lines.len()];
+        for (i, l) in self.lines.iter().enumerate() {
+            let slot = &mut fill[l.owner as usize];
+            order[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        let mut slots: Vec<u32> = Vec::new();
+        for o in 0..owners {
+            let part = &mut order[owner_start[o] as usize..owner_start[o + 1] as usize];
+            let number = |i: u32| self.lines[i as usize].number;
+            let (Some(lo), Some(hi)) = (
+                part.iter().map(|&i| number(i)).min(),
+                part.iter().map(|&i| number(i)).max(),
+            ) else {
+                continue;
+            };
+            let span = (hi - lo) as usize + 1;
+            if span <= 4 * part.len() + 1024 {
+                slots.clear();
+                slots.resize(span, u32::MAX);
+                for &i in part.iter() {
+                    slots[(number(i) - lo) as usize] = i;
+                }
+                let placed = slots.iter().copied().filter(|&i| i != u32::MAX);
+                for (dst, i) in part.iter_mut().zip(placed) {
+                    *dst = i;
+                }
+            } else {
+                part.sort_unstable_by_key(|&i| number(i));
+            }
+        }
         let mut new_of = vec![0u32; self.lines.len()];
         let mut sorted = Vec::with_capacity(self.lines.len());
-        for (n, &(_, old)) in order.iter().enumerate() {
+        for (n, &old) in order.iter().enumerate() {
             new_of[old as usize] = n as u32;
             sorted.push(std::mem::take(&mut self.lines[old as usize]));
         }
@@ -123,14 +159,7 @@ impl LineTable {
         }
         self.attached = Vec::new();
         self.blocks = blocks;
-        self.owner_start = Vec::with_capacity(owners + 1);
-        let mut at = 0usize;
-        for o in 0..=owners {
-            while at < self.lines.len() && (self.lines[at].owner as usize) < o {
-                at += 1;
-            }
-            self.owner_start.push(at as u32);
-        }
+        self.owner_start = owner_start;
     }
 
     /// The indices of an owner's lines, ascending by number (once finished).
@@ -185,41 +214,84 @@ pub(super) fn line_out(
     funcs: &[Func<'_>],
 ) -> LineCoverage {
     let blocks = table.blocks_of(line);
+    // Each block's arcs in its successor order, as when they were first
+    // listed; counted first, so that the list is made at its size.
+    let is_branch = |a: &ArcInfo| !a.is_unconditional && !a.is_call_non_return;
+    let mut n = 0;
+    for &(f, b) in blocks {
+        let g = &funcs[f as usize].graph;
+        for &a in g.succ(b as usize) {
+            n += usize::from(is_branch(&g.arcs[a]));
+        }
+    }
+    let mut branches = Vec::with_capacity(n);
+    for &(f, b) in blocks.iter().filter(|_| n > 0) {
+        let g = &funcs[f as usize].graph;
+        for &a in g.succ(b as usize) {
+            let a = &g.arcs[a];
+            if is_branch(a) {
+                branches.push(BranchCoverage {
+                    count: a.count,
+                    throw: a.is_throw,
+                    fallthrough: a.fall_through,
+                    source_block_id: u32::try_from(a.src).unwrap_or(u32::MAX),
+                    destination_block_id: u32::try_from(a.dst).unwrap_or(u32::MAX),
+                });
+            }
+        }
+    }
+    let mut conditions = Vec::new();
+    if !table.sum_of_blocks {
+        for &(f, b) in blocks {
+            for (cb, c) in &funcs[f as usize].conditions {
+                if *cb == b as usize {
+                    conditions.push(c.clone());
+                }
+            }
+        }
+    }
     LineCoverage {
         line_number: line.number,
         function_name: function.cloned(),
         count: line.count,
         unexecuted_block: line.has_unexecuted_block,
-        // Each block's arcs in its successor order, as when they were
-        // first listed.
-        branches: blocks
-            .iter()
-            .flat_map(|&(f, b)| {
-                let g = &funcs[f as usize].graph;
-                g.succ(b as usize).iter().map(move |&a| &g.arcs[a])
-            })
-            .filter(|a| !a.is_unconditional && !a.is_call_non_return)
-            .map(|a| BranchCoverage {
-                count: a.count,
-                throw: a.is_throw,
-                fallthrough: a.fall_through,
-                source_block_id: u32::try_from(a.src).unwrap_or(u32::MAX),
-                destination_block_id: u32::try_from(a.dst).unwrap_or(u32::MAX),
-            })
-            .collect(),
-        conditions: if table.sum_of_blocks {
-            Vec::new()
-        } else {
-            blocks
-                .iter()
-                .flat_map(|&(f, b)| {
-                    funcs[f as usize]
-                        .conditions
-                        .iter()
-                        .filter(move |(cb, _)| *cb == b as usize)
-                        .map(|(_, c)| c.clone())
-                })
-                .collect()
-        },
+        branches,
+        conditions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines come out by owner and number, dense or sparse, each with its
+    /// blocks in the order they were attached.
+    #[test]
+    fn finished_lines_ascend_per_owner_with_their_blocks_in_order() {
+        let mut t = LineTable::default();
+        let dense = [7u32, 3, 5, 4, 9];
+        let sparse = [u32::MAX, 1, 2_000_000_000, 0];
+        for (k, &n) in dense.iter().enumerate() {
+            let i = t.line(1, n);
+            t.attach(i, k, 2 * k);
+            t.attach(i, k, 2 * k + 1);
+        }
+        for &n in &sparse {
+            let i = t.line(0, n);
+            t.attach(i, 9, n as usize % 7);
+        }
+        assert_eq!(t.line(1, 3), t.line(1, 3), "one line per owner and number");
+        let again = t.line(1, 7);
+        t.attach(again, 8, 8);
+        t.finish(3);
+        let numbers =
+            |o: usize| -> Vec<u32> { t.lines[t.of(o)].iter().map(|l| l.number).collect() };
+        assert_eq!(numbers(0), [0, 1, 2_000_000_000, u32::MAX]);
+        assert_eq!(numbers(1), [3, 4, 5, 7, 9]);
+        assert!(numbers(2).is_empty());
+        let seven = &t.lines[t.of(1)][3];
+        assert_eq!(t.blocks_of(seven), [(0, 0), (0, 1), (8, 8)]);
+        let max = &t.lines[t.of(0)][3];
+        assert_eq!(t.blocks_of(max), [(9, u32::MAX % 7)]);
     }
 }
