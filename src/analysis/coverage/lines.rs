@@ -79,6 +79,13 @@ impl LineTable {
         i
     }
 
+    /// Room for about `lines` lines, made at once.
+    pub(super) fn reserve(&mut self, lines: usize) {
+        self.index.reserve(lines);
+        self.lines.reserve(lines);
+        self.attached.reserve(lines);
+    }
+
     /// Attaches a block of a function to a line (see [`Line::blocks`]).
     pub(super) fn attach(&mut self, line: u32, func: usize, block: usize) {
         self.attached.push((line, func as u32, block as u32));

@@ -236,6 +236,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     // by their group function (owners after the sources).
     let mut table = LineTable::default();
     table.sum_of_blocks = sum_of_blocks;
+    // A line per location at most, give or take locations of several
+    // lines: made at about its size rather than grown by copies.
+    table.reserve(func_blocks.iter().map(Vec::len).sum());
     let mut owners = sources.len();
     for func in funcs.iter_mut().filter(|f| f.is_group) {
         func.owner = Some(owners);
