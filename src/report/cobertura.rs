@@ -97,26 +97,29 @@ fn line_element<W: Write + ?Sized>(
     line: u32,
     count: &crate::report::lcov::Count,
 ) -> io::Result<()> {
-    let branches: Vec<&Option<crate::report::lcov::Count>> = rec
+    // Counted where they are: no list per line.
+    let (mut total, mut taken) = (0usize, 0usize);
+    for (_, b) in rec
         .branches
         .range((line, 0, 0)..=(line, u32::MAX, u32::MAX))
-        .map(|(_, v)| v)
-        .collect();
-    if branches.is_empty() {
+    {
+        total += 1;
+        taken += usize::from(b.is_some_and(|c| c > 0));
+    }
+    if total == 0 {
         writeln!(
             w,
             "<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>"
         )?;
     } else {
-        let taken = branches.iter().filter(|b| b.is_some_and(|c| c > 0)).count();
-        let pct = condition_percent(taken, branches.len());
+        let pct = condition_percent(taken, total);
         writeln!(
             w,
             "<line number=\"{line}\" hits=\"{count}\" branch=\"true\" \
              condition-coverage=\"{pct}% ({taken}/{})\">\n<conditions>\n\
              <condition number=\"0\" type=\"jump\" coverage=\"{pct}%\"/>\n\
              </conditions>\n</line>",
-            branches.len()
+            total
         )?;
     }
     Ok(())

@@ -8,18 +8,26 @@ use std::io::{self, Write};
 /// is written as it is.
 pub(super) fn json_str<W: Write + ?Sized>(w: &mut W, v: &str) -> io::Result<()> {
     w.write_all(b"\"")?;
-    for c in v.chars() {
-        match c {
-            '"' => w.write_all("\\\"".as_bytes())?,
-            '\\' => w.write_all("\\\\".as_bytes())?,
-            '\u{8}' => w.write_all("\\b".as_bytes())?,
-            '\u{c}' => w.write_all("\\f".as_bytes())?,
-            '\n' => w.write_all("\\n".as_bytes())?,
-            '\r' => w.write_all("\\r".as_bytes())?,
-            '\t' => w.write_all("\\t".as_bytes())?,
-            c => write!(w, "{}", c)?,
-        }
+    // Runs of characters written as they are, in one piece each: only
+    // ASCII is escaped, and no byte of a multi-byte character is ASCII.
+    let bytes = v.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            _ => continue,
+        };
+        w.write_all(bytes.get(start..i).unwrap_or_default())?;
+        w.write_all(escaped)?;
+        start = i + 1;
     }
+    w.write_all(bytes.get(start..).unwrap_or_default())?;
     w.write_all(b"\"")
 }
 
@@ -151,6 +159,9 @@ mod tests {
         let mut s = Vec::new();
         json_str(&mut s, "a\"b\\c\td\u{1}é").unwrap();
         assert_eq!(String::from_utf8(s).unwrap(), "\"a\\\"b\\\\c\\td\u{1}é\"");
+        let mut s = Vec::new();
+        json_str(&mut s, "\u{8}\u{c}x\n\rü\"").unwrap();
+        assert_eq!(String::from_utf8(s).unwrap(), "\"\\b\\fx\\n\\rü\\\"\"");
     }
 
     #[test]
