@@ -138,6 +138,9 @@ fn select(mut units: Vec<Unit>, selection: &Selection) -> Result<Vec<Unit>> {
 
 /// Prints one line per missed threshold and gives the exit status.
 pub fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode {
+    if thresholds.is_empty() {
+        return ExitCode::SUCCESS; // no totals to take
+    }
     let (_, all) = xencov::report::totals(t);
     let missed = xencov::report::select::shortfalls(&all, thresholds);
     for m in &missed {
@@ -504,8 +507,10 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
             return Ok(check_thresholds(&t, args.thresholds));
         }
         Format::Summary => {
-            let rel = relative_to_root(t.clone(), root);
-            emit(args.output, |w| xencov::report::write_summary(w, &rel))?;
+            // Renamed in a copy only when there is a root to be relative to.
+            let rel = root.map(|_| relative_to_root(t.clone(), root));
+            let shown = rel.as_ref().unwrap_or(&t);
+            emit(args.output, |w| xencov::report::write_summary(w, shown))?;
         }
         // One document per unit, each on its own line, as `gcov -t
         // --json-format` prints several data files.
