@@ -339,40 +339,8 @@ impl<W: std::io::Write + ?Sized> Out<'_, W> {
         Ok(())
     }
 
-    /// A number in decimal, as `Display` writes it (without its
-    /// machinery: most of the tracefile is numbers).
     fn num(&mut self, v: Count) {
-        let mut digits = [0u8; 39];
-        let mut start = digits.len();
-        // 64-bit division unless the number needs more (128-bit division
-        // is a call).
-        let (mut x, mut wide) = match u64::try_from(v) {
-            Ok(x) => (x, 0),
-            Err(_) => (0, v),
-        };
-        for slot in digits.iter_mut().rev() {
-            if wide != 0 {
-                *slot = b'0' + (wide % 10) as u8;
-                wide /= 10;
-                start -= 1;
-                if wide <= u128::from(u64::MAX) {
-                    x = wide as u64;
-                    wide = 0;
-                    if x == 0 {
-                        break;
-                    }
-                }
-                continue;
-            }
-            *slot = b'0' + (x % 10) as u8;
-            x /= 10;
-            start -= 1;
-            if x == 0 {
-                break;
-            }
-        }
-        self.buf
-            .extend_from_slice(digits.get(start..).unwrap_or_default());
+        push_decimal(&mut self.buf, v);
     }
 
     fn num_line(&mut self, v: Count) -> std::io::Result<()> {
@@ -385,6 +353,41 @@ impl<W: std::io::Write + ?Sized> Out<'_, W> {
         self.buf.clear();
         self.sink.flush()
     }
+}
+
+/// A number in decimal appended to `buf`, as `Display` writes it (without
+/// its machinery: most of a tracefile or a JSON report is numbers).
+pub(crate) fn push_decimal(buf: &mut Vec<u8>, v: Count) {
+    let mut digits = [0u8; 39];
+    let mut start = digits.len();
+    // 64-bit division unless the number needs more (128-bit division is a
+    // call).
+    let (mut x, mut wide) = match u64::try_from(v) {
+        Ok(x) => (x, 0),
+        Err(_) => (0, v),
+    };
+    for slot in digits.iter_mut().rev() {
+        if wide != 0 {
+            *slot = b'0' + (wide % 10) as u8;
+            wide /= 10;
+            start -= 1;
+            if wide <= u128::from(u64::MAX) {
+                x = wide as u64;
+                wide = 0;
+                if x == 0 {
+                    break;
+                }
+            }
+            continue;
+        }
+        *slot = b'0' + (x % 10) as u8;
+        x /= 10;
+        start -= 1;
+        if x == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]
