@@ -136,7 +136,7 @@ fn a_gcc_9_unit_agrees_with_gcov_9_json() {
             .map(|l| {
                 (
                     l.line_number,
-                    l.function_name.clone().unwrap_or_default(),
+                    l.function_name.as_deref().unwrap_or_default().to_string(),
                     l.count,
                     l.unexecuted_block,
                 )

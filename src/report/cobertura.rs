@@ -2,7 +2,7 @@
 
 use super::{Totals, totals};
 use crate::analysis::coverage::UnitCoverage;
-use crate::report::lcov::{FileRecord, Tracefile};
+use crate::report::lcov::{FileRecord, Tracefile, push_decimal};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -91,32 +91,66 @@ fn relative_to<'n>(name: &'n str, root: Option<&str>) -> (&'n str, bool) {
     (name.trim_start_matches('/'), false)
 }
 
+/// A line's figures for the report: its count and its branches (total,
+/// taken), gathered once per file in one walk of its lines and branches.
+#[derive(Clone, Copy)]
+struct LineFigures {
+    line: u32,
+    count: crate::report::lcov::Count,
+    branches: usize,
+    taken: usize,
+}
+
+/// The figures of every line of a record, ascending by line.
+fn line_figures(rec: &FileRecord) -> Vec<LineFigures> {
+    let mut out: Vec<LineFigures> = rec
+        .lines
+        .iter()
+        .map(|(&line, &count)| LineFigures {
+            line,
+            count,
+            branches: 0,
+            taken: 0,
+        })
+        .collect();
+    let mut at = 0;
+    for (&(line, _, _), b) in &rec.branches {
+        while out.get(at).is_some_and(|f| f.line < line) {
+            at += 1;
+        }
+        // A branch on a line without a count is not reported (as before:
+        // only lines with a count are written).
+        if let Some(f) = out.get_mut(at).filter(|f| f.line == line) {
+            f.branches += 1;
+            f.taken += usize::from(b.is_some_and(|c| c > 0));
+        }
+    }
+    out
+}
+
 fn line_element<W: Write + ?Sized>(
     w: &mut W,
-    rec: &FileRecord,
-    line: u32,
-    count: &crate::report::lcov::Count,
+    buf: &mut Vec<u8>,
+    f: &LineFigures,
 ) -> io::Result<()> {
-    let branches: Vec<&Option<crate::report::lcov::Count>> = rec
-        .branches
-        .range((line, 0, 0)..=(line, u32::MAX, u32::MAX))
-        .map(|(_, v)| v)
-        .collect();
-    if branches.is_empty() {
-        writeln!(
-            w,
-            "<line number=\"{line}\" hits=\"{count}\" branch=\"false\"/>"
-        )?;
+    let (line, count, total, taken) = (f.line, f.count, f.branches, f.taken);
+    if total == 0 {
+        buf.clear();
+        buf.extend_from_slice(b"<line number=\"");
+        push_decimal(buf, u128::from(line));
+        buf.extend_from_slice(b"\" hits=\"");
+        push_decimal(buf, count);
+        buf.extend_from_slice(b"\" branch=\"false\"/>\n");
+        w.write_all(buf)?;
     } else {
-        let taken = branches.iter().filter(|b| b.is_some_and(|c| c > 0)).count();
-        let pct = condition_percent(taken, branches.len());
+        let pct = condition_percent(taken, total);
         writeln!(
             w,
             "<line number=\"{line}\" hits=\"{count}\" branch=\"true\" \
              condition-coverage=\"{pct}% ({taken}/{})\">\n<conditions>\n\
              <condition number=\"0\" type=\"jump\" coverage=\"{pct}%\"/>\n\
              </conditions>\n</line>",
-            branches.len()
+            total
         )?;
     }
     Ok(())
@@ -221,6 +255,7 @@ pub fn write_cobertura<W: Write + ?Sized>(
         w.write_all("<source>/</source>\n".as_bytes())?;
     }
     w.write_all("</sources>\n<packages>\n".as_bytes())?;
+    let mut buf: Vec<u8> = Vec::with_capacity(128);
     for (dir, files) in &packages {
         let mut sum = Totals::default();
         for (_, _, rec) in files {
@@ -247,6 +282,13 @@ pub fn write_cobertura<W: Write + ?Sized>(
             )?;
             w.write_all("<methods>\n".as_bytes())?;
             let owned = method_lines(rec, ranges.get(*name));
+            let figures = line_figures(rec);
+            let find = |line: &u32| {
+                figures
+                    .binary_search_by_key(line, |f| f.line)
+                    .ok()
+                    .and_then(|i| figures.get(i))
+            };
             let mut fns: Vec<_> = rec.functions.iter().collect();
             fns.sort_by_key(|(n, (line, _))| (*line, (*n).clone()));
             for (fname, _) in fns {
@@ -254,16 +296,19 @@ pub fn write_cobertura<W: Write + ?Sized>(
                 let mut lines = (0, 0);
                 let mut branches = (0, 0);
                 for line in mine {
-                    if let Some(count) = rec.lines.get(line) {
+                    if let Some(f) = find(line) {
                         lines.1 += 1;
-                        lines.0 += usize::from(*count > 0);
-                    }
-                    for (_, b) in rec
-                        .branches
-                        .range((*line, 0, 0)..=(*line, u32::MAX, u32::MAX))
-                    {
-                        branches.1 += 1;
-                        branches.0 += usize::from(b.is_some_and(|c| c > 0));
+                        lines.0 += usize::from(f.count > 0);
+                        branches.1 += f.branches;
+                        branches.0 += f.taken;
+                    } else {
+                        for (_, b) in rec
+                            .branches
+                            .range((*line, 0, 0)..=(*line, u32::MAX, u32::MAX))
+                        {
+                            branches.1 += 1;
+                            branches.0 += usize::from(b.is_some_and(|c| c > 0));
+                        }
                     }
                 }
                 writeln!(
@@ -273,16 +318,14 @@ pub fn write_cobertura<W: Write + ?Sized>(
                     rate(lines),
                     rate(branches)
                 )?;
-                for line in mine {
-                    if let Some(count) = rec.lines.get(line) {
-                        line_element(w, rec, *line, count)?;
-                    }
+                for f in mine.iter().filter_map(find) {
+                    line_element(w, &mut buf, f)?;
                 }
                 w.write_all("</lines>\n</method>\n".as_bytes())?;
             }
             w.write_all("</methods>\n<lines>\n".as_bytes())?;
-            for (line, count) in &rec.lines {
-                line_element(w, rec, *line, count)?;
+            for f in &figures {
+                line_element(w, &mut buf, f)?;
             }
             w.write_all("</lines>\n</class>\n".as_bytes())?;
         }

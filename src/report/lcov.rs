@@ -4,7 +4,6 @@
 
 use crate::analysis::coverage::UnitCoverage;
 use std::collections::BTreeMap;
-use std::io::Write;
 
 /// A count combined over units. One unit's count can pass 2^64 (the
 /// flow into a line from several u64 counters), and the sum over units
@@ -201,68 +200,78 @@ impl Tracefile {
     }
 
     /// [`Tracefile::write`] straight into a sink: the tracefile is never
-    /// held whole in memory. It is written in pieces of a few bytes, through
-    /// a buffer of its own (so that a `dyn Write` sink costs one call per
-    /// buffer, not per piece).
+    /// held whole in memory. It is formatted into a buffer of its own
+    /// (32 KiB), handed to the sink whenever full: a `dyn Write` sink costs
+    /// one call per buffer, not per piece.
     pub fn write_to<W: std::io::Write + ?Sized>(
         &self,
         sink: &mut W,
         test_name: &str,
     ) -> std::io::Result<()> {
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 15, sink);
-        let w = &mut buffered;
+        let mut w = Out {
+            buf: Vec::with_capacity(Out::<W>::SIZE + 4096),
+            sink,
+        };
         for (name, rec) in &self.files {
-            line(w, &[b"TN:", test_name.as_bytes()])?;
-            line(w, &[b"SF:", name.as_bytes()])?;
+            w.line(&[b"TN:", test_name.as_bytes()])?;
+            w.line(&[b"SF:", name.as_bytes()])?;
             let mut fns: Vec<(&String, &(u32, Count))> = rec.functions.iter().collect();
             fns.sort_by(|(n, (line, _)), (m, (other, _))| (line, n).cmp(&(other, m)));
             for (n, (l, _)) in &fns {
-                w.write_all(b"FN:")?;
-                num(w, u128::from(*l))?;
-                line(w, &[b",", n.as_bytes()])?;
+                w.put(b"FN:");
+                w.num(u128::from(*l));
+                w.line(&[b",", n.as_bytes()])?;
             }
+            let mut hit = 0usize;
             for (n, (_, count)) in &fns {
-                w.write_all(b"FNDA:")?;
-                num(w, *count)?;
-                line(w, &[b",", n.as_bytes()])?;
+                w.put(b"FNDA:");
+                w.num(*count);
+                w.line(&[b",", n.as_bytes()])?;
+                hit += usize::from(*count > 0);
             }
-            w.write_all(b"FNF:")?;
-            num_line(w, rec.functions.len() as u128)?;
-            w.write_all(b"FNH:")?;
-            num_line(w, rec.functions_hit() as u128)?;
+            w.put(b"FNF:");
+            w.num_line(rec.functions.len() as u128)?;
+            w.put(b"FNH:");
+            w.num_line(hit as u128)?;
+            let mut hit = 0usize;
             for ((l, block, branch), taken) in &rec.branches {
-                w.write_all(b"BRDA:")?;
-                num(w, u128::from(*l))?;
-                w.write_all(b",")?;
-                num(w, u128::from(*block))?;
-                w.write_all(b",")?;
-                num(w, u128::from(*branch))?;
-                w.write_all(b",")?;
+                w.put(b"BRDA:");
+                w.num(u128::from(*l));
+                w.put(b",");
+                w.num(u128::from(*block));
+                w.put(b",");
+                w.num(u128::from(*branch));
+                w.put(b",");
                 match taken {
-                    Some(t) => num_line(w, *t)?,
-                    None => w.write_all(b"-\n")?,
+                    Some(t) => {
+                        w.num_line(*t)?;
+                        hit += usize::from(*t > 0);
+                    }
+                    None => w.line(&[b"-"])?,
                 }
             }
             // As lcov writes it: no BRF/BRH for a file without branches.
             if !rec.branches.is_empty() {
-                w.write_all(b"BRF:")?;
-                num_line(w, rec.branches.len() as u128)?;
-                w.write_all(b"BRH:")?;
-                num_line(w, rec.branches_hit() as u128)?;
+                w.put(b"BRF:");
+                w.num_line(rec.branches.len() as u128)?;
+                w.put(b"BRH:");
+                w.num_line(hit as u128)?;
             }
+            let mut hit = 0usize;
             for (l, count) in &rec.lines {
-                w.write_all(b"DA:")?;
-                num(w, u128::from(*l))?;
-                w.write_all(b",")?;
-                num_line(w, *count)?;
+                w.put(b"DA:");
+                w.num(u128::from(*l));
+                w.put(b",");
+                w.num_line(*count)?;
+                hit += usize::from(*count > 0);
             }
-            w.write_all(b"LF:")?;
-            num_line(w, rec.lines.len() as u128)?;
-            w.write_all(b"LH:")?;
-            num_line(w, rec.lines_hit() as u128)?;
-            w.write_all(b"end_of_record\n")?;
+            w.put(b"LF:");
+            w.num_line(rec.lines.len() as u128)?;
+            w.put(b"LH:");
+            w.num_line(hit as u128)?;
+            w.line(&[b"end_of_record"])?;
         }
-        buffered.flush()
+        w.flush()
     }
 }
 
@@ -299,23 +308,78 @@ pub(crate) fn add_condition_outcomes(
     }
 }
 
-/// The pieces, then a newline.
-fn line<W: std::io::Write + ?Sized>(w: &mut W, pieces: &[&[u8]]) -> std::io::Result<()> {
-    for p in pieces {
-        w.write_all(p)?;
-    }
-    w.write_all(b"\n")
+/// The tracefile's text on its way to a sink: pieces are appended to a
+/// buffer, which goes to the sink at the end of a line once it is full.
+struct Out<'w, W: ?Sized> {
+    buf: Vec<u8>,
+    sink: &'w mut W,
 }
 
-/// A number in decimal, as `Display` writes it (without its machinery:
-/// most of the tracefile is numbers).
-fn num<W: std::io::Write + ?Sized>(w: &mut W, v: Count) -> std::io::Result<()> {
-    let Ok(mut x) = u64::try_from(v) else {
-        return write!(w, "{v}");
+impl<W: std::io::Write + ?Sized> Out<'_, W> {
+    const SIZE: usize = 1 << 15;
+
+    fn put(&mut self, piece: &[u8]) {
+        self.buf.extend_from_slice(piece);
+    }
+
+    /// The pieces, then a newline.
+    fn line(&mut self, pieces: &[&[u8]]) -> std::io::Result<()> {
+        for p in pieces {
+            self.buf.extend_from_slice(p);
+        }
+        self.end()
+    }
+
+    fn end(&mut self) -> std::io::Result<()> {
+        self.buf.push(b'\n');
+        if self.buf.len() >= Self::SIZE {
+            self.sink.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn num(&mut self, v: Count) {
+        push_decimal(&mut self.buf, v);
+    }
+
+    fn num_line(&mut self, v: Count) -> std::io::Result<()> {
+        self.num(v);
+        self.end()
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sink.write_all(&self.buf)?;
+        self.buf.clear();
+        self.sink.flush()
+    }
+}
+
+/// A number in decimal appended to `buf`, as `Display` writes it (without
+/// its machinery: most of a tracefile or a JSON report is numbers).
+pub(crate) fn push_decimal(buf: &mut Vec<u8>, v: Count) {
+    let mut digits = [0u8; 39];
+    let mut start = digits.len();
+    // 64-bit division unless the number needs more (128-bit division is a
+    // call).
+    let (mut x, mut wide) = match u64::try_from(v) {
+        Ok(x) => (x, 0),
+        Err(_) => (0, v),
     };
-    let mut buf = [0u8; 20];
-    let mut start = buf.len();
-    for slot in buf.iter_mut().rev() {
+    for slot in digits.iter_mut().rev() {
+        if wide != 0 {
+            *slot = b'0' + (wide % 10) as u8;
+            wide /= 10;
+            start -= 1;
+            if wide <= u128::from(u64::MAX) {
+                x = wide as u64;
+                wide = 0;
+                if x == 0 {
+                    break;
+                }
+            }
+            continue;
+        }
         *slot = b'0' + (x % 10) as u8;
         x /= 10;
         start -= 1;
@@ -323,12 +387,7 @@ fn num<W: std::io::Write + ?Sized>(w: &mut W, v: Count) -> std::io::Result<()> {
             break;
         }
     }
-    w.write_all(buf.get(start..).unwrap_or_default())
-}
-
-fn num_line<W: std::io::Write + ?Sized>(w: &mut W, v: Count) -> std::io::Result<()> {
-    num(w, v)?;
-    w.write_all(b"\n")
+    buf.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -400,6 +459,32 @@ mod tests {
         let rec = &t.files["/s/a.c"];
         assert_eq!((rec.lines[&1], rec.functions["f"].1), (3, 3));
         assert_eq!(rec.branches[&(1, 0, 0)], Some(3));
+    }
+
+    /// The tracefile's numbers are as `Display` writes them, past 2^64 too.
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let values = [
+            0,
+            7,
+            10,
+            u128::from(u64::MAX) - 1,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::from(u64::MAX) * 10,
+            10u128.pow(20),
+            u128::MAX,
+        ];
+        for v in values {
+            let mut sink = Vec::new();
+            let mut out = Out {
+                buf: Vec::new(),
+                sink: &mut sink,
+            };
+            out.num_line(v).unwrap();
+            out.flush().unwrap();
+            assert_eq!(String::from_utf8(sink).unwrap(), format!("{v}\n"));
+        }
     }
 
     #[test]

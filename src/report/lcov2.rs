@@ -7,7 +7,7 @@
 
 use super::lcov::{add, add_condition_outcomes, clamp};
 use crate::analysis::coverage::UnitCoverage;
-use crate::report::lcov::{Count, Sense, resolve};
+use crate::report::lcov::{Count, Sense, push_decimal, resolve};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -243,6 +243,9 @@ impl Tracefile {
     /// Written to `w` (give it a buffered one): the tracefile is never held
     /// whole in memory.
     pub fn write_to<W: Write + ?Sized>(&self, w: &mut W, test_name: &str) -> io::Result<()> {
+        // A DA or BRDA record is formatted here, then written in one piece
+        // (most of the tracefile: `writeln!` was most of its cost).
+        let mut buf: Vec<u8> = Vec::with_capacity(64);
         for (name, rec) in &self.files {
             writeln!(w, "TN:{test_name}")?;
             writeln!(w, "SF:{name}")?;
@@ -264,15 +267,28 @@ impl Tracefile {
             for (line, blocks) in &rec.branches {
                 for (id, block) in sorted(blocks).into_iter().enumerate() {
                     for (j, b) in block.branches.iter().enumerate() {
-                        write!(w, "BRDA:{line},{}{id},", b.kind.prefix())?;
+                        buf.clear();
+                        buf.extend_from_slice(b"BRDA:");
+                        push_decimal(&mut buf, u128::from(*line));
+                        buf.push(b',');
+                        buf.extend_from_slice(b.kind.prefix().as_bytes());
+                        push_decimal(&mut buf, id as u128);
+                        buf.push(b',');
                         match b.arc {
-                            Some((from, to)) => write!(w, "{from} -> {to},")?,
-                            None => write!(w, "{j},")?,
+                            Some((from, to)) => {
+                                push_decimal(&mut buf, u128::from(from));
+                                buf.extend_from_slice(b" -> ");
+                                push_decimal(&mut buf, u128::from(to));
+                            }
+                            None => push_decimal(&mut buf, j as u128),
                         }
+                        buf.push(b',');
                         match b.taken {
-                            Some(t) => writeln!(w, "{t}")?,
-                            None => writeln!(w, "-")?,
+                            Some(t) => push_decimal(&mut buf, t),
+                            None => buf.push(b'-'),
                         }
+                        buf.push(b'\n');
+                        w.write_all(&buf)?;
                     }
                 }
             }
@@ -283,7 +299,13 @@ impl Tracefile {
             }
             write_mcdc(w, rec)?;
             for (line, count) in &rec.lines {
-                writeln!(w, "DA:{line},{count}")?;
+                buf.clear();
+                buf.extend_from_slice(b"DA:");
+                push_decimal(&mut buf, u128::from(*line));
+                buf.push(b',');
+                push_decimal(&mut buf, *count);
+                buf.push(b'\n');
+                w.write_all(&buf)?;
             }
             writeln!(w, "LF:{}", rec.lines.len())?;
             writeln!(w, "LH:{}", rec.lines_hit())?;

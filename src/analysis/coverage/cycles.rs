@@ -17,15 +17,21 @@ const CYCLE_DEPTH: usize = 2048;
 /// A line's count: the arcs entering its blocks from elsewhere, plus the
 /// cycles among its blocks (gcov's accumulate_line_info). Returns false when
 /// the cycle search was cut short.
-pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>], scratch: &mut Scratch) -> bool {
-    if line.blocks.is_empty() {
+pub(super) fn accumulate(
+    line: &mut Line,
+    blocks: &[(u32, u32)],
+    funcs: &mut [Func<'_>],
+    scratch: &mut Scratch,
+) -> bool {
+    if blocks.is_empty() {
         return true;
     }
     // The line's blocks are marked in their graphs (and unmarked below):
     // a membership test per arc without a set built for every line.
-    mark(line, funcs, true);
+    mark(blocks, funcs, true);
     let mut count: i128 = 0;
-    for &(f, b) in &line.blocks {
+    for &(f, b) in blocks {
+        let (f, b) = (f as usize, b as usize);
         let g = &mut funcs[f].graph;
         for &a in g.pred(b) {
             let src = g.arcs[a].src;
@@ -44,16 +50,16 @@ pub(super) fn accumulate(line: &mut Line, funcs: &mut [Func<'_>], scratch: &mut 
         cut: false,
         count: 0,
     };
-    cycles(line, funcs, &mut search, scratch);
-    mark(line, funcs, false);
+    cycles(blocks, funcs, &mut search, scratch);
+    mark(blocks, funcs, false);
     line.count = count.saturating_add(search.count);
     !search.cut
 }
 
 /// Sets or clears the on-line mark of the line's blocks.
-fn mark(line: &Line, funcs: &mut [Func<'_>], on: bool) {
-    for &(f, b) in &line.blocks {
-        funcs[f].graph.blocks[b].on_line = on;
+fn mark(blocks: &[(u32, u32)], funcs: &mut [Func<'_>], on: bool) {
+    for &(f, b) in blocks {
+        funcs[f as usize].graph.blocks[b as usize].on_line = on;
     }
 }
 
@@ -75,20 +81,26 @@ struct Search {
 
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
 /// through the line's blocks, each reduced by its smallest arc.
-fn cycles(line: &Line, funcs: &mut [Func<'_>], search: &mut Search, scratch: &mut Scratch) {
+fn cycles(
+    blocks: &[(u32, u32)],
+    funcs: &mut [Func<'_>],
+    search: &mut Search,
+    scratch: &mut Scratch,
+) {
     let Scratch {
         path,
         blocked,
         block_lists,
     } = scratch;
-    for &start in &line.blocks {
+    for &(f, start) in blocks {
         path.clear();
         blocked.clear();
         block_lists.clear();
         // The members of the search are the line's blocks of this function:
         // those marked in its graph.
-        let g = &mut funcs[start.0].graph;
-        circuit(g, start.1, start.1, path, blocked, block_lists, search);
+        let g = &mut funcs[f as usize].graph;
+        let start = start as usize;
+        circuit(g, start, start, path, blocked, block_lists, search);
     }
 }
 

@@ -1,23 +1,205 @@
 //! Source lines while counts accumulate, and a line's output record.
+//!
+//! The lines of a unit are one table (not a map per source file with a
+//! list per line): a line is found by its owner (a source file, or a group
+//! function whose lines gcov keeps apart) and number through one hash
+//! index, and the blocks attached to lines are one list in which each
+//! line holds a range. SQLite's unit has 70,000 lines: a map node and a
+//! list per line were most of the line-count loop.
 #![allow(clippy::indexing_slicing)]
 
-use super::graph::Graph;
+use super::graph::{ArcInfo, Graph};
 use super::model::{BranchCoverage, ConditionCoverage, LineCoverage};
 use crate::gcov::gcno::FunctionRef;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// A source line while counts accumulate.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Line {
+    /// The source file (`0..sources`) or group function (after them) whose line it is.
+    pub(super) owner: u32,
+    pub(super) number: u32,
     pub(super) exists: bool,
-    pub(super) count: i128,
     pub(super) has_unexecuted_block: bool,
-    /// Blocks whose last line (per location) is this line: (function, block).
-    /// Their outgoing arcs are the line's branches (GCC 8+).
-    pub(super) blocks: Vec<(usize, usize)>,
-    /// Before GCC 8: the blocks whose outgoing arcs are the line's branches
-    /// (the line keeps no blocks then).
-    pub(super) branch_blocks: Vec<(usize, usize)>,
+    pub(super) count: i128,
+    /// The line's blocks: `LineTable::blocks[blocks.0..blocks.1]`, once
+    /// the table is finished. From GCC 8, blocks whose last line (per
+    /// location) is this line: their outgoing arcs are the line's branches
+    /// and their flow is its count. Before GCC 8 only the blocks whose
+    /// branches are the line's (see [`LineTable::sum_of_blocks`]).
+    pub(super) blocks: (u32, u32),
+}
+
+/// The lines of a unit: see the module's comment.
+#[derive(Default)]
+pub(super) struct LineTable {
+    index: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// While lines are added: in order of first mention. Once finished:
+    /// by owner, then number.
+    pub(super) lines: Vec<Line>,
+    /// While lines are added: (line, function, block) in order of
+    /// attachment. Once finished: (function, block), each line's run in
+    /// order of attachment.
+    attached: Vec<(u32, u32, u32)>,
+    pub(super) blocks: Vec<(u32, u32)>,
+    /// Where each owner's lines start in `lines` (one more entry than owners).
+    owner_start: Vec<u32>,
+    /// Before GCC 8 a line's blocks only give its branches: its count is
+    /// the sum of its blocks' counts, and it has no conditions.
+    pub(super) sum_of_blocks: bool,
+    last: Option<(u64, u32)>,
+}
+
+/// The key of a line in the index.
+fn key(owner: u32, number: u32) -> u64 {
+    u64::from(owner) << 32 | u64::from(number)
+}
+
+impl LineTable {
+    /// The line `number` of `owner`, made when first asked for.
+    pub(super) fn line(&mut self, owner: u32, number: u32) -> u32 {
+        let k = key(owner, number);
+        if let Some((lk, i)) = self.last
+            && lk == k
+        {
+            return i;
+        }
+        let lines = &mut self.lines;
+        let i = *self.index.entry(k).or_insert_with(|| {
+            lines.push(Line {
+                owner,
+                number,
+                ..Line::default()
+            });
+            (lines.len() - 1) as u32
+        });
+        self.last = Some((k, i));
+        i
+    }
+
+    /// Room for about `lines` lines, made at once.
+    pub(super) fn reserve(&mut self, lines: usize) {
+        self.index.reserve(lines);
+        self.lines.reserve(lines);
+        self.attached.reserve(lines);
+    }
+
+    /// Attaches a block of a function to a line (see [`Line::blocks`]).
+    pub(super) fn attach(&mut self, line: u32, func: usize, block: usize) {
+        self.attached.push((line, func as u32, block as u32));
+    }
+
+    /// Sorts the lines by owner and number and gathers each line's blocks
+    /// into its range; no line is added after.
+    pub(super) fn finish(&mut self, owners: usize) {
+        self.index = HashMap::default();
+        self.last = None;
+        // The lines by owner (a counting sort), then each owner's by
+        // number: placed by number where the numbers are dense enough (a
+        // source file's lines are), sorted where not (a hostile notes file
+        // must not size anything by a line number).
+        let mut owner_start = vec![0u32; owners + 1];
+        for l in &self.lines {
+            owner_start[l.owner as usize + 1] += 1;
+        }
+        for o in 1..owner_start.len() {
+            owner_start[o] += owner_start[o - 1];
+        }
+        let mut fill = owner_start.clone();
+        let mut order = vec![0u32; self.lines.len()];
+        for (i, l) in self.lines.iter().enumerate() {
+            let slot = &mut fill[l.owner as usize];
+            order[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        let mut slots: Vec<u32> = Vec::new();
+        for o in 0..owners {
+            let part = &mut order[owner_start[o] as usize..owner_start[o + 1] as usize];
+            let number = |i: u32| self.lines[i as usize].number;
+            let (Some(lo), Some(hi)) = (
+                part.iter().map(|&i| number(i)).min(),
+                part.iter().map(|&i| number(i)).max(),
+            ) else {
+                continue;
+            };
+            let span = (hi - lo) as usize + 1;
+            if span <= 4 * part.len() + 1024 {
+                slots.clear();
+                slots.resize(span, u32::MAX);
+                for &i in part.iter() {
+                    slots[(number(i) - lo) as usize] = i;
+                }
+                let placed = slots.iter().copied().filter(|&i| i != u32::MAX);
+                for (dst, i) in part.iter_mut().zip(placed) {
+                    *dst = i;
+                }
+            } else {
+                part.sort_unstable_by_key(|&i| number(i));
+            }
+        }
+        let mut new_of = vec![0u32; self.lines.len()];
+        let mut sorted = Vec::with_capacity(self.lines.len());
+        for (n, &old) in order.iter().enumerate() {
+            new_of[old as usize] = n as u32;
+            sorted.push(std::mem::take(&mut self.lines[old as usize]));
+        }
+        self.lines = sorted;
+        // A counting sort of the attached blocks by their line: stable, so
+        // each line keeps its blocks in the order they were attached.
+        let mut start = vec![0u32; self.lines.len() + 1];
+        for &(l, _, _) in &self.attached {
+            start[new_of[l as usize] as usize + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        for (n, line) in self.lines.iter_mut().enumerate() {
+            line.blocks = (start[n], start[n + 1]);
+        }
+        let mut blocks = vec![(0u32, 0u32); self.attached.len()];
+        for &(l, f, b) in &self.attached {
+            let slot = &mut start[new_of[l as usize] as usize];
+            blocks[*slot as usize] = (f, b);
+            *slot += 1;
+        }
+        self.attached = Vec::new();
+        self.blocks = blocks;
+        self.owner_start = owner_start;
+    }
+
+    /// The indices of an owner's lines, ascending by number (once finished).
+    pub(super) fn of(&self, owner: usize) -> std::ops::Range<usize> {
+        let at = |o: usize| self.owner_start.get(o).map_or(0, |&s| s as usize);
+        at(owner)..at(owner + 1).max(at(owner))
+    }
+
+    /// A line's blocks (once finished).
+    pub(super) fn blocks_of(&self, line: &Line) -> &[(u32, u32)] {
+        &self.blocks[line.blocks.0 as usize..line.blocks.1 as usize]
+    }
+}
+
+/// The index's hash of a line key: one multiplication, folded (the keys
+/// are not chosen by anyone who gains from collisions; a notes file that
+/// made them collide costs time, not correctness).
+#[derive(Default)]
+pub(super) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        let m = u128::from(self.0) * 0x9e37_79b9_7f4a_7c15;
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 pub(super) struct Func<'a> {
@@ -25,10 +207,8 @@ pub(super) struct Func<'a> {
     pub(super) graph: Graph,
     pub(super) src: usize,
     pub(super) is_group: bool,
-    /// Lines of a group function, from its start line.
-    /// Lines of a group function by line number (sparse: a hostile end line
-    /// must not size anything).
-    pub(super) lines: BTreeMap<u32, Line>,
+    /// A group function's lines are kept apart: their owner in the line table.
+    pub(super) owner: Option<usize>,
     pub(super) blocks_executed: u32,
     /// Per decision of the notes: (block, its coverage).
     pub(super) conditions: Vec<(usize, ConditionCoverage)>,
@@ -36,44 +216,89 @@ pub(super) struct Func<'a> {
 
 pub(super) fn line_out(
     line: &Line,
-    number: u32,
-    function: Option<&str>,
+    table: &LineTable,
+    function: Option<&Arc<str>>,
     funcs: &[Func<'_>],
 ) -> LineCoverage {
+    let blocks = table.blocks_of(line);
+    // Each block's arcs in its successor order, as when they were first
+    // listed; counted first, so that the list is made at its size.
+    let is_branch = |a: &ArcInfo| !a.is_unconditional && !a.is_call_non_return;
+    let mut n = 0;
+    for &(f, b) in blocks {
+        let g = &funcs[f as usize].graph;
+        for &a in g.succ(b as usize) {
+            n += usize::from(is_branch(&g.arcs[a]));
+        }
+    }
+    let mut branches = Vec::with_capacity(n);
+    for &(f, b) in blocks.iter().filter(|_| n > 0) {
+        let g = &funcs[f as usize].graph;
+        for &a in g.succ(b as usize) {
+            let a = &g.arcs[a];
+            if is_branch(a) {
+                branches.push(BranchCoverage {
+                    count: a.count,
+                    throw: a.is_throw,
+                    fallthrough: a.fall_through,
+                    source_block_id: u32::try_from(a.src).unwrap_or(u32::MAX),
+                    destination_block_id: u32::try_from(a.dst).unwrap_or(u32::MAX),
+                });
+            }
+        }
+    }
+    let mut conditions = Vec::new();
+    if !table.sum_of_blocks {
+        for &(f, b) in blocks {
+            for (cb, c) in &funcs[f as usize].conditions {
+                if *cb == b as usize {
+                    conditions.push(c.clone());
+                }
+            }
+        }
+    }
     LineCoverage {
-        line_number: number,
-        function_name: function.map(str::to_string),
+        line_number: line.number,
+        function_name: function.cloned(),
         count: line.count,
         unexecuted_block: line.has_unexecuted_block,
-        // One of the two lists is empty (see `Line`); each block's arcs in
-        // its successor order, as when they were first listed.
-        branches: line
-            .blocks
-            .iter()
-            .chain(&line.branch_blocks)
-            .flat_map(|&(f, b)| {
-                let g = &funcs[f].graph;
-                g.succ(b).iter().map(move |&a| &g.arcs[a])
-            })
-            .filter(|a| !a.is_unconditional && !a.is_call_non_return)
-            .map(|a| BranchCoverage {
-                count: a.count,
-                throw: a.is_throw,
-                fallthrough: a.fall_through,
-                source_block_id: u32::try_from(a.src).unwrap_or(u32::MAX),
-                destination_block_id: u32::try_from(a.dst).unwrap_or(u32::MAX),
-            })
-            .collect(),
-        conditions: line
-            .blocks
-            .iter()
-            .flat_map(|&(f, b)| {
-                funcs[f]
-                    .conditions
-                    .iter()
-                    .filter(move |(cb, _)| *cb == b)
-                    .map(|(_, c)| c.clone())
-            })
-            .collect(),
+        branches,
+        conditions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines come out by owner and number, dense or sparse, each with its
+    /// blocks in the order they were attached.
+    #[test]
+    fn finished_lines_ascend_per_owner_with_their_blocks_in_order() {
+        let mut t = LineTable::default();
+        let dense = [7u32, 3, 5, 4, 9];
+        let sparse = [u32::MAX, 1, 2_000_000_000, 0];
+        for (k, &n) in dense.iter().enumerate() {
+            let i = t.line(1, n);
+            t.attach(i, k, 2 * k);
+            t.attach(i, k, 2 * k + 1);
+        }
+        for &n in &sparse {
+            let i = t.line(0, n);
+            t.attach(i, 9, n as usize % 7);
+        }
+        assert_eq!(t.line(1, 3), t.line(1, 3), "one line per owner and number");
+        let again = t.line(1, 7);
+        t.attach(again, 8, 8);
+        t.finish(3);
+        let numbers =
+            |o: usize| -> Vec<u32> { t.lines[t.of(o)].iter().map(|l| l.number).collect() };
+        assert_eq!(numbers(0), [0, 1, 2_000_000_000, u32::MAX]);
+        assert_eq!(numbers(1), [3, 4, 5, 7, 9]);
+        assert!(numbers(2).is_empty());
+        let seven = &t.lines[t.of(1)][3];
+        assert_eq!(t.blocks_of(seven), [(0, 0), (0, 1), (8, 8)]);
+        let max = &t.lines[t.of(0)][3];
+        assert_eq!(t.blocks_of(max), [(9, u32::MAX % 7)]);
     }
 }

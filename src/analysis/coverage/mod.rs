@@ -14,7 +14,7 @@
 
 use crate::gcov::gcda::{Gcda, Record};
 use crate::gcov::gcno::{FunctionRef, Gcno};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 mod cycles;
 mod demangle;
@@ -30,7 +30,8 @@ pub use model::{
 
 use cycles::accumulate;
 use graph::Graph;
-use lines::{Func, Line, line_out};
+use lines::{Func, LineTable, line_out};
+use std::sync::Arc;
 
 /// Source names to their index in order of first mention (after
 /// [`crate::paths::fold`]). Every block location names its file: the same
@@ -203,7 +204,6 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         if graph.has_catch {
             graph.find_exception_blocks();
         }
-        let lines = BTreeMap::new();
         // Two sets per decision, in the order of the CONDITIONS record.
         let sets: Vec<u64> = match condition_sets.get(&f.id.ident) {
             Some(v) if v.len() == 2 * f.conditions().len() => v.iter().collect(),
@@ -240,7 +240,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             graph,
             src: fsrc[i],
             is_group: group[i],
-            lines,
+            owner: None,
             blocks_executed: 0,
             conditions,
         });
@@ -251,8 +251,18 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     // counts of the blocks on it; from 8 on, as the flow entering it.
     let sum_of_blocks = !notes.header.version.at_least(8, 0);
 
-    // add_line_counts
-    let mut src_lines: Vec<BTreeMap<u32, Line>> = vec![BTreeMap::new(); sources.len()];
+    // add_line_counts. Lines are owned by their source file, or kept apart
+    // by their group function (owners after the sources).
+    let mut table = LineTable::default();
+    table.sum_of_blocks = sum_of_blocks;
+    // A line per location at most, give or take locations of several
+    // lines: made at about its size rather than grown by copies.
+    table.reserve(func_blocks.iter().map(Vec::len).sum());
+    let mut owners = sources.len();
+    for func in funcs.iter_mut().filter(|f| f.is_group) {
+        func.owner = Some(owners);
+        owners += 1;
+    }
     let mut sorted: Vec<u32> = Vec::new();
     for (fi, func) in funcs.iter_mut().enumerate() {
         let mut files = func_blocks[fi].iter().copied();
@@ -261,7 +271,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         // next ("propagated from one iteration to the next" in gcov 7's
         // add_line_counts): a block without lines, such as a loop's
         // condition, gives its branches to the line of the block before it.
-        let mut last: Option<(bool, usize, u32)> = None;
+        let mut last: Option<u32> = None;
         for (bi, block) in func.notes.blocks().enumerate() {
             let info = &func.graph.blocks[bi];
             if info.count != 0 && bi != 0 && bi + 1 != nblocks {
@@ -284,70 +294,61 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                         && src == func.src
                         && func.notes.start_line <= ln
                         && ln <= func.notes.end_line;
-                    let line = if in_group {
-                        Some(func.lines.entry(ln).or_default())
-                    } else {
-                        Some(src_lines[src].entry(ln).or_default())
+                    let owner = match func.owner {
+                        Some(o) if in_group => o,
+                        _ => src,
                     };
-                    let Some(line) = line else { continue };
+                    let i = table.line(owner as u32, ln);
+                    let line = &mut table.lines[i as usize];
                     line.exists = true;
                     if !info.exceptional && info.count == 0 {
                         line.has_unexecuted_block = true;
                     }
                     line.count = line.count.saturating_add(info.count);
-                    last = Some((in_group, src, ln));
+                    last = Some(i);
                 }
                 if bi == 0 || bi + 1 == nblocks || sum_of_blocks {
                     continue; // entry or exit block; before GCC 8, see below
                 }
-                if let Some((in_group, last_src, ln)) = last {
-                    let line = if in_group {
-                        func.lines.get_mut(&ln)
-                    } else {
-                        src_lines[last_src].get_mut(&ln)
-                    };
-                    if let Some(line) = line {
-                        line.blocks.push((fi, bi));
-                    }
+                if let Some(i) = last {
+                    table.attach(i, fi, bi);
                 }
             }
             // Before GCC 8: a block's branches go once to the last line seen.
             if sum_of_blocks
                 && bi != 0
                 && bi + 1 != nblocks
-                && let Some((in_group, last_src, ln)) = last
+                && let Some(i) = last
             {
-                let line = if in_group {
-                    func.lines.get_mut(&ln)
-                } else {
-                    src_lines[last_src].get_mut(&ln)
-                };
-                if let Some(line) = line {
-                    line.branch_blocks.push((fi, bi));
-                }
+                table.attach(i, fi, bi);
             }
         }
     }
+    drop(func_blocks);
+    table.finish(owners);
 
-    // accumulate_line_counts: group functions' lines, then each file's lines.
+    // accumulate_line_counts: group functions' lines, then each file's lines
+    // (before GCC 8 the blocks of a line only give its branches).
     let mut cut: Vec<(usize, u32)> = Vec::new();
     let mut scratch = cycles::Scratch::default();
-    for fi in 0..funcs.len() {
-        if !funcs[fi].is_group {
-            continue;
-        }
-        let mut lines = std::mem::take(&mut funcs[fi].lines);
-        for (&ln, line) in lines.iter_mut() {
-            if !accumulate(line, &mut funcs, &mut scratch) {
-                cut.push((funcs[fi].src, ln));
-            }
-        }
-        funcs[fi].lines = lines;
-    }
-    for (si, lines) in src_lines.iter_mut().enumerate() {
-        for (&ln, line) in lines.iter_mut() {
-            if !accumulate(line, &mut funcs, &mut scratch) {
-                cut.push((si, ln));
+    if !sum_of_blocks {
+        let group_src: Vec<usize> = funcs
+            .iter()
+            .filter(|f| f.owner.is_some())
+            .map(|f| f.src)
+            .collect();
+        for owner in (sources.len()..owners).chain(0..sources.len()) {
+            // The group functions' owners are numbered in function order.
+            let src = owner
+                .checked_sub(sources.len())
+                .map_or(owner, |g| group_src[g]);
+            let range = table.of(owner);
+            let LineTable { lines, blocks, .. } = &mut table;
+            for line in &mut lines[range] {
+                let b = &blocks[line.blocks.0 as usize..line.blocks.1 as usize];
+                if !accumulate(line, b, &mut funcs, &mut scratch) {
+                    cut.push((src, line.number));
+                }
             }
         }
     }
@@ -359,14 +360,19 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     }
 
     // Output per source file, gcov's JSON order.
+    let scoped = notes.header.version.at_least(10, 0);
     for (si, name) in sources.iter().enumerate() {
         let mut file = FileCoverage {
             file: name.clone(),
             ..FileCoverage::default()
         };
-        let mut fns: Vec<&Func<'_>> = funcs.iter().filter(|f| f.src == si).collect();
-        fns.sort_by_key(|f| (f.notes.start_line, f.notes.start_column));
-        for f in &fns {
+        let mut fns: Vec<(&Func<'_>, Arc<str>)> = funcs
+            .iter()
+            .filter(|f| f.src == si)
+            .map(|f| (f, Arc::from(f.notes.name.as_str())))
+            .collect();
+        fns.sort_by_key(|(f, _)| (f.notes.start_line, f.notes.start_column));
+        for (f, _) in &fns {
             file.functions.push(FunctionCoverage {
                 name: f.notes.name.clone(),
                 demangled_name: demangle(&f.notes.name),
@@ -382,44 +388,52 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         // Line by line: first the lines of the functions starting there,
         // then the file's own line (gcov's order). Only lines that start a
         // function or have a count are visited, so a 270,000-line file costs
-        // its lines, not lines times functions.
-        let mut starting: BTreeMap<u32, Vec<&Func<'_>>> = BTreeMap::new();
-        for f in &fns {
-            starting.entry(f.notes.start_line).or_default().push(f);
-        }
-        let mut numbers: Vec<u32> = starting
-            .keys()
-            .chain(src_lines[si].keys())
-            .copied()
-            .collect();
-        numbers.sort_unstable();
-        numbers.dedup();
+        // its lines, not lines times functions. Both lists ascend: merged.
+        let own = &table.lines[table.of(si)];
+        file.lines.reserve(own.len());
+        let mut own_at = 0usize;
+        let mut fn_at = 0usize;
         // A file's own line belongs to the innermost non-group function
         // still open there (gcov 11 and 12 keep a stack and drop the
         // functions that ended before the line): none after a function's
         // last line, the outer function again after a nested one. gcov 9
         // names the last non-group function that started, ended or not
         // (formats/report-json.md; GCC 10 is taken to be as 11).
-        let scoped = notes.header.version.at_least(10, 0);
-        let mut open: Vec<&Func<'_>> = Vec::new();
-        for ln in numbers.into_iter().filter(|&ln| ln >= 1) {
-            for f in starting.get(&ln).into_iter().flatten() {
-                if !f.is_group {
-                    open.push(f);
+        let mut open: Vec<&(&Func<'_>, Arc<str>)> = Vec::new();
+        loop {
+            let next_own = own.get(own_at).map(|l| l.number);
+            let next_fn = fns.get(fn_at).map(|(f, _)| f.notes.start_line);
+            let ln = match (next_own, next_fn) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => break,
+            };
+            while let Some(entry) = fns.get(fn_at).filter(|(f, _)| f.notes.start_line == ln) {
+                fn_at += 1;
+                if ln < 1 {
+                    continue;
                 }
-                for (&number, line) in &f.lines {
-                    if line.exists {
-                        file.lines
-                            .push(line_out(line, number, Some(&f.notes.name), &funcs));
+                let (f, fname) = entry;
+                if !f.is_group {
+                    open.push(entry);
+                }
+                if let Some(o) = f.owner {
+                    for line in &table.lines[table.of(o)] {
+                        if line.exists {
+                            file.lines.push(line_out(line, &table, Some(fname), &funcs));
+                        }
                     }
                 }
             }
-            if let Some(line) = src_lines[si].get(&ln).filter(|l| l.exists) {
-                while scoped && open.last().is_some_and(|f| f.notes.end_line < ln) {
-                    open.pop();
+            if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
+                own_at += 1;
+                if ln >= 1 && line.exists {
+                    while scoped && open.last().is_some_and(|(f, _)| f.notes.end_line < ln) {
+                        open.pop();
+                    }
+                    let name = open.last().map(|(_, n)| n);
+                    file.lines.push(line_out(line, &table, name, &funcs));
                 }
-                let name = open.last().map(|f| f.notes.name.as_str());
-                file.lines.push(line_out(line, ln, name, &funcs));
             }
         }
         out.files.push(file);

@@ -162,7 +162,9 @@ pub struct LineCoverage {
     pub line_number: u32,
     /// Absent (as in gcov's JSON) for a line before any function of its file.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub function_name: Option<String>,
+    /// Shared by the lines of one function (one allocation per function,
+    /// not per line).
+    pub function_name: Option<std::sync::Arc<str>>,
     /// How often the line ran: the sum of the counts of the arcs entering its blocks from other lines, as gcov computes it (signed, see [`FunctionCoverage::execution_count`]).
     #[cfg_attr(feature = "serde", serde(serialize_with = "non_negative"))]
     pub count: i128,
