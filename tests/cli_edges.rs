@@ -721,17 +721,20 @@ fn read_into_a_closed_pipe_is_still_an_error() {
         .status()
         .unwrap();
     assert!(status.success());
-    let mut child = bin()
+    // The pipe's reading end is closed before the child starts, so its
+    // first write fails whatever the timing (closing it after the spawn
+    // raced with a child that had already written into the pipe's buffer).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
         .arg("read")
         .env("LD_PRELOAD", t.p("fake/libfakexen.so"))
         .env("FAKE_XEN_DUMP", samples("xen/gcc-12/calc-run1.xcov"))
         .env("FAKE_XEN_STATE", t.p("state"))
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("Broken pipe"), "{}", stderr(&o));
 }
