@@ -738,3 +738,77 @@ fn read_into_a_closed_pipe_is_still_an_error() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("Broken pipe"), "{}", stderr(&o));
 }
+
+/// `-o` naming a device or a FIFO writes into it: the atomic write's
+/// rename would otherwise replace `/dev/null` with a regular file (as root,
+/// which CI and Xen users are). A device node made in the test directory
+/// stands for /dev/null, so a failure cannot clobber the machine's.
+#[test]
+fn output_to_a_device_or_fifo_is_written_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let t = Tmp::new("edges-device");
+    let dump = samples("xen/gcc-12/calc-run1.xcov");
+    let file = t.p("merged.xcov");
+    let o = bin()
+        .arg("merge")
+        .arg(&dump)
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = std::fs::read(&file).unwrap();
+
+    let null = t.p("null");
+    let made = Command::new("mknod")
+        .arg(&null)
+        .args(["c", "1", "3"])
+        .status();
+    if made.is_ok_and(|s| s.success()) {
+        let o = bin()
+            .arg("merge")
+            .arg(&dump)
+            .arg("-o")
+            .arg(&null)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m = std::fs::symlink_metadata(&null).unwrap();
+        assert!(
+            m.file_type().is_char_device(),
+            "the device was replaced: {m:?}"
+        );
+    } else {
+        // Not root: /dev/null itself cannot be replaced then; still check it.
+        let o = bin()
+            .arg("merge")
+            .arg(&dump)
+            .args(["-o", "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
+    let fifo = t.p("fifo");
+    let s = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(s.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let o = bin()
+        .arg("merge")
+        .arg(&dump)
+        .arg("-o")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        reader.join().unwrap(),
+        expected,
+        "the FIFO's reader got the dump"
+    );
+    let m = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(m.file_type().is_fifo(), "the FIFO was replaced: {m:?}");
+}

@@ -85,6 +85,13 @@ pub fn write_atomic_with(
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
+    // A device, a FIFO or a socket (`-o /dev/null`, `-o /dev/stdout`, a
+    // named pipe) is written to, not replaced: renaming a temporary file
+    // over it would put a regular file where the device was (root can do
+    // that to /dev/null). Atomicity is a property of files only.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return write_in_place(path, render);
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -140,6 +147,21 @@ pub fn write_atomic_with(
         fault::stop("after-rename");
     }
     Ok(())
+}
+
+/// Writes what `render` writes into `path`, a device or FIFO that exists.
+fn write_in_place(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    render(&mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The temporary file, which stops the process (tests/faults.rs) after
