@@ -34,7 +34,7 @@ pub(super) fn accumulate(
         let (f, b) = (f as usize, b as usize);
         let g = &mut funcs[f].graph;
         for &a in g.pred(b) {
-            let src = g.arcs[a].src;
+            let src = g.arcs[a].src as usize;
             if !g.blocks[src].on_line {
                 count = count.saturating_add(g.arcs[a].count);
             }
@@ -126,7 +126,7 @@ fn circuit(
     let (first, end) = g.blocks[v].succ;
     for i in first..end {
         let a = g.succ_list[i];
-        let w = g.arcs[a].dst;
+        let w = g.arcs[a].dst as usize;
         if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
             continue;
         }
@@ -147,7 +147,7 @@ fn circuit(
         unblock(v, blocked, block_lists);
     } else {
         for &a in g.succ(v) {
-            let w = g.arcs[a].dst;
+            let w = g.arcs[a].dst as usize;
             if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
                 continue;
             }

@@ -4,12 +4,39 @@
 //! gcov does for branch output.
 #![allow(clippy::indexing_slicing)]
 
+use super::model::BranchCoverage;
 use crate::gcov::gcno::FunctionRef;
+
+/// A solved graph as the output needs it once the line counts are made:
+/// each block's branches (its outgoing arcs that are neither
+/// unconditional nor a call's non-return, in successor order), in one
+/// list. The graph itself (blocks, arcs, both arc lists) is freed.
+#[derive(Debug, Default)]
+pub(super) struct Branches {
+    /// Where each block's branches start in `arcs` (one more entry than blocks).
+    start: Vec<u32>,
+    arcs: Vec<BranchCoverage>,
+    /// The entry block's count: the function's execution count.
+    pub(super) entry_count: i128,
+}
+
+impl Branches {
+    /// The branches of block `b`.
+    pub(super) fn of(&self, b: usize) -> &[BranchCoverage] {
+        let at = |i: usize| self.start.get(i).map_or(0, |&s| s as usize);
+        &self.arcs[at(b)..at(b + 1).max(at(b))]
+    }
+
+    /// How many blocks the graph had.
+    pub(super) fn blocks(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct ArcInfo {
-    pub(super) src: usize,
-    pub(super) dst: usize,
+    pub(super) src: u32,
+    pub(super) dst: u32,
     pub(super) count: i128,
     pub(super) cs_count: i128,
     pub(super) count_valid: bool,
@@ -40,6 +67,7 @@ pub(super) struct BlockInfo {
 }
 
 /// A function's graph while it is being solved.
+#[derive(Default)]
 pub(super) struct Graph {
     pub(super) arcs: Vec<ArcInfo>,
     pub(super) blocks: Vec<BlockInfo>,
@@ -72,8 +100,8 @@ impl Graph {
                 let dst = a.dest as usize;
                 let id = g.arcs.len();
                 let mut arc = ArcInfo {
-                    src,
-                    dst,
+                    src: src as u32,
+                    dst: a.dest,
                     on_tree: a.on_tree(),
                     fake: a.fake(),
                     fall_through: a.fall_through(),
@@ -115,12 +143,41 @@ impl Graph {
         }
         g.pred_list = vec![0; at];
         for (id, arc) in g.arcs.iter().enumerate() {
-            if let Some(d) = g.blocks.get_mut(arc.dst) {
+            if let Some(d) = g.blocks.get_mut(arc.dst as usize) {
                 g.pred_list[d.pred.1] = id;
                 d.pred.1 += 1;
             }
         }
         g
+    }
+
+    /// What the output keeps of the solved graph: each block's branches.
+    pub(super) fn branches(&self) -> Branches {
+        let is_branch = |a: &ArcInfo| !a.is_unconditional && !a.is_call_non_return;
+        let n = self.arcs.iter().filter(|a| is_branch(a)).count();
+        let mut out = Branches {
+            start: Vec::with_capacity(self.blocks.len() + 1),
+            arcs: Vec::with_capacity(n),
+            entry_count: self.blocks.first().map_or(0, |b| b.count),
+        };
+        for b in 0..self.blocks.len() {
+            // Arc counts of a function fit the notes' u32 ranges.
+            out.start.push(out.arcs.len() as u32);
+            for &a in self.succ(b) {
+                let a = &self.arcs[a];
+                if is_branch(a) {
+                    out.arcs.push(BranchCoverage {
+                        count: a.count,
+                        throw: a.is_throw,
+                        fallthrough: a.fall_through,
+                        source_block_id: a.src,
+                        destination_block_id: a.dst,
+                    });
+                }
+            }
+        }
+        out.start.push(out.arcs.len() as u32);
+        out
     }
 
     /// The outgoing arcs of block `b`.
@@ -162,7 +219,7 @@ impl Graph {
                     self.arcs[a].count = next.next().unwrap_or(0);
                     self.arcs[a].count_valid = true;
                     self.blocks[b].num_succ -= 1;
-                    let d = self.arcs[a].dst;
+                    let d = self.arcs[a].dst as usize;
                     self.blocks[d].num_pred -= 1;
                 }
             }
@@ -241,9 +298,9 @@ impl Graph {
         self.arcs[a].count_valid = true;
         self.arcs[a].count = total;
         let other = if succ {
-            self.arcs[a].dst
+            self.arcs[a].dst as usize
         } else {
-            self.arcs[a].src
+            self.arcs[a].src as usize
         };
         let remaining = if succ {
             self.blocks[b].num_succ -= 1;
@@ -278,7 +335,7 @@ impl Graph {
             for i in first..end {
                 let a = self.succ_list[i];
                 let arc = &self.arcs[a];
-                let d = arc.dst;
+                let d = arc.dst as usize;
                 if !arc.fake && !arc.is_throw && self.blocks[d].exceptional {
                     self.blocks[d].exceptional = false;
                     queue.push(d);
