@@ -51,9 +51,9 @@ pub(super) struct ArcInfo {
 #[derive(Debug, Clone, Default)]
 pub(super) struct BlockInfo {
     /// The block's outgoing arcs: `Graph::succ_list[succ.0..succ.1]`.
-    pub(super) succ: (usize, usize),
+    pub(super) succ: (u32, u32),
     /// The block's incoming arcs: `Graph::pred_list[pred.0..pred.1]`.
-    pub(super) pred: (usize, usize),
+    pub(super) pred: (u32, u32),
     pub(super) num_succ: i64,
     pub(super) num_pred: i64,
     pub(super) count: i128,
@@ -73,9 +73,9 @@ pub(super) struct Graph {
     pub(super) blocks: Vec<BlockInfo>,
     /// Arc ids, each block's outgoing arcs in one run (sorted by
     /// destination once solved): one list for the graph, not one per block.
-    pub(super) succ_list: Vec<usize>,
+    pub(super) succ_list: Vec<u32>,
     /// Arc ids, each block's incoming arcs in one run, in arc order.
-    pub(super) pred_list: Vec<usize>,
+    pub(super) pred_list: Vec<u32>,
     pub(super) has_catch: bool,
     /// Counters of the off-tree arcs, in block then arc order.
     pub(super) counted: usize,
@@ -119,13 +119,13 @@ impl Graph {
                     g.counted += 1;
                 }
                 g.arcs.push(arc);
-                g.succ_list.push(id);
+                g.succ_list.push(id as u32);
                 g.blocks[src].num_succ += 1;
                 if let Some(d) = g.blocks.get_mut(dst) {
                     d.num_pred += 1;
                 }
             }
-            g.blocks[src].succ = (first, g.arcs.len());
+            g.blocks[src].succ = (first as u32, g.arcs.len() as u32);
             if mark_catches {
                 for arc in &mut g.arcs[first..] {
                     if !arc.fake && !arc.fall_through {
@@ -139,12 +139,12 @@ impl Graph {
         let mut at = 0;
         for b in &mut g.blocks {
             b.pred = (at, at);
-            at += b.num_pred as usize;
+            at += b.num_pred as u32;
         }
-        g.pred_list = vec![0; at];
+        g.pred_list = vec![0; at as usize];
         for (id, arc) in g.arcs.iter().enumerate() {
             if let Some(d) = g.blocks.get_mut(arc.dst as usize) {
-                g.pred_list[d.pred.1] = id;
+                g.pred_list[d.pred.1 as usize] = id as u32;
                 d.pred.1 += 1;
             }
         }
@@ -163,7 +163,7 @@ impl Graph {
         for b in 0..self.blocks.len() {
             // Arc counts of a function fit the notes' u32 ranges.
             out.start.push(out.arcs.len() as u32);
-            for &a in self.succ(b) {
+            for a in self.succ(b).iter().map(|&a| a as usize) {
                 let a = &self.arcs[a];
                 if is_branch(a) {
                     out.arcs.push(BranchCoverage {
@@ -181,15 +181,15 @@ impl Graph {
     }
 
     /// The outgoing arcs of block `b`.
-    pub(super) fn succ(&self, b: usize) -> &[usize] {
+    pub(super) fn succ(&self, b: usize) -> &[u32] {
         let (s, e) = self.blocks[b].succ;
-        &self.succ_list[s..e]
+        &self.succ_list[s as usize..e as usize]
     }
 
     /// The incoming arcs of block `b`.
-    pub(super) fn pred(&self, b: usize) -> &[usize] {
+    pub(super) fn pred(&self, b: usize) -> &[u32] {
         let (s, e) = self.blocks[b].pred;
-        &self.pred_list[s..e]
+        &self.pred_list[s as usize..e as usize]
     }
 
     /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
@@ -208,10 +208,13 @@ impl Graph {
         let mut next = counts.iter().copied();
         let mut invalid: Vec<usize> = Vec::new();
         for b in 0..n {
-            let (first, end) = self.blocks[b].succ;
+            let (first, end) = (
+                self.blocks[b].succ.0 as usize,
+                self.blocks[b].succ.1 as usize,
+            );
             let mut non_fake = 0;
             for i in first..end {
-                let a = self.succ_list[i];
+                let a = self.succ_list[i] as usize;
                 if !self.arcs[a].fake {
                     non_fake += 1;
                 }
@@ -225,7 +228,7 @@ impl Graph {
             }
             if non_fake == 1 {
                 for i in first..end {
-                    let a = self.succ_list[i];
+                    let a = self.succ_list[i] as usize;
                     if !self.arcs[a].fake {
                         self.arcs[a].is_unconditional = true;
                     }
@@ -233,7 +236,7 @@ impl Graph {
             }
             // Successors in ascending destination order (a stable sort, as gcov's bubble sort).
             let arcs = &self.arcs;
-            self.succ_list[first..end].sort_by_key(|&a| arcs[a].dst);
+            self.succ_list[first..end].sort_by_key(|&a| arcs[a as usize].dst);
             self.blocks[b].invalid_chain = true;
             invalid.push(b);
         }
@@ -245,12 +248,12 @@ impl Graph {
                 let total: i128 = if blk.num_succ == 0 {
                     self.succ(b)
                         .iter()
-                        .map(|&a| self.arcs[a].count)
+                        .map(|&a| self.arcs[a as usize].count)
                         .fold(0, i128::saturating_add)
                 } else if blk.num_pred == 0 {
                     self.pred(b)
                         .iter()
-                        .map(|&a| self.arcs[a].count)
+                        .map(|&a| self.arcs[a as usize].count)
                         .fold(0, i128::saturating_add)
                 } else {
                     continue;
@@ -288,7 +291,7 @@ impl Graph {
         let arcs = if succ { self.succ(b) } else { self.pred(b) };
         let mut total = block.count;
         let mut unknown = None;
-        for &a in arcs {
+        for a in arcs.iter().map(|&a| a as usize) {
             total = total.saturating_sub(self.arcs[a].count);
             if !self.arcs[a].count_valid {
                 unknown = Some(a);
@@ -331,9 +334,12 @@ impl Graph {
         self.blocks[0].exceptional = false;
         let mut queue = vec![0usize];
         while let Some(b) = queue.pop() {
-            let (first, end) = self.blocks[b].succ;
+            let (first, end) = (
+                self.blocks[b].succ.0 as usize,
+                self.blocks[b].succ.1 as usize,
+            );
             for i in first..end {
-                let a = self.succ_list[i];
+                let a = self.succ_list[i] as usize;
                 let arc = &self.arcs[a];
                 let d = arc.dst as usize;
                 if !arc.fake && !arc.is_throw && self.blocks[d].exceptional {
