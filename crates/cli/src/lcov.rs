@@ -421,7 +421,15 @@ fn tracefile2(units: &[Unit], diag: &Diagnostics) -> Result<xencov::report::lcov
     Ok(t)
 }
 
+/// The mmap threshold of `lcov` and `report`: their large buffers (the
+/// notes model, the solver's graphs, the line table, the coverage model)
+/// are freed one after another while the next grows, and with glibc's
+/// sliding threshold the freed ones stayed in the process (see
+/// [`xencov_sys::fix_mmap_threshold`]). 128 KiB is glibc's default start.
+const MMAP_THRESHOLD: i32 = 128 * 1024;
+
 pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<ExitCode> {
+    xencov_sys::fix_mmap_threshold(MMAP_THRESHOLD);
     if let Some(object) = args.object {
         if dialect == Dialect::Lcov2 {
             bail!(
@@ -490,6 +498,7 @@ pub fn relative_to_root(t: Tracefile, root: Option<&str>) -> Tracefile {
 }
 
 pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
+    xencov_sys::fix_mmap_threshold(MMAP_THRESHOLD);
     if format == Format::Html && args.output.is_none() {
         bail!("--format html writes a directory: name it with -o DIR");
     }

@@ -177,3 +177,21 @@ pub fn rename_exchange(a: &Path, b: &Path) -> std::io::Result<()> {
         Err(std::io::Error::last_os_error())
     }
 }
+
+/// Fixes glibc's mmap threshold at `bytes`: an allocation of that size or
+/// more gets its own mapping, returned to the system when freed. By default
+/// glibc raises the threshold to the size of each such block freed, so
+/// that after the first large free every large buffer comes from the heap
+/// and stays in the process once freed (`lcov` on SQLite: 48 MB peak RSS
+/// with the default, 38.6 MB with 128 KiB fixed). Does nothing where the C
+/// library is not glibc.
+pub fn fix_mmap_threshold(bytes: i32) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; any value is
+    // checked by glibc (an out-of-range one is refused, returning 0).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, bytes);
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = bytes;
+}

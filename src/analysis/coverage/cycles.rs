@@ -33,15 +33,15 @@ pub(super) fn accumulate(
     for &(f, b) in blocks {
         let (f, b) = (f as usize, b as usize);
         let g = &mut funcs[f].graph;
-        for &a in g.pred(b) {
-            let src = g.arcs[a].src;
+        for a in g.pred(b).iter().map(|&a| a as usize) {
+            let src = g.arcs[a].src as usize;
             if !g.blocks[src].on_line {
                 count = count.saturating_add(g.arcs[a].count);
             }
         }
-        let (first, end) = g.blocks[b].succ;
+        let (first, end) = (g.blocks[b].succ.0 as usize, g.blocks[b].succ.1 as usize);
         for i in first..end {
-            let a = g.succ_list[i];
+            let a = g.succ_list[i] as usize;
             g.arcs[a].cs_count = g.arcs[a].count;
         }
     }
@@ -123,10 +123,10 @@ fn circuit(
     blocked.push(v);
     block_lists.push(Vec::new());
     // By index: the successor lists do not change during the search.
-    let (first, end) = g.blocks[v].succ;
+    let (first, end) = (g.blocks[v].succ.0 as usize, g.blocks[v].succ.1 as usize);
     for i in first..end {
-        let a = g.succ_list[i];
-        let w = g.arcs[a].dst;
+        let a = g.succ_list[i] as usize;
+        let w = g.arcs[a].dst as usize;
         if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
             continue;
         }
@@ -146,8 +146,8 @@ fn circuit(
     if found {
         unblock(v, blocked, block_lists);
     } else {
-        for &a in g.succ(v) {
-            let w = g.arcs[a].dst;
+        for a in g.succ(v).iter().map(|&a| a as usize) {
+            let w = g.arcs[a].dst as usize;
             if w < start || g.arcs[a].cs_count <= 0 || !g.blocks[w].on_line {
                 continue;
             }

@@ -4,12 +4,39 @@
 //! gcov does for branch output.
 #![allow(clippy::indexing_slicing)]
 
+use super::model::BranchCoverage;
 use crate::gcov::gcno::FunctionRef;
+
+/// A solved graph as the output needs it once the line counts are made:
+/// each block's branches (its outgoing arcs that are neither
+/// unconditional nor a call's non-return, in successor order), in one
+/// list. The graph itself (blocks, arcs, both arc lists) is freed.
+#[derive(Debug, Default)]
+pub(super) struct Branches {
+    /// Where each block's branches start in `arcs` (one more entry than blocks).
+    start: Vec<u32>,
+    arcs: Vec<BranchCoverage>,
+    /// The entry block's count: the function's execution count.
+    pub(super) entry_count: i128,
+}
+
+impl Branches {
+    /// The branches of block `b`.
+    pub(super) fn of(&self, b: usize) -> &[BranchCoverage] {
+        let at = |i: usize| self.start.get(i).map_or(0, |&s| s as usize);
+        &self.arcs[at(b)..at(b + 1).max(at(b))]
+    }
+
+    /// How many blocks the graph had.
+    pub(super) fn blocks(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct ArcInfo {
-    pub(super) src: usize,
-    pub(super) dst: usize,
+    pub(super) src: u32,
+    pub(super) dst: u32,
     pub(super) count: i128,
     pub(super) cs_count: i128,
     pub(super) count_valid: bool,
@@ -24,9 +51,9 @@ pub(super) struct ArcInfo {
 #[derive(Debug, Clone, Default)]
 pub(super) struct BlockInfo {
     /// The block's outgoing arcs: `Graph::succ_list[succ.0..succ.1]`.
-    pub(super) succ: (usize, usize),
+    pub(super) succ: (u32, u32),
     /// The block's incoming arcs: `Graph::pred_list[pred.0..pred.1]`.
-    pub(super) pred: (usize, usize),
+    pub(super) pred: (u32, u32),
     pub(super) num_succ: i64,
     pub(super) num_pred: i64,
     pub(super) count: i128,
@@ -40,14 +67,15 @@ pub(super) struct BlockInfo {
 }
 
 /// A function's graph while it is being solved.
+#[derive(Default)]
 pub(super) struct Graph {
     pub(super) arcs: Vec<ArcInfo>,
     pub(super) blocks: Vec<BlockInfo>,
     /// Arc ids, each block's outgoing arcs in one run (sorted by
     /// destination once solved): one list for the graph, not one per block.
-    pub(super) succ_list: Vec<usize>,
+    pub(super) succ_list: Vec<u32>,
     /// Arc ids, each block's incoming arcs in one run, in arc order.
-    pub(super) pred_list: Vec<usize>,
+    pub(super) pred_list: Vec<u32>,
     pub(super) has_catch: bool,
     /// Counters of the off-tree arcs, in block then arc order.
     pub(super) counted: usize,
@@ -72,8 +100,8 @@ impl Graph {
                 let dst = a.dest as usize;
                 let id = g.arcs.len();
                 let mut arc = ArcInfo {
-                    src,
-                    dst,
+                    src: src as u32,
+                    dst: a.dest,
                     on_tree: a.on_tree(),
                     fake: a.fake(),
                     fall_through: a.fall_through(),
@@ -91,13 +119,13 @@ impl Graph {
                     g.counted += 1;
                 }
                 g.arcs.push(arc);
-                g.succ_list.push(id);
+                g.succ_list.push(id as u32);
                 g.blocks[src].num_succ += 1;
                 if let Some(d) = g.blocks.get_mut(dst) {
                     d.num_pred += 1;
                 }
             }
-            g.blocks[src].succ = (first, g.arcs.len());
+            g.blocks[src].succ = (first as u32, g.arcs.len() as u32);
             if mark_catches {
                 for arc in &mut g.arcs[first..] {
                     if !arc.fake && !arc.fall_through {
@@ -111,28 +139,57 @@ impl Graph {
         let mut at = 0;
         for b in &mut g.blocks {
             b.pred = (at, at);
-            at += b.num_pred as usize;
+            at += b.num_pred as u32;
         }
-        g.pred_list = vec![0; at];
+        g.pred_list = vec![0; at as usize];
         for (id, arc) in g.arcs.iter().enumerate() {
-            if let Some(d) = g.blocks.get_mut(arc.dst) {
-                g.pred_list[d.pred.1] = id;
+            if let Some(d) = g.blocks.get_mut(arc.dst as usize) {
+                g.pred_list[d.pred.1 as usize] = id as u32;
                 d.pred.1 += 1;
             }
         }
         g
     }
 
+    /// What the output keeps of the solved graph: each block's branches.
+    pub(super) fn branches(&self) -> Branches {
+        let is_branch = |a: &ArcInfo| !a.is_unconditional && !a.is_call_non_return;
+        let n = self.arcs.iter().filter(|a| is_branch(a)).count();
+        let mut out = Branches {
+            start: Vec::with_capacity(self.blocks.len() + 1),
+            arcs: Vec::with_capacity(n),
+            entry_count: self.blocks.first().map_or(0, |b| b.count),
+        };
+        for b in 0..self.blocks.len() {
+            // Arc counts of a function fit the notes' u32 ranges.
+            out.start.push(out.arcs.len() as u32);
+            for a in self.succ(b).iter().map(|&a| a as usize) {
+                let a = &self.arcs[a];
+                if is_branch(a) {
+                    out.arcs.push(BranchCoverage {
+                        count: a.count,
+                        throw: a.is_throw,
+                        fallthrough: a.fall_through,
+                        source_block_id: a.src,
+                        destination_block_id: a.dst,
+                    });
+                }
+            }
+        }
+        out.start.push(out.arcs.len() as u32);
+        out
+    }
+
     /// The outgoing arcs of block `b`.
-    pub(super) fn succ(&self, b: usize) -> &[usize] {
+    pub(super) fn succ(&self, b: usize) -> &[u32] {
         let (s, e) = self.blocks[b].succ;
-        &self.succ_list[s..e]
+        &self.succ_list[s as usize..e as usize]
     }
 
     /// The incoming arcs of block `b`.
-    pub(super) fn pred(&self, b: usize) -> &[usize] {
+    pub(super) fn pred(&self, b: usize) -> &[u32] {
         let (s, e) = self.blocks[b].pred;
-        &self.pred_list[s..e]
+        &self.pred_list[s as usize..e as usize]
     }
 
     /// gcov's solve_flow_graph: measured counts onto the off-tree arcs, then
@@ -151,10 +208,13 @@ impl Graph {
         let mut next = counts.iter().copied();
         let mut invalid: Vec<usize> = Vec::new();
         for b in 0..n {
-            let (first, end) = self.blocks[b].succ;
+            let (first, end) = (
+                self.blocks[b].succ.0 as usize,
+                self.blocks[b].succ.1 as usize,
+            );
             let mut non_fake = 0;
             for i in first..end {
-                let a = self.succ_list[i];
+                let a = self.succ_list[i] as usize;
                 if !self.arcs[a].fake {
                     non_fake += 1;
                 }
@@ -162,13 +222,13 @@ impl Graph {
                     self.arcs[a].count = next.next().unwrap_or(0);
                     self.arcs[a].count_valid = true;
                     self.blocks[b].num_succ -= 1;
-                    let d = self.arcs[a].dst;
+                    let d = self.arcs[a].dst as usize;
                     self.blocks[d].num_pred -= 1;
                 }
             }
             if non_fake == 1 {
                 for i in first..end {
-                    let a = self.succ_list[i];
+                    let a = self.succ_list[i] as usize;
                     if !self.arcs[a].fake {
                         self.arcs[a].is_unconditional = true;
                     }
@@ -176,7 +236,7 @@ impl Graph {
             }
             // Successors in ascending destination order (a stable sort, as gcov's bubble sort).
             let arcs = &self.arcs;
-            self.succ_list[first..end].sort_by_key(|&a| arcs[a].dst);
+            self.succ_list[first..end].sort_by_key(|&a| arcs[a as usize].dst);
             self.blocks[b].invalid_chain = true;
             invalid.push(b);
         }
@@ -188,12 +248,12 @@ impl Graph {
                 let total: i128 = if blk.num_succ == 0 {
                     self.succ(b)
                         .iter()
-                        .map(|&a| self.arcs[a].count)
+                        .map(|&a| self.arcs[a as usize].count)
                         .fold(0, i128::saturating_add)
                 } else if blk.num_pred == 0 {
                     self.pred(b)
                         .iter()
-                        .map(|&a| self.arcs[a].count)
+                        .map(|&a| self.arcs[a as usize].count)
                         .fold(0, i128::saturating_add)
                 } else {
                     continue;
@@ -231,7 +291,7 @@ impl Graph {
         let arcs = if succ { self.succ(b) } else { self.pred(b) };
         let mut total = block.count;
         let mut unknown = None;
-        for &a in arcs {
+        for a in arcs.iter().map(|&a| a as usize) {
             total = total.saturating_sub(self.arcs[a].count);
             if !self.arcs[a].count_valid {
                 unknown = Some(a);
@@ -241,9 +301,9 @@ impl Graph {
         self.arcs[a].count_valid = true;
         self.arcs[a].count = total;
         let other = if succ {
-            self.arcs[a].dst
+            self.arcs[a].dst as usize
         } else {
-            self.arcs[a].src
+            self.arcs[a].src as usize
         };
         let remaining = if succ {
             self.blocks[b].num_succ -= 1;
@@ -274,11 +334,14 @@ impl Graph {
         self.blocks[0].exceptional = false;
         let mut queue = vec![0usize];
         while let Some(b) = queue.pop() {
-            let (first, end) = self.blocks[b].succ;
+            let (first, end) = (
+                self.blocks[b].succ.0 as usize,
+                self.blocks[b].succ.1 as usize,
+            );
             for i in first..end {
-                let a = self.succ_list[i];
+                let a = self.succ_list[i] as usize;
                 let arc = &self.arcs[a];
-                let d = arc.dst;
+                let d = arc.dst as usize;
                 if !arc.fake && !arc.is_throw && self.blocks[d].exceptional {
                     self.blocks[d].exceptional = false;
                     queue.push(d);
