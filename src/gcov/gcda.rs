@@ -425,13 +425,7 @@ fn counters<const BIG: bool>(payload: &[u8]) -> Vec<u64> {
         .chunks_exact(8)
         .map(|c| {
             let w: [u8; 8] = c.try_into().unwrap_or([0; 8]);
-            if BIG {
-                let [a0, a1, a2, a3, b0, b1, b2, b3] = w;
-                u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
-                    | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
-            } else {
-                u64::from_le_bytes(w)
-            }
+            crate::bytes::endian::counter::<BIG>(w)
         })
         .collect()
 }
