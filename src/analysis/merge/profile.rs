@@ -79,7 +79,8 @@ pub struct Unit {
 #[derive(Debug, Clone)]
 enum Counts {
     Model(Gcda),
-    Image(Image),
+    /// Boxed: the unit list stays small (a unit is 168 bytes, not 256).
+    Image(Box<Image>),
 }
 
 impl Unit {
@@ -446,7 +447,7 @@ impl Step<'_, '_, '_> {
                 if weight == 1
                     && let Some(image) = Image::new(&g, incoming.bytes)
                 {
-                    return Ok(StepResult::New(Counts::Image(image), scaled));
+                    return Ok(StepResult::New(Counts::Image(Box::new(image)), scaled));
                 }
                 compact(&mut g);
                 Ok(StepResult::New(Counts::Model(g), scaled))
@@ -739,7 +740,10 @@ impl Profile {
                 unit.add_origin(input);
             }
         }
-        // New units, in the input's order.
+        // New units, in the input's order (the list grown to size: it
+        // stays for the whole merge).
+        self.units
+            .reserve_exact(slots.iter().filter(|s| s.is_none()).count());
         for ((u, key), r) in units.into_iter().zip(keys.iter()).zip(results) {
             let Some(Ok(StepResult::New(counts, _))) = r else {
                 continue;
