@@ -61,7 +61,7 @@ pub struct Layout {
     checksum: Option<usize>,
     /// Per counter section of the unit, in order: where its values lie
     /// in the input (empty for a compact all-zero record).
-    sections: Vec<std::ops::Range<usize>>,
+    sections: Vec<std::ops::Range<u32>>,
 }
 
 impl Layout {
@@ -74,7 +74,8 @@ impl Layout {
             let raw = raw.ok()?;
             if raw.tag.is_counter() {
                 let at = raw.payload_offset();
-                sections.push(at..at + raw.payload.len());
+                let end = at + raw.payload.len();
+                sections.push(u32::try_from(at).ok()?..u32::try_from(end).ok()?);
             }
         }
         let mut layout = Layout {
@@ -101,7 +102,8 @@ impl Layout {
             let raw = raw.ok()?;
             if raw.tag.is_counter() {
                 let at = raw.payload_offset();
-                sections.push(at..at + raw.payload.len());
+                let end = at + raw.payload.len();
+                sections.push(u32::try_from(at).ok()?..u32::try_from(end).ok()?);
             }
         }
         Some(Layout {
@@ -120,7 +122,7 @@ impl Layout {
         }
         let holes = self.checksum.map(|at| at..at + 4).into_iter();
         let mut from = 0;
-        for hole in holes.chain(self.sections.iter().cloned()) {
+        for hole in holes.chain(self.sections.iter().map(wide)) {
             match (a.get(from..hole.start), b.get(from..hole.start)) {
                 (Some(x), Some(y)) if x == y => {}
                 _ => return false,
@@ -135,7 +137,7 @@ impl Layout {
     fn gaps(&self, src: &[u8], mut each: impl FnMut(&[u8]) -> bool) -> bool {
         let holes = self.checksum.map(|at| at..at + 4).into_iter();
         let mut from = 0;
-        for hole in holes.chain(self.sections.iter().cloned()) {
+        for hole in holes.chain(self.sections.iter().map(wide)) {
             let Some(gap) = src.get(from..hole.start) else {
                 return false;
             };
@@ -160,6 +162,12 @@ impl Layout {
             same
         })
     }
+}
+
+/// A section's place as an index range (kept as `u32`: half the room for
+/// 12,000 sections a unit list; a file past 4 GiB has no layout).
+fn wide(r: &std::ops::Range<u32>) -> std::ops::Range<usize> {
+    r.start as usize..r.end as usize
 }
 
 /// As [`add_in_place`], with the layout of the unit's earlier inputs:
@@ -187,7 +195,7 @@ pub fn add_with_layout(dst: &mut Gcda, layout: &mut Option<Layout>, src: &[u8]) 
     }) {
         let function = f.id.map(|id| id.ident);
         for c in &mut f.counters {
-            let Some(payload) = sections.next().and_then(|s| src.get(s.clone())) else {
+            let Some(payload) = sections.next().and_then(|s| src.get(wide(s))) else {
                 continue;
             };
             let mut saturated = 0;
@@ -269,7 +277,7 @@ impl Image {
                     has_id: f.id.is_some(),
                 });
                 let plain = c.kind.merge == MergeRule::Add && c.kind.name != "average";
-                let s = sections.next()?;
+                let s = wide(sections.next()?);
                 match &c.values {
                     Values::Stored(v) if plain && s.len() == v.len() * 8 => {}
                     _ => return None,
@@ -324,9 +332,8 @@ impl Image {
         }
         let big = self.header.endian == Endian::Big;
         let mut overflows = Vec::new();
-        for (s, meta) in layout.sections.iter().zip(&self.meta) {
-            let (Some(dst), Some(payload)) = (self.bytes.get_mut(s.clone()), src.get(s.clone()))
-            else {
+        for (s, meta) in layout.sections.iter().map(wide).zip(&self.meta) {
+            let (Some(dst), Some(payload)) = (self.bytes.get_mut(s.clone()), src.get(s)) else {
                 continue;
             };
             let mut saturated = 0;
@@ -763,8 +770,8 @@ mod tests {
                     // Every count at the largest: the second add saturates.
                     let mut big = b.clone();
                     if let Some(l) = Layout::of_sections(b) {
-                        for s in &l.sections {
-                            for w in big[s.clone()].chunks_exact_mut(8) {
+                        for s in l.sections.iter().map(wide) {
+                            for w in big[s].chunks_exact_mut(8) {
                                 let v = match dst.header.endian {
                                     Endian::Little => MAX_COUNT.to_le_bytes(),
                                     Endian::Big => {
