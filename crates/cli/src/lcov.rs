@@ -285,10 +285,14 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     // The model owns what it needs: the bytes (8.5 MB for SQLite) are not
     // kept alive beside it while the unit is computed.
     drop(bytes);
-    let dv = m.gcda.header.version;
+    let gcda = match m.gcda() {
+        Ok(g) => g,
+        Err(e) => return left(vec![format!("{path}: {e}; unit left out")]),
+    };
+    let dv = gcda.header.version;
     let mismatches = xencov::analysis::notes::pair(
         (notes.header.version, notes.header.stamp),
-        (dv, m.gcda.header.stamp),
+        (dv, gcda.header.stamp),
     );
     let mut warnings = Vec::new();
     let mut fatal = false;
@@ -317,7 +321,7 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     if fatal {
         return left(warnings);
     }
-    let coverage = compute(&notes, Some(&m.gcda));
+    let coverage = compute(&notes, Some(&gcda));
     drop(notes);
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
     One {

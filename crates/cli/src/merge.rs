@@ -8,6 +8,7 @@ use crate::output::{path_within, read_input_into, write_atomic, write_atomic_wit
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use xencov::analysis::merge::profile::{
     Cause, DisjointPair, Done, Incoming, InputWarning, Profile, ProfileError, ProfileWarning,
@@ -473,13 +474,14 @@ fn write(acc: &Profile, args: &Args<'_>) -> Result<()> {
             let endian = acc
                 .units()
                 .first()
-                .map_or(xencov::Endian::NATIVE, |m| m.gcda.header.endian);
+                .map_or(xencov::Endian::NATIVE, |m| m.header().endian);
             // Streamed into the temporary file a chunk of units at a time:
             // the dump is never built whole in memory.
             write_atomic_with(args.output, |w| {
                 let mut dump = ContainerWriter::new(w, endian)?;
                 for chunk in acc.units().chunks(ENCODE_CHUNK) {
-                    let encoded: Vec<Vec<u8>> = chunk.par_iter().map(|m| m.gcda.encode()).collect();
+                    let encoded: Vec<Cow<'_, [u8]>> =
+                        chunk.par_iter().map(|m| m.encoded()).collect();
                     for (m, bytes) in chunk.iter().zip(&encoded) {
                         dump.unit(&m.path, bytes)?;
                     }
@@ -491,7 +493,7 @@ fn write(acc: &Profile, args: &Args<'_>) -> Result<()> {
             let encoded: Vec<(&Vec<u8>, Vec<u8>)> = acc
                 .units()
                 .par_iter()
-                .map(|m| (&m.path, m.gcda.encode()))
+                .map(|m| (&m.path, m.encoded().into_owned()))
                 .collect();
             write_tree(args.output, &encoded)
         }

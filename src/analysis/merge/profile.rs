@@ -18,11 +18,13 @@
 //! types of what a merge meets): the three steps share the batch's private
 //! state, and the types are only meaningful beside them.
 
-use super::fast::{Fast, Layout, add_with_layout};
+use super::fast::{Fast, Image, Layout, add_with_layout};
 use super::{Conflict, ConflictKind, OnConflict, Outcome, Overflow, Resolution, merge_unit, scale};
 use crate::error::Error;
 use crate::gcov::gcda::{Gcda, Record};
+use crate::gcov::record::Header;
 use crate::paths::PathMapping;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -65,11 +67,88 @@ pub struct Unit {
     /// See [`Incoming::source`].
     pub source: Vec<u8>,
     /// The merged counters.
-    pub gcda: Gcda,
+    counts: Counts,
+    /// The inputs (by index) whose counts it holds, in the order added, as
+    /// runs of consecutive inputs (one run for a unit of every input).
+    origins: Vec<std::ops::Range<usize>>,
+}
+
+/// A unit's merged counters: the decoded model, or, while every input
+/// took the fast road, the image of the first with the others' counts
+/// added in it (a fraction of the model's memory).
+#[derive(Debug, Clone)]
+enum Counts {
+    Model(Gcda),
+    /// Boxed: the unit list stays small (a unit is 168 bytes, not 256).
+    Image(Box<Image>),
+}
+
+impl Unit {
     /// The inputs (by index) whose counts it holds, in the order added; a
     /// unit replaced by a later input's (another build, another compiler)
     /// starts again from that input.
-    pub origins: Vec<usize>,
+    pub fn origins(&self) -> Vec<usize> {
+        self.origins.iter().cloned().flatten().collect()
+    }
+
+    fn add_origin(&mut self, input: usize) {
+        match self.origins.last_mut() {
+            Some(run) if run.end == input => run.end += 1,
+            _ => self.origins.push(input..input + 1),
+        }
+    }
+
+    /// The merged counters, decoded from the unit's image when it is kept
+    /// as one (an error only if the image no longer decodes, which adding
+    /// counts in place cannot cause).
+    pub fn gcda(&self) -> Result<Cow<'_, Gcda>, Error> {
+        match &self.counts {
+            Counts::Model(g) => Ok(Cow::Borrowed(g)),
+            Counts::Image(i) => i.decode().map(Cow::Owned),
+        }
+    }
+
+    /// The merged counters encoded ([`Gcda::encode`] of [`Unit::gcda`]):
+    /// an image as it is, without decoding it.
+    pub fn encoded(&self) -> Cow<'_, [u8]> {
+        match &self.counts {
+            Counts::Model(g) => Cow::Owned(g.encode()),
+            Counts::Image(i) => Cow::Borrowed(i.bytes()),
+        }
+    }
+
+    /// The merged counters' header (without decoding an image).
+    pub fn header(&self) -> Header {
+        match &self.counts {
+            Counts::Model(g) => g.header,
+            Counts::Image(i) => i.header(),
+        }
+    }
+
+    /// The merged counters as the model, an image decoded into it first.
+    fn model(&mut self) -> Result<&mut Gcda, Error> {
+        if let Counts::Image(i) = &self.counts {
+            self.counts = Counts::Model(i.decode()?);
+        }
+        match &mut self.counts {
+            Counts::Model(g) => Ok(g),
+            // Cannot happen: an image was replaced just above.
+            Counts::Image(_) => Err(Error::new(
+                0,
+                crate::error::ErrorKind::Truncated {
+                    what: "a unit's image",
+                    needed: 0,
+                    available: 0,
+                },
+            )),
+        }
+    }
+}
+
+/// The origins of a unit that starts from `input`.
+#[allow(clippy::single_range_in_vec_init)] // one run of one input, not the input numbers
+fn first_run(input: usize) -> Vec<std::ops::Range<usize>> {
+    vec![input..input + 1]
 }
 
 /// Units match by path made of its normal components, so `/main.gcda` (a
@@ -291,7 +370,7 @@ pub struct Done {
 #[derive(Debug)]
 enum StepResult {
     /// A new unit, decoded and scaled, with the values the weight saturated.
-    New(Gcda, Vec<Overflow>),
+    New(Counts, Vec<Overflow>),
     /// Merged into the profile's unit (the weight's saturations first).
     Merged {
         scaled: Vec<Overflow>,
@@ -322,8 +401,26 @@ impl Step<'_, '_, '_> {
         match unit {
             Some((m, layout)) => {
                 if weight == 1
-                    && let Fast::Merged(overflows) =
-                        add_with_layout(&mut m.gcda, layout, incoming.bytes)
+                    && let Counts::Image(image) = &mut m.counts
+                    && let Fast::Merged(overflows) = image.add(incoming.bytes)
+                {
+                    return Ok(StepResult::Merged {
+                        scaled: Vec::new(),
+                        outcome: Outcome {
+                            conflicts: Vec::new(),
+                            overflows,
+                        },
+                    });
+                }
+                // An input of another framing: the unit becomes the model
+                // and the input takes the roads below, as it would have.
+                let gcda = m.model().map_err(|error| ProfileError::Decode {
+                    input,
+                    lookup: incoming.lookup.clone(),
+                    error: Box::new(error),
+                })?;
+                if weight == 1
+                    && let Fast::Merged(overflows) = add_with_layout(gcda, layout, incoming.bytes)
                 {
                     return Ok(StepResult::Merged {
                         scaled: Vec::new(),
@@ -337,18 +434,23 @@ impl Step<'_, '_, '_> {
                 *layout = None;
                 let (g, scaled) = decode(incoming, input, weight)?;
                 let outcome =
-                    merge_unit(&mut m.gcda, &g, policy).map_err(|kind| ProfileError::Refused {
+                    merge_unit(gcda, &g, policy).map_err(|kind| ProfileError::Refused {
                         input,
                         unit: match_key(&incoming.lookup),
-                        earlier: m.origins.clone(),
+                        earlier: m.origins(),
                         kind,
                     })?;
                 Ok(StepResult::Merged { scaled, outcome })
             }
             None => {
                 let (mut g, scaled) = decode(incoming, input, weight)?;
+                if weight == 1
+                    && let Some(image) = Image::new(&g, incoming.bytes)
+                {
+                    return Ok(StepResult::New(Counts::Image(Box::new(image)), scaled));
+                }
                 compact(&mut g);
-                Ok(StepResult::New(g, scaled))
+                Ok(StepResult::New(Counts::Model(g), scaled))
             }
         }
     }
@@ -496,7 +598,7 @@ impl Profile {
             });
         Some(DisjointPair {
             earlier: m.lookup.clone(),
-            earlier_origins: m.origins.clone(),
+            earlier_origins: m.origins(),
             this: u.lookup.clone(),
             hint,
         })
@@ -628,19 +730,22 @@ impl Profile {
                 resolved.push(Resolved {
                     input,
                     unit: key.clone(),
-                    earlier: unit.origins.clone(),
+                    earlier: unit.origins(),
                     conflict,
                 });
             }
             if replaced {
-                unit.origins = vec![input];
+                unit.origins = first_run(input);
             } else {
-                unit.origins.push(input);
+                unit.add_origin(input);
             }
         }
-        // New units, in the input's order.
+        // New units, in the input's order (the list grown to size: it
+        // stays for the whole merge).
+        self.units
+            .reserve_exact(slots.iter().filter(|s| s.is_none()).count());
         for ((u, key), r) in units.into_iter().zip(keys.iter()).zip(results) {
-            let Some(Ok(StepResult::New(gcda, _))) = r else {
+            let Some(Ok(StepResult::New(counts, _))) = r else {
                 continue;
             };
             self.index.insert(key.clone(), self.units.len());
@@ -648,8 +753,8 @@ impl Profile {
                 path: u.path,
                 lookup: u.lookup,
                 source: u.source,
-                gcda,
-                origins: vec![input],
+                counts,
+                origins: first_run(input),
             });
         }
         Ok(resolved)
@@ -682,7 +787,7 @@ impl Profile {
         let mut out = Vec::new();
         let mut versions: BTreeMap<String, usize> = BTreeMap::new();
         for m in &self.units {
-            *versions.entry(m.gcda.header.version.chars()).or_default() += 1;
+            *versions.entry(m.header().version.chars()).or_default() += 1;
         }
         if versions.len() > 1 {
             out.push(ProfileWarning::MixedVersions(versions));

@@ -361,10 +361,10 @@ mod profile {
         .unwrap();
         let units = p.units();
         assert_eq!(units.len(), 2);
-        assert_eq!(units[0].gcda, expected);
+        assert_eq!(*units[0].gcda().unwrap(), expected);
         assert_eq!(units[0].path, b"/ops.gcda");
-        assert_eq!(units[0].origins, [0, 1]);
-        assert_eq!(units[1].origins, [1]);
+        assert_eq!(units[0].origins(), [0, 1]);
+        assert_eq!(units[1].origins(), [1]);
         assert!(p.warnings().is_empty());
     }
 
@@ -381,17 +381,17 @@ mod profile {
             let (w, r) = add(&mut p, 1, &units[..], OnConflict::Error).unwrap();
             assert_eq!((w, r.len()), (None, 0), "input {input}");
         }
-        let origins: Vec<(&[u8], &[usize])> = p
+        let origins: Vec<(&[u8], Vec<usize>)> = p
             .units()
             .iter()
-            .map(|u| (u.path.as_slice(), u.origins.as_slice()))
+            .map(|u| (u.path.as_slice(), u.origins()))
             .collect();
         assert_eq!(
             origins,
             [
-                (&b"a.gcda"[..], &[0, 1, 2, 3, 4, 5][..]),
-                (b"b.gcda", &[0, 1, 5]),
-                (b"c.gcda", &[2, 3, 4]),
+                (&b"a.gcda"[..], vec![0, 1, 2, 3, 4, 5]),
+                (b"b.gcda", vec![0, 1, 5]),
+                (b"c.gcda", vec![2, 3, 4]),
             ]
         );
         // Twins are refused even right after an input of other units.
@@ -417,7 +417,7 @@ mod profile {
         let mut two = Gcda::decode(OPS2).unwrap();
         assert!(crate::analysis::merge::scale(&mut two, 3).is_empty());
         merge_unit(&mut expected, &two, OnConflict::Error).unwrap();
-        assert_eq!(p.units()[0].gcda, expected);
+        assert_eq!(*p.units()[0].gcda().unwrap(), expected);
     }
 
     #[test]
@@ -476,7 +476,11 @@ mod profile {
                 if unit == b"ops.gcda" && *earlier == [0]),
             "{e:?}"
         );
-        assert_eq!(p.units()[0].gcda, Gcda::decode(OPS1).unwrap(), "untouched");
+        assert_eq!(
+            *p.units()[0].gcda().unwrap(),
+            Gcda::decode(OPS1).unwrap(),
+            "untouched"
+        );
 
         let mut p = Profile::new();
         add(&mut p, 1, &[("ops.gcda", OPS1)], OnConflict::Error).unwrap();
@@ -485,11 +489,11 @@ mod profile {
         assert_eq!(r[0].earlier, [0]);
         assert_eq!(r[0].conflict.resolution, Resolution::Replaced);
         assert_eq!(
-            p.units()[0].origins,
+            p.units()[0].origins(),
             [1],
             "the unit starts again from the newest"
         );
-        assert_eq!(p.units()[0].gcda.encode(), other);
+        assert_eq!(p.units()[0].gcda().unwrap().encode(), other);
     }
 
     #[test]
