@@ -437,11 +437,9 @@ fn values(payload: &[u8], endian: Endian) -> impl Iterator<Item = u64> + '_ {
     payload.chunks_exact(8).map(move |c| {
         let b: [u8; 8] = c.try_into().unwrap_or([0; 8]);
         if big {
-            let [a0, a1, a2, a3, b0, b1, b2, b3] = b;
-            u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
-                | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
+            word::<true>(b)
         } else {
-            u64::from_le_bytes(b)
+            word::<false>(b)
         }
     })
 }
@@ -532,17 +530,8 @@ fn add_counts<const BIG: bool>(dst: &mut [u64], payload: &[u8], saturated: &mut 
     add_checked::<BIG>(dst_rest, word_rest, saturated);
 }
 
-/// A count of a payload: two words, low word first (`BIG`: big-endian words).
-#[inline(always)]
-fn word<const BIG: bool>(w: [u8; 8]) -> u64 {
-    if BIG {
-        let [a0, a1, a2, a3, b0, b1, b2, b3] = w;
-        u64::from(u32::from_be_bytes([b0, b1, b2, b3])) << 32
-            | u64::from(u32::from_be_bytes([a0, a1, a2, a3]))
-    } else {
-        u64::from_le_bytes(w)
-    }
-}
+// A count of a payload: two words, low word first (`BIG`: big-endian words).
+use crate::bytes::endian::counter as word;
 
 /// Counts added by [`checked::add`] one by one: the rest after the groups
 /// of [`add_counts`], and a group that goes past `MAX_COUNT`. Out of line,
