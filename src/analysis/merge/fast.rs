@@ -389,19 +389,9 @@ fn add_image_counts<const BIG: bool>(dst: &mut [u8], payload: &[u8], saturated: 
     let (dst_groups, dst_rest) = dst.as_chunks_mut::<LANES>();
     let (word_groups, word_rest) = words.as_chunks::<LANES>();
     for (a, w) in dst_groups.iter_mut().zip(word_groups) {
-        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (a.map(word::<BIG>), w.map(word::<BIG>));
-        let sum = [
-            a0.wrapping_add(b0),
-            a1.wrapping_add(b1),
-            a2.wrapping_add(b2),
-            a3.wrapping_add(b3),
-        ];
-        let [s0, s1, s2, s3] = sum;
-        let high = (a0 | b0 | s0) | (a1 | b1 | s1) | (a2 | b2 | s2) | (a3 | b3 | s3);
-        if high <= MAX_COUNT {
-            *a = sum.map(unword::<BIG>);
-        } else {
-            add_image_checked::<BIG>(a, w, saturated);
+        match add4(a.map(word::<BIG>), w.map(word::<BIG>)) {
+            Some(sum) => *a = sum.map(unword::<BIG>),
+            None => add_image_checked::<BIG>(a, w, saturated),
         }
     }
     add_image_checked::<BIG>(dst_rest, word_rest, saturated);
@@ -512,22 +502,31 @@ fn add_counts<const BIG: bool>(dst: &mut [u64], payload: &[u8], saturated: &mut 
     for (a, w) in dst_groups.iter_mut().zip(word_groups) {
         // Straight-line code over the four; the rare group past
         // `MAX_COUNT` is added out of line, so nothing is kept for it.
-        let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (*a, w.map(word::<BIG>));
-        let sum = [
-            a0.wrapping_add(b0),
-            a1.wrapping_add(b1),
-            a2.wrapping_add(b2),
-            a3.wrapping_add(b3),
-        ];
-        let [s0, s1, s2, s3] = sum;
-        let high = (a0 | b0 | s0) | (a1 | b1 | s1) | (a2 | b2 | s2) | (a3 | b3 | s3);
-        if high <= MAX_COUNT {
-            *a = sum;
-        } else {
-            add_checked::<BIG>(a, w, saturated);
+        match add4(*a, w.map(word::<BIG>)) {
+            Some(sum) => *a = sum,
+            None => add_checked::<BIG>(a, w, saturated),
         }
     }
     add_checked::<BIG>(dst_rest, word_rest, saturated);
+}
+
+/// Four counts added lane by lane, or `None` when a summand or a sum is
+/// past `MAX_COUNT` (then the caller adds them one by one with
+/// [`checked::add`], which saturates and counts). One compare for the
+/// four: a sum that wrapped, or one past `MAX_COUNT`, sets the top bit of
+/// a summand or of the sum.
+#[inline(always)]
+fn add4(a: [u64; 4], b: [u64; 4]) -> Option<[u64; 4]> {
+    let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (a, b);
+    let sum = [
+        a0.wrapping_add(b0),
+        a1.wrapping_add(b1),
+        a2.wrapping_add(b2),
+        a3.wrapping_add(b3),
+    ];
+    let [s0, s1, s2, s3] = sum;
+    let high = (a0 | b0 | s0) | (a1 | b1 | s1) | (a2 | b2 | s2) | (a3 | b3 | s3);
+    (high <= MAX_COUNT).then_some(sum)
 }
 
 // A count of a payload: two words, low word first (`BIG`: big-endian words).
