@@ -725,25 +725,7 @@ mod tests {
     /// a declined input leaves the destination untouched.
     #[test]
     fn an_image_adds_as_the_model_does() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-        let mut by_unit: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "gcda") {
-                    let s = p.to_string_lossy().into_owned();
-                    let parts: Vec<&str> = s.rsplitn(3, '/').collect();
-                    let key = format!("{}/{}", parts[2], parts[0]);
-                    by_unit
-                        .entry(key)
-                        .or_default()
-                        .push(std::fs::read(&p).unwrap());
-                }
-            }
-        }
+        let by_unit = sample_runs_by_unit();
         let (mut images, mut added, mut saturated, mut declined) = (0, 0, 0, 0);
         for runs in by_unit.values() {
             for a in runs {
@@ -867,26 +849,7 @@ mod tests {
 
     #[test]
     fn the_fast_road_gives_merge_units_result() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-        let mut by_unit: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "gcda") {
-                    // samples/ERA/PROGRAM/RUN/unit.gcda: runs of one unit share ERA/PROGRAM/unit
-                    let s = p.to_string_lossy().into_owned();
-                    let parts: Vec<&str> = s.rsplitn(3, '/').collect();
-                    let key = format!("{}/{}", parts[2], parts[0]);
-                    by_unit
-                        .entry(key)
-                        .or_default()
-                        .push(std::fs::read(&p).unwrap());
-                }
-            }
-        }
+        let by_unit = sample_runs_by_unit();
         let (mut merged, mut declined, mut other_idents) = (0, 0, 0);
         for runs in by_unit.values() {
             for a in runs {
@@ -951,5 +914,30 @@ mod tests {
             other_idents >= 10,
             "only {other_idents} changed idents tried"
         );
+    }
+
+    /// Every gcda of samples/, grouped by unit:
+    /// samples/ERA/PROGRAM/RUN/unit.gcda, runs of one unit share ERA/PROGRAM/unit.
+    fn sample_runs_by_unit() -> std::collections::BTreeMap<String, Vec<Vec<u8>>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut by_unit: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "gcda") {
+                    let s = p.to_string_lossy().into_owned();
+                    let parts: Vec<&str> = s.rsplitn(3, '/').collect();
+                    let key = format!("{}/{}", parts[2], parts[0]);
+                    by_unit
+                        .entry(key)
+                        .or_default()
+                        .push(std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        by_unit
     }
 }
