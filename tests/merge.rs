@@ -645,3 +645,69 @@ fn weighted_top_n_equals_gcov_tool_merging_the_input_that_many_times() {
         );
     }
 }
+
+/// Dumps of 1 MiB and more are read by every thread at once, each thread
+/// its own piece of the buffer (crates/cli/src/merge.rs). Two such dumps,
+/// made of 1,000 renamed copies of each unit of the calc samples, merge to
+/// what one thread reading them gives, and every copy to what the merge of
+/// the small samples gives (that merge is held to gcov-tool above).
+#[test]
+fn dumps_read_in_pieces_merge_as_whole_ones() {
+    use xencov::xen::dump::{Container, encode_container};
+    let t = Tmp::new("merge-pieces");
+    let x = |rel: &str| common::samples().join("xen/gcc-12").join(rel);
+    let copies = 1000;
+    let mut big = Vec::new();
+    for run in ["calc-run1.xcov", "calc-run2.xcov"] {
+        let bytes = std::fs::read(x(run)).unwrap();
+        let c = Container::parse(&bytes).unwrap();
+        let paths: Vec<Vec<u8>> = (0..copies)
+            .flat_map(|k| {
+                c.units
+                    .iter()
+                    .map(move |u| [format!("/copy{k}").as_bytes(), u.path].concat())
+            })
+            .collect();
+        let payloads = (0..copies).flat_map(|_| c.units.iter().map(|u| u.payload));
+        let dump = encode_container(
+            xencov::bytes::endian::Endian::Little,
+            paths.iter().map(Vec::as_slice).zip(payloads),
+        );
+        assert!(
+            dump.len() >= 1 << 20,
+            "{} bytes: not read in pieces",
+            dump.len()
+        );
+        let p = t.p(&format!("big-{run}"));
+        std::fs::write(&p, dump).unwrap();
+        big.push(p);
+    }
+    let merge = |threads: &str, inputs: &[PathBuf], out: &Path| {
+        let o = umask_022(&mut Command::new(env!("CARGO_BIN_EXE_xencov-rs")))
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("merge")
+            .args(inputs)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let pieces = merge("2", &big, &t.p("pieces.xcov"));
+    let whole = merge("1", &big, &t.p("whole.xcov"));
+    assert_eq!(pieces, whole, "read in pieces and whole, the merges differ");
+    let small = merge(
+        "1",
+        &[x("calc-run1.xcov"), x("calc-run2.xcov")],
+        &t.p("small.xcov"),
+    );
+    let small = Container::parse(&small).unwrap();
+    let merged = Container::parse(&pieces).unwrap();
+    assert_eq!(merged.units.len(), copies * small.units.len());
+    for (i, u) in merged.units.iter().enumerate() {
+        let s = &small.units[i % small.units.len()];
+        assert!(u.path.ends_with(s.path), "{}", u.path_lossy());
+        assert_eq!(u.payload, s.payload, "{}", u.path_lossy());
+    }
+}
