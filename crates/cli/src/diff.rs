@@ -1,7 +1,7 @@
 //! `xencov-rs diff`: the coverage of a change's lines, from the same
 //! coverage as `lcov` and `report`.
 
-use crate::lcov::{Args, EXIT_BELOW_THRESHOLD, emit, nonempty_tracefile, units};
+use crate::lcov::{Args, EXIT_BELOW_THRESHOLD, emit, folded_tracefile};
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,8 +18,7 @@ pub fn run(args: Args<'_>, diff: &Path, fail_under: Option<f64>) -> Result<ExitC
     let text = String::from_utf8_lossy(&bytes);
     let changed = xencov::report::diff::parse_unified(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", diff.display()))?;
-    let units = units(&args)?;
-    let t = nonempty_tracefile(&units, args.diag)?;
+    let t = folded_tracefile(&args, false)?.t;
     let root = args
         .selection
         .root

@@ -29,27 +29,47 @@ pub fn source_path(name: &str, root: Option<&Path>) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Applies the markers of every source file the units cover. A marker that
-/// does not pair up is a warning naming the file and line (an error with
-/// --strict); source files that cannot be read are one note (their markers
-/// cannot be applied, which --strict does not make an error: a report
-/// written away from the sources is still right about the counts).
-pub fn apply(
-    units: &mut [Unit],
-    markers: &Markers,
-    source_root: Option<&Path>,
-    diag: &Diagnostics,
-) -> anyhow::Result<()> {
-    let mut found: HashMap<String, Option<Exclusions>> = HashMap::new();
-    let mut unreadable: Vec<String> = Vec::new();
-    let mut unpaired: Vec<String> = Vec::new();
-    for u in units.iter_mut() {
+/// Applies the markers of every source file the units cover, one unit at a
+/// time as each is computed. Each source file is read and scanned once for
+/// all units. A marker that does not pair up is a warning naming the file
+/// and line (an error with --strict); source files that cannot be read are
+/// one note (their markers cannot be applied, which --strict does not make
+/// an error: a report written away from the sources is still right about
+/// the counts). Both are said by [`Excluder::finish`], after every unit.
+pub struct Excluder<'a> {
+    markers: &'a Markers,
+    source_root: Option<&'a Path>,
+    found: HashMap<String, Option<Exclusions>>,
+    unreadable: Vec<String>,
+    unpaired: Vec<String>,
+}
+
+impl<'a> Excluder<'a> {
+    pub fn new(markers: &'a Markers, source_root: Option<&'a Path>) -> Self {
+        Excluder {
+            markers,
+            source_root,
+            found: HashMap::new(),
+            unreadable: Vec::new(),
+            unpaired: Vec::new(),
+        }
+    }
+
+    /// Takes the excluded records out of `u`.
+    pub fn apply(&mut self, u: &mut Unit) {
+        let Excluder {
+            markers,
+            source_root,
+            found,
+            unreadable,
+            unpaired,
+        } = self;
         let cwd = u.coverage.cwd.clone();
         let excluded = &mut u.excluded_functions;
         for f in &mut u.coverage.files {
             let name = xencov::report::lcov::resolve(cwd.as_deref(), &f.file);
             let excl = found.entry(name).or_insert_with_key(|name| {
-                let path = source_path(name, source_root);
+                let path = source_path(name, *source_root);
                 match std::fs::read(&path) {
                     Ok(text) => {
                         let s = scan(&text, markers);
@@ -76,27 +96,36 @@ pub fn apply(
             }
         }
     }
-    for w in unpaired {
-        diag.warn(w)?;
+
+    /// Says what went wrong with the markers of all units applied.
+    pub fn finish(self, diag: &Diagnostics) -> anyhow::Result<()> {
+        let Excluder {
+            mut unreadable,
+            unpaired,
+            ..
+        } = self;
+        for w in unpaired {
+            diag.warn(w)?;
+        }
+        if !unreadable.is_empty() {
+            unreadable.sort();
+            let shown = unreadable
+                .iter()
+                .take(3)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = match unreadable.len() {
+                0..=3 => String::new(),
+                n => format!(" and {} more", n - 3),
+            };
+            diag.note(format_args!(
+                "exclusion markers not applied to {} that cannot be read: \
+                 {shown}{more}; --source-root DIR finds sources that moved, --no-markers turns \
+                 markers off",
+                count(unreadable.len(), "source file", "source files")
+            ));
+        }
+        Ok(())
     }
-    if !unreadable.is_empty() {
-        unreadable.sort();
-        let shown = unreadable
-            .iter()
-            .take(3)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = match unreadable.len() {
-            0..=3 => String::new(),
-            n => format!(" and {} more", n - 3),
-        };
-        diag.note(format_args!(
-            "exclusion markers not applied to {} that cannot be read: \
-             {shown}{more}; --source-root DIR finds sources that moved, --no-markers turns \
-             markers off",
-            count(unreadable.len(), "source file", "source files")
-        ));
-    }
-    Ok(())
 }

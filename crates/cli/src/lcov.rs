@@ -5,7 +5,6 @@ use crate::diag::Diagnostics;
 use crate::merge::{Input, merge_inputs};
 use crate::output::write_atomic_with;
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 use std::path::Path;
 use std::process::ExitCode;
 use xencov::analysis::coverage::{UnitCoverage, compute};
@@ -58,82 +57,124 @@ pub struct Unit {
 }
 
 /// Merges the inputs, finds each unit's notes beside its gcda path under
-/// the notes directory, and computes every unit in parallel. A unit without
-/// notes, with notes of another build or compiler, is a warning (an error
-/// with --strict) and is left out. No unit left is an error: an empty
-/// report would pass for "nothing covered" (genhtml refuses it, CI would not).
-pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
+/// the notes directory, computes the units in parallel and hands each to
+/// `visit` in the profile's order, with --root/--include/--exclude and the
+/// exclusion markers applied. A unit without notes, with notes of another
+/// build or compiler, is a warning (an error with --strict) and is left
+/// out. No unit left is an error: an empty report would pass for "nothing
+/// covered" (genhtml refuses it, CI would not). Returns how many units were
+/// visited.
+///
+/// The units are computed in parallel and each is visited as soon as it
+/// and those before it are done ([`crate::ordered`]): a caller that folds
+/// them into a tracefile holds the coverage of about two units per thread,
+/// not of all (memory flat in the number of units; 193 MB for 16
+/// SQLite-sized units when all were kept).
+pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> Result<usize> {
     let diag = args.diag;
     let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, diag)?;
-    let results: Vec<One> = merged
-        .units()
-        .par_iter()
-        .map(|m| one(m, args.gcno_dir))
-        .collect();
-    let mut units = Vec::new();
+    let mut excluder = args
+        .markers
+        .map(|m| crate::exclude::Excluder::new(m, args.source_root));
+    let mut kept = 0usize;
+    let mut visited = 0usize;
     let mut missing = Vec::new();
-    for r in results {
-        for n in &r.warnings {
-            diag.warn(n)?;
-        }
-        units.extend(r.unit);
-        missing.extend(r.missing);
-    }
-    if units.is_empty() {
+    let mut negative = Vec::new();
+    // Source files --root/--include/--exclude left out (named when nothing is left).
+    let mut left_out = std::collections::BTreeSet::new();
+    // Each unit's merged counters are dropped once it is computed (the
+    // profile of 16 SQLite-sized units holds 13 MB of them), and the
+    // workers run at most one unit per thread ahead of the fold.
+    let total = merged.len();
+    let threads = rayon::current_num_threads();
+    crate::ordered::map_in_order(
+        merged.into_units(),
+        threads,
+        threads,
+        |m| one(&m, args.gcno_dir),
+        |r| {
+            for n in &r.warnings {
+                diag.warn(n)?;
+            }
+            missing.extend(r.missing);
+            let Some(mut u) = r.unit else { return Ok(()) };
+            kept += 1;
+            if u.coverage.has_negative_counts() {
+                negative.push(u.path.clone());
+            }
+            if !select(&mut u, args.selection, &mut left_out) {
+                return Ok(());
+            }
+            if let Some(e) = &mut excluder {
+                e.apply(&mut u);
+            }
+            visited += 1;
+            visit(u)
+        },
+    )?;
+    if kept == 0 {
         let mut msg = format!(
             "none of the {} units has usable notes under {}: nothing written",
-            merged.len(),
+            total,
             args.gcno_dir.display()
         );
-        if missing.len() == merged.len()
+        if missing.len() == total
             && let Some(hint) = notes_hint(args.gcno_dir, &missing)
         {
             msg += &format!("\n  hint: {hint}");
         }
         bail!("{msg}");
     }
-    if let Some(w) = negative_counts_warning(&units) {
+    if let Some(w) = negative_counts_warning(&negative) {
         diag.warn(w)?;
     }
-    let mut units = select(units, args.selection)?;
-    if let Some(markers) = args.markers {
-        crate::exclude::apply(&mut units, markers, args.source_root, diag)?;
+    if visited == 0 {
+        let shown: Vec<&str> = left_out.iter().take(3).map(String::as_str).collect();
+        bail!(
+            "--root/--include/--exclude leave no source file: all {} of the {} left out ({}{}): nothing written",
+            count(left_out.len(), "source file", "source files"),
+            count(kept, "unit", "units"),
+            shown.join(", "),
+            if left_out.len() > 3 { ", ..." } else { "" }
+        );
     }
+    if let Some(e) = excluder {
+        e.finish(diag)?;
+    }
+    Ok(visited)
+}
+
+/// Every unit (see [`each_unit`]), for the reports written per unit.
+pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
+    let mut units = Vec::new();
+    each_unit(args, |u| {
+        units.push(u);
+        Ok(())
+    })?;
     Ok(units)
 }
 
-/// Keeps the source files the selection keeps, in every unit (a unit's
-/// functions, lines and branches are per source file), and the units that
-/// keep any. Nothing left is an error, as an empty report is.
-fn select(mut units: Vec<Unit>, selection: &Selection) -> Result<Vec<Unit>> {
+/// Keeps the source files the selection keeps in a unit (its functions,
+/// lines and branches are per source file), and says whether it keeps
+/// any; the names of those left out are added to `left_out`.
+fn select(
+    u: &mut Unit,
+    selection: &Selection,
+    left_out: &mut std::collections::BTreeSet<String>,
+) -> bool {
     if selection.is_everything() {
-        return Ok(units);
+        return true;
     }
-    let mut names = std::collections::BTreeSet::new();
-    for u in &mut units {
-        let cwd = u.coverage.cwd.clone();
-        u.coverage.files.retain(|f| {
-            let name = xencov::report::lcov::resolve(cwd.as_deref(), &f.file);
-            let keep = selection.keeps(&name);
-            if !keep {
-                names.insert(name);
-            }
-            keep
-        });
-    }
-    let before = units.len();
-    units.retain(|u| !u.coverage.files.is_empty());
-    if units.is_empty() {
-        let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
-        bail!(
-            "--root/--include/--exclude leave no source file: all {} of the {} left out ({}{}): nothing written",
-            count(names.len(), "source file", "source files"),
-            count(before, "unit", "units"),
-            shown.join(", "),
-            if names.len() > 3 { ", ..." } else { "" }
-        );
-    }
-    Ok(units)
+    let cwd = u.coverage.cwd.clone();
+    u.coverage.files.retain(|f| {
+        let name = xencov::report::lcov::resolve(cwd.as_deref(), &f.file);
+        let keep = selection.keeps(&name);
+        if !keep {
+            left_out.insert(name);
+        }
+        keep
+    });
+    !u.coverage.files.is_empty()
 }
 
 /// Prints one line per missed threshold and gives the exit status.
@@ -351,16 +392,16 @@ pub fn emit(
 /// One warning for all units with negative counts (as lcov warns once
 /// per tracefile), naming them: what was written instead, and why it
 /// happens.
-fn negative_counts_warning(units: &[Unit]) -> Option<String> {
-    let bad: Vec<&str> = units
-        .iter()
-        .filter(|u| u.coverage.has_negative_counts())
-        .map(|u| u.path.as_str())
-        .collect();
+fn negative_counts_warning(bad: &[String]) -> Option<String> {
     if bad.is_empty() {
         return None;
     }
-    let shown = bad.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    let shown = bad
+        .iter()
+        .take(5)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
     let more = match bad.len() {
         0..=5 => String::new(),
         n => format!(" and {} more", n - 5),
@@ -380,25 +421,55 @@ fn negative_counts_warning(units: &[Unit]) -> Option<String> {
 const TRACEFILE_SATURATED: &str = "a combined count passed 2^128 - 1 and is written as \
      that value: the counters are not real execution counts";
 
-pub fn tracefile(units: &[Unit], diag: &Diagnostics) -> Result<Tracefile> {
+/// The tracefile of `units`, every unit kept (the reports that need the
+/// units as well); one that names no source file is an error.
+pub fn nonempty_tracefile(units: &[Unit], diag: &Diagnostics) -> Result<Tracefile> {
     let mut t = Tracefile::default();
     for u in units {
         t.add_unit(&u.coverage);
     }
+    finish_tracefile(t, units.len(), diag)
+}
+
+/// The tracefile of every unit, each unit folded into it as soon as it is
+/// computed and then dropped (see [`each_unit`]); with `lcov2`, the lcov 2
+/// tracefile beside it. One that names no source file is an error.
+pub fn folded_tracefile(args: &Args<'_>, lcov2: bool) -> Result<Folded> {
+    let mut t = Tracefile::default();
+    let mut t2 = lcov2.then(xencov::report::lcov2::Tracefile::default);
+    let n = each_unit(args, |u| {
+        t.add_unit(&u.coverage);
+        if let Some(t2) = &mut t2 {
+            t2.add_unit(&u.coverage, u.version.at_least(14, 0));
+        }
+        Ok(())
+    })?;
+    let t = finish_tracefile(t, n, args.diag)?;
+    if t2.as_ref().is_some_and(|t2| t2.saturated) {
+        args.diag.warn(TRACEFILE_SATURATED)?;
+    }
+    Ok(Folded { t, t2, units: n })
+}
+
+/// What [`folded_tracefile`] made.
+pub struct Folded {
+    pub t: Tracefile,
+    /// The lcov 2 tracefile, when asked for.
+    pub t2: Option<xencov::report::lcov2::Tracefile>,
+    /// The units folded in.
+    pub units: usize,
+}
+
+/// A tracefile of `n` units that names no source file is an error (its
+/// units have notes without lines); a saturated sum is a warning.
+fn finish_tracefile(t: Tracefile, n: usize, diag: &Diagnostics) -> Result<Tracefile> {
     if t.saturated {
         diag.warn(TRACEFILE_SATURATED)?;
     }
-    Ok(t)
-}
-
-/// The tracefile of `units`; one that names no source file is an error
-/// (its units have notes without lines).
-pub fn nonempty_tracefile(units: &[Unit], diag: &Diagnostics) -> Result<Tracefile> {
-    let t = tracefile(units, diag)?;
     if t.files.is_empty() {
         bail!(
             "the notes of the {} units name no source lines: nothing written",
-            units.len()
+            n
         );
     }
     Ok(t)
@@ -411,18 +482,6 @@ pub enum Dialect {
     Lcov1,
     /// lcov 2.5 records (FNL/FNA, lcov 2's branch ids, MCDC/MCF/MCH).
     Lcov2,
-}
-
-/// The lcov 2 tracefile of `units` (formats/lcov-tracefile.md).
-fn tracefile2(units: &[Unit], diag: &Diagnostics) -> Result<xencov::report::lcov2::Tracefile> {
-    let mut t = xencov::report::lcov2::Tracefile::default();
-    for u in units {
-        t.add_unit(&u.coverage, u.version.at_least(14, 0));
-    }
-    if t.saturated {
-        diag.warn(TRACEFILE_SATURATED)?;
-    }
-    Ok(t)
 }
 
 /// The mmap threshold of `lcov` and `report`: their large buffers (the
@@ -450,21 +509,15 @@ pub fn run_lcov(args: Args<'_>, test_name: &str, dialect: Dialect) -> Result<Exi
             "invalid characters in the test name replaced by `_` (as lcov does): TN:{test_name}"
         ))?;
     }
-    let units = units(&args)?;
-    let n_units = units.len();
-    let t = nonempty_tracefile(&units, args.diag)?;
-    // Each tracefile is written once every unit is in it: the units'
-    // coverage is not kept alive while the text is written.
-    match dialect {
-        Dialect::Lcov1 => {
-            drop(units);
-            emit(args.output, |mut w| t.write_to(&mut w, &test_name))?
-        }
-        Dialect::Lcov2 => {
-            let t2 = tracefile2(&units, args.diag)?;
-            drop(units);
-            emit(args.output, |w| t2.write_to(w, &test_name))?;
-        }
+    let Folded {
+        t,
+        t2,
+        units: n_units,
+    } = folded_tracefile(&args, dialect == Dialect::Lcov2)?;
+    match t2 {
+        None => emit(args.output, |mut w| t.write_to(&mut w, &test_name))?,
+        // lcov 2 records are written from their own tracefile.
+        Some(t2) => emit(args.output, |w| t2.write_to(w, &test_name))?,
     }
     eprintln!(
         "xencov-rs: lcov: {}, {}",
@@ -509,8 +562,17 @@ pub fn run_report(args: Args<'_>, format: Format) -> Result<ExitCode> {
     if let Some(object) = args.object {
         return crate::llvmcov::run_report(&args, object, format);
     }
-    let units = units(&args)?;
-    let t = nonempty_tracefile(&units, args.diag)?;
+    // JSON is written per unit and Cobertura lists the functions markers
+    // excluded: both keep every unit. The others need the tracefile only,
+    // each unit folded into it as it is computed.
+    let (units, t) = match format {
+        Format::Json | Format::Cobertura => {
+            let units = units(&args)?;
+            let t = nonempty_tracefile(&units, args.diag)?;
+            (units, t)
+        }
+        Format::Summary | Format::Html => (Vec::new(), folded_tracefile(&args, false)?.t),
+    };
     let root = args.selection.root.as_deref();
     match format {
         Format::Html => {

@@ -14,6 +14,7 @@ mod lcov;
 mod llvm;
 mod llvmcov;
 mod merge;
+mod ordered;
 mod output;
 mod split;
 mod xen;
