@@ -1,12 +1,14 @@
 //! Exclusion markers for `lcov`, `report` and `diff`: each source file is
-//! read once (where the notes say it is, or under `--source-root`), the
+//! read once (where the notes say it is, or under `--source-root`), by the
+//! thread computing the first unit that names it, the
 //! library finds its markers, and the excluded records are taken out of
 //! every unit that covers it, before any report or threshold sees them.
 
 use crate::diag::Diagnostics;
 use crate::lcov::Unit;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use xencov::analysis::exclude::{Exclusions, Markers, scan};
 use xencov::plural::count;
 
@@ -29,27 +31,96 @@ pub fn source_path(name: &str, root: Option<&Path>) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Applies the markers of every source file the units cover, one unit at a
-/// time as each is computed. Each source file is read and scanned once for
-/// all units. A marker that does not pair up is a warning naming the file
-/// and line (an error with --strict); source files that cannot be read are
-/// one note (their markers cannot be applied, which --strict does not make
-/// an error: a report written away from the sources is still right about
-/// the counts). Both are said by [`Excluder::finish`], after every unit.
-pub struct Excluder<'a> {
+/// A source file's markers, read once.
+enum Scanned {
+    /// What it excludes and its unpaired markers (naming where it was read).
+    Read {
+        exclusions: Exclusions,
+        warnings: Vec<String>,
+    },
+    /// Where it was looked for and why it could not be read.
+    Unreadable(String),
+}
+
+/// Every source file's markers, each file read and scanned once by
+/// whichever thread needs it first: a unit's workers scan its sources
+/// while it is computed ([`Scans::prefetch`]), so reading them (SQLite's
+/// source is 9 MB) overlaps the solving instead of following it.
+pub struct Scans<'a> {
     markers: &'a Markers,
     source_root: Option<&'a Path>,
-    found: HashMap<String, Option<Exclusions>>,
+    files: Mutex<HashMap<String, Arc<OnceLock<Scanned>>>>,
+}
+
+impl<'a> Scans<'a> {
+    pub fn new(markers: &'a Markers, source_root: Option<&'a Path>) -> Self {
+        Scans {
+            markers,
+            source_root,
+            files: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The markers of the source file recorded as `name` (resolved), read
+    /// and scanned the first time it is asked for. Another thread asking
+    /// for the same file meanwhile waits for that one reading.
+    fn get(&self, name: &str) -> Arc<OnceLock<Scanned>> {
+        let cell = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            files.entry(name.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| {
+            let path = source_path(name, self.source_root);
+            match std::fs::read(&path) {
+                Ok(text) => {
+                    let s = scan(&text, self.markers);
+                    Scanned::Read {
+                        warnings: s
+                            .warnings
+                            .iter()
+                            .map(|w| format!("{}: {w}", path.display()))
+                            .collect(),
+                        exclusions: s.exclusions,
+                    }
+                }
+                Err(e) => Scanned::Unreadable(format!("{} ({e})", path.display())),
+            }
+        });
+        cell
+    }
+
+    /// Reads the markers of the source files a unit's notes name
+    /// (`names`, as recorded; `cwd` their compilation directory), so that
+    /// [`Excluder::apply`] finds them read. A file the coverage does not
+    /// name after all is read for nothing, and nothing is said of it.
+    pub fn prefetch<'n>(&self, cwd: Option<&str>, names: impl IntoIterator<Item = &'n String>) {
+        for n in names {
+            self.get(&xencov::report::lcov::resolve(cwd, n));
+        }
+    }
+}
+
+/// Applies the markers of every source file the units cover, one unit at a
+/// time in the units' order. A marker that does not pair up is a warning
+/// naming the file and line (an error with --strict); source files that
+/// cannot be read are one note (their markers cannot be applied, which
+/// --strict does not make an error: a report written away from the sources
+/// is still right about the counts). Both are said by
+/// [`Excluder::finish`], after every unit, each file's once, in the order
+/// the units first name the files.
+pub struct Excluder<'s, 'a> {
+    scans: &'s Scans<'a>,
+    /// The files already named by a unit (their warnings taken).
+    seen: HashSet<String>,
     unreadable: Vec<String>,
     unpaired: Vec<String>,
 }
 
-impl<'a> Excluder<'a> {
-    pub fn new(markers: &'a Markers, source_root: Option<&'a Path>) -> Self {
+impl<'s, 'a> Excluder<'s, 'a> {
+    pub fn new(scans: &'s Scans<'a>) -> Self {
         Excluder {
-            markers,
-            source_root,
-            found: HashMap::new(),
+            scans,
+            seen: HashSet::new(),
             unreadable: Vec::new(),
             unpaired: Vec::new(),
         }
@@ -57,35 +128,33 @@ impl<'a> Excluder<'a> {
 
     /// Takes the excluded records out of `u`.
     pub fn apply(&mut self, u: &mut Unit) {
-        let Excluder {
-            markers,
-            source_root,
-            found,
-            unreadable,
-            unpaired,
-        } = self;
         let cwd = u.coverage.cwd.clone();
         let excluded = &mut u.excluded_functions;
         for f in &mut u.coverage.files {
             let name = xencov::report::lcov::resolve(cwd.as_deref(), &f.file);
-            let excl = found.entry(name).or_insert_with_key(|name| {
-                let path = source_path(name, *source_root);
-                match std::fs::read(&path) {
-                    Ok(text) => {
-                        let s = scan(&text, markers);
-                        for w in &s.warnings {
-                            unpaired.push(format!("{}: {w}", path.display()));
-                        }
-                        Some(s.exclusions)
+            let cell = self.scans.get(&name);
+            let first = self.seen.insert(name);
+            let exclusions = match cell.get() {
+                Some(Scanned::Read {
+                    exclusions,
+                    warnings,
+                    ..
+                }) => {
+                    if first {
+                        self.unpaired.extend(warnings.iter().cloned());
                     }
-                    Err(e) => {
-                        unreadable.push(format!("{} ({e})", path.display()));
-                        None
-                    }
+                    exclusions
                 }
-            });
-            if let Some(e) = excl.as_ref().filter(|e| !e.is_empty()) {
-                let removed = e.apply(f);
+                Some(Scanned::Unreadable(why)) => {
+                    if first {
+                        self.unreadable.push(why.clone());
+                    }
+                    continue;
+                }
+                None => continue, // `get` initialises the cell: not reached
+            };
+            if !exclusions.is_empty() {
+                let removed = exclusions.apply(f);
                 if !removed.functions.is_empty() {
                     excluded.push(xencov::analysis::coverage::FileCoverage {
                         file: f.file.clone(),

@@ -73,9 +73,10 @@ pub struct Unit {
 pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> Result<usize> {
     let diag = args.diag;
     let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, diag)?;
-    let mut excluder = args
+    let scans = args
         .markers
-        .map(|m| crate::exclude::Excluder::new(m, args.source_root));
+        .map(|m| crate::exclude::Scans::new(m, args.source_root));
+    let mut excluder = scans.as_ref().map(crate::exclude::Excluder::new);
     let mut kept = 0usize;
     let mut visited = 0usize;
     let mut missing = Vec::new();
@@ -91,7 +92,7 @@ pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> 
         merged.into_units(),
         threads,
         threads,
-        |m| one(&m, args.gcno_dir),
+        |m| one(&m, args.gcno_dir, scans.as_ref()),
         |r| {
             for n in &r.warnings {
                 diag.warn(n)?;
@@ -286,7 +287,9 @@ fn notes_hint(gcno_dir: &Path, missing: &[Missing]) -> Option<String> {
     Some(hint)
 }
 
-fn one(m: &Merged, gcno_dir: &Path) -> One {
+/// `scans`: the exclusion markers' source scans, when markers apply: the
+/// unit's sources are read and scanned while it is computed.
+fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -> One {
     let path = String::from_utf8_lossy(&m.path).into_owned();
     let left = |warnings| One {
         unit: None,
@@ -362,7 +365,14 @@ fn one(m: &Merged, gcno_dir: &Path) -> One {
     if fatal {
         return left(warnings);
     }
-    let coverage = compute(&notes, Some(&gcda));
+    let (coverage, ()) = rayon::join(
+        || compute(&notes, Some(&gcda)),
+        || {
+            if let Some(s) = scans {
+                s.prefetch(notes.cwd.as_deref(), notes.files());
+            }
+        },
+    );
     drop(notes);
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
     One {
