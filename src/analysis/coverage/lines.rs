@@ -8,7 +8,7 @@
 //! list per line were most of the line-count loop.
 #![allow(clippy::indexing_slicing)]
 
-use super::graph::{Branches, Graph};
+use super::graph::Branches;
 use super::model::{ConditionCoverage, LineCoverage};
 use crate::gcov::gcno::FunctionRef;
 use std::collections::HashMap;
@@ -24,6 +24,14 @@ pub(super) struct Line {
     pub(super) exists: bool,
     pub(super) has_unexecuted_block: bool,
     pub(super) count: i128,
+    /// From GCC 8, once a function's blocks were attached: `count` is the
+    /// flow accumulated so far, no longer the sum of its blocks' counts.
+    pub(super) flow: bool,
+    /// The cycle search of the line was cut short in some function.
+    pub(super) cut: bool,
+    /// Steps of the cycle search spent on the line so far: the budget is
+    /// the line's, shared by the functions whose blocks are on it.
+    pub(super) steps: u32,
     /// The line's blocks: `LineTable::blocks[blocks.0..blocks.1]`, once
     /// the table is finished. From GCC 8, blocks whose last line (per
     /// location) is this line: their outgoing arcs are the line's branches
@@ -89,6 +97,20 @@ impl LineTable {
     /// Attaches a block of a function to a line (see [`Line::blocks`]).
     pub(super) fn attach(&mut self, line: u32, func: usize, block: usize) {
         self.attached.push((line, func as u32, block as u32));
+    }
+
+    /// How many blocks were attached so far.
+    pub(super) fn attached_len(&self) -> usize {
+        self.attached.len()
+    }
+
+    /// The (line, block) attachments made since there were `from`.
+    pub(super) fn attached_since(&self, from: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.attached
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|&(l, _, b)| (l, b))
     }
 
     /// Sorts the lines by owner and number and gathers each line's blocks
@@ -221,9 +243,7 @@ impl Hasher for KeyHasher {
 
 pub(super) struct Func<'a> {
     pub(super) notes: FunctionRef<'a>,
-    /// Freed (left empty) once the line counts are made: `branches` keeps
-    /// what the output needs of it.
-    pub(super) graph: Graph,
+    /// What the output needs of the function's solved graph.
     pub(super) branches: Branches,
     pub(super) src: usize,
     pub(super) is_group: bool,

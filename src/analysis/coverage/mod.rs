@@ -160,8 +160,31 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         }
     }
 
+    // Before GCC 8, gcov (without -a) counted a line as the sum of the
+    // counts of the blocks on it; from 8 on, as the flow entering it.
+    let sum_of_blocks = !notes.header.version.at_least(8, 0);
+
+    // add_line_counts. Lines are owned by their source file, or kept apart
+    // by their group function (owners after the sources).
+    let mut table = LineTable::default();
+    table.sum_of_blocks = sum_of_blocks;
+    // A line per location at most, give or take locations of several
+    // lines: made at about its size rather than grown by copies.
+    table.reserve(block_files.iter().map(Vec::len).sum());
+    let mut owners = sources.len();
+    let mut sorted: Vec<u32> = Vec::new();
+    let mut scratch = cycles::Scratch::default();
+    // The (line, block) attachments of the function at hand, by line.
+    let mut mine: Vec<(u32, u32)> = Vec::new();
+    let mut run: Vec<u32> = Vec::new();
+
+    // One function at a time: its graph solved, its blocks' counts put on
+    // its lines, its share of each line's flow accumulated, and its graph
+    // then freed but for its branches. A line's flow is the sum of each
+    // function's share (arcs and cycles stay within one function), so no
+    // graph needs to outlive its function: SQLite's graphs together were
+    // about 10 MB of the peak.
     let mut funcs: Vec<Func<'_>> = Vec::new();
-    let mut func_blocks: Vec<Vec<usize>> = Vec::new();
     for (i, f) in notes.functions().enumerate() {
         if f.artificial {
             continue;
@@ -235,48 +258,27 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 )
             })
             .collect();
-        funcs.push(Func {
-            notes: f,
-            graph,
-            branches: graph::Branches::default(),
-            src: fsrc[i],
-            is_group: group[i],
-            owner: None,
-            blocks_executed: 0,
-            conditions,
+        let fi = funcs.len();
+        let is_group = group[i];
+        let src = fsrc[i];
+        // Group functions' owners are numbered in function order.
+        let owner = is_group.then(|| {
+            owners += 1;
+            owners - 1
         });
-        func_blocks.push(std::mem::take(&mut block_files[i]));
-    }
-
-    // Before GCC 8, gcov (without -a) counted a line as the sum of the
-    // counts of the blocks on it; from 8 on, as the flow entering it.
-    let sum_of_blocks = !notes.header.version.at_least(8, 0);
-
-    // add_line_counts. Lines are owned by their source file, or kept apart
-    // by their group function (owners after the sources).
-    let mut table = LineTable::default();
-    table.sum_of_blocks = sum_of_blocks;
-    // A line per location at most, give or take locations of several
-    // lines: made at about its size rather than grown by copies.
-    table.reserve(func_blocks.iter().map(Vec::len).sum());
-    let mut owners = sources.len();
-    for func in funcs.iter_mut().filter(|f| f.is_group) {
-        func.owner = Some(owners);
-        owners += 1;
-    }
-    let mut sorted: Vec<u32> = Vec::new();
-    for (fi, func) in funcs.iter_mut().enumerate() {
-        let mut files = func_blocks[fi].iter().copied();
-        let nblocks = func.graph.blocks.len();
+        let mut blocks_executed = 0;
+        let first_attached = table.attached_len();
+        let mut files = block_files[i].iter().copied();
+        let nblocks = graph.blocks.len();
         // Before GCC 8, gcov kept the last line seen from one block to the
         // next ("propagated from one iteration to the next" in gcov 7's
         // add_line_counts): a block without lines, such as a loop's
         // condition, gives its branches to the line of the block before it.
         let mut last: Option<u32> = None;
-        for (bi, block) in func.notes.blocks().enumerate() {
-            let info = &func.graph.blocks[bi];
+        for (bi, block) in f.blocks().enumerate() {
+            let info = &graph.blocks[bi];
             if info.count != 0 && bi != 0 && bi + 1 != nblocks {
-                func.blocks_executed += 1;
+                blocks_executed += 1;
             }
             // The last line seen, kept across locations as gcov keeps it: a
             // location without lines (GCC 12 drops a line repeated across a
@@ -286,79 +288,91 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             }
             for loc in block.locations() {
                 // One entry per location, made from the same notes above.
-                let Some(src) = files.next() else { break };
+                let Some(lsrc) = files.next() else { break };
                 sorted.clear();
                 sorted.extend_from_slice(loc.lines);
                 sorted.sort_unstable();
                 for &ln in &sorted {
-                    let in_group = func.is_group
-                        && src == func.src
-                        && func.notes.start_line <= ln
-                        && ln <= func.notes.end_line;
-                    let owner = match func.owner {
+                    let in_group =
+                        is_group && lsrc == src && f.start_line <= ln && ln <= f.end_line;
+                    let line_owner = match owner {
                         Some(o) if in_group => o,
-                        _ => src,
+                        _ => lsrc,
                     };
-                    let i = table.line(owner as u32, ln);
-                    let line = &mut table.lines[i as usize];
+                    let li = table.line(line_owner as u32, ln);
+                    let line = &mut table.lines[li as usize];
                     line.exists = true;
                     if !info.exceptional && info.count == 0 {
                         line.has_unexecuted_block = true;
                     }
-                    line.count = line.count.saturating_add(info.count);
-                    last = Some(i);
+                    // Once a line has flow (from GCC 8) its count is that
+                    // flow, whatever the blocks on it count.
+                    if !line.flow {
+                        line.count = line.count.saturating_add(info.count);
+                    }
+                    last = Some(li);
                 }
                 if bi == 0 || bi + 1 == nblocks || sum_of_blocks {
                     continue; // entry or exit block; before GCC 8, see below
                 }
-                if let Some(i) = last {
-                    table.attach(i, fi, bi);
+                if let Some(li) = last {
+                    table.attach(li, fi, bi);
                 }
             }
             // Before GCC 8: a block's branches go once to the last line seen.
             if sum_of_blocks
                 && bi != 0
                 && bi + 1 != nblocks
-                && let Some(i) = last
+                && let Some(li) = last
             {
-                table.attach(i, fi, bi);
+                table.attach(li, fi, bi);
             }
         }
+        // accumulate_line_counts, this function's share: the flow into
+        // each of its lines' blocks and the cycles among them (before
+        // GCC 8 the blocks of a line only give its branches). A stable
+        // sort keeps each line's blocks in the order they were attached.
+        if !sum_of_blocks {
+            mine.clear();
+            mine.extend(table.attached_since(first_attached));
+            mine.sort_by_key(|&(l, _)| l);
+            for same in mine.chunk_by(|a, b| a.0 == b.0) {
+                run.clear();
+                run.extend(same.iter().map(|&(_, b)| b));
+                let line = &mut table.lines[same[0].0 as usize];
+                accumulate(line, &run, &mut graph, &mut scratch);
+            }
+        }
+        funcs.push(Func {
+            notes: f,
+            branches: graph.branches(),
+            src,
+            is_group,
+            owner,
+            blocks_executed,
+            conditions,
+        });
     }
-    drop(func_blocks);
+    drop(block_files);
     table.finish(owners);
 
-    // accumulate_line_counts: group functions' lines, then each file's lines
-    // (before GCC 8 the blocks of a line only give its branches).
+    // The lines whose cycle search was cut, in gcov's order of
+    // accumulate_line_counts: group functions' lines, then each file's.
     let mut cut: Vec<(usize, u32)> = Vec::new();
-    let mut scratch = cycles::Scratch::default();
-    if !sum_of_blocks {
-        let group_src: Vec<usize> = funcs
-            .iter()
-            .filter(|f| f.owner.is_some())
-            .map(|f| f.src)
-            .collect();
-        for owner in (sources.len()..owners).chain(0..sources.len()) {
-            // The group functions' owners are numbered in function order.
-            let src = owner
-                .checked_sub(sources.len())
-                .map_or(owner, |g| group_src[g]);
-            let range = table.of(owner);
-            let LineTable { lines, blocks, .. } = &mut table;
-            for line in &mut lines[range] {
-                let b = &blocks[line.blocks.0 as usize..line.blocks.1 as usize];
-                if !accumulate(line, b, &mut funcs, &mut scratch) {
-                    cut.push((src, line.number));
-                }
+    let group_src: Vec<usize> = funcs
+        .iter()
+        .filter(|f| f.owner.is_some())
+        .map(|f| f.src)
+        .collect();
+    for owner in (sources.len()..owners).chain(0..sources.len()) {
+        let src = owner
+            .checked_sub(sources.len())
+            .map_or(owner, |g| group_src[g]);
+        for line in &table.lines[table.of(owner)] {
+            if line.cut {
+                cut.push((src, line.number));
             }
         }
-    }
-    // The graphs are done with: each function keeps its branches for the
-    // output, and its graph is freed before the output grows (for
-    // SQLite's unit the graphs are about 15 MB, its branches 2).
-    for func in &mut funcs {
-        func.branches = func.graph.branches();
-        func.graph = Graph::default();
     }
     for (si, ln) in cut {
         out.warnings.push(Warning::TooManyCycles {
