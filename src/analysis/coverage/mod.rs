@@ -97,20 +97,24 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         files: vec![None; notes.files().len()],
         ..SourceIndex::default()
     };
-    // Per function, the source of each block location, blocks and their
-    // locations in order (one flat list per function).
-    let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions().len());
+    // The source of each block location, blocks and their locations in
+    // order: one flat list, each function's run starting at
+    // `file_start[i]` (a list per function was an allocation and its
+    // regrowths per function).
+    let mut block_files: Vec<u32> = Vec::new();
+    let mut file_start: Vec<usize> = Vec::with_capacity(notes.functions().len() + 1);
     let mut fsrc = Vec::with_capacity(notes.functions().len());
     for f in notes.functions() {
         fsrc.push(index.file(f.source_index(), f.source(), &mut sources));
-        let mut files = Vec::new();
+        file_start.push(block_files.len());
         for b in f.blocks() {
             for l in b.locations() {
-                files.push(index.file(l.file_index, l.file, &mut sources));
+                // Sources are fewer than the notes' files, which a u32 counts.
+                block_files.push(index.file(l.file_index, l.file, &mut sources) as u32);
             }
         }
-        block_files.push(files);
     }
+    file_start.push(block_files.len());
 
     // Counters of the data file by function ident.
     // Borrowed, not expanded: a compact section's claimed length is checked
@@ -170,13 +174,18 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     table.sum_of_blocks = sum_of_blocks;
     // A line per location at most, give or take locations of several
     // lines: made at about its size rather than grown by copies.
-    table.reserve(block_files.iter().map(Vec::len).sum());
+    table.reserve(block_files.len());
     let mut owners = sources.len();
     let mut sorted: Vec<u32> = Vec::new();
     let mut scratch = cycles::Scratch::default();
     // The (line, block) attachments of the function at hand, by line.
     let mut mine: Vec<(u32, u32)> = Vec::new();
     let mut run: Vec<u32> = Vec::new();
+    // One graph and one list of counters, refilled for each function: the
+    // lists of the largest function are made once, not those of every
+    // function.
+    let mut graph = Graph::default();
+    let mut c: Vec<i128> = Vec::new();
 
     // One function at a time: its graph solved, its blocks' counts put on
     // its lines, its share of each line's flow accumulated, and its graph
@@ -195,7 +204,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             });
             continue;
         }
-        let mut graph = Graph::new(f);
+        graph.fill(f);
         if graph.counted == 0 && data.is_some() {
             continue; // not in the executable: another instance was kept
         }
@@ -203,16 +212,17 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         // signed 64-bit gcov_type, so a value of 2^63 or more turns
         // negative there. Here it keeps its value, and the graph is solved
         // in 128 bits, where no sum of u64 counters can wrap.
-        let c: Vec<i128> = match counts.get(&f.id.ident) {
-            Some(v) if v.len() == graph.counted => v.iter().map(i128::from).collect(),
+        c.clear();
+        match counts.get(&f.id.ident) {
+            Some(v) if v.len() == graph.counted => c.extend(v.iter().map(i128::from)),
             Some(_) => {
                 out.warnings.push(Warning::ProfileMismatch {
                     function: f.name.clone(),
                 });
-                vec![0; graph.counted]
+                c.resize(graph.counted, 0);
             }
-            None => vec![0; graph.counted],
-        };
+            None => c.resize(graph.counted, 0),
+        }
         // The exit block is block 1 from GCC 4.8 on, the last block before.
         let exit = if notes.header.version.at_least(4, 8) {
             1
@@ -268,7 +278,9 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         });
         let mut blocks_executed = 0;
         let first_attached = table.attached_len();
-        let mut files = block_files[i].iter().copied();
+        let mut files = block_files[file_start[i]..file_start[i + 1]]
+            .iter()
+            .map(|&s| s as usize);
         let nblocks = graph.blocks.len();
         // Before GCC 8, gcov kept the last line seen from one block to the
         // next ("propagated from one iteration to the next" in gcov 7's
