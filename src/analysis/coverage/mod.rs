@@ -423,7 +423,8 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         // then the file's own line (gcov's order). Only lines that start a
         // function or have a count are visited, so a 270,000-line file costs
         // its lines, not lines times functions. Both lists ascend: merged.
-        let own = &table.lines[table.of(si)];
+        let own_range = table.of(si);
+        let own = &table.lines[own_range.clone()];
         file.lines.reserve(own.len());
         let mut own_at = 0usize;
         let mut fn_at = 0usize;
@@ -452,21 +453,22 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                     open.push(entry);
                 }
                 if let Some(o) = f.owner {
-                    for line in &table.lines[table.of(o)] {
-                        if line.exists {
-                            file.lines.push(line_out(line, &table, Some(fname), &funcs));
+                    for i in table.of(o) {
+                        if table.lines[i].exists {
+                            file.lines.push(line_out(i, &table, Some(fname), &funcs));
                         }
                     }
                 }
             }
             if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
+                let i = own_range.start + own_at;
                 own_at += 1;
                 if ln >= 1 && line.exists {
                     while scoped && open.last().is_some_and(|(f, _)| f.notes.end_line < ln) {
                         open.pop();
                     }
                     let name = open.last().map(|(_, n)| n);
-                    file.lines.push(line_out(line, &table, name, &funcs));
+                    file.lines.push(line_out(i, &table, name, &funcs));
                 }
             }
         }
