@@ -10,7 +10,6 @@
 
 use super::graph::Branches;
 use super::model::{ConditionCoverage, LineCoverage};
-use crate::gcov::gcno::FunctionRef;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -246,8 +245,14 @@ impl Hasher for KeyHasher {
     }
 }
 
-pub(super) struct Func<'a> {
-    pub(super) notes: FunctionRef<'a>,
+/// A function as the output needs it once its graph is solved: owned, so
+/// that the notes can be freed before the output is made.
+pub(super) struct Func {
+    pub(super) name: String,
+    pub(super) start_line: u32,
+    pub(super) start_column: u32,
+    pub(super) end_line: u32,
+    pub(super) end_column: u32,
     /// What the output needs of the function's solved graph.
     pub(super) branches: Branches,
     pub(super) src: usize,
@@ -264,7 +269,7 @@ pub(super) fn line_out(
     i: usize,
     table: &LineTable,
     function: Option<&Arc<str>>,
-    funcs: &[Func<'_>],
+    funcs: &[Func],
 ) -> LineCoverage {
     let line = &table.lines[i];
     let blocks = table.blocks_of(i);

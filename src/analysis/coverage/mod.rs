@@ -87,6 +87,31 @@ impl<'n> SourceIndex<'n> {
 
 /// Computes a unit's coverage as gcov does from its notes and (if any) data.
 pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    count(notes, data).output()
+}
+
+/// [`compute`] for a caller done with the notes: they are freed once the
+/// counts are made, before the output grows (SQLite's notes model is
+/// about 4.5 MB, its output about 9).
+pub fn compute_owned(notes: Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    let counted = count(&notes, data);
+    drop(notes);
+    counted.output()
+}
+
+/// A unit's counts, made: what its output is written from, apart from
+/// the notes.
+struct Counted {
+    out: UnitCoverage,
+    sources: Vec<String>,
+    funcs: Vec<Func>,
+    table: LineTable,
+    /// Whether a file's line belongs to the innermost open function (GCC 10+).
+    scoped: bool,
+}
+
+/// The counts of a unit: blocks, arcs and lines (see [`compute`]).
+fn count(notes: &Gcno, data: Option<&Gcda>) -> Counted {
     let mut out = UnitCoverage {
         cwd: notes.cwd.clone(),
         ..UnitCoverage::default()
@@ -193,7 +218,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
     // function's share (arcs and cycles stay within one function), so no
     // graph needs to outlive its function: SQLite's graphs together were
     // about 10 MB of the peak.
-    let mut funcs: Vec<Func<'_>> = Vec::new();
+    let mut funcs: Vec<Func> = Vec::new();
     for (i, f) in notes.functions().enumerate() {
         if f.artificial {
             continue;
@@ -356,7 +381,11 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             }
         }
         funcs.push(Func {
-            notes: f,
+            name: f.name.clone(),
+            start_line: f.start_line,
+            start_column: f.start_column,
+            end_line: f.end_line,
+            end_column: f.end_column,
             branches: graph.branches(),
             src,
             is_group,
@@ -393,86 +422,104 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         });
     }
 
-    // Output per source file, gcov's JSON order.
-    let scoped = notes.header.version.at_least(10, 0);
-    for (si, name) in sources.iter().enumerate() {
-        let mut file = FileCoverage {
-            file: name.clone(),
-            ..FileCoverage::default()
-        };
-        let mut fns: Vec<(&Func<'_>, Arc<str>)> = funcs
-            .iter()
-            .filter(|f| f.src == si)
-            .map(|f| (f, Arc::from(f.notes.name.as_str())))
-            .collect();
-        fns.sort_by_key(|(f, _)| (f.notes.start_line, f.notes.start_column));
-        for (f, _) in &fns {
-            file.functions.push(FunctionCoverage {
-                name: f.notes.name.clone(),
-                demangled_name: demangle(&f.notes.name),
-                start_line: f.notes.start_line,
-                start_column: f.notes.start_column,
-                end_line: f.notes.end_line,
-                end_column: f.notes.end_column,
-                blocks: (f.branches.blocks() as u32).saturating_sub(2),
-                blocks_executed: f.blocks_executed,
-                execution_count: f.branches.entry_count,
-            });
-        }
-        // Line by line: first the lines of the functions starting there,
-        // then the file's own line (gcov's order). Only lines that start a
-        // function or have a count are visited, so a 270,000-line file costs
-        // its lines, not lines times functions. Both lists ascend: merged.
-        let own_range = table.of(si);
-        let own = &table.lines[own_range.clone()];
-        file.lines.reserve(own.len());
-        let mut own_at = 0usize;
-        let mut fn_at = 0usize;
-        // A file's own line belongs to the innermost non-group function
-        // still open there (gcov 11 and 12 keep a stack and drop the
-        // functions that ended before the line): none after a function's
-        // last line, the outer function again after a nested one. gcov 9
-        // names the last non-group function that started, ended or not
-        // (formats/report-json.md; GCC 10 is taken to be as 11).
-        let mut open: Vec<&(&Func<'_>, Arc<str>)> = Vec::new();
-        loop {
-            let next_own = own.get(own_at).map(|l| l.number);
-            let next_fn = fns.get(fn_at).map(|(f, _)| f.notes.start_line);
-            let ln = match (next_own, next_fn) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(a), None) | (None, Some(a)) => a,
-                (None, None) => break,
+    Counted {
+        out,
+        sources,
+        funcs,
+        table,
+        scoped: notes.header.version.at_least(10, 0),
+    }
+}
+
+impl Counted {
+    /// The output per source file, in gcov's JSON order.
+    fn output(self) -> UnitCoverage {
+        let Counted {
+            mut out,
+            sources,
+            funcs,
+            table,
+            scoped,
+        } = self;
+        for (si, name) in sources.iter().enumerate() {
+            let mut file = FileCoverage {
+                file: name.clone(),
+                ..FileCoverage::default()
             };
-            while let Some(entry) = fns.get(fn_at).filter(|(f, _)| f.notes.start_line == ln) {
-                fn_at += 1;
-                if ln < 1 {
-                    continue;
-                }
-                let (f, fname) = entry;
-                if !f.is_group {
-                    open.push(entry);
-                }
-                if let Some(o) = f.owner {
-                    for i in table.of(o) {
-                        if table.lines[i].exists {
-                            file.lines.push(line_out(i, &table, Some(fname), &funcs));
+            let mut fns: Vec<(&Func, Arc<str>)> = funcs
+                .iter()
+                .filter(|f| f.src == si)
+                .map(|f| (f, Arc::from(f.name.as_str())))
+                .collect();
+            fns.sort_by_key(|(f, _)| (f.start_line, f.start_column));
+            for (f, _) in &fns {
+                file.functions.push(FunctionCoverage {
+                    name: f.name.clone(),
+                    demangled_name: demangle(&f.name),
+                    start_line: f.start_line,
+                    start_column: f.start_column,
+                    end_line: f.end_line,
+                    end_column: f.end_column,
+                    blocks: (f.branches.blocks() as u32).saturating_sub(2),
+                    blocks_executed: f.blocks_executed,
+                    execution_count: f.branches.entry_count,
+                });
+            }
+            // Line by line: first the lines of the functions starting there,
+            // then the file's own line (gcov's order). Only lines that start a
+            // function or have a count are visited, so a 270,000-line file costs
+            // its lines, not lines times functions. Both lists ascend: merged.
+            let own_range = table.of(si);
+            let own = &table.lines[own_range.clone()];
+            file.lines.reserve(own.len());
+            let mut own_at = 0usize;
+            let mut fn_at = 0usize;
+            // A file's own line belongs to the innermost non-group function
+            // still open there (gcov 11 and 12 keep a stack and drop the
+            // functions that ended before the line): none after a function's
+            // last line, the outer function again after a nested one. gcov 9
+            // names the last non-group function that started, ended or not
+            // (formats/report-json.md; GCC 10 is taken to be as 11).
+            let mut open: Vec<&(&Func, Arc<str>)> = Vec::new();
+            loop {
+                let next_own = own.get(own_at).map(|l| l.number);
+                let next_fn = fns.get(fn_at).map(|(f, _)| f.start_line);
+                let ln = match (next_own, next_fn) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => break,
+                };
+                while let Some(entry) = fns.get(fn_at).filter(|(f, _)| f.start_line == ln) {
+                    fn_at += 1;
+                    if ln < 1 {
+                        continue;
+                    }
+                    let (f, fname) = entry;
+                    if !f.is_group {
+                        open.push(entry);
+                    }
+                    if let Some(o) = f.owner {
+                        for i in table.of(o) {
+                            if table.lines[i].exists {
+                                file.lines.push(line_out(i, &table, Some(fname), &funcs));
+                            }
                         }
                     }
                 }
-            }
-            if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
-                let i = own_range.start + own_at;
-                own_at += 1;
-                if ln >= 1 && line.exists {
-                    while scoped && open.last().is_some_and(|(f, _)| f.notes.end_line < ln) {
-                        open.pop();
+                if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
+                    let i = own_range.start + own_at;
+                    own_at += 1;
+                    if ln >= 1 && line.exists {
+                        while scoped && open.last().is_some_and(|(f, _)| f.end_line < ln) {
+                            open.pop();
+                        }
+                        let name = open.last().map(|(_, n)| n);
+                        file.lines.push(line_out(i, &table, name, &funcs));
                     }
-                    let name = open.last().map(|(_, n)| n);
-                    file.lines.push(line_out(i, &table, name, &funcs));
                 }
             }
+            out.files.push(file);
         }
-        out.files.push(file);
+        out
     }
-    out
 }
