@@ -9,7 +9,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use xencov::analysis::coverage::{UnitCoverage, compute};
+use xencov::analysis::coverage::{UnitCoverage, compute, compute_owned};
 use xencov::gcov::gcda::Gcda;
 use xencov::gcov::gcno::Gcno;
 
@@ -286,4 +286,27 @@ fn gcc_4_4_files_agree_with_the_eclipse_plugins_listing() {
         rows_checked += theirs.len();
     }
     assert_eq!(rows_checked, 12);
+}
+
+/// `compute_owned` frees the notes before the output is made: the same
+/// coverage as `compute`, on every sample unit with notes and data.
+#[test]
+fn compute_owned_gives_what_compute_gives() {
+    let mut units = 0;
+    for gcda in common::files_with_suffix(&common::samples(), ".gcda") {
+        let Ok(notes) = std::fs::read(gcda.with_extension("gcno")) else {
+            continue;
+        };
+        let (Ok(notes), Ok(data)) = (
+            Gcno::decode(&notes),
+            Gcda::decode(&std::fs::read(&gcda).unwrap()),
+        ) else {
+            continue;
+        };
+        let want = compute(&notes, Some(&data));
+        let got = compute_owned(notes, Some(&data));
+        assert_eq!(got, want, "{}", gcda.display());
+        units += usize::from(want.files.iter().any(|f| !f.lines.is_empty()));
+    }
+    assert!(units >= 8, "{units} sample units with lines");
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::indexing_slicing)]
 
 use super::graph::Graph;
-use super::lines::{Func, Line};
+use super::lines::Line;
 
 /// Work allowed for the cycle search of one line. Real lines have a handful
 /// of blocks; a hostile notes file can put thousands on one line and make
@@ -14,25 +14,22 @@ const CYCLE_STEPS: u64 = 1_000_000;
 /// Deepest path followed, so recursion stays far from the stack's end.
 const CYCLE_DEPTH: usize = 2048;
 
-/// A line's count: the arcs entering its blocks from elsewhere, plus the
-/// cycles among its blocks (gcov's accumulate_line_info). Returns false when
-/// the cycle search was cut short.
-pub(super) fn accumulate(
-    line: &mut Line,
-    blocks: &[(u32, u32)],
-    funcs: &mut [Func<'_>],
-    scratch: &mut Scratch,
-) -> bool {
+/// A function's share of a line's count: the arcs entering the line's
+/// blocks of this function from elsewhere, plus the cycles among them
+/// (gcov's accumulate_line_info, which sums over all the line's blocks;
+/// arcs and cycles never leave a function). The line's first share
+/// replaces the sum of its blocks' counts. The cycle search spends the
+/// line's budget, and marks the line when it was cut short.
+pub(super) fn accumulate(line: &mut Line, blocks: &[u32], g: &mut Graph, scratch: &mut Scratch) {
     if blocks.is_empty() {
-        return true;
+        return;
     }
-    // The line's blocks are marked in their graphs (and unmarked below):
-    // a membership test per arc without a set built for every line.
-    mark(blocks, funcs, true);
+    // The line's blocks are marked in the graph (and unmarked below): a
+    // membership test per arc without a set built for every line.
+    mark(blocks, g, true);
     let mut count: i128 = 0;
-    for &(f, b) in blocks {
-        let (f, b) = (f as usize, b as usize);
-        let g = &mut funcs[f].graph;
+    for &b in blocks {
+        let b = b as usize;
         for a in g.pred(b).iter().map(|&a| a as usize) {
             let src = g.arcs[a].src as usize;
             if !g.blocks[src].on_line {
@@ -46,20 +43,29 @@ pub(super) fn accumulate(
         }
     }
     let mut search = Search {
-        steps: CYCLE_STEPS,
+        steps: CYCLE_STEPS.saturating_sub(u64::from(line.steps)),
         cut: false,
         count: 0,
     };
-    cycles(blocks, funcs, &mut search, scratch);
-    mark(blocks, funcs, false);
-    line.count = count.saturating_add(search.count);
-    !search.cut
+    cycles(blocks, g, &mut search, scratch);
+    mark(blocks, g, false);
+    if !line.flow {
+        line.flow = true;
+        line.count = 0;
+    }
+    line.count = line
+        .count
+        .saturating_add(count)
+        .saturating_add(search.count);
+    // At most CYCLE_STEPS, which fits.
+    line.steps = (CYCLE_STEPS - search.steps) as u32;
+    line.cut |= search.cut;
 }
 
 /// Sets or clears the on-line mark of the line's blocks.
-fn mark(blocks: &[(u32, u32)], funcs: &mut [Func<'_>], on: bool) {
-    for &(f, b) in blocks {
-        funcs[f as usize].graph.blocks[b as usize].on_line = on;
+fn mark(blocks: &[u32], g: &mut Graph, on: bool) {
+    for &b in blocks {
+        g.blocks[b as usize].on_line = on;
     }
 }
 
@@ -81,24 +87,18 @@ struct Search {
 
 /// The Hawick–James circuit enumeration gcov uses: every elementary cycle
 /// through the line's blocks, each reduced by its smallest arc.
-fn cycles(
-    blocks: &[(u32, u32)],
-    funcs: &mut [Func<'_>],
-    search: &mut Search,
-    scratch: &mut Scratch,
-) {
+fn cycles(blocks: &[u32], g: &mut Graph, search: &mut Search, scratch: &mut Scratch) {
     let Scratch {
         path,
         blocked,
         block_lists,
     } = scratch;
-    for &(f, start) in blocks {
+    for &start in blocks {
         path.clear();
         blocked.clear();
         block_lists.clear();
-        // The members of the search are the line's blocks of this function:
-        // those marked in its graph.
-        let g = &mut funcs[f as usize].graph;
+        // The members of the search are the line's blocks: those marked in
+        // the graph.
         let start = start as usize;
         circuit(g, start, start, path, blocked, block_lists, search);
     }

@@ -79,20 +79,23 @@ pub(super) struct Graph {
     pub(super) has_catch: bool,
     /// Counters of the off-tree arcs, in block then arc order.
     pub(super) counted: usize,
+    /// The solver's two work lists, kept from one function to the next.
+    invalid: Vec<usize>,
+    valid: Vec<usize>,
 }
 
 impl Graph {
-    pub(super) fn new(f: FunctionRef<'_>) -> Graph {
+    /// Makes the graph that of `f`, in the lists of the previous one.
+    pub(super) fn fill(&mut self, f: FunctionRef<'_>) {
         let n = f.blocks().len();
-        let narcs = f.blocks().map(|b| b.arcs().len()).sum();
-        let mut g = Graph {
-            arcs: Vec::with_capacity(narcs),
-            blocks: vec![BlockInfo::default(); n],
-            succ_list: Vec::with_capacity(narcs),
-            pred_list: Vec::new(),
-            has_catch: false,
-            counted: 0,
-        };
+        let g = self;
+        g.arcs.clear();
+        g.blocks.clear();
+        g.blocks.resize(n, BlockInfo::default());
+        g.succ_list.clear();
+        g.pred_list.clear();
+        g.has_catch = false;
+        g.counted = 0;
         for (src, block) in f.blocks().enumerate() {
             let first = g.arcs.len();
             let mut mark_catches = false;
@@ -141,14 +144,13 @@ impl Graph {
             b.pred = (at, at);
             at += b.num_pred as u32;
         }
-        g.pred_list = vec![0; at as usize];
+        g.pred_list.resize(at as usize, 0);
         for (id, arc) in g.arcs.iter().enumerate() {
             if let Some(d) = g.blocks.get_mut(arc.dst as usize) {
                 g.pred_list[d.pred.1 as usize] = id as u32;
                 d.pred.1 += 1;
             }
         }
-        g
     }
 
     /// What the output keeps of the solved graph: each block's branches.
@@ -206,7 +208,10 @@ impl Graph {
         self.blocks[0].num_pred = i64::from(u32::MAX);
         self.blocks[exit].num_succ = i64::from(u32::MAX);
         let mut next = counts.iter().copied();
-        let mut invalid: Vec<usize> = Vec::new();
+        let mut invalid = std::mem::take(&mut self.invalid);
+        let mut valid = std::mem::take(&mut self.valid);
+        invalid.clear();
+        valid.clear();
         for b in 0..n {
             let (first, end) = (
                 self.blocks[b].succ.0 as usize,
@@ -240,7 +245,6 @@ impl Graph {
             self.blocks[b].invalid_chain = true;
             invalid.push(b);
         }
-        let mut valid: Vec<usize> = Vec::new();
         while !invalid.is_empty() || !valid.is_empty() {
             while let Some(b) = invalid.pop() {
                 self.blocks[b].invalid_chain = false;
@@ -274,6 +278,8 @@ impl Graph {
                 }
             }
         }
+        self.invalid = invalid;
+        self.valid = valid;
         self.blocks.iter().all(|b| b.count_valid)
     }
 

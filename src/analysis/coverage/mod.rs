@@ -87,6 +87,31 @@ impl<'n> SourceIndex<'n> {
 
 /// Computes a unit's coverage as gcov does from its notes and (if any) data.
 pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    count(notes, data).output()
+}
+
+/// [`compute`] for a caller done with the notes: they are freed once the
+/// counts are made, before the output grows (SQLite's notes model is
+/// about 4.5 MB, its output about 9).
+pub fn compute_owned(notes: Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    let counted = count(&notes, data);
+    drop(notes);
+    counted.output()
+}
+
+/// A unit's counts, made: what its output is written from, apart from
+/// the notes.
+struct Counted {
+    out: UnitCoverage,
+    sources: Vec<String>,
+    funcs: Vec<Func>,
+    table: LineTable,
+    /// Whether a file's line belongs to the innermost open function (GCC 10+).
+    scoped: bool,
+}
+
+/// The counts of a unit: blocks, arcs and lines (see [`compute`]).
+fn count(notes: &Gcno, data: Option<&Gcda>) -> Counted {
     let mut out = UnitCoverage {
         cwd: notes.cwd.clone(),
         ..UnitCoverage::default()
@@ -97,20 +122,24 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         files: vec![None; notes.files().len()],
         ..SourceIndex::default()
     };
-    // Per function, the source of each block location, blocks and their
-    // locations in order (one flat list per function).
-    let mut block_files: Vec<Vec<usize>> = Vec::with_capacity(notes.functions().len());
+    // The source of each block location, blocks and their locations in
+    // order: one flat list, each function's run starting at
+    // `file_start[i]` (a list per function was an allocation and its
+    // regrowths per function).
+    let mut block_files: Vec<u32> = Vec::new();
+    let mut file_start: Vec<usize> = Vec::with_capacity(notes.functions().len() + 1);
     let mut fsrc = Vec::with_capacity(notes.functions().len());
     for f in notes.functions() {
         fsrc.push(index.file(f.source_index(), f.source(), &mut sources));
-        let mut files = Vec::new();
+        file_start.push(block_files.len());
         for b in f.blocks() {
             for l in b.locations() {
-                files.push(index.file(l.file_index, l.file, &mut sources));
+                // Sources are fewer than the notes' files, which a u32 counts.
+                block_files.push(index.file(l.file_index, l.file, &mut sources) as u32);
             }
         }
-        block_files.push(files);
     }
+    file_start.push(block_files.len());
 
     // Counters of the data file by function ident.
     // Borrowed, not expanded: a compact section's claimed length is checked
@@ -160,8 +189,36 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         }
     }
 
-    let mut funcs: Vec<Func<'_>> = Vec::new();
-    let mut func_blocks: Vec<Vec<usize>> = Vec::new();
+    // Before GCC 8, gcov (without -a) counted a line as the sum of the
+    // counts of the blocks on it; from 8 on, as the flow entering it.
+    let sum_of_blocks = !notes.header.version.at_least(8, 0);
+
+    // add_line_counts. Lines are owned by their source file, or kept apart
+    // by their group function (owners after the sources).
+    let mut table = LineTable::default();
+    table.sum_of_blocks = sum_of_blocks;
+    // A line per location at most, give or take locations of several
+    // lines: made at about its size rather than grown by copies.
+    table.reserve(block_files.len());
+    let mut owners = sources.len();
+    let mut sorted: Vec<u32> = Vec::new();
+    let mut scratch = cycles::Scratch::default();
+    // The (line, block) attachments of the function at hand, by line.
+    let mut mine: Vec<(u32, u32)> = Vec::new();
+    let mut run: Vec<u32> = Vec::new();
+    // One graph and one list of counters, refilled for each function: the
+    // lists of the largest function are made once, not those of every
+    // function.
+    let mut graph = Graph::default();
+    let mut c: Vec<i128> = Vec::new();
+
+    // One function at a time: its graph solved, its blocks' counts put on
+    // its lines, its share of each line's flow accumulated, and its graph
+    // then freed but for its branches. A line's flow is the sum of each
+    // function's share (arcs and cycles stay within one function), so no
+    // graph needs to outlive its function: SQLite's graphs together were
+    // about 10 MB of the peak.
+    let mut funcs: Vec<Func> = Vec::new();
     for (i, f) in notes.functions().enumerate() {
         if f.artificial {
             continue;
@@ -172,7 +229,7 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             });
             continue;
         }
-        let mut graph = Graph::new(f);
+        graph.fill(f);
         if graph.counted == 0 && data.is_some() {
             continue; // not in the executable: another instance was kept
         }
@@ -180,16 +237,17 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         // signed 64-bit gcov_type, so a value of 2^63 or more turns
         // negative there. Here it keeps its value, and the graph is solved
         // in 128 bits, where no sum of u64 counters can wrap.
-        let c: Vec<i128> = match counts.get(&f.id.ident) {
-            Some(v) if v.len() == graph.counted => v.iter().map(i128::from).collect(),
+        c.clear();
+        match counts.get(&f.id.ident) {
+            Some(v) if v.len() == graph.counted => c.extend(v.iter().map(i128::from)),
             Some(_) => {
                 out.warnings.push(Warning::ProfileMismatch {
                     function: f.name.clone(),
                 });
-                vec![0; graph.counted]
+                c.resize(graph.counted, 0);
             }
-            None => vec![0; graph.counted],
-        };
+            None => c.resize(graph.counted, 0),
+        }
         // The exit block is block 1 from GCC 4.8 on, the last block before.
         let exit = if notes.header.version.at_least(4, 8) {
             1
@@ -235,48 +293,29 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
                 )
             })
             .collect();
-        funcs.push(Func {
-            notes: f,
-            graph,
-            branches: graph::Branches::default(),
-            src: fsrc[i],
-            is_group: group[i],
-            owner: None,
-            blocks_executed: 0,
-            conditions,
+        let fi = funcs.len();
+        let is_group = group[i];
+        let src = fsrc[i];
+        // Group functions' owners are numbered in function order.
+        let owner = is_group.then(|| {
+            owners += 1;
+            owners - 1
         });
-        func_blocks.push(std::mem::take(&mut block_files[i]));
-    }
-
-    // Before GCC 8, gcov (without -a) counted a line as the sum of the
-    // counts of the blocks on it; from 8 on, as the flow entering it.
-    let sum_of_blocks = !notes.header.version.at_least(8, 0);
-
-    // add_line_counts. Lines are owned by their source file, or kept apart
-    // by their group function (owners after the sources).
-    let mut table = LineTable::default();
-    table.sum_of_blocks = sum_of_blocks;
-    // A line per location at most, give or take locations of several
-    // lines: made at about its size rather than grown by copies.
-    table.reserve(func_blocks.iter().map(Vec::len).sum());
-    let mut owners = sources.len();
-    for func in funcs.iter_mut().filter(|f| f.is_group) {
-        func.owner = Some(owners);
-        owners += 1;
-    }
-    let mut sorted: Vec<u32> = Vec::new();
-    for (fi, func) in funcs.iter_mut().enumerate() {
-        let mut files = func_blocks[fi].iter().copied();
-        let nblocks = func.graph.blocks.len();
+        let mut blocks_executed = 0;
+        let first_attached = table.attached_len();
+        let mut files = block_files[file_start[i]..file_start[i + 1]]
+            .iter()
+            .map(|&s| s as usize);
+        let nblocks = graph.blocks.len();
         // Before GCC 8, gcov kept the last line seen from one block to the
         // next ("propagated from one iteration to the next" in gcov 7's
         // add_line_counts): a block without lines, such as a loop's
         // condition, gives its branches to the line of the block before it.
         let mut last: Option<u32> = None;
-        for (bi, block) in func.notes.blocks().enumerate() {
-            let info = &func.graph.blocks[bi];
+        for (bi, block) in f.blocks().enumerate() {
+            let info = &graph.blocks[bi];
             if info.count != 0 && bi != 0 && bi + 1 != nblocks {
-                func.blocks_executed += 1;
+                blocks_executed += 1;
             }
             // The last line seen, kept across locations as gcov keeps it: a
             // location without lines (GCC 12 drops a line repeated across a
@@ -286,79 +325,95 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
             }
             for loc in block.locations() {
                 // One entry per location, made from the same notes above.
-                let Some(src) = files.next() else { break };
+                let Some(lsrc) = files.next() else { break };
                 sorted.clear();
                 sorted.extend_from_slice(loc.lines);
                 sorted.sort_unstable();
                 for &ln in &sorted {
-                    let in_group = func.is_group
-                        && src == func.src
-                        && func.notes.start_line <= ln
-                        && ln <= func.notes.end_line;
-                    let owner = match func.owner {
+                    let in_group =
+                        is_group && lsrc == src && f.start_line <= ln && ln <= f.end_line;
+                    let line_owner = match owner {
                         Some(o) if in_group => o,
-                        _ => src,
+                        _ => lsrc,
                     };
-                    let i = table.line(owner as u32, ln);
-                    let line = &mut table.lines[i as usize];
+                    let li = table.line(line_owner as u32, ln);
+                    let line = &mut table.lines[li as usize];
                     line.exists = true;
                     if !info.exceptional && info.count == 0 {
                         line.has_unexecuted_block = true;
                     }
-                    line.count = line.count.saturating_add(info.count);
-                    last = Some(i);
+                    // Once a line has flow (from GCC 8) its count is that
+                    // flow, whatever the blocks on it count.
+                    if !line.flow {
+                        line.count = line.count.saturating_add(info.count);
+                    }
+                    last = Some(li);
                 }
                 if bi == 0 || bi + 1 == nblocks || sum_of_blocks {
                     continue; // entry or exit block; before GCC 8, see below
                 }
-                if let Some(i) = last {
-                    table.attach(i, fi, bi);
+                if let Some(li) = last {
+                    table.attach(li, fi, bi);
                 }
             }
             // Before GCC 8: a block's branches go once to the last line seen.
             if sum_of_blocks
                 && bi != 0
                 && bi + 1 != nblocks
-                && let Some(i) = last
+                && let Some(li) = last
             {
-                table.attach(i, fi, bi);
+                table.attach(li, fi, bi);
             }
         }
+        // accumulate_line_counts, this function's share: the flow into
+        // each of its lines' blocks and the cycles among them (before
+        // GCC 8 the blocks of a line only give its branches). A stable
+        // sort keeps each line's blocks in the order they were attached.
+        if !sum_of_blocks {
+            mine.clear();
+            mine.extend(table.attached_since(first_attached));
+            mine.sort_by_key(|&(l, _)| l);
+            for same in mine.chunk_by(|a, b| a.0 == b.0) {
+                run.clear();
+                run.extend(same.iter().map(|&(_, b)| b));
+                let line = &mut table.lines[same[0].0 as usize];
+                accumulate(line, &run, &mut graph, &mut scratch);
+            }
+        }
+        funcs.push(Func {
+            name: f.name.clone(),
+            start_line: f.start_line,
+            start_column: f.start_column,
+            end_line: f.end_line,
+            end_column: f.end_column,
+            branches: graph.branches(),
+            src,
+            is_group,
+            owner,
+            blocks_executed,
+            conditions,
+        });
     }
-    drop(func_blocks);
+    drop(block_files);
     table.finish(owners);
 
-    // accumulate_line_counts: group functions' lines, then each file's lines
-    // (before GCC 8 the blocks of a line only give its branches).
+    // The lines whose cycle search was cut, in gcov's order of
+    // accumulate_line_counts: group functions' lines, then each file's.
     let mut cut: Vec<(usize, u32)> = Vec::new();
-    let mut scratch = cycles::Scratch::default();
-    if !sum_of_blocks {
-        let group_src: Vec<usize> = funcs
-            .iter()
-            .filter(|f| f.owner.is_some())
-            .map(|f| f.src)
-            .collect();
-        for owner in (sources.len()..owners).chain(0..sources.len()) {
-            // The group functions' owners are numbered in function order.
-            let src = owner
-                .checked_sub(sources.len())
-                .map_or(owner, |g| group_src[g]);
-            let range = table.of(owner);
-            let LineTable { lines, blocks, .. } = &mut table;
-            for line in &mut lines[range] {
-                let b = &blocks[line.blocks.0 as usize..line.blocks.1 as usize];
-                if !accumulate(line, b, &mut funcs, &mut scratch) {
-                    cut.push((src, line.number));
-                }
+    let group_src: Vec<usize> = funcs
+        .iter()
+        .filter(|f| f.owner.is_some())
+        .map(|f| f.src)
+        .collect();
+    for owner in (sources.len()..owners).chain(0..sources.len()) {
+        let src = owner
+            .checked_sub(sources.len())
+            .map_or(owner, |g| group_src[g]);
+        for line in &table.lines[table.of(owner)] {
+            if line.cut {
+                cut.push((src, line.number));
             }
         }
-    }
-    // The graphs are done with: each function keeps its branches for the
-    // output, and its graph is freed before the output grows (for
-    // SQLite's unit the graphs are about 15 MB, its branches 2).
-    for func in &mut funcs {
-        func.branches = func.graph.branches();
-        func.graph = Graph::default();
     }
     for (si, ln) in cut {
         out.warnings.push(Warning::TooManyCycles {
@@ -367,84 +422,104 @@ pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
         });
     }
 
-    // Output per source file, gcov's JSON order.
-    let scoped = notes.header.version.at_least(10, 0);
-    for (si, name) in sources.iter().enumerate() {
-        let mut file = FileCoverage {
-            file: name.clone(),
-            ..FileCoverage::default()
-        };
-        let mut fns: Vec<(&Func<'_>, Arc<str>)> = funcs
-            .iter()
-            .filter(|f| f.src == si)
-            .map(|f| (f, Arc::from(f.notes.name.as_str())))
-            .collect();
-        fns.sort_by_key(|(f, _)| (f.notes.start_line, f.notes.start_column));
-        for (f, _) in &fns {
-            file.functions.push(FunctionCoverage {
-                name: f.notes.name.clone(),
-                demangled_name: demangle(&f.notes.name),
-                start_line: f.notes.start_line,
-                start_column: f.notes.start_column,
-                end_line: f.notes.end_line,
-                end_column: f.notes.end_column,
-                blocks: (f.branches.blocks() as u32).saturating_sub(2),
-                blocks_executed: f.blocks_executed,
-                execution_count: f.branches.entry_count,
-            });
-        }
-        // Line by line: first the lines of the functions starting there,
-        // then the file's own line (gcov's order). Only lines that start a
-        // function or have a count are visited, so a 270,000-line file costs
-        // its lines, not lines times functions. Both lists ascend: merged.
-        let own = &table.lines[table.of(si)];
-        file.lines.reserve(own.len());
-        let mut own_at = 0usize;
-        let mut fn_at = 0usize;
-        // A file's own line belongs to the innermost non-group function
-        // still open there (gcov 11 and 12 keep a stack and drop the
-        // functions that ended before the line): none after a function's
-        // last line, the outer function again after a nested one. gcov 9
-        // names the last non-group function that started, ended or not
-        // (formats/report-json.md; GCC 10 is taken to be as 11).
-        let mut open: Vec<&(&Func<'_>, Arc<str>)> = Vec::new();
-        loop {
-            let next_own = own.get(own_at).map(|l| l.number);
-            let next_fn = fns.get(fn_at).map(|(f, _)| f.notes.start_line);
-            let ln = match (next_own, next_fn) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(a), None) | (None, Some(a)) => a,
-                (None, None) => break,
+    Counted {
+        out,
+        sources,
+        funcs,
+        table,
+        scoped: notes.header.version.at_least(10, 0),
+    }
+}
+
+impl Counted {
+    /// The output per source file, in gcov's JSON order.
+    fn output(self) -> UnitCoverage {
+        let Counted {
+            mut out,
+            sources,
+            funcs,
+            table,
+            scoped,
+        } = self;
+        for (si, name) in sources.iter().enumerate() {
+            let mut file = FileCoverage {
+                file: name.clone(),
+                ..FileCoverage::default()
             };
-            while let Some(entry) = fns.get(fn_at).filter(|(f, _)| f.notes.start_line == ln) {
-                fn_at += 1;
-                if ln < 1 {
-                    continue;
-                }
-                let (f, fname) = entry;
-                if !f.is_group {
-                    open.push(entry);
-                }
-                if let Some(o) = f.owner {
-                    for line in &table.lines[table.of(o)] {
-                        if line.exists {
-                            file.lines.push(line_out(line, &table, Some(fname), &funcs));
+            let mut fns: Vec<(&Func, Arc<str>)> = funcs
+                .iter()
+                .filter(|f| f.src == si)
+                .map(|f| (f, Arc::from(f.name.as_str())))
+                .collect();
+            fns.sort_by_key(|(f, _)| (f.start_line, f.start_column));
+            for (f, _) in &fns {
+                file.functions.push(FunctionCoverage {
+                    name: f.name.clone(),
+                    demangled_name: demangle(&f.name),
+                    start_line: f.start_line,
+                    start_column: f.start_column,
+                    end_line: f.end_line,
+                    end_column: f.end_column,
+                    blocks: (f.branches.blocks() as u32).saturating_sub(2),
+                    blocks_executed: f.blocks_executed,
+                    execution_count: f.branches.entry_count,
+                });
+            }
+            // Line by line: first the lines of the functions starting there,
+            // then the file's own line (gcov's order). Only lines that start a
+            // function or have a count are visited, so a 270,000-line file costs
+            // its lines, not lines times functions. Both lists ascend: merged.
+            let own_range = table.of(si);
+            let own = &table.lines[own_range.clone()];
+            file.lines.reserve(own.len());
+            let mut own_at = 0usize;
+            let mut fn_at = 0usize;
+            // A file's own line belongs to the innermost non-group function
+            // still open there (gcov 11 and 12 keep a stack and drop the
+            // functions that ended before the line): none after a function's
+            // last line, the outer function again after a nested one. gcov 9
+            // names the last non-group function that started, ended or not
+            // (formats/report-json.md; GCC 10 is taken to be as 11).
+            let mut open: Vec<&(&Func, Arc<str>)> = Vec::new();
+            loop {
+                let next_own = own.get(own_at).map(|l| l.number);
+                let next_fn = fns.get(fn_at).map(|(f, _)| f.start_line);
+                let ln = match (next_own, next_fn) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => break,
+                };
+                while let Some(entry) = fns.get(fn_at).filter(|(f, _)| f.start_line == ln) {
+                    fn_at += 1;
+                    if ln < 1 {
+                        continue;
+                    }
+                    let (f, fname) = entry;
+                    if !f.is_group {
+                        open.push(entry);
+                    }
+                    if let Some(o) = f.owner {
+                        for i in table.of(o) {
+                            if table.lines[i].exists {
+                                file.lines.push(line_out(i, &table, Some(fname), &funcs));
+                            }
                         }
                     }
                 }
-            }
-            if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
-                own_at += 1;
-                if ln >= 1 && line.exists {
-                    while scoped && open.last().is_some_and(|(f, _)| f.notes.end_line < ln) {
-                        open.pop();
+                if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
+                    let i = own_range.start + own_at;
+                    own_at += 1;
+                    if ln >= 1 && line.exists {
+                        while scoped && open.last().is_some_and(|(f, _)| f.end_line < ln) {
+                            open.pop();
+                        }
+                        let name = open.last().map(|(_, n)| n);
+                        file.lines.push(line_out(i, &table, name, &funcs));
                     }
-                    let name = open.last().map(|(_, n)| n);
-                    file.lines.push(line_out(line, &table, name, &funcs));
                 }
             }
+            out.files.push(file);
         }
-        out.files.push(file);
+        out
     }
-    out
 }
