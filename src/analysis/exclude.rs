@@ -243,134 +243,208 @@ struct Open {
 /// `_START` (one line holding both closes the region, as in lcov); the
 /// `_START` line is excluded, the `_STOP` line is not.
 pub fn scan(text: &[u8], markers: &Markers) -> Scan {
-    let word = |p: usize, scope: Scope, action: &str| {
-        let prefix = markers.prefixes.get(p).map_or("", String::as_str);
-        format!("{prefix}_EXCL_{}{action}", scope.infix())
-    };
-    // The marker words, per scope and prefix.
-    let words: Vec<(Scope, Vec<Words>)> = Scope::ALL
-        .iter()
-        .map(|&s| {
-            let w = (0..markers.prefixes.len())
-                .map(|p| Words {
-                    prefix: p,
-                    line: word(p, s, "LINE"),
-                    start: word(p, s, "START"),
-                    stop: word(p, s, "STOP"),
-                })
-                .collect();
-            (s, w)
-        })
-        .collect();
-    let mut out = Scan::default();
-    let mut open: [Option<Open>; 3] = [None, None, None];
-    let mut n: u32 = 0;
-    // A final newline ends the last line; it does not start another.
-    let body = text.strip_suffix(b"\n").unwrap_or(text);
-    // Every marker holds `_EXCL_`: its places in the whole text, found in
-    // one pass, tell which lines need looking at (a line outside any
-    // region without one is only counted).
-    let mut hits = memchr::memmem::find_iter(body, b"_EXCL_").peekable();
-    // The start of the next line to look at; `n` counts the lines before it.
-    let mut start = 0usize;
-    while !text.is_empty() && start <= body.len() {
-        if open.iter().all(Option::is_none) {
-            // Outside any region only a line with a marker matters: on to
-            // the next one, counting the lines passed.
-            while hits.next_if(|&h| h < start).is_some() {}
-            let Some(&h) = hits.peek() else { break };
-            let passed = body.get(start..h).unwrap_or_default();
-            let newlines = passed.iter().filter(|&&b| b == b'\n').count();
-            n = n.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
-            if let Some(i) = memchr::memrchr(b'\n', passed) {
-                start += i + 1;
+    let mut s = Scanner::new(markers);
+    s.feed(text);
+    s.finish()
+}
+
+/// [`scan`] of a text given in pieces, so that a large source file need
+/// not be held whole (SQLite's amalgamation is 9.6 MB, more than its notes
+/// file): each piece is a run of whole lines, ending with `\n` unless it
+/// ends the text. The result is [`scan`]'s of the pieces joined.
+pub struct Scanner<'m> {
+    markers: &'m Markers,
+    /// The marker words, per scope and prefix.
+    words: Vec<(Scope, Vec<Words>)>,
+    out: Scan,
+    open: [Option<Open>; 3],
+    /// The lines before the next piece.
+    n: u32,
+}
+
+impl<'m> Scanner<'m> {
+    /// A scanner of `markers`, before the first line.
+    pub fn new(markers: &'m Markers) -> Self {
+        let words = Scope::ALL
+            .iter()
+            .map(|&s| {
+                let w = (0..markers.prefixes.len())
+                    .map(|p| Words {
+                        prefix: p,
+                        line: word(markers, p, s, "LINE"),
+                        start: word(markers, p, s, "START"),
+                        stop: word(markers, p, s, "STOP"),
+                    })
+                    .collect();
+                (s, w)
+            })
+            .collect();
+        Scanner {
+            markers,
+            words,
+            out: Scan::default(),
+            open: [None, None, None],
+            n: 0,
+        }
+    }
+
+    /// The next run of whole lines (see [`Scanner`]).
+    pub fn feed(&mut self, text: &[u8]) {
+        let Scanner {
+            markers,
+            words,
+            out,
+            open,
+            n,
+        } = self;
+        if text.is_empty() {
+            return;
+        }
+        // A final newline ends the last line; it does not start another.
+        let body = text.strip_suffix(b"\n").unwrap_or(text);
+        // The piece's lines, counted once: the walk below stops at the
+        // last marker outside a region without counting the rest.
+        let lines = u32::try_from(memchr::memchr_iter(b'\n', body).count())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        let after = n.saturating_add(lines);
+        // Every marker holds `_EXCL_`: its places in the whole piece,
+        // found in one pass, tell which lines need looking at (a line
+        // outside any region without one is only counted).
+        let mut hits = memchr::memmem::find_iter(body, b"_EXCL_").peekable();
+        // The start of the next line to look at; `n` counts the lines before it.
+        let mut start = 0usize;
+        while start <= body.len() {
+            if open.iter().all(Option::is_none) {
+                // Outside any region only a line with a marker matters: on to
+                // the next one, counting the lines passed.
+                while hits.next_if(|&h| h < start).is_some() {}
+                let Some(&h) = hits.peek() else { break };
+                let passed = body.get(start..h).unwrap_or_default();
+                let newlines = memchr::memchr_iter(b'\n', passed).count();
+                *n = n.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+                if let Some(i) = memchr::memrchr(b'\n', passed) {
+                    start += i + 1;
+                }
             }
-        }
-        let end = body
-            .get(start..)
-            .and_then(|rest| memchr::memchr(b'\n', rest))
-            .map_or(body.len(), |i| start + i);
-        let raw = body.get(start..end).unwrap_or_default();
-        let line_start = start;
-        start = end + 1;
-        n = n.saturating_add(1);
-        while hits.next_if(|&h| h < line_start).is_some() {}
-        let marked = hits.peek().is_some_and(|&h| h < end);
-        if !marked && open.iter().all(Option::is_none) {
-            continue;
-        }
-        for (i, (scope, ws)) in words.iter().enumerate() {
-            let Some(state) = open.get_mut(i) else {
+            let end = body
+                .get(start..)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+                .map_or(body.len(), |i| start + i);
+            let raw = body.get(start..end).unwrap_or_default();
+            let line_start = start;
+            start = end + 1;
+            *n = n.saturating_add(1);
+            while hits.next_if(|&h| h < line_start).is_some() {}
+            let marked = hits.peek().is_some_and(|&h| h < end);
+            if !marked && open.iter().all(Option::is_none) {
                 continue;
+            }
+            line(markers, words, open, out, *n, raw);
+        }
+        *n = after;
+    }
+
+    /// The exclusions and warnings of all the pieces: a region still open
+    /// runs to the end of the text, and says so.
+    pub fn finish(self) -> Scan {
+        let Scanner {
+            markers,
+            words,
+            mut out,
+            open,
+            ..
+        } = self;
+        for (i, (scope, _)) in words.iter().enumerate() {
+            if let Some(Some(o)) = open.get(i) {
+                out.warnings.push(MarkerWarning {
+                    line: o.line,
+                    marker: word(markers, o.prefix, *scope, "START"),
+                    kind: WarningKind::Unclosed {
+                        expected: word(markers, o.prefix, *scope, "STOP"),
+                    },
+                });
+            }
+        }
+        out.warnings.sort_by_key(|w| w.line);
+        out
+    }
+}
+
+/// A marker word: prefix `p`, the scope's infix, the action.
+fn word(markers: &Markers, p: usize, scope: Scope, action: &str) -> String {
+    let prefix = markers.prefixes.get(p).map_or("", String::as_str);
+    format!("{prefix}_EXCL_{}{action}", scope.infix())
+}
+
+/// One line (number `n`, text `raw`) with a marker on it or inside a
+/// region: its regions opened and closed, and it excluded where they say.
+fn line(
+    markers: &Markers,
+    words: &[(Scope, Vec<Words>)],
+    open: &mut [Option<Open>; 3],
+    out: &mut Scan,
+    n: u32,
+    raw: &[u8],
+) {
+    for (i, (scope, ws)) in words.iter().enumerate() {
+        let Some(state) = open.get_mut(i) else {
+            continue;
+        };
+        let stop = ws.iter().find(|w| contains(raw, w.stop.as_bytes()));
+        let start = ws.iter().find(|w| contains(raw, w.start.as_bytes()));
+        if let Some(Words {
+            prefix: p,
+            stop: stop_word,
+            ..
+        }) = stop
+        {
+            match state.take() {
+                None => out.warnings.push(MarkerWarning {
+                    line: n,
+                    marker: stop_word.clone(),
+                    kind: WarningKind::StopWithoutStart,
+                }),
+                Some(o) if o.prefix != *p => out.warnings.push(MarkerWarning {
+                    line: n,
+                    marker: stop_word.clone(),
+                    kind: WarningKind::OtherPrefix {
+                        opened_at: o.line,
+                        opened_with: word(markers, o.prefix, *scope, "START"),
+                    },
+                }),
+                Some(_) => {}
+            }
+        } else if let Some(Words {
+            prefix: p,
+            start: start_word,
+            ..
+        }) = start
+        {
+            match state {
+                Some(o) => out.warnings.push(MarkerWarning {
+                    line: n,
+                    marker: start_word.clone(),
+                    kind: WarningKind::StartInsideRegion { opened_at: o.line },
+                }),
+                None => {
+                    *state = Some(Open {
+                        line: n,
+                        prefix: *p,
+                    })
+                }
+            }
+        }
+        let single = ws.iter().any(|w| contains(raw, w.line.as_bytes()));
+        if single || state.is_some() {
+            let set = match scope {
+                Scope::Line => &mut out.exclusions.lines,
+                Scope::Branch => &mut out.exclusions.branches,
+                Scope::ExceptionBranch => &mut out.exclusions.exception_branches,
             };
-            let stop = ws.iter().find(|w| contains(raw, w.stop.as_bytes()));
-            let start = ws.iter().find(|w| contains(raw, w.start.as_bytes()));
-            if let Some(Words {
-                prefix: p,
-                stop: stop_word,
-                ..
-            }) = stop
-            {
-                match state.take() {
-                    None => out.warnings.push(MarkerWarning {
-                        line: n,
-                        marker: stop_word.clone(),
-                        kind: WarningKind::StopWithoutStart,
-                    }),
-                    Some(o) if o.prefix != *p => out.warnings.push(MarkerWarning {
-                        line: n,
-                        marker: stop_word.clone(),
-                        kind: WarningKind::OtherPrefix {
-                            opened_at: o.line,
-                            opened_with: word(o.prefix, *scope, "START"),
-                        },
-                    }),
-                    Some(_) => {}
-                }
-            } else if let Some(Words {
-                prefix: p,
-                start: start_word,
-                ..
-            }) = start
-            {
-                match state {
-                    Some(o) => out.warnings.push(MarkerWarning {
-                        line: n,
-                        marker: start_word.clone(),
-                        kind: WarningKind::StartInsideRegion { opened_at: o.line },
-                    }),
-                    None => {
-                        *state = Some(Open {
-                            line: n,
-                            prefix: *p,
-                        })
-                    }
-                }
-            }
-            let single = ws.iter().any(|w| contains(raw, w.line.as_bytes()));
-            if single || state.is_some() {
-                let set = match scope {
-                    Scope::Line => &mut out.exclusions.lines,
-                    Scope::Branch => &mut out.exclusions.branches,
-                    Scope::ExceptionBranch => &mut out.exclusions.exception_branches,
-                };
-                set.insert(n);
-            }
+            set.insert(n);
         }
     }
-    for (i, (scope, _)) in words.iter().enumerate() {
-        if let Some(Some(o)) = open.get(i) {
-            out.warnings.push(MarkerWarning {
-                line: o.line,
-                marker: word(o.prefix, *scope, "START"),
-                kind: WarningKind::Unclosed {
-                    expected: word(o.prefix, *scope, "STOP"),
-                },
-            });
-        }
-    }
-    out.warnings.sort_by_key(|w| w.line);
-    out
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

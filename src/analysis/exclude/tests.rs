@@ -160,3 +160,43 @@ fn apply_takes_out_functions_lines_and_branches() {
         .collect();
     assert_eq!(kept, [(2, 0), (5, 1), (6, 1)]);
 }
+
+/// A text scanned in pieces of whole lines gives what it gives whole:
+/// lines, regions and warnings (line numbers included) across the cuts,
+/// wherever they fall, with and without a final newline.
+#[test]
+fn pieces_scan_as_the_whole_text() {
+    let m = Markers::default();
+    let texts: [&[u8]; 4] = [
+        b"a\n// LCOV_EXCL_START\nb\n\nc // LCOV_EXCL_LINE\n// LCOV_EXCL_STOP\nd\n// LCOV_EXCL_STOP\ne // LCOV_EXCL_BR_LINE\n\n// LCOV_EXCL_BR_START\nf\n",
+        b"x\n\n\n// LCOV_EXCL_START\ny\n// LCOV_EXCL_START\nz",
+        b"\n\n// LCOV_EXCL_LINE\n\n",
+        b"no markers\nat all\n",
+    ];
+    for text in texts {
+        let whole = scan(text, &m);
+        let ends: Vec<usize> = text
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        // Every way of cutting at one or two line ends.
+        for (i, &a) in ends.iter().enumerate() {
+            for &b in ends.iter().skip(i) {
+                let mut s = Scanner::new(&m);
+                s.feed(&text[..a]);
+                s.feed(&text[a..b]);
+                s.feed(&text[b..]);
+                let pieces = s.finish();
+                assert_eq!(
+                    pieces,
+                    whole,
+                    "cut at {a} and {b} of {:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+        assert!(!whole.exclusions.is_empty() || text.starts_with(b"no"));
+    }
+}
