@@ -7,7 +7,7 @@ use crate::output::write_atomic_with;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
-use xencov::analysis::coverage::{UnitCoverage, compute};
+use xencov::analysis::coverage::{UnitCoverage, compute_owned};
 use xencov::analysis::merge::OnConflict;
 use xencov::analysis::merge::profile::Unit as Merged;
 use xencov::analysis::notes::Mismatch;
@@ -365,15 +365,21 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
     if fatal {
         return left(warnings);
     }
+    // The sources' names are taken first: the notes are freed inside the
+    // computation, once the counts are made (compute_owned).
+    let sources: Vec<String> = match scans {
+        Some(_) => notes.files().to_vec(),
+        None => Vec::new(),
+    };
+    let cwd = notes.cwd.clone();
     let (coverage, ()) = rayon::join(
-        || compute(&notes, Some(&gcda)),
+        || compute_owned(notes, Some(&gcda)),
         || {
             if let Some(s) = scans {
-                s.prefetch(notes.cwd.as_deref(), notes.files());
+                s.prefetch(cwd.as_deref(), &sources);
             }
         },
     );
-    drop(notes);
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
     One {
         unit: Some(Unit {
