@@ -67,23 +67,7 @@ pub struct Layout {
 impl Layout {
     /// The layout of `src`, an input that [`lines_up`] with its unit.
     fn of(src: &[u8]) -> Option<Layout> {
-        let (header, reader) = read_header(src, MAGIC).ok()?;
-        let checksum = header.checksum.map(|_| 12);
-        let mut sections = Vec::new();
-        for raw in Records::new(reader, header.version) {
-            let raw = raw.ok()?;
-            if raw.tag.is_counter() {
-                let at = raw.payload_offset();
-                let end = at + raw.payload.len();
-                sections.push(u32::try_from(at).ok()?..u32::try_from(end).ok()?);
-            }
-        }
-        let mut layout = Layout {
-            len: src.len(),
-            framing: Vec::new(),
-            checksum,
-            sections,
-        };
+        let mut layout = Layout::of_sections(src)?;
         let mut framing = Vec::with_capacity(src.len() / 8);
         layout.gaps(src, |gap| {
             framing.extend_from_slice(gap);
