@@ -359,26 +359,22 @@ struct Meta {
 }
 
 /// Counts of one section of an image added in place, as [`add_counts`]
-/// adds them (the same sums, the same saturation), the destination being
-/// the image's bytes in its byte order.
+/// adds them (the same sums, the same saturation, the same one test for
+/// the section), the destination being the image's bytes in its byte
+/// order.
 fn add_image_counts<const BIG: bool>(dst: &mut [u8], payload: &[u8], saturated: &mut usize) {
-    const LANES: usize = 4;
     let (dst, _) = dst.as_chunks_mut::<8>();
     let (words, _) = payload.as_chunks::<8>();
-    let n = dst.len().min(words.len());
-    let (dst, words) = (
-        dst.get_mut(..n).unwrap_or_default(),
-        words.get(..n).unwrap_or_default(),
-    );
-    let (dst_groups, dst_rest) = dst.as_chunks_mut::<LANES>();
-    let (word_groups, word_rest) = words.as_chunks::<LANES>();
-    for (a, w) in dst_groups.iter_mut().zip(word_groups) {
-        match add4(a.map(word::<BIG>), w.map(word::<BIG>)) {
-            Some(sum) => *a = sum.map(unword::<BIG>),
-            None => add_image_checked::<BIG>(a, w, saturated),
-        }
+    let mut high = 0;
+    for (a, &w) in dst.iter_mut().zip(words) {
+        *a = unword::<BIG>(sum(word::<BIG>(*a), word::<BIG>(w), &mut high));
     }
-    add_image_checked::<BIG>(dst_rest, word_rest, saturated);
+    if high > MAX_COUNT {
+        for (a, &w) in dst.iter_mut().zip(words) {
+            *a = unword::<BIG>(word::<BIG>(*a).wrapping_sub(word::<BIG>(w)));
+        }
+        add_image_checked::<BIG>(dst, words, saturated);
+    }
 }
 
 /// A count as the two words of a payload (the inverse of [`word`]).
@@ -394,6 +390,7 @@ fn unword<const BIG: bool>(v: u64) -> [u8; 8] {
 }
 
 /// As [`add_checked`], into an image's bytes.
+#[cold]
 #[inline(never)]
 fn add_image_checked<const BIG: bool>(
     dst: &mut [[u8; 8]],
@@ -468,57 +465,47 @@ fn add_section(
 /// When both words are at most `MAX_COUNT` (2^63 − 1) their sum cannot
 /// wrap, and a sum at most `MAX_COUNT` is the answer (`a | b` when one is
 /// zero, as `add` has it): that is, when the top bit of `a | b | sum` is
-/// clear. Four counts at a time are summed and that bit tested once for
-/// all four (a loop the compiler turns into vector adds); a group where it
-/// is set, which real data never has, takes `add`'s own road value by
-/// value. This loop is most of a merge's time. `BIG`: the words are
-/// big-endian, low word first.
+/// clear. So the section is summed with wrapping adds, that bit gathered
+/// over all of it, and tested once at the end: a loop with no branch per
+/// count, which the compiler turns into vector adds and ors (paddq, por on
+/// the baseline x86-64; a test per group of counts, or a sum kept aside
+/// until tested, kept it scalar). A section where the bit is set, which
+/// real data never has, is taken back (a wrapping add undone by a wrapping
+/// subtract is exact) and added by `add`'s own road value by value. This
+/// loop is most of a merge's time. `BIG`: the words are big-endian, low
+/// word first.
 fn add_counts<const BIG: bool>(dst: &mut [u64], payload: &[u8], saturated: &mut usize) {
-    const LANES: usize = 4;
     let (words, _) = payload.as_chunks::<8>();
-    let n = dst.len().min(words.len());
-    let (dst, words) = (
-        dst.get_mut(..n).unwrap_or_default(),
-        words.get(..n).unwrap_or_default(),
-    );
-    let (dst_groups, dst_rest) = dst.as_chunks_mut::<LANES>();
-    let (word_groups, word_rest) = words.as_chunks::<LANES>();
-    for (a, w) in dst_groups.iter_mut().zip(word_groups) {
-        // Straight-line code over the four; the rare group past
-        // `MAX_COUNT` is added out of line, so nothing is kept for it.
-        match add4(*a, w.map(word::<BIG>)) {
-            Some(sum) => *a = sum,
-            None => add_checked::<BIG>(a, w, saturated),
-        }
+    let mut high = 0;
+    for (a, &w) in dst.iter_mut().zip(words) {
+        *a = sum(*a, word::<BIG>(w), &mut high);
     }
-    add_checked::<BIG>(dst_rest, word_rest, saturated);
+    if high > MAX_COUNT {
+        for (a, &w) in dst.iter_mut().zip(words) {
+            *a = a.wrapping_sub(word::<BIG>(w));
+        }
+        add_checked::<BIG>(dst, words, saturated);
+    }
 }
 
-/// Four counts added lane by lane, or `None` when a summand or a sum is
-/// past `MAX_COUNT` (then the caller adds them one by one with
-/// [`checked::add`], which saturates and counts). One compare for the
-/// four: a sum that wrapped, or one past `MAX_COUNT`, sets the top bit of
-/// a summand or of the sum.
+/// `a + b` wrapping, the top bits of the summands and of the sum gathered
+/// into `high`: past `MAX_COUNT` at the end of a section when a summand or
+/// a sum was past it, or a sum wrapped (then the caller adds the section
+/// again with [`checked::add`], which saturates and counts).
 #[inline(always)]
-fn add4(a: [u64; 4], b: [u64; 4]) -> Option<[u64; 4]> {
-    let ([a0, a1, a2, a3], [b0, b1, b2, b3]) = (a, b);
-    let sum = [
-        a0.wrapping_add(b0),
-        a1.wrapping_add(b1),
-        a2.wrapping_add(b2),
-        a3.wrapping_add(b3),
-    ];
-    let [s0, s1, s2, s3] = sum;
-    let high = (a0 | b0 | s0) | (a1 | b1 | s1) | (a2 | b2 | s2) | (a3 | b3 | s3);
-    (high <= MAX_COUNT).then_some(sum)
+fn sum(a: u64, b: u64, high: &mut u64) -> u64 {
+    let s = a.wrapping_add(b);
+    *high |= a | b | s;
+    s
 }
 
 // A count of a payload: two words, low word first (`BIG`: big-endian words).
 use crate::bytes::endian::counter as word;
 
-/// Counts added by [`checked::add`] one by one: the rest after the groups
-/// of [`add_counts`], and a group that goes past `MAX_COUNT`. Out of line,
-/// so that the loop over the groups keeps its registers.
+/// Counts added by [`checked::add`] one by one: a section of
+/// [`add_counts`] that goes past `MAX_COUNT`. Out of line and cold, so that
+/// the summing loop keeps its registers.
+#[cold]
 #[inline(never)]
 fn add_checked<const BIG: bool>(dst: &mut [u64], words: &[[u8; 8]], saturated: &mut usize) {
     for (a, &w) in dst.iter_mut().zip(words) {
@@ -642,7 +629,10 @@ mod tests {
     /// The hot loop adds as `checked::add` does at the edges: zeros, sums
     /// up to and past `MAX_COUNT`, words above it (a wrapped libgcov
     /// counter), in both byte orders (big-endian: low word first), at every
-    /// place of a group of four and in the values after the last group.
+    /// place of sections of 1 to 17 counts: in the vector loop's body (2 or
+    /// 4 counts a turn, as the compiler unrolls it) and in the values after
+    /// it, the rest of the section then taken back and added again; into
+    /// the decoded counts and into an image's bytes.
     #[test]
     fn add_counts_is_checked_add() {
         let edges = [
@@ -670,7 +660,7 @@ mod tests {
         };
         for &a in &edges {
             for &b in &edges {
-                for len in 1..=9 {
+                for len in 1..=17 {
                     for at in 0..len {
                         // Small values around the edge pair.
                         let mut dst: Vec<u64> = (0..len as u64).map(|i| i * 3).collect();
@@ -695,6 +685,18 @@ mod tests {
                                 (&got, sat),
                                 (&want, want_sat),
                                 "{a} + {b} at {at} of {len}, big {big}"
+                            );
+                            // And into an image's bytes.
+                            let (mut image, mut sat) = (encode(&dst, big), 0);
+                            if big {
+                                add_image_counts::<true>(&mut image, &payload, &mut sat);
+                            } else {
+                                add_image_counts::<false>(&mut image, &payload, &mut sat);
+                            }
+                            assert_eq!(
+                                (image, sat),
+                                (encode(&want, big), want_sat),
+                                "image: {a} + {b} at {at} of {len}, big {big}"
                             );
                         }
                     }
@@ -803,11 +805,11 @@ mod tests {
                     .collect()
             };
             for (i, &a) in edges.iter().enumerate() {
-                // Nine values: two groups of four and one after them.
-                let dst: Vec<u64> = (0..9)
+                // Seventeen values: turns of the vector loop and one after them.
+                let dst: Vec<u64> = (0..17)
                     .map(|k| edges[(i + k) % edges.len()] ^ (k as u64 & 1))
                     .collect();
-                let src: Vec<u64> = (0..9)
+                let src: Vec<u64> = (0..17)
                     .map(|k| edges[(k * 5 + i) % edges.len()].min(a.max(1)))
                     .collect();
                 let payload = bytes(&src);
