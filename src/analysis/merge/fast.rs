@@ -784,6 +784,40 @@ mod tests {
         assert!(declined >= 10, "only {declined} inputs declined");
     }
 
+    /// Every byte of an image's framing is compared: an input differing
+    /// from it in any one (here, each byte of a few sample units flipped)
+    /// is declined, the image unchanged.
+    #[test]
+    fn an_image_declines_any_other_framing() {
+        let mut tried = 0;
+        for runs in sample_runs_by_unit().values() {
+            let Some(a) = runs.first() else { continue };
+            let Ok(g) = Gcda::decode(a) else { continue };
+            let Some(image) = Image::new(&g, a) else {
+                continue;
+            };
+            let l = &image.layout;
+            let holes: Vec<_> = l
+                .checksum
+                .map(|at| at..at + 4)
+                .into_iter()
+                .chain(l.sections.iter().map(wide))
+                .collect();
+            for at in (0..a.len()).filter(|at| !holes.iter().any(|h| h.contains(at))) {
+                let mut other = a.clone();
+                other[at] ^= 0x10;
+                let mut unchanged = image.clone();
+                assert_eq!(unchanged.add(&other), Fast::Declined, "byte {at}");
+                assert_eq!(unchanged, image);
+                tried += 1;
+            }
+            if tried > 2000 {
+                break;
+            }
+        }
+        assert!(tried > 500, "only {tried} bytes tried");
+    }
+
     /// An image's counts (bytes in either order) add as the model's do.
     #[test]
     fn image_counts_add_as_counts_do() {
