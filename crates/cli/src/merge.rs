@@ -191,15 +191,32 @@ fn read_file_parallel(path: &Path, buffer: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// Units of one input, with their (mapped) gcda paths.
-fn read_units<'a>(raw: &'a RawUnits, mapping: &PathMapping) -> Vec<Incoming<'a>> {
-    raw.units
-        .iter()
-        .map(|(key, range)| {
-            let bytes = raw.buffer.get(range.clone()).unwrap_or_default();
-            Incoming::new(key, bytes, mapping)
-        })
-        .collect()
+/// Units of one input, with their (mapped) gcda paths. `known` holds the
+/// units of the inputs before, by place (recorded path, the unit with its
+/// paths worked out): runs of one build record the same paths in the same
+/// order, and a unit recorded as the one at its place before shares its
+/// paths (see [`Incoming::again`]); the others are worked out and kept.
+fn read_units<'a>(
+    raw: &'a RawUnits,
+    mapping: &PathMapping,
+    known: &mut Vec<(Vec<u8>, Incoming<'static>)>,
+) -> Vec<Incoming<'a>> {
+    let mut units = Vec::with_capacity(raw.units.len());
+    for (i, (key, range)) in raw.units.iter().enumerate() {
+        let bytes = raw.buffer.get(range.clone()).unwrap_or_default();
+        match known.get_mut(i) {
+            Some((k, u)) if k == key => units.push(u.again(bytes)),
+            slot => {
+                let u = Incoming::new(key, &[], mapping);
+                units.push(u.again(bytes));
+                match slot {
+                    Some(slot) => *slot = (key.clone(), u),
+                    None => known.push((key.clone(), u)),
+                }
+            }
+        }
+    }
+    units
 }
 
 /// The names of the inputs a unit came from, as messages show them.
@@ -266,9 +283,10 @@ pub fn merge_inputs(
     let mut profile = Profile::new();
     let mut resolved: Vec<String> = Vec::new();
     let mut buffer = Vec::new();
+    let mut known = Vec::new();
     for (input, name) in inputs.iter().zip(&names) {
         let raw = read_raw(input, buffer)?;
-        let units = read_units(&raw, mapping);
+        let units = read_units(&raw, mapping, &mut known);
         let (batch, warning) = profile
             .batch(input.weight, units)
             .map_err(|e| profile_error(e, &names))?;
@@ -576,4 +594,71 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     std::fs::rename(b, &aside)?;
     std::fs::rename(a, b)?;
     std::fs::rename(&aside, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A unit recorded as the one at its place in the input before shares
+    /// its paths; any other is worked out anew: inputs whose paths repeat,
+    /// move, change and grow in number give, unit for unit, what
+    /// `Incoming::new` gives (mapped, unmangled), and the shared paths are
+    /// the ones kept.
+    #[test]
+    fn units_share_the_paths_of_the_same_unit_before() {
+        let mapping = PathMapping {
+            prefix_maps: vec![(b"/build".to_vec(), b"/src".to_vec())],
+            ..PathMapping::default()
+        };
+        let raw = |paths: &[&str]| RawUnits {
+            buffer: (0..paths.len() as u8).collect(),
+            units: paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.as_bytes().to_vec(), i..i + 1))
+                .collect(),
+        };
+        let inputs = [
+            raw(&["/build/a.gcda", "/build/b.gcda"]),
+            raw(&["/build/a.gcda", "/build/b.gcda"]),
+            raw(&["/build/b.gcda", "/build/a.gcda", "/p/#build#c.gcda"]),
+            raw(&["/build/b.gcda", "/build/a.gcda", "/p/#build#c.gcda"]),
+            raw(&["/build/b.gcda"]),
+        ];
+        let mut known = Vec::new();
+        let mut shared = 0;
+        for (n, input) in inputs.iter().enumerate() {
+            let before: Vec<_> = known
+                .iter()
+                .map(|(_, u): &(_, Incoming)| u.clone())
+                .collect();
+            let got = read_units(input, &mapping, &mut known);
+            assert_eq!(got.len(), input.units.len());
+            for (i, (u, (key, range))) in got.iter().zip(&input.units).enumerate() {
+                let want = Incoming::new(key, &input.buffer[range.clone()], &mapping);
+                assert_eq!(
+                    (&u.path, &u.lookup, &u.source, u.bytes),
+                    (&want.path, &want.lookup, &want.source, want.bytes),
+                    "input {n} unit {i}"
+                );
+                if before
+                    .get(i)
+                    .is_some_and(|b| Arc::ptr_eq(&b.lookup, &u.lookup))
+                {
+                    shared += 1;
+                }
+            }
+        }
+        assert_eq!(inputs[2].units.len(), known.len(), "the places seen, kept");
+        // Input 1 shares both of input 0's, input 3 the three of input 2,
+        // input 4 the first of input 3; input 2 none (moved).
+        assert_eq!(shared, 6);
+        assert_eq!(
+            &*known[2].1.lookup,
+            b"/src/c.gcda".as_slice(),
+            "unmangled, then mapped"
+        );
+    }
 }
