@@ -297,7 +297,20 @@ impl Tracefile {
             writeln!(w, "FNF:{}", rec.functions.len())?;
             writeln!(w, "FNH:{}", rec.functions_hit())?;
             for (line, blocks) in &rec.branches {
-                for (id, block) in sorted(blocks).into_iter().enumerate() {
+                // A line's single block (nearly every line) without the
+                // vector `sorted` allocates.
+                let (one, many);
+                let in_order: &[&BranchBlock] = match blocks.as_slice() {
+                    [b] => {
+                        one = [b];
+                        &one
+                    }
+                    _ => {
+                        many = sorted(blocks);
+                        &many
+                    }
+                };
+                for (id, block) in in_order.iter().enumerate() {
                     for (j, b) in block.branches.iter().enumerate() {
                         buf.clear();
                         buf.extend_from_slice(b"BRDA:");
@@ -466,6 +479,49 @@ mod tests {
         assert_eq!(rec.branches[&1][0].branches[0].taken, Some(3));
         assert_eq!(rec.lines, unordered.files["/s/a.c"].lines);
         assert_eq!(rec.branches, unordered.files["/s/a.c"].branches);
+    }
+
+    /// A line's blocks are numbered in lcov's order when there are several
+    /// (shortest signature first), and a lone block is block 0.
+    #[test]
+    fn brda_block_numbers_follow_the_sorted_order() {
+        use BranchKind::*;
+        let mut rec = FileRecord::default();
+        rec.lines.insert(4, 1);
+        rec.lines.insert(7, 1);
+        rec.branches.insert(
+            4,
+            vec![
+                block(&[Fallthrough, Plain, Plain], &[Some(1), Some(2), Some(3)]),
+                block(&[Fallthrough, Plain], &[Some(4), None]),
+            ],
+        );
+        rec.branches
+            .insert(7, vec![block(&[Plain, Exception], &[Some(5), Some(0)])]);
+        let t = Tracefile {
+            files: BTreeMap::from([("/s/a.c".to_string(), rec)]),
+            saturated: false,
+        };
+        let mut out = Vec::new();
+        t.write_to(&mut out, "").unwrap();
+        let brda: Vec<String> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("BRDA:"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            brda,
+            [
+                "BRDA:4,f0,0,4",
+                "BRDA:4,0,1,-",
+                "BRDA:4,f1,0,1",
+                "BRDA:4,1,1,2",
+                "BRDA:4,1,2,3",
+                "BRDA:7,0,0,5",
+                "BRDA:7,e0,1,0",
+            ]
+        );
     }
 
     #[test]
