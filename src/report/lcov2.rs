@@ -139,6 +139,10 @@ impl FileRecord {
 /// lcov's sort of its block list: shortest signature first, then by
 /// signature, then in order of creation.
 fn sorted(blocks: &[BranchBlock]) -> Vec<&BranchBlock> {
+    // One block (nearly every line): nothing to sort, no signatures to make.
+    if blocks.len() < 2 {
+        return blocks.iter().collect();
+    }
     let mut v: Vec<(String, usize, &BranchBlock)> = blocks
         .iter()
         .enumerate()
@@ -153,6 +157,13 @@ fn sorted(blocks: &[BranchBlock]) -> Vec<&BranchBlock> {
 /// and add their counts, whatever their branch ids; a block with no
 /// partner is appended.
 fn union(mine: &mut Vec<BranchBlock>, yours: Vec<BranchBlock>, saturated: &mut bool) {
+    // Into nothing (a line's first unit, the usual case) every block is
+    // appended: the j-th block of a signature finds only the j - 1 before
+    // it. Taken whole, without a signature made per block and comparison.
+    if mine.is_empty() {
+        *mine = yours;
+        return;
+    }
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for b in yours {
         let sig = b.signature();
@@ -190,9 +201,25 @@ impl Tracefile {
             // earlier one of the same line (and document) when its kinds
             // and branch ids are the same, else keeps it apart.
             let mut blocks: BTreeMap<u32, Vec<BranchBlock>> = BTreeMap::new();
+            // A file's first unit, its lines strictly ascending (the usual
+            // case): its line counts are the record's, built in one go
+            // rather than inserted one by one.
+            let fresh = rec.lines.is_empty()
+                && file
+                    .lines
+                    .is_sorted_by(|a, b| a.line_number < b.line_number);
+            if fresh {
+                rec.lines = file
+                    .lines
+                    .iter()
+                    .map(|l| (l.line_number, clamp(l.count)))
+                    .collect();
+            }
             for line in &file.lines {
-                let e = rec.lines.entry(line.line_number).or_insert(0);
-                *e = add(*e, clamp(line.count), saturated);
+                if !fresh {
+                    let e = rec.lines.entry(line.line_number).or_insert(0);
+                    *e = add(*e, clamp(line.count), saturated);
+                }
                 let never = line.unexecuted_block && line.count == 0;
                 if !line.branches.is_empty() {
                     let block = BranchBlock {
@@ -232,6 +259,11 @@ impl Tracefile {
                 }
                 add_condition_outcomes(&mut rec.conditions, line, saturated);
             }
+            // The union with nothing is the unit's blocks (see `union`).
+            if rec.branches.is_empty() {
+                rec.branches = blocks;
+                continue;
+            }
             for (line, b) in blocks {
                 union(rec.branches.entry(line).or_default(), b, saturated);
             }
@@ -265,7 +297,20 @@ impl Tracefile {
             writeln!(w, "FNF:{}", rec.functions.len())?;
             writeln!(w, "FNH:{}", rec.functions_hit())?;
             for (line, blocks) in &rec.branches {
-                for (id, block) in sorted(blocks).into_iter().enumerate() {
+                // A line's single block (nearly every line) without the
+                // vector `sorted` allocates.
+                let (one, many);
+                let in_order: &[&BranchBlock] = match blocks.as_slice() {
+                    [b] => {
+                        one = [b];
+                        &one
+                    }
+                    _ => {
+                        many = sorted(blocks);
+                        &many
+                    }
+                };
+                for (id, block) in in_order.iter().enumerate() {
                     for (j, b) in block.branches.iter().enumerate() {
                         buf.clear();
                         buf.extend_from_slice(b"BRDA:");
@@ -372,6 +417,113 @@ mod tests {
 
     /// lcov's block order: shortest signature, then the signature, then
     /// creation; the union pairs blocks of one signature in order.
+    #[test]
+    fn blocks_into_nothing_are_all_kept_in_order() {
+        use BranchKind::*;
+        let yours = vec![
+            block(&[Fallthrough, Plain], &[Some(3), None]),
+            block(
+                &[Fallthrough, Plain, Fallthrough],
+                &[Some(1), Some(0), None],
+            ),
+            block(&[Fallthrough, Plain], &[Some(4), Some(5)]),
+        ];
+        let mut sat = false;
+        let mut mine = Vec::new();
+        union(&mut mine, yours.clone(), &mut sat);
+        assert_eq!(mine, yours, "blocks of one signature stay apart");
+        // Into something, the same blocks pair up by signature, in order.
+        union(&mut mine, yours, &mut sat);
+        assert_eq!(mine.len(), 3);
+        assert_eq!(mine[0].branches[0].taken, Some(6));
+        assert_eq!(mine[2].branches[1].taken, Some(10));
+    }
+
+    /// A unit's lines in order take the one-go road, lines out of order or
+    /// repeated the one-by-one road: both add up alike.
+    #[test]
+    fn lines_in_order_or_not_add_up_alike() {
+        use crate::analysis::coverage::{BranchCoverage, FileCoverage, LineCoverage};
+        let line = |n: u32, count: i128| LineCoverage {
+            line_number: n,
+            function_name: None,
+            count,
+            unexecuted_block: false,
+            conditions: Vec::new(),
+            branches: vec![BranchCoverage {
+                count,
+                throw: false,
+                fallthrough: true,
+                source_block_id: 2,
+                destination_block_id: 3,
+            }],
+        };
+        let unit = |lines: Vec<LineCoverage>| UnitCoverage {
+            cwd: None,
+            files: vec![FileCoverage {
+                file: "/s/a.c".into(),
+                functions: Vec::new(),
+                lines,
+            }],
+            warnings: Vec::new(),
+        };
+        let mut ordered = Tracefile::default();
+        ordered.add_unit(&unit(vec![line(1, 2), line(3, 5)]), false);
+        ordered.add_unit(&unit(vec![line(1, 1), line(3, 0)]), false);
+        let mut unordered = Tracefile::default();
+        unordered.add_unit(&unit(vec![line(3, 5), line(1, 2), line(1, 1)]), false);
+        unordered.add_unit(&unit(vec![line(3, 0)]), false);
+        let rec = &ordered.files["/s/a.c"];
+        assert_eq!(rec.lines, BTreeMap::from([(1, 3), (3, 5)]));
+        assert_eq!(rec.branches[&1].len(), 1);
+        assert_eq!(rec.branches[&1][0].branches[0].taken, Some(3));
+        assert_eq!(rec.lines, unordered.files["/s/a.c"].lines);
+        assert_eq!(rec.branches, unordered.files["/s/a.c"].branches);
+    }
+
+    /// A line's blocks are numbered in lcov's order when there are several
+    /// (shortest signature first), and a lone block is block 0.
+    #[test]
+    fn brda_block_numbers_follow_the_sorted_order() {
+        use BranchKind::*;
+        let mut rec = FileRecord::default();
+        rec.lines.insert(4, 1);
+        rec.lines.insert(7, 1);
+        rec.branches.insert(
+            4,
+            vec![
+                block(&[Fallthrough, Plain, Plain], &[Some(1), Some(2), Some(3)]),
+                block(&[Fallthrough, Plain], &[Some(4), None]),
+            ],
+        );
+        rec.branches
+            .insert(7, vec![block(&[Plain, Exception], &[Some(5), Some(0)])]);
+        let t = Tracefile {
+            files: BTreeMap::from([("/s/a.c".to_string(), rec)]),
+            saturated: false,
+        };
+        let mut out = Vec::new();
+        t.write_to(&mut out, "").unwrap();
+        let brda: Vec<String> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("BRDA:"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            brda,
+            [
+                "BRDA:4,f0,0,4",
+                "BRDA:4,0,1,-",
+                "BRDA:4,f1,0,1",
+                "BRDA:4,1,1,2",
+                "BRDA:4,1,2,3",
+                "BRDA:7,0,0,5",
+                "BRDA:7,e0,1,0",
+            ]
+        );
+    }
+
     #[test]
     fn blocks_sort_and_pair_as_lcov_does() {
         use BranchKind::*;
