@@ -1,6 +1,6 @@
 //! Exclusion markers for `lcov`, `report` and `diff`: each source file is
 //! read once (where the notes say it is, or under `--source-root`), by the
-//! thread computing the first unit that names it, the
+//! worker of the first unit that names it, the
 //! library finds its markers, and the excluded records are taken out of
 //! every unit that covers it, before any report or threshold sees them.
 
@@ -43,9 +43,9 @@ enum Scanned {
 }
 
 /// Every source file's markers, each file read and scanned once by
-/// whichever thread needs it first: a unit's workers scan its sources
-/// while it is computed ([`Scans::prefetch`]), so reading them (SQLite's
-/// source is 9 MB) overlaps the solving instead of following it.
+/// whichever thread needs it first: each unit's worker scans its sources
+/// ([`Scans::prefetch`]), so the units' sources are read in parallel, not
+/// one after another by the thread that folds the units.
 pub struct Scans<'a> {
     markers: &'a Markers,
     source_root: Option<&'a Path>,
@@ -98,14 +98,15 @@ impl<'a> Scans<'a> {
 }
 
 /// The markers of the source file at `path`, read in pieces of whole lines
-/// through one 256 KiB buffer rather than whole: it is read while its unit
-/// is computed, and SQLite's 9.6 MB source held whole beside the solver
-/// was the process's peak (27 MB, 21.5 MB without it).
+/// through a 64 KiB buffer rather than whole: SQLite's 9.6 MB source held
+/// whole made its own peak beside the units. (The buffer is below the
+/// mmap threshold of `lcov`: it is taken from the heap and reused, not
+/// mapped and unmapped per file.)
 fn scan_file(path: &Path, markers: &Markers) -> std::io::Result<Scan> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut scanner = Scanner::new(markers);
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; 64 * 1024];
     let mut filled = 0usize;
     loop {
         if filled == buf.len() {

@@ -84,15 +84,20 @@ pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> 
     // Source files --root/--include/--exclude left out (named when nothing is left).
     let mut left_out = std::collections::BTreeSet::new();
     // Each unit's merged counters are dropped once it is computed (the
-    // profile of 16 SQLite-sized units holds 13 MB of them), and the
-    // workers run at most one unit per thread ahead of the fold.
+    // profile of 16 SQLite-sized units holds 13 MB of them). Past one unit
+    // per thread, the workers run ahead of the fold only while the units
+    // waiting for it come from less than FOLD_BUDGET of notes.
     let total = merged.len();
     let threads = rayon::current_num_threads();
     crate::ordered::map_in_order(
         merged.into_units(),
         threads,
-        threads,
-        |m| one(&m, args.gcno_dir, scans.as_ref()),
+        FOLD_BUDGET,
+        |m| {
+            let r = one(&m, args.gcno_dir, scans.as_ref());
+            let weight = r.notes_bytes;
+            (r, weight)
+        },
         |r| {
             for n in &r.warnings {
                 diag.warn(n)?;
@@ -155,6 +160,12 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
     Ok(units)
 }
 
+/// How much notes the computed units waiting to be folded may come from
+/// before the workers wait for the fold (beyond one unit per thread): a
+/// unit's coverage is about its notes' size. 16 MiB lets all of Lua's 1.4
+/// MB of notes run ahead of a large unit, and holds two SQLite-sized units.
+const FOLD_BUDGET: u64 = 16 << 20;
+
 /// Keeps the source files the selection keeps in a unit (its functions,
 /// lines and branches are per source file), and says whether it keeps
 /// any; the names of those left out are added to `left_out`.
@@ -199,6 +210,8 @@ pub fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode
 /// tried when there was no file there.
 struct One {
     unit: Option<Unit>,
+    /// The size of the notes file the unit was computed from (0 if none).
+    notes_bytes: u64,
     warnings: Vec<String>,
     missing: Option<Missing>,
 }
@@ -293,6 +306,7 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
     let path = String::from_utf8_lossy(&m.path).into_owned();
     let left = |warnings| One {
         unit: None,
+        notes_bytes: 0,
         warnings,
         missing: None,
     };
@@ -306,6 +320,7 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
         Err(e) => {
             return One {
                 unit: None,
+                notes_bytes: 0,
                 warnings: vec![format!(
                     "{path}: no notes file at {}: {e}; unit left out",
                     notes_path.display()
@@ -328,6 +343,7 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
     };
     // The model owns what it needs: the bytes (8.5 MB for SQLite) are not
     // kept alive beside it while the unit is computed.
+    let notes_bytes = bytes.len() as u64;
     drop(bytes);
     let gcda = match m.gcda() {
         Ok(g) => g,
@@ -365,23 +381,16 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
     if fatal {
         return left(warnings);
     }
-    // The sources' names are taken first: the notes are freed inside the
-    // computation, once the counts are made (compute_owned).
-    let sources: Vec<String> = match scans {
-        Some(_) => notes.files().to_vec(),
-        None => Vec::new(),
-    };
-    let cwd = notes.cwd.clone();
-    let (coverage, ()) = rayon::join(
-        || compute_owned(notes, Some(&gcda)),
-        || {
-            if let Some(s) = scans {
-                s.prefetch(cwd.as_deref(), &sources);
-            }
-        },
-    );
+    // The unit's sources are scanned for markers here, in the worker, so
+    // that the units' scans run in parallel, not one after another in the
+    // thread that folds the units.
+    if let Some(s) = scans {
+        s.prefetch(notes.cwd.as_deref(), notes.files());
+    }
+    let coverage = compute_owned(notes, Some(&gcda));
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
     One {
+        notes_bytes,
         unit: Some(Unit {
             path,
             version: dv,

@@ -7,8 +7,11 @@
 //! the number of units). A rayon `par_iter().collect()` holds every result;
 //! chunks of one unit per thread hold few but wait at each chunk for its
 //! slowest unit, while the other threads idle. Here the workers take the
-//! next item as soon as they are free, but never run more than `window`
-//! items ahead of the consumer.
+//! next item as soon as they are free. Each result has a weight (a unit's
+//! notes size): past one item per thread ahead of the consumer, a worker
+//! starts another only while the results waiting for the consumer weigh
+//! less than a budget. So small units flow freely around a large one that
+//! holds the consumer up (Lua's lvm.c), and large ones are not piled up.
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -19,8 +22,10 @@ struct State<I, R> {
     next: usize,
     /// Results taken by the consumer so far.
     taken: usize,
-    /// Results done and not yet taken, by index.
-    done: BTreeMap<usize, R>,
+    /// Results done and not yet taken, by index, with their weights.
+    done: BTreeMap<usize, (R, u64)>,
+    /// The weight of `done`.
+    held: u64,
     /// The consumer stopped (its error), or a worker panicked.
     stop: bool,
 }
@@ -58,13 +63,15 @@ impl<I, R> Drop for StopOnPanic<'_, I, R> {
 
 /// Runs `work` on every item on `threads` threads and hands the results to
 /// `take` in the items' order, each as soon as it and those before it are
-/// done; no worker starts an item more than `window` items past the last
-/// result taken. The first error of `take` stops the work and is returned.
+/// done. `work` gives each result a weight: an item more than `threads`
+/// past the last result taken is started only while the results done and
+/// not taken weigh less than `budget`. The first error of `take` stops the
+/// work and is returned.
 pub fn map_in_order<T, R, E>(
     items: Vec<T>,
     threads: usize,
-    window: usize,
-    work: impl Fn(T) -> R + Sync,
+    budget: u64,
+    work: impl Fn(T) -> (R, u64) + Sync,
     mut take: impl FnMut(R) -> Result<(), E>,
 ) -> Result<(), E>
 where
@@ -78,12 +85,13 @@ where
             next: 0,
             taken: 0,
             done: BTreeMap::new(),
+            held: 0,
             stop: false,
         }),
         ready: Condvar::new(),
         room: Condvar::new(),
     };
-    let window = window.max(1);
+    let window = threads.max(1);
     std::thread::scope(|s| {
         for _ in 0..threads.clamp(1, n.max(1)) {
             s.spawn(|| {
@@ -93,14 +101,15 @@ where
                     if st.stop {
                         return;
                     }
-                    if st.next < st.taken + window {
+                    if st.next < st.taken + window || st.held < budget {
                         let Some(item) = st.items.next() else { return };
                         let i = st.next;
                         st.next += 1;
                         drop(st);
-                        let r = work(item);
+                        let (r, weight) = work(item);
                         st = shared.lock();
-                        st.done.insert(i, r);
+                        st.held += weight;
+                        st.done.insert(i, (r, weight));
                         shared.ready.notify_one();
                         continue;
                     }
@@ -115,7 +124,8 @@ where
         for i in 0..n {
             let mut st = shared.lock();
             let r = loop {
-                if let Some(r) = st.done.remove(&i) {
+                if let Some((r, weight)) = st.done.remove(&i) {
+                    st.held -= weight;
                     break r;
                 }
                 if st.stop {
@@ -142,8 +152,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Results come in the items' order whatever order the workers finish
-    /// in (later items are made to finish first), and no item starts more
-    /// than `window` past the last result taken.
+    /// in (later items are made to finish first), and with a budget no
+    /// result can meet, no item starts more than one per thread past the
+    /// last result taken.
     #[test]
     fn results_in_order_within_the_window() {
         let taken = AtomicUsize::new(0);
@@ -151,8 +162,8 @@ mod tests {
         let items: Vec<usize> = (0..200).collect();
         let r: Result<(), ()> = map_in_order(
             items,
-            4,
             3,
+            0,
             |i| {
                 // The consumer counts a result just after the window
                 // moved past it: one more than `taken` may be in.
@@ -166,7 +177,7 @@ mod tests {
                 for k in 0..spin {
                     x = std::hint::black_box(x.wrapping_add(k as u64));
                 }
-                (i, x)
+                ((i, x), 1)
             },
             |(i, _)| {
                 seen.push(i);
@@ -187,10 +198,10 @@ mod tests {
         let r = map_in_order(
             (0..1000).collect::<Vec<usize>>(),
             2,
-            2,
+            0,
             |i| {
                 started.fetch_add(1, Ordering::SeqCst);
-                i
+                (i, 1)
             },
             |i| {
                 seen.push(i);
@@ -215,7 +226,7 @@ mod tests {
                     if i == 7 {
                         panic!("boom");
                     }
-                    i
+                    (i, 0)
                 },
                 |_| Ok::<(), ()>(()),
             )
@@ -223,10 +234,68 @@ mod tests {
         assert!(r.is_err());
     }
 
+    /// Light results let the workers run ahead of a consumer that holds
+    /// back: every item starts while the first result is not yet taken.
+    #[test]
+    fn the_budget_lets_light_results_run_ahead() {
+        let started = AtomicUsize::new(0);
+        let r: Result<(), String> = map_in_order(
+            (0..20).collect::<Vec<usize>>(),
+            2,
+            50,
+            |i| {
+                started.fetch_add(1, Ordering::SeqCst);
+                (i, 1)
+            },
+            |i| {
+                if i == 0 {
+                    // Held until all have started; a failure, not a hang,
+                    // if they never do.
+                    let t = std::time::Instant::now();
+                    while started.load(Ordering::SeqCst) < 20 {
+                        if t.elapsed() > std::time::Duration::from_secs(30) {
+                            return Err("light results were held back".into());
+                        }
+                        std::thread::yield_now();
+                    }
+                }
+                Ok(())
+            },
+        );
+        assert_eq!(r, Ok(()));
+    }
+
+    /// Heavy results (past the budget) keep the workers within one item
+    /// per thread of the consumer, however slow it is.
+    #[test]
+    fn heavy_results_do_not_run_ahead() {
+        let taken = AtomicUsize::new(0);
+        let r: Result<(), ()> = map_in_order(
+            (0..50).collect::<Vec<usize>>(),
+            2,
+            50,
+            |i| {
+                assert!(
+                    i < taken.load(Ordering::SeqCst) + 1 + 2,
+                    "item {i} started past the window"
+                );
+                (i, 100)
+            },
+            |_| {
+                for _ in 0..1000 {
+                    std::thread::yield_now();
+                }
+                taken.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+        );
+        assert_eq!(r, Ok(()));
+    }
+
     /// No items: nothing taken, no error.
     #[test]
     fn no_items() {
-        let r = map_in_order(Vec::<u8>::new(), 2, 2, |i| i, |_| Err(()));
+        let r = map_in_order(Vec::<u8>::new(), 2, 2, |i| (i, 0), |_| Err(()));
         assert_eq!(r, Ok(()));
     }
 }
