@@ -133,17 +133,9 @@ impl Tracefile {
             // (the usual case): its lines and branches are the record's,
             // built in one go rather than inserted one by one. The sums
             // below then start from nothing, as here.
-            let fresh = rec.lines.is_empty()
-                && rec.branches.is_empty()
-                && file
-                    .lines
-                    .is_sorted_by(|a, b| a.line_number < b.line_number);
+            let fresh = rec.lines.is_empty() && rec.branches.is_empty() && ascending(file);
             if fresh {
-                rec.lines = file
-                    .lines
-                    .iter()
-                    .map(|l| (l.line_number, clamp(l.count)))
-                    .collect();
+                rec.lines = line_counts(file);
                 // Into a vector of the right size first, by a plain loop: a
                 // flat_map collected grows its vector step by step and costs
                 // ~4x as much per branch (measured on sqlite).
@@ -275,6 +267,22 @@ impl Tracefile {
         }
         w.flush()
     }
+}
+
+/// Whether a file's lines ascend strictly (the usual case): a record
+/// that starts from them is then built in one go.
+pub(crate) fn ascending(file: &crate::analysis::coverage::FileCoverage) -> bool {
+    file.lines
+        .is_sorted_by(|a, b| a.line_number < b.line_number)
+}
+
+/// A file's line counts as a record holds them (negative as 0), built in
+/// one go from lines that ascend strictly ([`ascending`]).
+pub(crate) fn line_counts(file: &crate::analysis::coverage::FileCoverage) -> BTreeMap<u32, Count> {
+    file.lines
+        .iter()
+        .map(|l| (l.line_number, clamp(l.count)))
+        .collect()
 }
 
 /// A line's condition outcomes into a record (see [`FileRecord::conditions`]).
@@ -444,9 +452,27 @@ fn push_u64(buf: &mut Vec<u8>, mut x: u64) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::coverage::{BranchCoverage, FileCoverage, FunctionCoverage, LineCoverage};
+
+    /// A line of `count` with one fall-through branch of the same count.
+    pub(crate) fn line(n: u32, count: i128, function: Option<&str>) -> LineCoverage {
+        LineCoverage {
+            line_number: n,
+            function_name: function.map(Into::into),
+            count,
+            unexecuted_block: false,
+            conditions: Vec::new(),
+            branches: vec![BranchCoverage {
+                count,
+                throw: false,
+                fallthrough: true,
+                source_block_id: 2,
+                destination_block_id: 3,
+            }],
+        }
+    }
 
     fn unit(count: i128) -> UnitCoverage {
         UnitCoverage {
@@ -464,20 +490,7 @@ mod tests {
                     blocks_executed: 1,
                     execution_count: count,
                 }],
-                lines: vec![LineCoverage {
-                    line_number: 1,
-                    function_name: Some("f".into()),
-                    count,
-                    unexecuted_block: false,
-                    conditions: Vec::new(),
-                    branches: vec![BranchCoverage {
-                        count,
-                        throw: false,
-                        fallthrough: true,
-                        source_block_id: 2,
-                        destination_block_id: 3,
-                    }],
-                }],
+                lines: vec![line(1, count, Some("f"))],
             }],
             warnings: Vec::new(),
         }

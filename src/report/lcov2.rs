@@ -7,7 +7,7 @@
 
 use super::lcov::{add, add_condition_outcomes, clamp};
 use crate::analysis::coverage::UnitCoverage;
-use crate::report::lcov::{Count, Sense, push_decimal, resolve};
+use crate::report::lcov::{Count, Sense, ascending, line_counts, push_decimal, resolve};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -204,16 +204,9 @@ impl Tracefile {
             // A file's first unit, its lines strictly ascending (the usual
             // case): its line counts are the record's, built in one go
             // rather than inserted one by one.
-            let fresh = rec.lines.is_empty()
-                && file
-                    .lines
-                    .is_sorted_by(|a, b| a.line_number < b.line_number);
+            let fresh = rec.lines.is_empty() && ascending(file);
             if fresh {
-                rec.lines = file
-                    .lines
-                    .iter()
-                    .map(|l| (l.line_number, clamp(l.count)))
-                    .collect();
+                rec.lines = line_counts(file);
             }
             for line in &file.lines {
                 if !fresh {
@@ -443,21 +436,8 @@ mod tests {
     /// repeated the one-by-one road: both add up alike.
     #[test]
     fn lines_in_order_or_not_add_up_alike() {
-        use crate::analysis::coverage::{BranchCoverage, FileCoverage, LineCoverage};
-        let line = |n: u32, count: i128| LineCoverage {
-            line_number: n,
-            function_name: None,
-            count,
-            unexecuted_block: false,
-            conditions: Vec::new(),
-            branches: vec![BranchCoverage {
-                count,
-                throw: false,
-                fallthrough: true,
-                source_block_id: 2,
-                destination_block_id: 3,
-            }],
-        };
+        use crate::analysis::coverage::{FileCoverage, LineCoverage};
+        let line = |n: u32, count: i128| crate::report::lcov::tests::line(n, count, None);
         let unit = |lines: Vec<LineCoverage>| UnitCoverage {
             cwd: None,
             files: vec![FileCoverage {
