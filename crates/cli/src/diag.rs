@@ -51,3 +51,32 @@ impl Diagnostics {
         self.warnings.get()
     }
 }
+
+/// The first `at_most` of `items` joined by commas, and how many more there
+/// are: what a one-line warning about many files or units names.
+pub fn first_few(items: &[String], at_most: usize) -> String {
+    let shown = items
+        .iter()
+        .take(at_most)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match items.len().checked_sub(at_most) {
+        Some(more) if more > 0 => format!("{shown} and {more} more"),
+        _ => shown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_few;
+
+    #[test]
+    fn first_few_names_the_first_and_counts_the_rest() {
+        let v: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
+        assert_eq!(first_few(&v, 3), "a, b, c and 2 more");
+        assert_eq!(first_few(&v, 5), "a, b, c, d, e");
+        assert_eq!(first_few(&v[..1], 3), "a");
+        assert_eq!(first_few(&[], 3), "");
+    }
+}

@@ -210,19 +210,10 @@ impl<'s, 'a> Excluder<'s, 'a> {
         }
         if !unreadable.is_empty() {
             unreadable.sort();
-            let shown = unreadable
-                .iter()
-                .take(3)
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let more = match unreadable.len() {
-                0..=3 => String::new(),
-                n => format!(" and {} more", n - 3),
-            };
+            let shown = crate::diag::first_few(&unreadable, 3);
             diag.note(format_args!(
                 "exclusion markers not applied to {} that cannot be read: \
-                 {shown}{more}; --source-root DIR finds sources that moved, --no-markers turns \
+                 {shown}; --source-root DIR finds sources that moved, --no-markers turns \
                  markers off",
                 count(unreadable.len(), "source file", "source files")
             ));

@@ -421,18 +421,9 @@ fn negative_counts_warning(bad: &[String]) -> Option<String> {
     if bad.is_empty() {
         return None;
     }
-    let shown = bad
-        .iter()
-        .take(5)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let more = match bad.len() {
-        0..=5 => String::new(),
-        n => format!(" and {} more", n - 5),
-    };
+    let shown = crate::diag::first_few(bad, 5);
     Some(format!(
-        "negative counts in {} ({shown}{more}): written as 0 \
+        "negative counts in {} ({shown}): written as 0 \
          (a branch as `-`), as lcov does. The counters are not one consistent \
          snapshot: a hypervisor read while other CPUs were counting, with counters \
          updated non-atomically; Xen 4.21 and later build with \
