@@ -326,7 +326,7 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
                     notes_path.display()
                 )],
                 missing: Some(Missing {
-                    source: m.source.clone(),
+                    source: m.source.to_vec(),
                     tried: notes_path,
                 }),
             };

@@ -508,10 +508,10 @@ fn write(acc: &Profile, args: &Args<'_>) -> Result<()> {
             })
         }
         To::Gcda => {
-            let encoded: Vec<(&Vec<u8>, Vec<u8>)> = acc
+            let encoded: Vec<(&[u8], Vec<u8>)> = acc
                 .units()
                 .par_iter()
-                .map(|m| (&m.path, m.encoded().into_owned()))
+                .map(|m| (&m.path[..], m.encoded().into_owned()))
                 .collect();
             write_tree(args.output, &encoded)
         }
@@ -546,7 +546,7 @@ fn check_gcda_target(out: &Path, replace: bool) -> Result<()> {
 /// place with one rename (an exchange with the old tree when there is one,
 /// which is then removed), so a reader or a crash sees the old tree or the
 /// new one, never a mixture.
-fn write_tree(out: &Path, encoded: &[(&Vec<u8>, Vec<u8>)]) -> Result<()> {
+fn write_tree(out: &Path, encoded: &[(&[u8], Vec<u8>)]) -> Result<()> {
     let old = std::fs::metadata(out).ok();
     // 0777 less the umask for a new tree, as mkdir gives; the old mode kept.
     let tmp = crate::output::temp_dir_beside(out, ".xencov-")?;

@@ -79,11 +79,11 @@ impl<'a> Incoming<'a> {
 #[derive(Debug, Clone)]
 pub struct Unit {
     /// The unit's path as first seen (after the mapping): a dump records it.
-    pub path: Vec<u8>,
+    pub path: Arc<[u8]>,
     /// See [`Incoming::lookup`].
-    pub lookup: Vec<u8>,
+    pub lookup: Arc<[u8]>,
     /// See [`Incoming::source`].
-    pub source: Vec<u8>,
+    pub source: Arc<[u8]>,
     /// The merged counters.
     counts: Counts,
     /// The inputs (by index) whose counts it holds, in the order added, as
@@ -615,7 +615,7 @@ impl Profile {
                     .map(|(old, new)| (old, new, Side::This))
             });
         Some(DisjointPair {
-            earlier: m.lookup.clone(),
+            earlier: m.lookup.to_vec(),
             earlier_origins: m.origins(),
             this: u.lookup.to_vec(),
             hint,
@@ -768,9 +768,9 @@ impl Profile {
             };
             self.index.insert(key.clone(), self.units.len());
             self.units.push(Unit {
-                path: u.path.to_vec(),
-                lookup: u.lookup.to_vec(),
-                source: u.source.to_vec(),
+                path: Arc::clone(&u.path),
+                lookup: Arc::clone(&u.lookup),
+                source: Arc::clone(&u.source),
                 counts,
                 origins: first_run(input),
             });

@@ -362,7 +362,7 @@ mod profile {
         let units = p.units();
         assert_eq!(units.len(), 2);
         assert_eq!(*units[0].gcda().unwrap(), expected);
-        assert_eq!(units[0].path, b"/ops.gcda");
+        assert_eq!(&units[0].path[..], b"/ops.gcda");
         assert_eq!(units[0].origins(), [0, 1]);
         assert_eq!(units[1].origins(), [1]);
         assert!(p.warnings().is_empty());
@@ -384,7 +384,7 @@ mod profile {
         let origins: Vec<(&[u8], Vec<usize>)> = p
             .units()
             .iter()
-            .map(|u| (u.path.as_slice(), u.origins()))
+            .map(|u| (&u.path[..], u.origins()))
             .collect();
         assert_eq!(
             origins,
