@@ -46,9 +46,9 @@ impl<I, R> Shared<I, R> {
     }
 }
 
-/// Stops everything when a worker unwinds, so that the consumer does not
-/// wait for a result that will never come; the scope then re-raises the
-/// panic.
+/// Stops everything when a worker or the consumer unwinds, so that no
+/// thread waits for a result or for room that will never come; the scope
+/// then re-raises the panic.
 struct StopOnPanic<'a, I, R>(&'a Shared<I, R>);
 
 impl<I, R> Drop for StopOnPanic<'_, I, R> {
@@ -121,6 +121,10 @@ where
             shared.lock().stop = true;
             shared.room.notify_all();
         };
+        // The consumer unwinding (a panic in `take`) must stop the
+        // workers too: the scope joins them before the panic goes on, and
+        // a worker waiting for room would wait for ever.
+        let _guard = StopOnPanic(&shared);
         for i in 0..n {
             let mut st = shared.lock();
             let r = loop {
@@ -290,6 +294,37 @@ mod tests {
             },
         );
         assert_eq!(r, Ok(()));
+    }
+
+    /// A panic of the consumer stops the workers waiting for room (the
+    /// window is full at once) and comes out of the call; without the
+    /// stop, the scope would wait for them for ever.
+    #[test]
+    fn a_consumer_panic_is_raised() {
+        // Run apart, so that a hang is a failure after a while, not a
+        // test that never ends.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = std::panic::catch_unwind(|| {
+                map_in_order(
+                    (0..50).collect::<Vec<usize>>(),
+                    2,
+                    0,
+                    |i| (i, 1),
+                    |i| {
+                        if i == 3 {
+                            panic!("consumer");
+                        }
+                        Ok::<(), ()>(())
+                    },
+                )
+            });
+            let _ = tx.send(r.is_err());
+        });
+        let raised = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("map_in_order hung after the consumer panicked");
+        assert!(raised);
     }
 
     /// No items: nothing taken, no error.
