@@ -748,15 +748,19 @@ fn output_to_a_device_or_fifo_is_written_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
     let t = Tmp::new("edges-device");
     let dump = samples("xen/gcc-12/calc-run1.xcov");
+    // `merge DUMP -o OUT`, which must succeed.
+    let merge_to = |out: &Path| {
+        let o = bin()
+            .arg("merge")
+            .arg(&dump)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
     let file = t.p("merged.xcov");
-    let o = bin()
-        .arg("merge")
-        .arg(&dump)
-        .arg("-o")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    merge_to(&file);
     let expected = std::fs::read(&file).unwrap();
 
     let null = t.p("null");
@@ -765,14 +769,7 @@ fn output_to_a_device_or_fifo_is_written_not_replaced() {
         .args(["c", "1", "3"])
         .status();
     if made.is_ok_and(|s| s.success()) {
-        let o = bin()
-            .arg("merge")
-            .arg(&dump)
-            .arg("-o")
-            .arg(&null)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
+        merge_to(&null);
         let m = std::fs::symlink_metadata(&null).unwrap();
         assert!(
             m.file_type().is_char_device(),
@@ -780,13 +777,7 @@ fn output_to_a_device_or_fifo_is_written_not_replaced() {
         );
     } else {
         // Not root: /dev/null itself cannot be replaced then; still check it.
-        let o = bin()
-            .arg("merge")
-            .arg(&dump)
-            .args(["-o", "/dev/null"])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
+        merge_to(Path::new("/dev/null"));
     }
 
     let fifo = t.p("fifo");
@@ -796,14 +787,7 @@ fn output_to_a_device_or_fifo_is_written_not_replaced() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    let o = bin()
-        .arg("merge")
-        .arg(&dump)
-        .arg("-o")
-        .arg(&fifo)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    merge_to(&fifo);
     assert_eq!(
         reader.join().unwrap(),
         expected,
