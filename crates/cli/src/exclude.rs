@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use xencov::analysis::exclude::{Exclusions, Markers, Scan, Scanner};
 use xencov::plural::count;
+use xencov::report::select::Selection;
 
 /// Where to look for a source file recorded as `name` (exclusion markers and
 /// the HTML report read it there): under `root` (`--source-root`), the
@@ -90,9 +91,18 @@ impl<'a> Scans<'a> {
     /// (`names`, as recorded; `cwd` their compilation directory), so that
     /// [`Excluder::apply`] finds them read. A file the coverage does not
     /// name after all is read for nothing, and nothing is said of it.
-    pub fn prefetch<'n>(&self, cwd: Option<&str>, names: impl IntoIterator<Item = &'n String>) {
+    pub fn prefetch<'n>(
+        &self,
+        cwd: Option<&str>,
+        names: impl IntoIterator<Item = &'n String>,
+        selection: &Selection,
+    ) {
         for n in names {
-            self.get(&xencov::report::lcov::resolve(cwd, n));
+            let name = xencov::report::lcov::resolve(cwd, n);
+            // A file --include/--exclude leave out is never applied to.
+            if selection.keeps(&name) {
+                self.get(&name);
+            }
         }
     }
 }

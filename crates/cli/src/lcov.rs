@@ -94,7 +94,7 @@ pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> 
         threads,
         FOLD_BUDGET,
         |m| {
-            let r = one(&m, args.gcno_dir, scans.as_ref());
+            let r = one(&m, args.gcno_dir, scans.as_ref(), args.selection);
             let weight = r.notes_bytes;
             (r, weight)
         },
@@ -302,7 +302,13 @@ fn notes_hint(gcno_dir: &Path, missing: &[Missing]) -> Option<String> {
 
 /// `scans`: the exclusion markers' source scans, when markers apply: the
 /// unit's sources are read and scanned while it is computed.
-fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -> One {
+/// `selection`: the source files kept (only those are scanned).
+fn one(
+    m: &Merged,
+    gcno_dir: &Path,
+    scans: Option<&crate::exclude::Scans<'_>>,
+    selection: &Selection,
+) -> One {
     let path = String::from_utf8_lossy(&m.path).into_owned();
     let left = |warnings| One {
         unit: None,
@@ -385,7 +391,7 @@ fn one(m: &Merged, gcno_dir: &Path, scans: Option<&crate::exclude::Scans<'_>>) -
     // that the units' scans run in parallel, not one after another in the
     // thread that folds the units.
     if let Some(s) = scans {
-        s.prefetch(notes.cwd.as_deref(), notes.files());
+        s.prefetch(notes.cwd.as_deref(), notes.files(), selection);
     }
     let coverage = compute_owned(notes, Some(&gcda));
     warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
