@@ -87,21 +87,31 @@ impl<'n> SourceIndex<'n> {
 
 /// Computes a unit's coverage as gcov does from its notes and (if any) data.
 pub fn compute(notes: &Gcno, data: Option<&Gcda>) -> UnitCoverage {
-    count(notes, data).output()
+    count(notes, data).into_coverage()
 }
 
 /// [`compute`] for a caller done with the notes: they are freed once the
 /// counts are made, before the output grows (SQLite's notes model is
 /// about 4.5 MB, its output about 9).
 pub fn compute_owned(notes: Gcno, data: Option<&Gcda>) -> UnitCoverage {
+    count_owned(notes, data).into_coverage()
+}
+
+/// The counts of a unit, made from its notes (then freed) and data: its
+/// coverage not yet made. [`Counted::files`] gives it a source file and a
+/// line at a time, so that a caller that folds it (a tracefile) never
+/// holds the unit's whole line list: SQLite's is 70,000 lines of 96 bytes,
+/// each with a list of its branches, beside the counts they are made of.
+pub fn count_owned(notes: Gcno, data: Option<&Gcda>) -> Counted {
     let counted = count(&notes, data);
     drop(notes);
-    counted.output()
+    counted
 }
 
 /// A unit's counts, made: what its output is written from, apart from
-/// the notes.
-struct Counted {
+/// the notes (see [`count_owned`]).
+pub struct Counted {
+    /// The output's `cwd` and `warnings` (its files are made from the rest).
     out: UnitCoverage,
     sources: Vec<String>,
     funcs: Vec<Func>,
@@ -432,94 +442,205 @@ fn count(notes: &Gcno, data: Option<&Gcda>) -> Counted {
 }
 
 impl Counted {
+    /// The compilation directory recorded in the notes (GCC 9+).
+    pub fn cwd(&self) -> Option<&str> {
+        self.out.cwd.as_deref()
+    }
+
+    /// The unit's warnings (see [`UnitCoverage::warnings`]).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.out.warnings
+    }
+
     /// The output per source file, in gcov's JSON order.
-    fn output(self) -> UnitCoverage {
-        let Counted {
-            mut out,
-            sources,
-            funcs,
-            table,
-            scoped,
-        } = self;
-        for (si, name) in sources.iter().enumerate() {
-            let mut file = FileCoverage {
-                file: name.clone(),
-                ..FileCoverage::default()
-            };
-            let mut fns: Vec<(&Func, Arc<str>)> = funcs
+    pub fn files(&self) -> impl Iterator<Item = SourceOutput<'_>> {
+        (0..self.sources.len()).map(move |si| {
+            let mut fns: Vec<(&Func, Arc<str>)> = self
+                .funcs
                 .iter()
                 .filter(|f| f.src == si)
                 .map(|f| (f, Arc::from(f.name.as_str())))
                 .collect();
             fns.sort_by_key(|(f, _)| (f.start_line, f.start_column));
-            for (f, _) in &fns {
-                file.functions.push(FunctionCoverage {
-                    name: f.name.clone(),
-                    demangled_name: demangle(&f.name),
-                    start_line: f.start_line,
-                    start_column: f.start_column,
-                    end_line: f.end_line,
-                    end_column: f.end_column,
-                    blocks: (f.branches.blocks() as u32).saturating_sub(2),
-                    blocks_executed: f.blocks_executed,
-                    execution_count: f.branches.entry_count,
-                });
+            SourceOutput {
+                counted: self,
+                source: si,
+                fns,
             }
-            // Line by line: first the lines of the functions starting there,
-            // then the file's own line (gcov's order). Only lines that start a
-            // function or have a count are visited, so a 270,000-line file costs
-            // its lines, not lines times functions. Both lists ascend: merged.
-            let own_range = table.of(si);
-            let own = &table.lines[own_range.clone()];
-            file.lines.reserve(own.len());
-            let mut own_at = 0usize;
-            let mut fn_at = 0usize;
-            // A file's own line belongs to the innermost non-group function
-            // still open there (gcov 11 and 12 keep a stack and drop the
-            // functions that ended before the line): none after a function's
-            // last line, the outer function again after a nested one. gcov 9
-            // names the last non-group function that started, ended or not
-            // (formats/report-json.md; GCC 10 is taken to be as 11).
-            let mut open: Vec<&(&Func, Arc<str>)> = Vec::new();
-            loop {
-                let next_own = own.get(own_at).map(|l| l.number);
-                let next_fn = fns.get(fn_at).map(|(f, _)| f.start_line);
-                let ln = match (next_own, next_fn) {
-                    (Some(a), Some(b)) => a.min(b),
-                    (Some(a), None) | (None, Some(a)) => a,
-                    (None, None) => break,
-                };
-                while let Some(entry) = fns.get(fn_at).filter(|(f, _)| f.start_line == ln) {
-                    fn_at += 1;
-                    if ln < 1 {
-                        continue;
-                    }
-                    let (f, fname) = entry;
-                    if !f.is_group {
-                        open.push(entry);
-                    }
-                    if let Some(o) = f.owner {
-                        for i in table.of(o) {
-                            if table.lines[i].exists {
-                                file.lines.push(line_out(i, &table, Some(fname), &funcs));
-                            }
-                        }
-                    }
+        })
+    }
+
+    /// The whole output: every file's lines collected.
+    pub fn into_coverage(self) -> UnitCoverage {
+        let files = self
+            .files()
+            .map(|s| {
+                let mut lines = Vec::with_capacity(s.own_lines());
+                lines.extend(s.lines());
+                FileCoverage {
+                    file: s.name().to_string(),
+                    functions: s.functions().collect(),
+                    lines,
                 }
-                if let Some(line) = own.get(own_at).filter(|l| l.number == ln) {
-                    let i = own_range.start + own_at;
-                    own_at += 1;
-                    if ln >= 1 && line.exists {
-                        while scoped && open.last().is_some_and(|(f, _)| f.end_line < ln) {
-                            open.pop();
-                        }
-                        let name = open.last().map(|(_, n)| n);
-                        file.lines.push(line_out(i, &table, name, &funcs));
-                    }
-                }
-            }
-            out.files.push(file);
+            })
+            .collect();
+        UnitCoverage { files, ..self.out }
+    }
+}
+
+/// One source file of a unit's output (see [`Counted::files`]): its name,
+/// functions and lines, each made when asked for.
+pub struct SourceOutput<'c> {
+    counted: &'c Counted,
+    source: usize,
+    /// The functions whose first line is in the file, by start line and
+    /// column, each with its name as the lines share it.
+    fns: Vec<(&'c Func, Arc<str>)>,
+}
+
+impl<'c> SourceOutput<'c> {
+    /// The file's name (see [`FileCoverage::file`]).
+    pub fn name(&self) -> &'c str {
+        self.counted.sources[self.source].as_str()
+    }
+
+    /// The file's functions (see [`FileCoverage::functions`]).
+    pub fn functions(&self) -> impl Iterator<Item = FunctionCoverage> + '_ {
+        self.fns.iter().map(|(f, _)| FunctionCoverage {
+            name: f.name.clone(),
+            demangled_name: demangle(&f.name),
+            start_line: f.start_line,
+            start_column: f.start_column,
+            end_line: f.end_line,
+            end_column: f.end_column,
+            blocks: (f.branches.blocks() as u32).saturating_sub(2),
+            blocks_executed: f.blocks_executed,
+            execution_count: f.branches.entry_count,
+        })
+    }
+
+    /// How many of the file's own lines the table holds: about how many
+    /// lines it has (group functions' lines come on top).
+    fn own_lines(&self) -> usize {
+        self.counted.table.of(self.source).len()
+    }
+
+    /// The file's lines (see [`FileCoverage::lines`]), one at a time.
+    pub fn lines(&self) -> Lines<'_> {
+        Lines {
+            counted: self.counted,
+            fns: &self.fns,
+            own: self.counted.table.of(self.source),
+            fn_at: 0,
+            at: None,
+            open: Vec::new(),
+            group: None,
         }
-        out
+    }
+}
+
+/// The lines of a source file, made one at a time (see
+/// [`SourceOutput::lines`]).
+///
+/// Line by line: first the lines of the functions starting there, then the
+/// file's own line (gcov's order). Only lines that start a function or
+/// have a count are visited, so a 270,000-line file costs its lines, not
+/// lines times functions. Both lists ascend: merged.
+pub struct Lines<'s> {
+    counted: &'s Counted,
+    fns: &'s [(&'s Func, Arc<str>)],
+    /// The file's own lines not yet visited (indices into the table).
+    own: std::ops::Range<usize>,
+    /// The next function (of `fns`) not yet visited.
+    fn_at: usize,
+    /// The line number being visited: the functions starting there are
+    /// visited before the file's own line.
+    at: Option<u32>,
+    /// A file's own line belongs to the innermost non-group function still
+    /// open there (gcov 11 and 12 keep a stack and drop the functions that
+    /// ended before the line): none after a function's last line, the
+    /// outer function again after a nested one. gcov 9 names the last
+    /// non-group function that started, ended or not
+    /// (formats/report-json.md; GCC 10 is taken to be as 11). Indices into
+    /// `fns`.
+    open: Vec<usize>,
+    /// A group function's lines being given out (they come before the
+    /// file's line where the function starts): the rest of them, and the
+    /// function (of `fns`).
+    group: Option<(std::ops::Range<usize>, usize)>,
+}
+
+impl Iterator for Lines<'_> {
+    type Item = LineCoverage;
+
+    fn next(&mut self) -> Option<LineCoverage> {
+        let Counted {
+            table,
+            funcs,
+            scoped,
+            ..
+        } = self.counted;
+        loop {
+            if let Some((rest, k)) = &mut self.group {
+                let k = *k;
+                if let Some(i) = rest.find(|&i| table.lines[i].exists) {
+                    return Some(line_out(i, table, Some(&self.fns[k].1), funcs));
+                }
+                self.group = None;
+            }
+            let ln = match self.at {
+                Some(ln) => ln,
+                None => {
+                    let next_own =
+                        (!self.own.is_empty()).then(|| table.lines[self.own.start].number);
+                    let next_fn = self.fns.get(self.fn_at).map(|(f, _)| f.start_line);
+                    let ln = match (next_own, next_fn) {
+                        (Some(a), Some(b)) => a.min(b),
+                        (Some(a), None) | (None, Some(a)) => a,
+                        (None, None) => return None,
+                    };
+                    self.at = Some(ln);
+                    ln
+                }
+            };
+            // The functions starting on the line, one by one (a group
+            // function's lines are given out before the next).
+            if let Some((f, _)) = self.fns.get(self.fn_at).filter(|(f, _)| f.start_line == ln) {
+                let k = self.fn_at;
+                self.fn_at += 1;
+                if ln < 1 {
+                    continue;
+                }
+                if !f.is_group {
+                    self.open.push(k);
+                }
+                if let Some(o) = f.owner {
+                    self.group = Some((table.of(o), k));
+                }
+                continue;
+            }
+            // Then the file's own line.
+            self.at = None;
+            let i = self.own.start;
+            if let Some(line) = table
+                .lines
+                .get(i)
+                .filter(|l| !self.own.is_empty() && l.number == ln)
+            {
+                self.own.start += 1;
+                if ln >= 1 && line.exists {
+                    while *scoped
+                        && self
+                            .open
+                            .last()
+                            .is_some_and(|&k| self.fns[k].0.end_line < ln)
+                    {
+                        self.open.pop();
+                    }
+                    let name = self.open.last().map(|&k| &self.fns[k].1);
+                    return Some(line_out(i, table, name, funcs));
+                }
+            }
+        }
     }
 }

@@ -100,10 +100,16 @@ impl UnitCoverage {
     pub fn has_negative_counts(&self) -> bool {
         self.files.iter().any(|f| {
             f.functions.iter().any(|x| x.execution_count < 0)
-                || f.lines
-                    .iter()
-                    .any(|l| l.count < 0 || l.branches.iter().any(|b| b.count < 0))
+                || f.lines.iter().any(LineCoverage::has_negative_counts)
         })
+    }
+}
+
+impl LineCoverage {
+    /// Whether the line's count or a branch's came out negative (see
+    /// [`UnitCoverage::has_negative_counts`]).
+    pub fn has_negative_counts(&self) -> bool {
+        self.count < 0 || self.branches.iter().any(|b| b.count < 0)
     }
 }
 
