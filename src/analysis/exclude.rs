@@ -10,7 +10,7 @@
 //! identifier), as both tools search for it: `{PREFIX}_EXCL_{WHAT}` with
 //! PREFIX one of the [`Markers`] words.
 
-use crate::analysis::coverage::{FileCoverage, FunctionCoverage};
+use crate::analysis::coverage::{FileCoverage, FunctionCoverage, LineCoverage};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -126,25 +126,39 @@ impl Exclusions {
         let mut removed = Removed::default();
         let (gone, kept) = std::mem::take(&mut file.functions)
             .into_iter()
-            .partition(|f| self.lines.contains(&f.start_line));
+            .partition(|f| self.excludes_function(f));
         file.functions = kept;
         removed.functions = gone;
-        let before = file.lines.len();
-        file.lines.retain(|l| !self.lines.contains(&l.line_number));
-        removed.lines = before - file.lines.len();
-        for l in &mut file.lines {
-            if self.branches.contains(&l.line_number) {
-                removed.branches += l.branches.len();
-                removed.conditions += l.conditions.len();
-                l.branches.clear();
-                l.conditions.clear();
-            } else if self.exception_branches.contains(&l.line_number) {
-                let before = l.branches.len();
-                l.branches.retain(|b| !b.throw);
-                removed.branches += before - l.branches.len();
-            }
-        }
+        file.lines.retain_mut(|l| self.apply_line(l, &mut removed));
         removed
+    }
+
+    /// Whether the function goes (its start line is excluded; see
+    /// [`Exclusions::apply`]).
+    pub fn excludes_function(&self, f: &FunctionCoverage) -> bool {
+        self.lines.contains(&f.start_line)
+    }
+
+    /// [`Exclusions::apply`] for one line of a file, for a caller that sees
+    /// the file's lines one at a time (each line's records go by its own
+    /// number only): takes out its excluded branches and conditions, counts
+    /// what went into `removed`, and says whether the line stays.
+    pub fn apply_line(&self, l: &mut LineCoverage, removed: &mut Removed) -> bool {
+        if self.lines.contains(&l.line_number) {
+            removed.lines += 1;
+            return false;
+        }
+        if self.branches.contains(&l.line_number) {
+            removed.branches += l.branches.len();
+            removed.conditions += l.conditions.len();
+            l.branches.clear();
+            l.conditions.clear();
+        } else if self.exception_branches.contains(&l.line_number) {
+            let before = l.branches.len();
+            l.branches.retain(|b| !b.throw);
+            removed.branches += before - l.branches.len();
+        }
+        true
     }
 }
 
