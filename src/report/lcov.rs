@@ -2,7 +2,7 @@
 //! with gcov's JSON) writes them, with the records of one source file from
 //! several units combined as `lcov -a` combines them.
 
-use crate::analysis::coverage::UnitCoverage;
+use crate::analysis::coverage::{FunctionCoverage, LineCoverage, UnitCoverage};
 use std::collections::BTreeMap;
 
 /// A count combined over units. One unit's count can pass 2^64 (the
@@ -116,73 +116,121 @@ impl Tracefile {
     /// as `lcov -a` reads them from geninfo's output: a line or function
     /// count as 0, a branch as never executed (`-`).
     pub fn add_unit(&mut self, unit: &UnitCoverage) {
-        let saturated = &mut self.saturated;
         for file in &unit.files {
-            let rec = self
-                .files
-                .entry(resolve(unit.cwd.as_deref(), &file.file))
-                .or_default();
-            for f in &file.functions {
-                let e = rec
-                    .functions
-                    .entry(f.name.clone())
-                    .or_insert((f.start_line, 0));
-                e.1 = add(e.1, clamp(f.execution_count), saturated);
-            }
-            // A file's first unit, its lines in strictly ascending order
-            // (the usual case): its lines and branches are the record's,
-            // built in one go rather than inserted one by one. The sums
-            // below then start from nothing, as here.
-            let fresh = rec.lines.is_empty() && rec.branches.is_empty() && ascending(file);
-            if fresh {
-                rec.lines = line_counts(file);
-                // Into a vector of the right size first, by a plain loop: a
-                // flat_map collected grows its vector step by step and costs
-                // ~4x as much per branch (measured on sqlite).
-                let mut branches =
-                    Vec::with_capacity(file.lines.iter().map(|l| l.branches.len()).sum());
-                for l in &file.lines {
-                    let never = l.unexecuted_block && l.count == 0;
-                    for (i, b) in l.branches.iter().enumerate() {
-                        let taken = if never {
-                            None
-                        } else {
-                            Count::try_from(b.count).ok()
-                        };
-                        branches.push(((l.line_number, 0, i as u32), taken));
-                    }
-                }
-                rec.branches = branches.into_iter().collect();
-            }
+            let name = resolve(unit.cwd.as_deref(), &file.file);
+            let mut fold = self.add_file(name, &file.functions);
             for line in &file.lines {
-                if fresh {
-                    add_conditions(rec, line, saturated);
-                    continue;
-                }
-                let e = rec.lines.entry(line.line_number).or_insert(0);
-                *e = add(*e, clamp(line.count), saturated);
-                // geninfo: a line with an unexecuted block and no count has
-                // branches never run (a negative count is not "no count").
-                let never = line.unexecuted_block && line.count == 0;
-                for (i, b) in line.branches.iter().enumerate() {
-                    let key = (line.line_number, 0, i as u32);
-                    let taken = if never {
-                        None
-                    } else {
-                        Count::try_from(b.count).ok()
-                    };
-                    let e = rec.branches.entry(key).or_insert(None);
-                    *e = match (*e, taken) {
-                        (None, t) => t,
-                        (s, None) => s,
-                        (Some(a), Some(b)) => Some(add(a, b, saturated)),
-                    };
-                }
-                add_conditions(rec, line, saturated);
+                fold.line(line);
             }
         }
     }
 
+    /// [`Tracefile::add_unit`] for one source file of a unit (`name`
+    /// resolved, see [`resolve`]) whose lines are given one at a time to
+    /// the fold returned, in the unit's order: a unit is folded without
+    /// its whole line list held. The fold is complete when dropped.
+    pub fn add_file(&mut self, name: String, functions: &[FunctionCoverage]) -> FileFold<'_> {
+        let saturated = &mut self.saturated;
+        let rec = self.files.entry(name).or_default();
+        for f in functions {
+            let e = rec
+                .functions
+                .entry(f.name.clone())
+                .or_insert((f.start_line, 0));
+            e.1 = add(e.1, clamp(f.execution_count), saturated);
+        }
+        let fresh = rec.lines.is_empty() && rec.branches.is_empty();
+        FileFold {
+            rec,
+            saturated,
+            fresh,
+            last: None,
+            lines: Vec::new(),
+            branches: Vec::new(),
+        }
+    }
+}
+
+/// The lines of one source file of a unit on their way into a tracefile
+/// (see [`Tracefile::add_file`]).
+///
+/// A file's first unit, its lines in strictly ascending order (the usual
+/// case): its lines and branches are the record's, gathered in order and
+/// built into it in one go (when dropped) rather than inserted one by one.
+/// A line out of order turns the fold to the sums, which start from what
+/// was gathered (sums from nothing: the same).
+pub struct FileFold<'t> {
+    rec: &'t mut FileRecord,
+    saturated: &'t mut bool,
+    /// The record was empty and the lines so far ascend strictly.
+    fresh: bool,
+    last: Option<u32>,
+    lines: Vec<(u32, Count)>,
+    branches: Vec<((u32, u32, u32), Option<Count>)>,
+}
+
+impl FileFold<'_> {
+    /// The file's next line.
+    pub fn line(&mut self, line: &LineCoverage) {
+        // geninfo: a line with an unexecuted block and no count has
+        // branches never run (a negative count is not "no count").
+        let never = line.unexecuted_block && line.count == 0;
+        let taken = |b: &crate::analysis::coverage::BranchCoverage| {
+            if never {
+                None
+            } else {
+                Count::try_from(b.count).ok()
+            }
+        };
+        if self.fresh && self.last.is_some_and(|l| l >= line.line_number) {
+            self.build();
+            self.fresh = false;
+        }
+        if self.fresh {
+            self.last = Some(line.line_number);
+            self.lines.push((line.line_number, clamp(line.count)));
+            for (i, b) in line.branches.iter().enumerate() {
+                self.branches
+                    .push(((line.line_number, 0, i as u32), taken(b)));
+            }
+        } else {
+            let saturated = &mut *self.saturated;
+            let e = self.rec.lines.entry(line.line_number).or_insert(0);
+            *e = add(*e, clamp(line.count), saturated);
+            for (i, b) in line.branches.iter().enumerate() {
+                let key = (line.line_number, 0, i as u32);
+                let e = self.rec.branches.entry(key).or_insert(None);
+                *e = match (*e, taken(b)) {
+                    (None, t) => t,
+                    (s, None) => s,
+                    (Some(a), Some(b)) => Some(add(a, b, saturated)),
+                };
+            }
+        }
+        add_conditions(self.rec, line, self.saturated);
+    }
+
+    /// The lines and branches gathered so far made the record's (which
+    /// had none), in one go: keys ascending, each once.
+    fn build(&mut self) {
+        if !self.lines.is_empty() {
+            self.rec.lines = std::mem::take(&mut self.lines).into_iter().collect();
+        }
+        if !self.branches.is_empty() {
+            self.rec.branches = std::mem::take(&mut self.branches).into_iter().collect();
+        }
+    }
+}
+
+impl Drop for FileFold<'_> {
+    fn drop(&mut self) {
+        if self.fresh {
+            self.build();
+        }
+    }
+}
+
+impl Tracefile {
     /// The tracefile text as lcov writes a combined tracefile: per source
     /// file TN, SF, FN/FNDA/FNF/FNH, BRDA/BRF/BRH, DA/LF/LH, end_of_record.
     pub fn write(&self, test_name: &str) -> String {
@@ -267,22 +315,6 @@ impl Tracefile {
         }
         w.flush()
     }
-}
-
-/// Whether a file's lines ascend strictly (the usual case): a record
-/// that starts from them is then built in one go.
-pub(crate) fn ascending(file: &crate::analysis::coverage::FileCoverage) -> bool {
-    file.lines
-        .is_sorted_by(|a, b| a.line_number < b.line_number)
-}
-
-/// A file's line counts as a record holds them (negative as 0), built in
-/// one go from lines that ascend strictly ([`ascending`]).
-pub(crate) fn line_counts(file: &crate::analysis::coverage::FileCoverage) -> BTreeMap<u32, Count> {
-    file.lines
-        .iter()
-        .map(|l| (l.line_number, clamp(l.count)))
-        .collect()
 }
 
 /// A line's condition outcomes into a record (see [`FileRecord::conditions`]).
@@ -583,6 +615,48 @@ pub(crate) mod tests {
             out.num_line(v).unwrap();
             out.flush().unwrap();
             assert_eq!(String::from_utf8(sink).unwrap(), format!("{v}\n"));
+        }
+    }
+
+    /// A file's lines in order take the one-go road, lines out of order
+    /// or repeated the one-by-one road, lines in order at first and then
+    /// not both: all add up alike.
+    #[test]
+    fn lines_in_order_or_not_add_up_alike() {
+        let one = |lines: Vec<LineCoverage>| UnitCoverage {
+            cwd: None,
+            files: vec![FileCoverage {
+                file: "/s/a.c".into(),
+                functions: Vec::new(),
+                lines,
+            }],
+            warnings: Vec::new(),
+        };
+        let fold = |units: &[Vec<(u32, i128)>]| {
+            let mut t = Tracefile::default();
+            for u in units {
+                t.add_unit(&one(u.iter().map(|&(n, c)| line(n, c, None)).collect()));
+            }
+            t.files.remove("/s/a.c").unwrap()
+        };
+        let ordered = fold(&[vec![(1, 2), (2, 7), (3, 5)], vec![(1, 1), (3, 0)]]);
+        assert_eq!(ordered.lines, BTreeMap::from([(1, 3), (2, 7), (3, 5)]));
+        assert_eq!(
+            ordered.branches,
+            BTreeMap::from([
+                ((1, 0, 0), Some(3)),
+                ((2, 0, 0), Some(7)),
+                ((3, 0, 0), Some(5))
+            ])
+        );
+        for units in [
+            [vec![(3, 5), (1, 2), (1, 1), (2, 7)], vec![(3, 0)]],
+            [vec![(1, 2), (2, 7), (3, 5), (1, 1)], vec![(3, 0)]],
+            [vec![(1, 2), (2, 7), (2, 0), (3, 5)], vec![(1, 1), (3, 0)]],
+        ] {
+            let rec = fold(&units);
+            assert_eq!(rec.lines, ordered.lines, "{units:?}");
+            assert_eq!(rec.branches, ordered.branches, "{units:?}");
         }
     }
 

@@ -6,8 +6,8 @@
 //! mapping from gcov's JSON are in formats/gcov-counts.md §12.
 
 use super::lcov::{add, add_condition_outcomes, clamp};
-use crate::analysis::coverage::UnitCoverage;
-use crate::report::lcov::{Count, Sense, ascending, line_counts, push_decimal, resolve};
+use crate::analysis::coverage::{FunctionCoverage, LineCoverage, UnitCoverage};
+use crate::report::lcov::{Count, Sense, push_decimal, resolve};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -183,86 +183,148 @@ impl Tracefile {
     /// (GCC 14+), which lcov 2 takes as branch ids. Negative line and
     /// function counts are 0, as lcov reads them.
     pub fn add_unit(&mut self, unit: &UnitCoverage, block_ids: bool) {
-        let saturated = &mut self.saturated;
         for file in &unit.files {
-            let rec = self
-                .files
-                .entry(resolve(unit.cwd.as_deref(), &file.file))
-                .or_default();
-            for f in &file.functions {
-                let e = rec.functions.entry(f.start_line).or_insert(Function {
-                    end_line: (f.end_line > 0).then_some(f.end_line),
-                    aliases: BTreeMap::new(),
-                });
-                let a = e.aliases.entry(f.name.clone()).or_insert(0);
-                *a = add(*a, clamp(f.execution_count), saturated);
-            }
-            // This unit's blocks per line: geninfo merges a block into an
-            // earlier one of the same line (and document) when its kinds
-            // and branch ids are the same, else keeps it apart.
-            let mut blocks: BTreeMap<u32, Vec<BranchBlock>> = BTreeMap::new();
-            // A file's first unit, its lines strictly ascending (the usual
-            // case): its line counts are the record's, built in one go
-            // rather than inserted one by one.
-            let fresh = rec.lines.is_empty() && ascending(file);
-            if fresh {
-                rec.lines = line_counts(file);
-            }
+            let name = resolve(unit.cwd.as_deref(), &file.file);
+            let mut fold = self.add_file(name, &file.functions, block_ids);
             for line in &file.lines {
-                if !fresh {
-                    let e = rec.lines.entry(line.line_number).or_insert(0);
-                    *e = add(*e, clamp(line.count), saturated);
-                }
-                let never = line.unexecuted_block && line.count == 0;
-                if !line.branches.is_empty() {
-                    let block = BranchBlock {
-                        branches: line
-                            .branches
-                            .iter()
-                            .map(|b| Branch {
-                                kind: if b.throw {
-                                    BranchKind::Exception
-                                } else if b.fallthrough {
-                                    BranchKind::Fallthrough
-                                } else {
-                                    BranchKind::Plain
-                                },
-                                arc: block_ids
-                                    .then_some((b.source_block_id, b.destination_block_id)),
-                                taken: if never {
-                                    None
-                                } else {
-                                    Count::try_from(b.count).ok()
-                                },
-                            })
-                            .collect(),
-                    };
-                    let here = blocks.entry(line.line_number).or_default();
-                    let same = |m: &&mut BranchBlock| {
-                        m.branches.len() == block.branches.len()
-                            && m.branches
-                                .iter()
-                                .zip(&block.branches)
-                                .all(|(x, y)| x.kind == y.kind && x.arc == y.arc)
-                    };
-                    match here.iter_mut().find(same) {
-                        Some(m) => m.merge(&block, saturated),
-                        None => here.push(block),
-                    }
-                }
-                add_condition_outcomes(&mut rec.conditions, line, saturated);
-            }
-            // The union with nothing is the unit's blocks (see `union`).
-            if rec.branches.is_empty() {
-                rec.branches = blocks;
-                continue;
-            }
-            for (line, b) in blocks {
-                union(rec.branches.entry(line).or_default(), b, saturated);
+                fold.line(line);
             }
         }
     }
 
+    /// [`Tracefile::add_unit`] for one source file of a unit (`name`
+    /// resolved, see [`resolve`]) whose lines are given one at a time to
+    /// the fold returned, in the unit's order: a unit is folded without
+    /// its whole line list held. The fold is complete when dropped.
+    pub fn add_file(
+        &mut self,
+        name: String,
+        functions: &[FunctionCoverage],
+        block_ids: bool,
+    ) -> FileFold<'_> {
+        let saturated = &mut self.saturated;
+        let rec = self.files.entry(name).or_default();
+        for f in functions {
+            let e = rec.functions.entry(f.start_line).or_insert(Function {
+                end_line: (f.end_line > 0).then_some(f.end_line),
+                aliases: BTreeMap::new(),
+            });
+            let a = e.aliases.entry(f.name.clone()).or_insert(0);
+            *a = add(*a, clamp(f.execution_count), saturated);
+        }
+        let fresh = rec.lines.is_empty();
+        FileFold {
+            rec,
+            saturated,
+            block_ids,
+            fresh,
+            last: None,
+            lines: Vec::new(),
+            blocks: BTreeMap::new(),
+        }
+    }
+}
+
+/// The lines of one source file of a unit on their way into a tracefile
+/// (see [`Tracefile::add_file`]).
+///
+/// A file's first unit, its lines strictly ascending (the usual case):
+/// its line counts are the record's, gathered in order and built into it
+/// in one go (when dropped) rather than inserted one by one. A line out of
+/// order turns the fold to the sums, which start from what was gathered
+/// (sums from nothing: the same).
+pub struct FileFold<'t> {
+    rec: &'t mut FileRecord,
+    saturated: &'t mut bool,
+    block_ids: bool,
+    /// The record had no lines and the lines so far ascend strictly.
+    fresh: bool,
+    last: Option<u32>,
+    lines: Vec<(u32, Count)>,
+    /// This unit's blocks per line: geninfo merges a block into an
+    /// earlier one of the same line (and document) when its kinds and
+    /// branch ids are the same, else keeps it apart.
+    blocks: BTreeMap<u32, Vec<BranchBlock>>,
+}
+
+impl FileFold<'_> {
+    /// The file's next line.
+    pub fn line(&mut self, line: &LineCoverage) {
+        let saturated = &mut *self.saturated;
+        if self.fresh && self.last.is_some_and(|l| l >= line.line_number) {
+            self.rec.lines = std::mem::take(&mut self.lines).into_iter().collect();
+            self.fresh = false;
+        }
+        if self.fresh {
+            self.last = Some(line.line_number);
+            self.lines.push((line.line_number, clamp(line.count)));
+        } else {
+            let e = self.rec.lines.entry(line.line_number).or_insert(0);
+            *e = add(*e, clamp(line.count), saturated);
+        }
+        let never = line.unexecuted_block && line.count == 0;
+        if !line.branches.is_empty() {
+            let block_ids = self.block_ids;
+            let block = BranchBlock {
+                branches: line
+                    .branches
+                    .iter()
+                    .map(|b| Branch {
+                        kind: if b.throw {
+                            BranchKind::Exception
+                        } else if b.fallthrough {
+                            BranchKind::Fallthrough
+                        } else {
+                            BranchKind::Plain
+                        },
+                        arc: block_ids.then_some((b.source_block_id, b.destination_block_id)),
+                        taken: if never {
+                            None
+                        } else {
+                            Count::try_from(b.count).ok()
+                        },
+                    })
+                    .collect(),
+            };
+            let here = self.blocks.entry(line.line_number).or_default();
+            let same = |m: &&mut BranchBlock| {
+                m.branches.len() == block.branches.len()
+                    && m.branches
+                        .iter()
+                        .zip(&block.branches)
+                        .all(|(x, y)| x.kind == y.kind && x.arc == y.arc)
+            };
+            match here.iter_mut().find(same) {
+                Some(m) => m.merge(&block, saturated),
+                None => here.push(block),
+            }
+        }
+        add_condition_outcomes(&mut self.rec.conditions, line, saturated);
+    }
+}
+
+impl Drop for FileFold<'_> {
+    fn drop(&mut self) {
+        if self.fresh && !self.lines.is_empty() {
+            self.rec.lines = std::mem::take(&mut self.lines).into_iter().collect();
+        }
+        let blocks = std::mem::take(&mut self.blocks);
+        // The union with nothing is the unit's blocks (see `union`).
+        if self.rec.branches.is_empty() {
+            self.rec.branches = blocks;
+            return;
+        }
+        for (line, b) in blocks {
+            union(
+                self.rec.branches.entry(line).or_default(),
+                b,
+                self.saturated,
+            );
+        }
+    }
+}
+
+impl Tracefile {
     /// The tracefile text as lcov 2.5 writes it: per source file TN, SF,
     /// FNL/FNA/FNF/FNH, BRDA/BRF/BRH, MCDC/MCF/MCH, DA/LF/LH, end_of_record.
     /// Written to `w` (give it a buffered one): the tracefile is never held
@@ -459,6 +521,18 @@ mod tests {
         assert_eq!(rec.branches[&1][0].branches[0].taken, Some(3));
         assert_eq!(rec.lines, unordered.files["/s/a.c"].lines);
         assert_eq!(rec.branches, unordered.files["/s/a.c"].branches);
+        // In order at first, then not: what was gathered in order is kept
+        // when the fold turns to sums.
+        let mut turned = Tracefile::default();
+        turned.add_unit(
+            &unit(vec![line(1, 2), line(2, 7), line(3, 5), line(1, 1)]),
+            false,
+        );
+        turned.add_unit(&unit(vec![line(3, 0)]), false);
+        let rec2 = &turned.files["/s/a.c"];
+        assert_eq!(rec2.lines, BTreeMap::from([(1, 3), (2, 7), (3, 5)]));
+        assert_eq!(rec2.branches[&1], rec.branches[&1]);
+        assert_eq!(rec2.branches[&3], rec.branches[&3]);
     }
 
     /// A line's blocks are numbered in lcov's order when there are several
