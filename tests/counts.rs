@@ -324,6 +324,25 @@ fn negative_counts_are_written_as_lcov_writes_them() {
             && err.contains("-fprofile-update=atomic"),
         "{err}"
     );
+    // The warning is of the unit's counts, in files --exclude leaves out
+    // too (a unit's files are folded one by one, those left out only
+    // looked at): said before the error that nothing is left.
+    let o = Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+        .arg("lcov")
+        .arg(&dir)
+        .arg("--gcno-dir")
+        .arg(&dir)
+        .args(["--exclude", ".*loop", "-o"])
+        .arg(t.p("none.info"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    let (warned, nothing) = (
+        err.find("negative counts in 1 unit (loop.gcda)"),
+        err.find("leave no source file"),
+    );
+    assert!(warned.is_some() && warned < nothing, "{err}");
     no_negative_numbers(&dir);
     let xml = report(&dir, "cobertura");
     assert!(xml.contains("<line number=\"4\" hits=\"0\""), "{xml}");

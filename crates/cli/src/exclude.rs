@@ -142,6 +142,25 @@ fn scan_file(path: &Path, markers: &Markers) -> std::io::Result<Scan> {
     Ok(scanner.finish())
 }
 
+/// The markers of one source file that exclude something (see
+/// [`Excluder::marks`]).
+pub struct Marks(Arc<OnceLock<Scanned>>);
+
+impl Marks {
+    /// What they exclude.
+    pub fn exclusions(&self) -> &Exclusions {
+        static NONE: Exclusions = Exclusions {
+            lines: std::collections::BTreeSet::new(),
+            branches: std::collections::BTreeSet::new(),
+            exception_branches: std::collections::BTreeSet::new(),
+        };
+        match self.0.get() {
+            Some(Scanned::Read { exclusions, .. }) => exclusions,
+            _ => &NONE, // `Excluder::marks` gives only files read: not reached
+        }
+    }
+}
+
 /// Applies the markers of every source file the units cover, one unit at a
 /// time in the units' order. A marker that does not pair up is a warning
 /// naming the file and line (an error with --strict); source files that
@@ -174,38 +193,51 @@ impl<'s, 'a> Excluder<'s, 'a> {
         let excluded = &mut u.excluded_functions;
         for f in &mut u.coverage.files {
             let name = xencov::report::lcov::resolve(cwd.as_deref(), &f.file);
-            let cell = self.scans.get(&name);
-            let first = self.seen.insert(name);
-            let exclusions = match cell.get() {
-                Some(Scanned::Read {
-                    exclusions,
-                    warnings,
-                    ..
-                }) => {
-                    if first {
-                        self.unpaired.extend(warnings.iter().cloned());
-                    }
-                    exclusions
-                }
-                Some(Scanned::Unreadable(why)) => {
-                    if first {
-                        self.unreadable.push(why.clone());
-                    }
-                    continue;
-                }
-                None => continue, // `get` initialises the cell: not reached
+            let Some(marks) = self.marks(name) else {
+                continue;
             };
-            if !exclusions.is_empty() {
-                let removed = exclusions.apply(f);
-                if !removed.functions.is_empty() {
-                    excluded.push(xencov::analysis::coverage::FileCoverage {
-                        file: f.file.clone(),
-                        functions: removed.functions,
-                        lines: Vec::new(),
-                    });
-                }
+            let removed = marks.exclusions().apply(f);
+            if !removed.functions.is_empty() {
+                excluded.push(xencov::analysis::coverage::FileCoverage {
+                    file: f.file.clone(),
+                    functions: removed.functions,
+                    lines: Vec::new(),
+                });
             }
         }
+    }
+
+    /// The markers of the source file `name` (resolved) as a unit names
+    /// it, when they exclude something: for a caller that takes the
+    /// excluded records out of the file's coverage itself, a line at a
+    /// time ([`Exclusions::apply_line`]). Its unpaired markers or why it
+    /// could not be read are noted the first time a unit names it, as
+    /// [`Excluder::apply`] notes them.
+    pub fn marks(&mut self, name: String) -> Option<Marks> {
+        let cell = self.scans.get(&name);
+        let first = self.seen.insert(name);
+        match cell.get() {
+            Some(Scanned::Read {
+                exclusions,
+                warnings,
+                ..
+            }) => {
+                if first {
+                    self.unpaired.extend(warnings.iter().cloned());
+                }
+                if exclusions.is_empty() {
+                    return None;
+                }
+            }
+            Some(Scanned::Unreadable(why)) => {
+                if first {
+                    self.unreadable.push(why.clone());
+                }
+                return None;
+            }
+            None => return None, // `get` initialises the cell: not reached
+        }
+        Some(Marks(cell))
     }
 
     /// Says what went wrong with the markers of all units applied.

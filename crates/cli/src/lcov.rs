@@ -7,7 +7,7 @@ use crate::output::write_atomic_with;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
-use xencov::analysis::coverage::{UnitCoverage, compute_owned};
+use xencov::analysis::coverage::{Counted, FunctionCoverage, UnitCoverage, count_owned};
 use xencov::analysis::merge::OnConflict;
 use xencov::analysis::merge::profile::Unit as Merged;
 use xencov::analysis::notes::Mismatch;
@@ -59,30 +59,37 @@ pub struct Unit {
 /// Merges the inputs, finds each unit's notes beside its gcda path under
 /// the notes directory, computes the units in parallel and hands each to
 /// `visit` in the profile's order, with --root/--include/--exclude and the
-/// exclusion markers applied. A unit without notes, with notes of another
-/// build or compiler, is a warning (an error with --strict) and is left
-/// out. No unit left is an error: an empty report would pass for "nothing
-/// covered" (genhtml refuses it, CI would not). Returns how many units were
-/// visited.
+/// exclusion markers to apply (the [`Gate`]). A unit without notes, with
+/// notes of another build or compiler, is a warning (an error with
+/// --strict) and is left out. No unit left is an error: an empty report
+/// would pass for "nothing covered" (genhtml refuses it, CI would not).
+/// Returns how many units were visited (kept a source file).
 ///
-/// The units are computed in parallel and each is visited as soon as it
-/// and those before it are done ([`crate::ordered`]): a caller that folds
-/// them into a tracefile holds the coverage of about two units per thread,
-/// not of all (memory flat in the number of units; 193 MB for 16
-/// SQLite-sized units when all were kept).
-pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> Result<usize> {
+/// The units are counted in parallel, `make` makes each worker's unit of
+/// its counts, and each is visited as soon as it and those before it are
+/// done ([`crate::ordered`]): a caller that folds them into a tracefile
+/// holds the counts of about two units per thread, not of all (memory flat
+/// in the number of units; 193 MB for 16 SQLite-sized units when all were
+/// kept).
+fn each_unit<T: Send>(
+    args: &Args<'_>,
+    make: impl Fn(Counted) -> T + Sync,
+    mut visit: impl FnMut(Computed<T>, &mut Gate<'_, '_>) -> Result<()>,
+) -> Result<usize> {
     let diag = args.diag;
     let merged = merge_inputs(args.inputs, args.mapping, args.on_conflict, diag)?;
     let scans = args
         .markers
         .map(|m| crate::exclude::Scans::new(m, args.source_root));
-    let mut excluder = scans.as_ref().map(crate::exclude::Excluder::new);
+    let mut gate = Gate {
+        selection: args.selection,
+        excluder: scans.as_ref().map(crate::exclude::Excluder::new),
+        left_out: std::collections::BTreeSet::new(),
+        negative: Vec::new(),
+        visited: 0,
+    };
     let mut kept = 0usize;
-    let mut visited = 0usize;
     let mut missing = Vec::new();
-    let mut negative = Vec::new();
-    // Source files --root/--include/--exclude left out (named when nothing is left).
-    let mut left_out = std::collections::BTreeSet::new();
     // Each unit's merged counters are dropped once it is computed (the
     // profile of 16 SQLite-sized units holds 13 MB of them). Past one unit
     // per thread, the workers run ahead of the fold only while the units
@@ -94,7 +101,7 @@ pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> 
         threads,
         FOLD_BUDGET,
         |m| {
-            let r = one(&m, args.gcno_dir, scans.as_ref(), args.selection);
+            let r = one(&m, args.gcno_dir, scans.as_ref(), args.selection, &make);
             let weight = r.notes_bytes;
             (r, weight)
         },
@@ -103,21 +110,18 @@ pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> 
                 diag.warn(n)?;
             }
             missing.extend(r.missing);
-            let Some(mut u) = r.unit else { return Ok(()) };
+            let Some(u) = r.unit else { return Ok(()) };
             kept += 1;
-            if u.coverage.has_negative_counts() {
-                negative.push(u.path.clone());
-            }
-            if !select(&mut u, args.selection, &mut left_out) {
-                return Ok(());
-            }
-            if let Some(e) = &mut excluder {
-                e.apply(&mut u);
-            }
-            visited += 1;
-            visit(u)
+            visit(u, &mut gate)
         },
     )?;
+    let Gate {
+        excluder,
+        left_out,
+        negative,
+        visited,
+        ..
+    } = gate;
     if kept == 0 {
         let mut msg = format!(
             "none of the {} units has usable notes under {}: nothing written",
@@ -150,11 +154,118 @@ pub fn each_unit(args: &Args<'_>, mut visit: impl FnMut(Unit) -> Result<()>) -> 
     Ok(visited)
 }
 
+/// A unit a worker computed (`made` of its counts) and where its data
+/// came from.
+struct Computed<T> {
+    path: String,
+    version: xencov::gcov::version::Version,
+    made: T,
+}
+
+/// What each unit passes through before a report sees it, in the units'
+/// order: the source files --root/--include/--exclude keep and the
+/// exclusion markers; and what is said of the units after.
+struct Gate<'s, 'a> {
+    selection: &'a Selection,
+    excluder: Option<crate::exclude::Excluder<'s, 'a>>,
+    /// Source files --root/--include/--exclude left out (named when
+    /// nothing is left).
+    left_out: std::collections::BTreeSet<String>,
+    /// The units with negative counts (in any file, kept or not).
+    negative: Vec<String>,
+    /// The units that kept a source file.
+    visited: usize,
+}
+
+impl Gate<'_, '_> {
+    /// The unit with its files selected and its markers applied, or
+    /// `None` when it keeps no source file.
+    fn unit(&mut self, c: Computed<UnitCoverage>) -> Option<Unit> {
+        let mut u = Unit {
+            path: c.path,
+            version: c.version,
+            coverage: c.made,
+            excluded_functions: Vec::new(),
+        };
+        if u.coverage.has_negative_counts() {
+            self.negative.push(u.path.clone());
+        }
+        if !select(&mut u, self.selection, &mut self.left_out) {
+            return None;
+        }
+        if let Some(e) = &mut self.excluder {
+            e.apply(&mut u);
+        }
+        self.visited += 1;
+        Some(u)
+    }
+
+    /// Folds a unit into the tracefile (and the lcov 2 one) a source file
+    /// and a line at a time, as [`Gate::unit`] then
+    /// [`Tracefile::add_unit`] would: its whole line list is never made
+    /// (SQLite's 70,000 lines of 96 bytes and their branch lists were most
+    /// of lcov's peak, beside the counts they are made of).
+    fn fold(
+        &mut self,
+        c: &Computed<Counted>,
+        t: &mut Tracefile,
+        mut t2: Option<&mut xencov::report::lcov2::Tracefile>,
+    ) {
+        let counts = &c.made;
+        let cwd = counts.cwd();
+        let block_ids = c.version.at_least(14, 0);
+        let everything = self.selection.is_everything();
+        let mut negative = false;
+        let mut any = false;
+        for src in counts.files() {
+            let mut functions: Vec<FunctionCoverage> = src.functions().collect();
+            negative |= functions.iter().any(|f| f.execution_count < 0);
+            let name = xencov::report::lcov::resolve(cwd, src.name());
+            if !everything && !self.selection.keeps(&name) {
+                // Negative counts are those of the whole unit.
+                negative = negative || src.lines().any(|l| l.has_negative_counts());
+                self.left_out.insert(name);
+                continue;
+            }
+            any = true;
+            let marks = self.excluder.as_mut().and_then(|e| e.marks(name.clone()));
+            let excl = marks.as_ref().map(crate::exclude::Marks::exclusions);
+            if let Some(x) = excl {
+                functions.retain(|f| !x.excludes_function(f));
+            }
+            let mut removed = xencov::analysis::exclude::Removed::default();
+            let mut f2 = t2
+                .as_deref_mut()
+                .map(|t2| t2.add_file(name.clone(), &functions, block_ids));
+            let mut f1 = t.add_file(name, &functions);
+            for mut l in src.lines() {
+                negative |= l.has_negative_counts();
+                if let Some(x) = excl
+                    && !x.apply_line(&mut l, &mut removed)
+                {
+                    continue;
+                }
+                f1.line(&l);
+                if let Some(f2) = &mut f2 {
+                    f2.line(&l);
+                }
+            }
+        }
+        if negative {
+            self.negative.push(c.path.clone());
+        }
+        if everything || any {
+            self.visited += 1;
+        }
+    }
+}
+
 /// Every unit (see [`each_unit`]), for the reports written per unit.
 pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
     let mut units = Vec::new();
-    each_unit(args, |u| {
-        units.push(u);
+    // Made whole in the workers: every unit is kept.
+    each_unit(args, Counted::into_coverage, |c, gate| {
+        units.extend(gate.unit(c));
         Ok(())
     })?;
     Ok(units)
@@ -208,8 +319,8 @@ pub fn check_thresholds(t: &Tracefile, thresholds: &[(Metric, f64)]) -> ExitCode
 
 /// What became of one unit: its coverage, warnings, and the notes path
 /// tried when there was no file there.
-struct One {
-    unit: Option<Unit>,
+struct One<T> {
+    unit: Option<Computed<T>>,
     /// The size of the notes file the unit was computed from (0 if none).
     notes_bytes: u64,
     warnings: Vec<String>,
@@ -303,12 +414,13 @@ fn notes_hint(gcno_dir: &Path, missing: &[Missing]) -> Option<String> {
 /// `scans`: the exclusion markers' source scans, when markers apply: the
 /// unit's sources are read and scanned while it is computed.
 /// `selection`: the source files kept (only those are scanned).
-fn one(
+fn one<T>(
     m: &Merged,
     gcno_dir: &Path,
     scans: Option<&crate::exclude::Scans<'_>>,
     selection: &Selection,
-) -> One {
+    make: impl FnOnce(Counted) -> T,
+) -> One<T> {
     let path = String::from_utf8_lossy(&m.path).into_owned();
     let left = |warnings| One {
         unit: None,
@@ -393,15 +505,14 @@ fn one(
     if let Some(s) = scans {
         s.prefetch(notes.cwd.as_deref(), notes.files(), selection);
     }
-    let coverage = compute_owned(notes, Some(&gcda));
-    warnings.extend(coverage.warnings.iter().map(|w| format!("{path}: {w}")));
+    let counts = count_owned(notes, Some(&gcda));
+    warnings.extend(counts.warnings().iter().map(|w| format!("{path}: {w}")));
     One {
         notes_bytes,
-        unit: Some(Unit {
+        unit: Some(Computed {
             path,
             version: dv,
-            coverage,
-            excluded_functions: Vec::new(),
+            made: make(counts),
         }),
         warnings,
         missing: None,
@@ -459,13 +570,14 @@ pub fn nonempty_tracefile(units: &[Unit], diag: &Diagnostics) -> Result<Tracefil
 pub fn folded_tracefile(args: &Args<'_>, lcov2: bool) -> Result<Folded> {
     let mut t = Tracefile::default();
     let mut t2 = lcov2.then(xencov::report::lcov2::Tracefile::default);
-    let n = each_unit(args, |u| {
-        t.add_unit(&u.coverage);
-        if let Some(t2) = &mut t2 {
-            t2.add_unit(&u.coverage, u.version.at_least(14, 0));
-        }
-        Ok(())
-    })?;
+    let n = each_unit(
+        args,
+        |c| c,
+        |c, gate| {
+            gate.fold(&c, &mut t, t2.as_mut());
+            Ok(())
+        },
+    )?;
     let t = finish_tracefile(t, n, args.diag)?;
     if t2.as_ref().is_some_and(|t2| t2.saturated) {
         args.diag.warn(TRACEFILE_SATURATED)?;
