@@ -796,3 +796,57 @@ fn output_to_a_device_or_fifo_is_written_not_replaced() {
     let m = std::fs::symlink_metadata(&fifo).unwrap();
     assert!(m.file_type().is_fifo(), "the FIFO was replaced: {m:?}");
 }
+
+/// A FIFO given as the input is read once, by the merge. The check for a
+/// raw LLVM profile read the first input whole before the merge opened it
+/// again: the FIFO's bytes went to the check and the merge waited for a
+/// writer for ever. A hang fails the test after 60 s (no timing decides
+/// the result: the merge either finishes or never does).
+#[test]
+fn a_fifo_input_is_read_once_by_the_merge() {
+    let t = Tmp::new("edges-fifo-input");
+    let dump = samples("xen/gcc-12/calc-run1.xcov");
+    let expected = t.p("direct.xcov");
+    let o = bin()
+        .arg("merge")
+        .arg(&dump)
+        .arg("-o")
+        .arg(&expected)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fifo = t.p("in.fifo");
+    let s = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(s.success());
+    let writer = {
+        let (fifo, bytes) = (fifo.clone(), std::fs::read(&dump).unwrap());
+        std::thread::spawn(move || std::fs::write(fifo, bytes))
+    };
+    let out = t.p("merged.xcov");
+    let child = bin()
+        .arg("merge")
+        .arg(&fifo)
+        .arg("-o")
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let o = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            // SAFETY: signalling the child this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("merge of a FIFO input did not finish in 60 s: it opened the FIFO twice");
+        }
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    writer.join().unwrap().unwrap();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&expected).unwrap(),
+        "the FIFO's dump merged as the file's"
+    );
+}

@@ -167,8 +167,12 @@ fn read_file_parallel(path: &Path, buffer: &mut Vec<u8>) -> Result<()> {
     let len = meta.len();
     let threads = rayon::current_num_threads();
     if len < PARALLEL_READ || threads < 2 || !meta.is_file() {
+        // From the file opened above: a FIFO opened again would wait for
+        // a writer that has already gone.
         buffer.clear();
-        return crate::output::read_file_into(path, buffer);
+        return std::io::Read::read_to_end(&mut &file, buffer)
+            .map(drop)
+            .with_context(cannot);
     }
     let size = usize::try_from(len).with_context(cannot)?;
     if buffer.len() < size {
@@ -445,9 +449,8 @@ pub fn run(args: Args<'_>) -> Result<()> {
     }
     // Raw LLVM profiles (a clang build) merge into a raw profile.
     if let Some(first) = args.inputs.first()
-        && !first.path.is_dir()
         && first.path != Path::new("-")
-        && let Ok(bytes) = std::fs::read(&first.path)
+        && let Some(bytes) = head(&first.path)
         && matches!(
             xencov::input::recognise(&bytes),
             xencov::input::Kind::LlvmRawProfile { .. }
@@ -480,6 +483,23 @@ pub fn run(args: Args<'_>) -> Result<()> {
         args.output.display()
     );
     Ok(())
+}
+
+/// The first bytes of a regular file at `path`: enough for
+/// [`xencov::input::recognise`] to tell a raw LLVM profile (its magic and
+/// version words). Not the whole file (a dump read twice), and nothing
+/// from a FIFO or device, whose bytes a peek would take from the merge.
+fn head(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    // Looked at before it is opened: opening a FIFO waits for its writer,
+    // and closing it again loses what the writer had put in the pipe.
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::with_capacity(16);
+    file.take(16).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Units encoded at a time when writing: enough to keep both cores busy,
