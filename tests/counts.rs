@@ -2,7 +2,8 @@
 //! programs gcc-12 builds and runs here, against gcov-12 and lcov 1.16:
 //! counts past 2^63 (combined and in one unit), negative counts from
 //! inconsistent counters, one source compiled under two names, lcov's rule
-//! for test names, and the summary table's layout with non-ASCII names.
+//! for test names, the summary table's layout with non-ASCII names, and a
+//! loop of thousands of blocks on one line.
 
 mod common;
 
@@ -516,4 +517,38 @@ fn summary_aligns_non_ascii_directories_and_messages_count_in_the_singular() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(": 1 gcda file under"), "{err}");
+}
+
+/// A loop whose body is 1,500 `if`s on one line (what a macro's expansion
+/// gives): the line's count is the flow around a cycle of some 3,000
+/// blocks. The cycle search followed paths 2,048 blocks deep at most, cut
+/// this one, warned "too many cycles" and counted the line 1 where gcov
+/// counts 4 (the loop ran 3 times, plus the entry). The whole tracefile is
+/// lcov's (through gcov-12), record by record, without a warning.
+#[test]
+fn a_loop_of_thousands_of_blocks_on_one_line_is_counted_as_gcov_counts_it() {
+    let t = Tmp::new("counts-long-cycle");
+    let dir = t.p("src");
+    let body: String = (0..1500)
+        .map(|k| format!("if (v[{}] > {}) s += {k}; ", k % 4, k % 3))
+        .collect();
+    write(
+        &dir,
+        "long.c",
+        &format!(
+            "volatile int v[4] = {{5, 6, 7, 8}};\n\
+             int run(int times) {{ int s = 0; for (int t = 0; t < times; t++) {{ {body}}} return s; }}\n\
+             int main(void) {{ return run(3) & 1; }}\n"
+        ),
+    );
+    build_and_run(&dir, &[("long.c", "long.o", &[])]);
+    let theirs = common::lcov_capture(&dir, "gcov-12", &t.0);
+    let out = t.p("ours.info");
+    let stderr = lcov_ours(&dir, &out);
+    assert!(!stderr.contains("too many cycles"), "{stderr}");
+    assert!(
+        sorted_lines(&out).contains(&"DA:2,4".to_string()),
+        "line 2 counted as gcov counts it"
+    );
+    assert_eq!(common::tracefile_by_file(&out), theirs);
 }
