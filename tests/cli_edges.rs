@@ -806,14 +806,13 @@ fn output_to_a_device_or_fifo_is_written_not_replaced() {
 fn a_fifo_input_is_read_once_by_the_merge() {
     let t = Tmp::new("edges-fifo-input");
     let dump = samples("xen/gcc-12/calc-run1.xcov");
+    let merge = |input: &Path, out: &Path| {
+        let mut c = bin();
+        c.arg("merge").arg(input).arg("-o").arg(out);
+        c
+    };
     let expected = t.p("direct.xcov");
-    let o = bin()
-        .arg("merge")
-        .arg(&dump)
-        .arg("-o")
-        .arg(&expected)
-        .output()
-        .unwrap();
+    let o = merge(&dump, &expected).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let fifo = t.p("in.fifo");
     let s = Command::new("mkfifo").arg(&fifo).status().unwrap();
@@ -823,14 +822,7 @@ fn a_fifo_input_is_read_once_by_the_merge() {
         std::thread::spawn(move || std::fs::write(fifo, bytes))
     };
     let out = t.p("merged.xcov");
-    let child = bin()
-        .arg("merge")
-        .arg(&fifo)
-        .arg("-o")
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = merge(&fifo, &out).stderr(Stdio::piped()).spawn().unwrap();
     let pid = child.id();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || tx.send(child.wait_with_output()));
