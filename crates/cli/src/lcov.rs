@@ -272,9 +272,11 @@ pub fn units(args: &Args<'_>) -> Result<Vec<Unit>> {
 }
 
 /// How much notes the computed units waiting to be folded may come from
-/// before the workers wait for the fold (beyond one unit per thread): a
-/// unit's coverage is about its notes' size. 16 MiB lets all of Lua's 1.4
-/// MB of notes run ahead of a large unit, and holds two SQLite-sized units.
+/// before the workers wait for the fold (beyond one unit per thread): what
+/// waits is a unit's counts (for `lcov`, `summary` and `diff`; its whole
+/// coverage for `json` and `cobertura`), less than its notes' size. 16 MiB
+/// lets all of Lua's 1.4 MB of notes run ahead of a large unit, and holds
+/// two SQLite-sized units.
 const FOLD_BUDGET: u64 = 16 << 20;
 
 /// Keeps the source files the selection keeps in a unit (its functions,
