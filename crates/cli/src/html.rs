@@ -53,7 +53,8 @@ fn check_target(out: &Path) -> Result<bool> {
     }
 }
 
-/// Writes one page to `root/rel` (a new file) through `render`, synced.
+/// Writes one page to `root/rel` (a new file) through `render`, not
+/// synced (a report: see [`crate::output::Durability::Kernel`]).
 fn write_page(
     root: &Path,
     rel: &str,
@@ -73,7 +74,6 @@ fn write_page(
     let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
     render(&mut w)
         .and_then(|()| w.flush())
-        .and_then(|()| w.get_ref().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -3,7 +3,7 @@
 
 use crate::diag::Diagnostics;
 use crate::merge::{Input, merge_inputs};
-use crate::output::write_atomic_with;
+use crate::output::write_report_with;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
@@ -521,14 +521,15 @@ fn one<T>(
     }
 }
 
-/// Streams what `render` writes into `output` (atomically), or to
-/// standard output.
+/// Streams what `render` writes into `output` (atomically, not synced:
+/// a report, see [`crate::output::Durability::Kernel`]), or to standard
+/// output.
 pub fn emit(
     output: Option<&Path>,
     render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
     match output {
-        Some(p) => write_atomic_with(p, render),
+        Some(p) => write_report_with(p, render),
         None => crate::output::print_with(render),
     }
 }
