@@ -139,13 +139,12 @@ fn each_unit<T: Send>(
         diag.warn(w)?;
     }
     if visited == 0 {
-        let shown: Vec<&str> = left_out.iter().take(3).map(String::as_str).collect();
+        let names: Vec<String> = left_out.iter().cloned().collect();
         bail!(
-            "--root/--include/--exclude leave no source file: all {} of the {} left out ({}{}): nothing written",
+            "--root/--include/--exclude leave no source file: all {} of the {} left out ({}): nothing written",
             count(left_out.len(), "source file", "source files"),
             count(kept, "unit", "units"),
-            shown.join(", "),
-            if left_out.len() > 3 { ", ..." } else { "" }
+            crate::diag::first_few(&names, 3),
         );
     }
     if let Some(e) = excluder {
