@@ -842,3 +842,66 @@ fn a_fifo_input_is_read_once_by_the_merge() {
         "the FIFO's dump merged as the file's"
     );
 }
+
+/// What is synced before the rename (README, "Reliability"): coverage data
+/// (a merged dump, a split tree) is flushed to disk first, a report (a
+/// tracefile, the HTML pages) is not. Seen through strace: the fsync calls
+/// each command makes. strace is installed by scripts/setup.
+#[test]
+fn data_is_synced_before_its_rename_and_reports_are_not() {
+    let t = Tmp::new("edges-durability");
+    let have = Command::new("strace").arg("-V").output();
+    assert!(
+        have.is_ok_and(|o| o.status.success()),
+        "strace is missing (scripts/setup installs it)"
+    );
+    // The fsync-family calls `args` makes, as strace logs them.
+    let syncs = |name: &str, args: &[std::ffi::OsString]| -> usize {
+        let log = t.p(&format!("{name}.strace"));
+        let o = Command::new("strace")
+            .args([
+                "-f",
+                "-qq",
+                "-e",
+                "trace=fsync,fdatasync,sync_file_range",
+                "-o",
+            ])
+            .arg(&log)
+            .arg(env!("CARGO_BIN_EXE_xencov-rs"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let text = std::fs::read_to_string(&log).unwrap();
+        text.lines().filter(|l| l.contains("sync")).count()
+    };
+    let dump = samples("xen/gcc-12/calc-run1.xcov");
+    let tree = samples("gcc-12/calc/run2");
+    let (merged, split) = (t.p("merged.xcov"), t.p("split"));
+    let (info, html) = (t.p("o.info"), t.p("html"));
+    let os = |p: &Path| p.as_os_str().to_owned();
+    let merge = [os(Path::new("merge")), os(&dump), "-o".into(), os(&merged)];
+    let split_args = [os(Path::new("split")), os(&merged), "-o".into(), os(&split)];
+    let lcov = [
+        "lcov".into(),
+        os(&tree),
+        "--gcno-dir".into(),
+        os(&tree),
+        "-o".into(),
+        os(&info),
+    ];
+    let report = [
+        "report".into(),
+        os(&tree),
+        "--gcno-dir".into(),
+        os(&tree),
+        "--format".into(),
+        "html".into(),
+        "-o".into(),
+        os(&html),
+    ];
+    assert!(syncs("merge", &merge) >= 1, "the merged dump is synced");
+    assert!(syncs("split", &split_args) >= 1, "the split tree is synced");
+    assert_eq!(syncs("lcov", &lcov), 0, "a tracefile is not synced");
+    assert_eq!(syncs("report", &report), 0, "an HTML report is not synced");
+}
