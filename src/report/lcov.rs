@@ -3,6 +3,7 @@
 //! several units combined as `lcov -a` combines them.
 
 use crate::analysis::coverage::{FunctionCoverage, LineCoverage, UnitCoverage};
+use crate::report::sorted::{Run, SortedMap};
 use std::collections::BTreeMap;
 
 /// A count combined over units. One unit's count can pass 2^64 (the
@@ -26,9 +27,9 @@ pub struct FileRecord {
     /// Function name -> (start line, execution count).
     pub functions: BTreeMap<String, (u32, Count)>,
     /// Line -> execution count.
-    pub lines: BTreeMap<u32, Count>,
+    pub lines: SortedMap<u32, Count>,
     /// (line, block, branch) -> taken count, `None` when never executed ('-').
-    pub branches: BTreeMap<(u32, u32, u32), Option<Count>>,
+    pub branches: SortedMap<(u32, u32, u32), Option<Count>>,
     /// Condition outcomes (GCC 14+) keyed as lcov 2 keys its MCDC records:
     /// (line, terms of the decision, term, sense) -> the number of
     /// decisions of that key in which the outcome was covered. Decisions
@@ -139,34 +140,25 @@ impl Tracefile {
                 .or_insert((f.start_line, 0));
             e.1 = add(e.1, clamp(f.execution_count), saturated);
         }
-        let fresh = rec.lines.is_empty() && rec.branches.is_empty();
         FileFold {
             rec,
             saturated,
-            fresh,
-            last: None,
-            lines: Vec::new(),
-            branches: Vec::new(),
+            lines: Run::new(),
+            branches: Run::new(),
         }
     }
 }
 
 /// The lines of one source file of a unit on their way into a tracefile
-/// (see [`Tracefile::add_file`]).
-///
-/// A file's first unit, its lines in strictly ascending order (the usual
-/// case): its lines and branches are the record's, gathered in order and
-/// built into it in one go (when dropped) rather than inserted one by one.
-/// A line out of order turns the fold to the sums, which start from what
-/// was gathered (sums from nothing: the same).
+/// (see [`Tracefile::add_file`]): gathered as they come, and added to the
+/// record when the fold is dropped. A unit gives a file's lines in order,
+/// so the first unit's are the record's arrays as gathered, and a later
+/// unit's are merged in one pass (see [`SortedMap::add_run`]).
 pub struct FileFold<'t> {
     rec: &'t mut FileRecord,
     saturated: &'t mut bool,
-    /// The record was empty and the lines so far ascend strictly.
-    fresh: bool,
-    last: Option<u32>,
-    lines: Vec<(u32, Count)>,
-    branches: Vec<((u32, u32, u32), Option<Count>)>,
+    lines: Run<u32, Count>,
+    branches: Run<(u32, u32, u32), Option<Count>>,
 }
 
 impl FileFold<'_> {
@@ -175,58 +167,34 @@ impl FileFold<'_> {
         // geninfo: a line with an unexecuted block and no count has
         // branches never run (a negative count is not "no count").
         let never = line.unexecuted_block && line.count == 0;
-        let taken = |b: &crate::analysis::coverage::BranchCoverage| {
-            if never {
+        self.lines.push(line.line_number, clamp(line.count));
+        for (i, b) in line.branches.iter().enumerate() {
+            let taken = if never {
                 None
             } else {
                 Count::try_from(b.count).ok()
-            }
-        };
-        if self.fresh && self.last.is_some_and(|l| l >= line.line_number) {
-            self.build();
-            self.fresh = false;
-        }
-        if self.fresh {
-            self.last = Some(line.line_number);
-            self.lines.push((line.line_number, clamp(line.count)));
-            for (i, b) in line.branches.iter().enumerate() {
-                self.branches
-                    .push(((line.line_number, 0, i as u32), taken(b)));
-            }
-        } else {
-            let saturated = &mut *self.saturated;
-            let e = self.rec.lines.entry(line.line_number).or_insert(0);
-            *e = add(*e, clamp(line.count), saturated);
-            for (i, b) in line.branches.iter().enumerate() {
-                let key = (line.line_number, 0, i as u32);
-                let e = self.rec.branches.entry(key).or_insert(None);
-                *e = match (*e, taken(b)) {
-                    (None, t) => t,
-                    (s, None) => s,
-                    (Some(a), Some(b)) => Some(add(a, b, saturated)),
-                };
-            }
+            };
+            self.branches.push((line.line_number, 0, i as u32), taken);
         }
         add_conditions(self.rec, line, self.saturated);
-    }
-
-    /// The lines and branches gathered so far made the record's (which
-    /// had none), in one go: keys ascending, each once.
-    fn build(&mut self) {
-        if !self.lines.is_empty() {
-            self.rec.lines = std::mem::take(&mut self.lines).into_iter().collect();
-        }
-        if !self.branches.is_empty() {
-            self.rec.branches = std::mem::take(&mut self.branches).into_iter().collect();
-        }
     }
 }
 
 impl Drop for FileFold<'_> {
     fn drop(&mut self) {
-        if self.fresh {
-            self.build();
-        }
+        let saturated = &mut *self.saturated;
+        let lines = std::mem::take(&mut self.lines);
+        self.rec
+            .lines
+            .add_run(lines, |a, b| *a = add(*a, b, saturated));
+        let branches = std::mem::take(&mut self.branches);
+        self.rec.branches.add_run(branches, |a, b| {
+            *a = match (*a, b) {
+                (None, t) => t,
+                (s, None) => s,
+                (Some(x), Some(y)) => Some(add(x, y, saturated)),
+            }
+        });
     }
 }
 
@@ -539,9 +507,9 @@ pub(crate) mod tests {
         t.add_unit(&unit(2));
         assert!(t.saturated);
         let rec = &t.files["/s/a.c"];
-        assert_eq!(rec.lines[&1], Count::MAX);
+        assert_eq!(rec.lines.get(&1), Some(&Count::MAX));
         assert_eq!(rec.functions["f"].1, Count::MAX);
-        assert_eq!(rec.branches[&(1, 0, 0)], Some(Count::MAX));
+        assert_eq!(rec.branches.get(&(1, 0, 0)), Some(&Some(Count::MAX)));
     }
 
     /// Negative counts as `lcov -a` reads them: 0, and `-` for a branch;
@@ -555,8 +523,8 @@ pub(crate) mod tests {
         assert!(text.contains("BRDA:1,0,0,-\n") && text.contains("LH:0\n"));
         t.add_unit(&unit(3));
         let rec = &t.files["/s/a.c"];
-        assert_eq!((rec.lines[&1], rec.functions["f"].1), (3, 3));
-        assert_eq!(rec.branches[&(1, 0, 0)], Some(3));
+        assert_eq!((rec.lines.get(&1), rec.functions["f"].1), (Some(&3), 3));
+        assert_eq!(rec.branches.get(&(1, 0, 0)), Some(&Some(3)));
     }
 
     /// The tracefile's numbers are as `Display` writes them, past 2^64 too:
@@ -640,10 +608,10 @@ pub(crate) mod tests {
             t.files.remove("/s/a.c").unwrap()
         };
         let ordered = fold(&[vec![(1, 2), (2, 7), (3, 5)], vec![(1, 1), (3, 0)]]);
-        assert_eq!(ordered.lines, BTreeMap::from([(1, 3), (2, 7), (3, 5)]));
+        assert_eq!(ordered.lines, SortedMap::from([(1, 3), (2, 7), (3, 5)]));
         assert_eq!(
             ordered.branches,
-            BTreeMap::from([
+            SortedMap::from([
                 ((1, 0, 0), Some(3)),
                 ((2, 0, 0), Some(7)),
                 ((3, 0, 0), Some(5))

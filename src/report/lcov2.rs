@@ -8,6 +8,7 @@
 use super::lcov::{add, add_condition_outcomes, clamp};
 use crate::analysis::coverage::{FunctionCoverage, LineCoverage, UnitCoverage};
 use crate::report::lcov::{Count, Sense, push_decimal, resolve};
+use crate::report::sorted::{Run, SortedMap};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -28,7 +29,7 @@ pub struct FileRecord {
     /// functions by start line, the names there are its aliases.
     pub functions: BTreeMap<u32, Function>,
     /// Line -> execution count.
-    pub lines: BTreeMap<u32, Count>,
+    pub lines: SortedMap<u32, Count>,
     /// Line -> its branch blocks, in the order lcov 2 created them.
     pub branches: BTreeMap<u32, Vec<BranchBlock>>,
     /// Condition outcomes, keyed as [`crate::report::lcov::FileRecord::conditions`].
@@ -212,14 +213,11 @@ impl Tracefile {
             let a = e.aliases.entry(f.name.clone()).or_insert(0);
             *a = add(*a, clamp(f.execution_count), saturated);
         }
-        let fresh = rec.lines.is_empty();
         FileFold {
             rec,
             saturated,
             block_ids,
-            fresh,
-            last: None,
-            lines: Vec::new(),
+            lines: Run::new(),
             blocks: BTreeMap::new(),
         }
     }
@@ -228,19 +226,13 @@ impl Tracefile {
 /// The lines of one source file of a unit on their way into a tracefile
 /// (see [`Tracefile::add_file`]).
 ///
-/// A file's first unit, its lines strictly ascending (the usual case):
-/// its line counts are the record's, gathered in order and built into it
-/// in one go (when dropped) rather than inserted one by one. A line out of
-/// order turns the fold to the sums, which start from what was gathered
-/// (sums from nothing: the same).
+/// A unit's lines are gathered as they come and added to the record when
+/// the fold is dropped (see [`SortedMap::add_run`]).
 pub struct FileFold<'t> {
     rec: &'t mut FileRecord,
     saturated: &'t mut bool,
     block_ids: bool,
-    /// The record had no lines and the lines so far ascend strictly.
-    fresh: bool,
-    last: Option<u32>,
-    lines: Vec<(u32, Count)>,
+    lines: Run<u32, Count>,
     /// This unit's blocks per line: geninfo merges a block into an
     /// earlier one of the same line (and document) when its kinds and
     /// branch ids are the same, else keeps it apart.
@@ -251,17 +243,7 @@ impl FileFold<'_> {
     /// The file's next line.
     pub fn line(&mut self, line: &LineCoverage) {
         let saturated = &mut *self.saturated;
-        if self.fresh && self.last.is_some_and(|l| l >= line.line_number) {
-            self.rec.lines = std::mem::take(&mut self.lines).into_iter().collect();
-            self.fresh = false;
-        }
-        if self.fresh {
-            self.last = Some(line.line_number);
-            self.lines.push((line.line_number, clamp(line.count)));
-        } else {
-            let e = self.rec.lines.entry(line.line_number).or_insert(0);
-            *e = add(*e, clamp(line.count), saturated);
-        }
+        self.lines.push(line.line_number, clamp(line.count));
         let never = line.unexecuted_block && line.count == 0;
         if !line.branches.is_empty() {
             let block_ids = self.block_ids;
@@ -305,9 +287,11 @@ impl FileFold<'_> {
 
 impl Drop for FileFold<'_> {
     fn drop(&mut self) {
-        if self.fresh && !self.lines.is_empty() {
-            self.rec.lines = std::mem::take(&mut self.lines).into_iter().collect();
-        }
+        let saturated = &mut *self.saturated;
+        let lines = std::mem::take(&mut self.lines);
+        self.rec
+            .lines
+            .add_run(lines, |a, b| *a = add(*a, b, saturated));
         let blocks = std::mem::take(&mut self.blocks);
         // The union with nothing is the unit's blocks (see `union`).
         if self.rec.branches.is_empty() {
@@ -315,11 +299,7 @@ impl Drop for FileFold<'_> {
             return;
         }
         for (line, b) in blocks {
-            union(
-                self.rec.branches.entry(line).or_default(),
-                b,
-                self.saturated,
-            );
+            union(self.rec.branches.entry(line).or_default(), b, saturated);
         }
     }
 }
@@ -516,7 +496,7 @@ mod tests {
         unordered.add_unit(&unit(vec![line(3, 5), line(1, 2), line(1, 1)]), false);
         unordered.add_unit(&unit(vec![line(3, 0)]), false);
         let rec = &ordered.files["/s/a.c"];
-        assert_eq!(rec.lines, BTreeMap::from([(1, 3), (3, 5)]));
+        assert_eq!(rec.lines, SortedMap::from([(1, 3), (3, 5)]));
         assert_eq!(rec.branches[&1].len(), 1);
         assert_eq!(rec.branches[&1][0].branches[0].taken, Some(3));
         assert_eq!(rec.lines, unordered.files["/s/a.c"].lines);
@@ -530,7 +510,7 @@ mod tests {
         );
         turned.add_unit(&unit(vec![line(3, 0)]), false);
         let rec2 = &turned.files["/s/a.c"];
-        assert_eq!(rec2.lines, BTreeMap::from([(1, 3), (2, 7), (3, 5)]));
+        assert_eq!(rec2.lines, SortedMap::from([(1, 3), (2, 7), (3, 5)]));
         assert_eq!(rec2.branches[&1], rec.branches[&1]);
         assert_eq!(rec2.branches[&3], rec.branches[&3]);
     }

@@ -9,6 +9,7 @@ mod json;
 pub mod lcov;
 pub mod lcov2;
 pub mod select;
+pub mod sorted;
 mod summary;
 
 pub use cobertura::{CoberturaOptions, FunctionRanges, function_ranges, write_cobertura};
