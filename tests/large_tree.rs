@@ -6,23 +6,28 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Command;
 
 use common::run;
 
-fn check(compiler: &str, gcov: &str) {
-    // Under the target directory, so that a second `cargo test` reuses the build.
+/// The trees built by `compiler` (see tests/large/build.sh), under the
+/// target directory, so that a second `cargo test` reuses the build.
+fn build(compiler: &str) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("large");
-    {
-        // The two builds share the fetched sources in `out`: one at a time.
-        static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        run(Command::new("bash")
-            .arg(common::root().join("tests/large/build.sh"))
-            .arg(&out)
-            .arg(compiler));
-    }
+    // The builds share the fetched sources in `out`: one at a time.
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    run(Command::new("bash")
+        .arg(common::root().join("tests/large/build.sh"))
+        .arg(&out)
+        .arg(compiler));
+    out
+}
+
+fn check(compiler: &str, gcov: &str) {
+    let out = build(compiler);
     for tree in ["sqlite", "lua"] {
         let dir = out.join(format!("build-{compiler}/{tree}"));
         let work = out.join(format!("check-{compiler}-{tree}"));
@@ -68,4 +73,85 @@ fn sqlite_and_lua_built_by_gcc_11_agree_with_lcov() {
 #[test]
 fn sqlite_and_lua_built_by_gcc_12_agree_with_lcov() {
     check("gcc-12", "gcov-12");
+}
+
+/// SQLite's unit (8.5 MB of notes) has its sources scanned for markers on
+/// a thread of its own while it is counted (crates/cli/src/lcov.rs,
+/// SCAN_BESIDE). A region marked in a copy of sqlite3.c (found through
+/// --source-root) takes exactly its lines and branches out of the
+/// tracefile: the `_START` line and those after it, up to the `_STOP`
+/// line, which stays; every other record is unchanged.
+#[test]
+fn a_region_marked_in_sqlite_s_source_is_taken_out() {
+    let dir = build("gcc-12").join("build-gcc-12/sqlite");
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("large-markers");
+    let root = work.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let lcov = |extra: &[&std::ffi::OsStr], out: &str| {
+        let out = work.join(out);
+        run(Command::new(env!("CARGO_BIN_EXE_xencov-rs"))
+            .arg("lcov")
+            .arg(&dir)
+            .arg("--gcno-dir")
+            .arg(&dir)
+            .args(extra)
+            .arg("-o")
+            .arg(&out));
+        common::tracefile_by_file(&out)
+    };
+    let plain = lcov(&[], "plain.info");
+    let sf = plain
+        .iter()
+        .find_map(|l| l.split(": ").next().filter(|f| f.ends_with("/sqlite3.c")))
+        .expect("a record of sqlite3.c")
+        .to_string();
+    // The line number of an `SF: DA:n,...` or `SF: BRDA:n,...` entry.
+    let line_of = |entry: &str, tag: &str| -> Option<u32> {
+        let rest = entry.strip_prefix(&format!("{sf}: {tag}:"))?;
+        rest.split(',').next()?.parse().ok()
+    };
+    let mut da: Vec<u32> = plain.iter().filter_map(|l| line_of(l, "DA")).collect();
+    da.sort_unstable();
+    assert!(da.len() > 50_000, "{} lines", da.len());
+    let (start, stop) = (da[20_000], da[21_000]);
+    let text = std::fs::read(&sf).unwrap();
+    let mut marked = Vec::new();
+    for (i, l) in text.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            marked.push(b'\n');
+        }
+        marked.extend_from_slice(l);
+        let n = i as u32 + 1;
+        if n == start {
+            marked.extend_from_slice(b" /* LCOV_EXCL_START */");
+        } else if n == stop {
+            marked.extend_from_slice(b" /* LCOV_EXCL_STOP */");
+        }
+    }
+    std::fs::write(root.join("sqlite3.c"), marked).unwrap();
+    let with = lcov(
+        &[OsStr::new("--source-root"), root.as_os_str()],
+        "marked.info",
+    );
+    let inside = |l: &String| {
+        ["DA", "BRDA"]
+            .iter()
+            .any(|t| line_of(l, t).is_some_and(|n| (start..stop).contains(&n)))
+    };
+    let gone: Vec<&String> = plain.iter().filter(|l| inside(l)).collect();
+    assert!(gone.len() >= 1_000, "{} entries in the region", gone.len());
+    assert!(!with.iter().any(inside), "entries of the region are left");
+    // Outside the region: the same DA and BRDA entries, and every other
+    // file's record as it was.
+    let kept = |t: &Vec<String>| -> Vec<String> {
+        t.iter()
+            .filter(|l| {
+                !inside(l)
+                    && (!l.starts_with(&format!("{sf}: "))
+                        || ["DA", "BRDA"].iter().any(|t| line_of(l, t).is_some()))
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(kept(&with), kept(&plain));
 }
