@@ -9,7 +9,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use xencov::analysis::coverage::{UnitCoverage, compute, compute_owned};
+use xencov::analysis::coverage::{LineCoverage, UnitCoverage, compute, compute_owned, count_owned};
 use xencov::gcov::gcda::Gcda;
 use xencov::gcov::gcno::Gcno;
 
@@ -288,8 +288,9 @@ fn gcc_4_4_files_agree_with_the_eclipse_plugins_listing() {
     assert_eq!(rows_checked, 12);
 }
 
-/// `compute_owned` frees the notes before the output is made: the same
-/// coverage as `compute`, on every sample unit with notes and data.
+/// `compute_owned` frees the notes before the output is made, and
+/// `Lines::next_into` fills one record: the same coverage as `compute`, on
+/// every sample unit with notes and data.
 #[test]
 fn compute_owned_gives_what_compute_gives() {
     let mut units = 0;
@@ -304,6 +305,17 @@ fn compute_owned_gives_what_compute_gives() {
             continue;
         };
         let want = compute(&notes, Some(&data));
+        // The lines filled into one record again and again (what lcov's
+        // fold reads) are those the iterator makes, field for field.
+        let counted = count_owned(notes.clone(), Some(&data));
+        for (src, file) in counted.files().zip(&want.files) {
+            let (mut lines, mut l) = (src.lines(), LineCoverage::default());
+            let mut filled = Vec::new();
+            while lines.next_into(&mut l) {
+                filled.push(l.clone());
+            }
+            assert_eq!(filled, file.lines, "{}: {}", gcda.display(), file.file);
+        }
         let got = compute_owned(notes, Some(&data));
         assert_eq!(got, want, "{}", gcda.display());
         units += usize::from(want.files.iter().any(|f| !f.lines.is_empty()));

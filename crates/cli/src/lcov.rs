@@ -7,7 +7,9 @@ use crate::output::write_report_with;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
-use xencov::analysis::coverage::{Counted, FunctionCoverage, UnitCoverage, count_owned};
+use xencov::analysis::coverage::{
+    Counted, FunctionCoverage, LineCoverage, UnitCoverage, count_owned,
+};
 use xencov::analysis::merge::OnConflict;
 use xencov::analysis::merge::profile::Unit as Merged;
 use xencov::analysis::notes::Mismatch;
@@ -237,7 +239,10 @@ impl Gate<'_, '_> {
                 .as_deref_mut()
                 .map(|t2| t2.add_file(name.clone(), &functions, block_ids));
             let mut f1 = t.add_file(name, &functions);
-            for mut l in src.lines() {
+            // One record, filled line after line.
+            let mut lines = src.lines();
+            let mut l = LineCoverage::default();
+            while lines.next_into(&mut l) {
                 negative |= l.has_negative_counts();
                 if let Some(x) = excl
                     && !x.apply_line(&mut l, &mut removed)

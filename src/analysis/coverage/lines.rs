@@ -271,36 +271,57 @@ pub(super) fn line_out(
     function: Option<&Arc<str>>,
     funcs: &[Func],
 ) -> LineCoverage {
+    let mut out = LineCoverage::default();
+    line_into(i, table, function, funcs, &mut out);
+    out
+}
+
+/// [`line_out`] into a record already made, every field set again: its
+/// lists keep their room (SQLite's 70,000 lines were as many branch lists
+/// allocated and freed one after another), and the function's name is
+/// not taken again when it is the one already there.
+pub(super) fn line_into(
+    i: usize,
+    table: &LineTable,
+    function: Option<&Arc<str>>,
+    funcs: &[Func],
+    out: &mut LineCoverage,
+) {
     let line = &table.lines[i];
     let blocks = table.blocks_of(i);
     // Each block's branches in its successor order; counted first, so
-    // that the list is made at its size.
+    // that a new list is made at its size.
     let n: usize = blocks
         .iter()
         .map(|&(f, b)| funcs[f as usize].branches.of(b as usize).len())
         .sum();
-    let mut branches = Vec::with_capacity(n);
+    out.branches.clear();
+    out.branches.reserve(n);
     for &(f, b) in blocks.iter().filter(|_| n > 0) {
-        branches.extend_from_slice(funcs[f as usize].branches.of(b as usize));
+        out.branches
+            .extend_from_slice(funcs[f as usize].branches.of(b as usize));
     }
-    let mut conditions = Vec::new();
+    out.conditions.clear();
     if !table.sum_of_blocks {
         for &(f, b) in blocks {
             for (cb, c) in &funcs[f as usize].conditions {
                 if *cb == b as usize {
-                    conditions.push(c.clone());
+                    out.conditions.push(c.clone());
                 }
             }
         }
     }
-    LineCoverage {
-        line_number: line.number,
-        function_name: function.cloned(),
-        count: line.count,
-        unexecuted_block: line.has_unexecuted_block,
-        branches,
-        conditions,
+    let same = match (function, &out.function_name) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
+        out.function_name = function.cloned();
     }
+    out.line_number = line.number;
+    out.count = line.count;
+    out.unexecuted_block = line.has_unexecuted_block;
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub use model::{
 
 use cycles::accumulate;
 use graph::Graph;
-use lines::{Func, LineTable, line_out};
+use lines::{Func, LineTable, line_into, line_out};
 use std::sync::Arc;
 
 /// Source names to their index in order of first mention (after
@@ -570,21 +570,27 @@ pub struct Lines<'s> {
     group: Option<(std::ops::Range<usize>, usize)>,
 }
 
-impl Iterator for Lines<'_> {
-    type Item = LineCoverage;
+impl<'s> Lines<'s> {
+    /// The next line into `out` (all of its fields set again; its lists
+    /// keep their room): the same lines as [`Iterator::next`], without a
+    /// record made per line. False after the last.
+    pub fn next_into(&mut self, out: &mut LineCoverage) -> bool {
+        let Some((i, name)) = self.next_line() else {
+            return false;
+        };
+        line_into(i, &self.counted.table, name, &self.counted.funcs, out);
+        true
+    }
 
-    fn next(&mut self) -> Option<LineCoverage> {
-        let Counted {
-            table,
-            funcs,
-            scoped,
-            ..
-        } = self.counted;
+    /// The table index of the next line and the function it belongs to.
+    fn next_line(&mut self) -> Option<(usize, Option<&'s Arc<str>>)> {
+        let Counted { table, scoped, .. } = self.counted;
+        let fns = self.fns;
         loop {
             if let Some((rest, k)) = &mut self.group {
                 let k = *k;
                 if let Some(i) = rest.find(|&i| table.lines[i].exists) {
-                    return Some(line_out(i, table, Some(&self.fns[k].1), funcs));
+                    return Some((i, Some(&fns[k].1)));
                 }
                 self.group = None;
             }
@@ -593,7 +599,7 @@ impl Iterator for Lines<'_> {
                 None => {
                     let next_own =
                         (!self.own.is_empty()).then(|| table.lines[self.own.start].number);
-                    let next_fn = self.fns.get(self.fn_at).map(|(f, _)| f.start_line);
+                    let next_fn = fns.get(self.fn_at).map(|(f, _)| f.start_line);
                     let ln = match (next_own, next_fn) {
                         (Some(a), Some(b)) => a.min(b),
                         (Some(a), None) | (None, Some(a)) => a,
@@ -605,7 +611,7 @@ impl Iterator for Lines<'_> {
             };
             // The functions starting on the line, one by one (a group
             // function's lines are given out before the next).
-            if let Some((f, _)) = self.fns.get(self.fn_at).filter(|(f, _)| f.start_line == ln) {
+            if let Some((f, _)) = fns.get(self.fn_at).filter(|(f, _)| f.start_line == ln) {
                 let k = self.fn_at;
                 self.fn_at += 1;
                 if ln < 1 {
@@ -629,18 +635,21 @@ impl Iterator for Lines<'_> {
             {
                 self.own.start += 1;
                 if ln >= 1 && line.exists {
-                    while *scoped
-                        && self
-                            .open
-                            .last()
-                            .is_some_and(|&k| self.fns[k].0.end_line < ln)
-                    {
+                    while *scoped && self.open.last().is_some_and(|&k| fns[k].0.end_line < ln) {
                         self.open.pop();
                     }
-                    let name = self.open.last().map(|&k| &self.fns[k].1);
-                    return Some(line_out(i, table, name, funcs));
+                    return Some((i, self.open.last().map(|&k| &fns[k].1)));
                 }
             }
         }
+    }
+}
+
+impl Iterator for Lines<'_> {
+    type Item = LineCoverage;
+
+    fn next(&mut self) -> Option<LineCoverage> {
+        let (i, name) = self.next_line()?;
+        Some(line_out(i, &self.counted.table, name, &self.counted.funcs))
     }
 }

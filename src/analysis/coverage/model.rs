@@ -161,7 +161,7 @@ pub struct FunctionCoverage {
 }
 
 /// One source line's coverage as gcov's JSON `lines[]` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LineCoverage {
     /// The 1-based line number in [`FileCoverage::file`].
