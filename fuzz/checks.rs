@@ -14,7 +14,7 @@ use std::cell::Cell;
 
 use xencov::analysis::merge::{OnConflict, merge_unit};
 use xencov::gcov::gcda::Gcda;
-use xencov::gcov::gcno::Gcno;
+use xencov::gcov::gcno::{Decoder, Gcno};
 use xencov::xen::dump::{Container, LegacyDump, encode_container};
 
 struct Counting;
@@ -92,8 +92,47 @@ pub fn gcda(data: &[u8]) {
     }
 }
 
+/// Whole or fed to the decoder in pieces (as `lcov` reads a notes file),
+/// the same model or the same error: pieces of a size, and a cut, that
+/// follow the input's length, so that the fuzzer varies them too.
 pub fn gcno(data: &[u8]) {
-    let _ = bounded("gcno", data.len(), || Gcno::decode(data));
+    let whole = bounded("gcno", data.len(), || Gcno::decode(data));
+    let size = 1 + data.len() % 61;
+    let pieces = bounded("gcno in pieces", data.len(), || gcno_in_pieces(data, size));
+    assert_eq!(pieces, whole, "gcno in pieces of {size}");
+    let cut = data.len() * 2 / 3;
+    let split = bounded("gcno cut", data.len(), || gcno_cut(data, cut));
+    assert_eq!(split, whole, "gcno cut at {cut}");
+}
+
+/// `data` through the notes decoder as a reader with a buffer of `size`
+/// bytes gives it (grown to what the decoder needs); the last piece is fed,
+/// then finished.
+fn gcno_in_pieces(data: &[u8], size: usize) -> xencov::Result<Gcno> {
+    let mut d = Decoder::new();
+    loop {
+        let at = d.offset();
+        let to = at.saturating_add(size.max(d.needed())).min(data.len());
+        let used = d.feed(&data[at..to])?;
+        if to == data.len() {
+            let at = d.offset();
+            return d.finish(&data[at..]);
+        }
+        assert!(
+            used > 0 || d.needed() > to - at,
+            "gcno decoder stuck at {at}"
+        );
+    }
+}
+
+/// `data` fed up to `cut`, then from where the decoder stands, then
+/// finished with what that left.
+fn gcno_cut(data: &[u8], cut: usize) -> xencov::Result<Gcno> {
+    let mut d = Decoder::new();
+    d.feed(&data[..cut])?;
+    d.feed(&data[d.offset()..])?;
+    let at = d.offset();
+    d.finish(&data[at..])
 }
 
 pub fn dump(data: &[u8]) {

@@ -100,9 +100,10 @@ impl Notes {
     }
 }
 
-/// Decoding `bytes` fails at `offset` with a message containing `text`.
+/// Decoding `bytes` fails at `offset` with a message containing `text`,
+/// whole and fed to the decoder in pieces of any size or cut anywhere.
 fn refused(bytes: &[u8], offset: usize, text: &str, what: &str) {
-    let e = Gcno::decode(bytes).expect_err(what);
+    let e = common::gcno_same_in_pieces(bytes, 0..=bytes.len(), what).expect_err(what);
     assert_eq!(e.offset, offset, "{what}: {e}");
     let msg = e.to_string();
     assert!(
@@ -218,7 +219,10 @@ fn every_cut_names_the_record_it_falls_in() {
                 let what = format!("{set} {unit} cut at {cut}");
                 let rec = n.records.iter().rev().find(|r| r.offset <= cut).unwrap();
                 let boundary = n.records.iter().any(|r| r.offset == cut);
-                match Gcno::decode(&n.bytes[..cut]) {
+                // In pieces too: a piece ends where the file does.
+                let cut_file = &n.bytes[..cut];
+                let whole = common::gcno_same_in_pieces(cut_file, [cut / 2, cut - 5], &what);
+                match whole {
                     Ok(_) => assert!(boundary, "{what}: accepted"),
                     Err(e) => {
                         assert!(!boundary, "{what}: {e}");
@@ -227,5 +231,77 @@ fn every_cut_names_the_record_it_falls_in() {
                 }
             }
         }
+    }
+}
+
+/// A length past the end of the file, a negative length and an end marker
+/// followed by bytes, in any record: the same result whole and in pieces,
+/// as a reader that decodes the notes as it reads them gives them.
+#[test]
+fn lengths_and_end_markers_give_the_same_result_in_pieces() {
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let cuts = |b: &[u8]| (0..=b.len()).step_by(3);
+        for (i, rec) in n.records.iter().enumerate() {
+            let what = format!("{set} record {i} at {}", rec.offset);
+            let past = n.with_word(rec.offset + 4, 0x0100_0000);
+            let e = common::gcno_same_in_pieces(&past, cuts(&past), &what).unwrap_err();
+            assert_eq!(e.offset, rec.offset + 4, "{what}: {e}");
+            let negative = n.with_word(rec.offset + 4, 0xffff_fffe);
+            let e = common::gcno_same_in_pieces(&negative, cuts(&negative), &what).unwrap_err();
+            assert_eq!(e.offset, rec.offset + 4, "{what}: {e}");
+            let ended = n.with_word(rec.offset, 0);
+            let g = common::gcno_same_in_pieces(&ended, cuts(&ended), &what).unwrap();
+            let cut = Gcno::decode(&n.bytes[..rec.offset]).unwrap();
+            assert_eq!(g, cut, "{what}: the end marker ends the records");
+        }
+    }
+}
+
+/// A block count is judged against the whole file's length, not the bytes
+/// read so far: a count too large for the first piece waits for the bytes
+/// that allow it (or the end of the file), and passes or fails as for the
+/// whole file.
+#[test]
+fn a_block_count_is_judged_against_the_whole_file_in_pieces() {
+    use xencov::gcov::gcno::Decoder;
+    for set in SETS {
+        let n = Notes::read(set, "ops");
+        let blocks = n.find(Tag::BLOCKS, 0);
+        let len = n.bytes.len();
+        let (mut passed, mut failed) = (0, 0);
+        for count in [
+            len / 64,
+            len / 16,
+            len / 8,
+            len / 8 + 2,
+            len / 8 + 3,
+            1 << 30,
+        ] {
+            let what = format!("{set}: {count} blocks");
+            let b = n.with_word(blocks.payload, count as u32);
+            let whole = common::gcno_same_in_pieces(&b, (0..=b.len()).step_by(7), &what);
+            if whole.is_ok() {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+            // Fed up to a little past the BLOCKS record, the decoder stops
+            // before it and asks for the bytes the count needs.
+            let mut d = Decoder::new();
+            let piece = &b[..blocks.payload + blocks.len + 16];
+            d.feed(piece).unwrap();
+            let needs = 8 * (count - 2);
+            if needs > piece.len() {
+                assert_eq!(d.offset(), blocks.offset, "{what}");
+                assert_eq!(d.needed(), needs - blocks.offset, "{what}");
+            } else {
+                assert!(d.offset() > blocks.offset, "{what}");
+            }
+        }
+        assert!(
+            passed >= 2 && failed >= 2,
+            "{set}: {passed} passed, {failed} failed"
+        );
     }
 }

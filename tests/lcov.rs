@@ -572,3 +572,46 @@ fn report_json_equals_gcov_9_and_10_json_format() {
     }
     assert_eq!(compared, 48);
 }
+
+/// `lcov` decodes each notes file as it reads it, through a buffer of 256
+/// KiB: a notes file with a record longer than that (one of a tag GCC 12
+/// does not use, of 600,000 bytes, which the decoder skips) gives the
+/// tracefile of the file without it.
+#[test]
+fn a_notes_record_longer_than_the_read_buffer_is_read_whole() {
+    let t = Tmp::new("lcov-long-record");
+    let data = samples("gcc-12/calc/run1");
+    let long = t.p("long");
+    std::fs::create_dir(&long).unwrap();
+    for unit in ["main", "ops", "parse", "unused"] {
+        let name = format!("{unit}.gcno");
+        let mut b = std::fs::read(data.join(&name)).unwrap();
+        if unit == "ops" {
+            // After the header (16 bytes), the compilation directory (a
+            // length in bytes, then the bytes) and the flag: the first record.
+            let cwd = u32::from_le_bytes(b[16..20].try_into().unwrap()) as usize;
+            let at = 20 + cwd + 4;
+            let mut record = 0x0149_0000u32.to_le_bytes().to_vec();
+            record.extend_from_slice(&600_000u32.to_le_bytes());
+            record.resize(8 + 600_000, 0);
+            b.splice(at..at, record);
+        }
+        std::fs::write(long.join(&name), b).unwrap();
+    }
+    let (plain, longer) = (t.p("plain.info"), t.p("long.info"));
+    let lcov = std::ffi::OsStr::new("lcov");
+    let gcno_dir = std::ffi::OsStr::new("--gcno-dir");
+    let o = ours(
+        &[lcov, data.as_os_str(), gcno_dir, data.as_os_str()],
+        &plain,
+    );
+    let o2 = ours(
+        &[lcov, data.as_os_str(), gcno_dir, long.as_os_str()],
+        &longer,
+    );
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(stderr(&o), stderr(&o2));
+    let plain = std::fs::read(plain).unwrap();
+    assert!(plain.len() > 1000);
+    assert_eq!(plain, std::fs::read(longer).unwrap());
+}

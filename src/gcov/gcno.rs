@@ -16,6 +16,9 @@
 //! 130,000 locations) decode into eight arrays instead of 200,000 small
 //! allocations, and are freed in as many calls.
 //!
+//! The file is decoded as it is read ([`Decoder`], fed pieces of it), or
+//! whole ([`Gcno::decode`], the same decoder given one piece).
+//!
 //! This file holds the model, then one short decoder per record
 //! (function, blocks, arcs, lines, conditions), each next to the state it
 //! fills in; the views, with their `Debug` and `serde` forms, are in
@@ -23,7 +26,7 @@
 
 use crate::bytes::endian::Endian;
 use crate::bytes::reader::Reader;
-use crate::error::{Error, NotesError, Result};
+use crate::error::{Error, ErrorKind, NotesError, Result};
 use crate::gcov::gcda::FunctionId;
 use crate::gcov::record::{Header, RawRecord, Records, read_header};
 use crate::gcov::tag::Tag;
@@ -202,20 +205,22 @@ struct LocationEntry {
 }
 
 /// Reads strings in the encoding of the file's release, and interns the
-/// file names of LINES records.
-struct Strings<'a> {
+/// file names of LINES records. It owns its keys (a handful of names per
+/// unit), so that the bytes they were read from can be freed or reused as
+/// the file is read piece by piece ([`Decoder`]).
+struct Strings {
     bytes_length: bool,
     /// The last file name of a LINES record, as stored, and its index in
     /// `files`: every block's record names its file again, nearly always
     /// the same one, so a repeat is a comparison, not a scan, a check and a
     /// lookup.
-    last_file: Option<(&'a [u8], u32)>,
+    last_file: Option<(Vec<u8>, u32)>,
     /// Every file name read so far (up to its NUL) and its index.
-    known: HashMap<&'a [u8], u32>,
+    known: HashMap<Vec<u8>, u32>,
 }
 
-impl<'a> Strings<'a> {
-    fn read(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<String>> {
+impl Strings {
+    fn read(&self, r: &mut Reader<'_>, what: &'static str) -> Result<Option<String>> {
         let at = r.offset();
         let Some((_, text)) = self.raw(r, what)? else {
             return Ok(None);
@@ -227,7 +232,11 @@ impl<'a> Strings<'a> {
 
     /// A string as stored (the bytes the length covers) and its text (up
     /// to the first NUL), not yet checked to be UTF-8.
-    fn raw(&self, r: &mut Reader<'a>, what: &'static str) -> Result<Option<(&'a [u8], &'a [u8])>> {
+    fn raw<'a>(
+        &self,
+        r: &mut Reader<'a>,
+        what: &'static str,
+    ) -> Result<Option<(&'a [u8], &'a [u8])>> {
         let len = u64::from(r.u32(what)?);
         if len == 0 {
             return Ok(None);
@@ -242,7 +251,7 @@ impl<'a> Strings<'a> {
     /// the first time it is read; an absent name is the empty one).
     fn source(
         &mut self,
-        r: &mut Reader<'a>,
+        r: &mut Reader<'_>,
         what: &'static str,
         files: &mut Vec<String>,
     ) -> Result<u32> {
@@ -255,7 +264,7 @@ impl<'a> Strings<'a> {
     /// checked to be UTF-8 and added the first time.
     fn intern(
         &mut self,
-        text: &'a [u8],
+        text: &[u8],
         at: usize,
         what: &'static str,
         files: &mut Vec<String>,
@@ -267,7 +276,7 @@ impl<'a> Strings<'a> {
             .map_err(|_| Error::new(at, NotesError::NotUtf8 { what }.into()))?;
         let i = index(files.len());
         files.push(name.to_string());
-        self.known.insert(text, i);
+        self.known.insert(text.to_vec(), i);
         Ok(i)
     }
 
@@ -275,11 +284,11 @@ impl<'a> Strings<'a> {
     /// the first time it is read).
     fn file(
         &mut self,
-        r: &mut Reader<'a>,
+        r: &mut Reader<'_>,
         what: &'static str,
         files: &mut Vec<String>,
     ) -> Result<Option<u32>> {
-        if let Some((last, i)) = self.last_file {
+        if let Some((last, i)) = &self.last_file {
             let mut ahead = r.clone();
             let len = u64::from(ahead.u32(what)?);
             let bytes = if self.bytes_length { len } else { len * 4 };
@@ -288,7 +297,7 @@ impl<'a> Strings<'a> {
                 && ahead.bytes(bytes, what).is_ok_and(|raw| raw == last)
             {
                 *r = ahead;
-                return Ok(Some(i));
+                return Ok(Some(*i));
             }
         }
         let at = r.offset();
@@ -296,7 +305,16 @@ impl<'a> Strings<'a> {
             return Ok(None);
         };
         let i = self.intern(text, at, what, files)?;
-        self.last_file = Some((raw, i));
+        // The name's buffer is reused: a change of file costs a copy of a
+        // few bytes, not an allocation.
+        match &mut self.last_file {
+            Some((last, j)) => {
+                last.clear();
+                last.extend_from_slice(raw);
+                *j = i;
+            }
+            None => self.last_file = Some((raw.to_vec(), i)),
+        }
         Ok(Some(i))
     }
 }
@@ -322,20 +340,306 @@ struct LinesState {
 const CONTINUED: u32 = u32::MAX;
 
 impl Gcno {
-    /// Decodes a whole notes file.
+    /// Decodes a whole notes file: the [`Decoder`] given it as its last
+    /// (and only) piece.
     pub fn decode(data: &[u8]) -> Result<Gcno> {
-        let (header, mut r) = read_header(data, MAGIC)?;
-        if u32::try_from(data.len()).is_err() {
-            return Err(Error::new(
-                0,
-                NotesError::TooLarge {
-                    file_len: data.len(),
-                }
-                .into(),
-            ));
+        Decoder::new().finish(data)
+    }
+}
+
+/// Decodes a notes file piece by piece as it is read, so that a reader
+/// needs no buffer of the whole file (8.5 MB for SQLite, each page of it
+/// faulted in, filled and freed again for one pass of the decoder).
+///
+/// Each piece holds the file's bytes from [`Decoder::offset`]:
+/// [`Decoder::feed`] decodes every whole record in it and says how many
+/// bytes it consumed; the caller keeps the rest in front of the bytes it
+/// reads next. A record longer than the caller's buffer is decoded once a
+/// piece holds all of it: [`Decoder::needed`] says how many bytes that
+/// takes. The file's last piece goes to [`Decoder::finish`], which gives
+/// the model.
+///
+/// Model or error (its offset and kind), the result is the one
+/// [`Gcno::decode`] gives for the whole file, whatever the pieces. The
+/// decoder learns the file's length only at its end, and the checks that
+/// depend on it wait for it:
+/// - an error found before the end stands unless the file turns out to be
+///   of 4 GiB or more ([`NotesError::TooLarge`], which `decode` checks
+///   first): the rest of the file is consumed unread, and `finish` says
+///   which error holds;
+/// - a block count too large for the bytes seen so far
+///   ([`NotesError::TooManyBlocks`], [`NotesError::BlockBudget`]) may fit
+///   the whole file: the decoder waits for the bytes that would allow it
+///   (`needed`), or for the end of the file;
+/// - a record cut by the end of a piece waits for the rest; cut by the end
+///   of the file, it is [`ErrorKind::LengthPastEnd`]
+///   as for the whole file.
+///
+/// An end marker ends the records; the bytes after it are consumed unread.
+///
+/// ```
+/// use xencov::gcov::gcno::{Decoder, Gcno};
+/// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/xen/gcc-12/libgcov-run1/ops.gcno");
+/// let bytes = std::fs::read(path).unwrap();
+/// let mut decoder = Decoder::new();
+/// let mut pending = Vec::new();
+/// for piece in bytes.chunks(100) {
+///     pending.extend_from_slice(piece);
+///     let used = decoder.feed(&pending)?;
+///     pending.drain(..used);
+/// }
+/// assert_eq!(decoder.finish(&pending)?, Gcno::decode(&bytes)?);
+/// # Ok::<(), xencov::Error>(())
+/// ```
+pub struct Decoder {
+    /// Offset in the file of the first byte not consumed yet.
+    offset: usize,
+    /// Bytes from `offset` that a piece must hold for the decoder to go on.
+    needed: usize,
+    phase: Phase,
+}
+
+enum Phase {
+    /// Nothing consumed yet: the header, the compilation directory and the
+    /// unexecuted-blocks flag are decoded together, from the first piece
+    /// that holds them all.
+    Start,
+    Records(Box<Progress>),
+    /// After an end marker.
+    Ended(Box<Progress>),
+    /// Stopped at an error, or (`None`) at the 4 GiB mark: which error is
+    /// the file's is known at its end.
+    Stopped(Option<Error>),
+}
+
+/// The model decoded so far and what its records need of the earlier ones.
+struct Progress {
+    notes: Gcno,
+    strings: Strings,
+    /// Blocks claimed so far by GCC 8+ BLOCKS records (a count, not a list).
+    claimed_blocks: usize,
+    state: LinesState,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder at the start of a notes file.
+    pub fn new() -> Decoder {
+        Decoder {
+            offset: 0,
+            needed: 0,
+            phase: Phase::Start,
         }
+    }
+
+    /// Offset in the file of the first byte not consumed yet, where the
+    /// next piece starts.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// How many bytes from [`Decoder::offset`] the next piece must hold for
+    /// the decoder to go on (the header, a whole record, or the bytes that
+    /// make a block count possible), as far as the decoder knows yet. A
+    /// caller whose buffer is smaller grows it; the file may end sooner,
+    /// which [`Decoder::finish`] then reports as the whole file's decoder
+    /// does.
+    pub fn needed(&self) -> usize {
+        self.needed
+    }
+
+    /// Decodes what `piece`, the file's bytes from [`Decoder::offset`],
+    /// holds whole, and returns how many bytes of it were consumed. Only a
+    /// bad header fails here; any other error waits for
+    /// [`Decoder::finish`] (see [`Decoder`]).
+    pub fn feed(&mut self, piece: &[u8]) -> Result<usize> {
+        let used = self.advance(piece, false)?;
+        self.offset += used;
+        Ok(used)
+    }
+
+    /// Decodes the file's last piece (its bytes from [`Decoder::offset`]
+    /// to its end) and returns the model.
+    pub fn finish(mut self, last: &[u8]) -> Result<Gcno> {
+        self.advance(last, true)?;
+        match self.phase {
+            Phase::Records(p) | Phase::Ended(p) => Ok(p.finish()),
+            // Not reached: at the end of the file `advance` decodes the
+            // header or fails, and fails when stopped. Refused, not
+            // panicked on, as input must never panic the library.
+            Phase::Start | Phase::Stopped(_) => Err(Error::new(
+                self.offset,
+                ErrorKind::Truncated {
+                    what: "the notes file",
+                    needed: self.needed as u64,
+                    available: last.len(),
+                },
+            )),
+        }
+    }
+
+    /// Decodes what `piece` holds, all of it when it is the file's `last`;
+    /// returns the bytes consumed (not yet added to `offset`).
+    fn advance(&mut self, piece: &[u8], last: bool) -> Result<usize> {
+        // The file holds at least the bytes up to the piece's end; at its
+        // end, exactly these.
+        let end = self.offset.saturating_add(piece.len());
+        let too_large = u32::try_from(end).is_err();
+        let mut used = 0;
+        if let Phase::Start = self.phase {
+            let (header, mut r) = match read_header(piece, MAGIC) {
+                Ok(h) => h,
+                Err(e) if !last && cut(&e) => return Ok(self.wait_for(&e)),
+                Err(e) => return Err(e),
+            };
+            // Checked after the header and before anything else, as the
+            // whole file's decoder always did.
+            if too_large {
+                return self.stop(None, piece, last, end);
+            }
+            match Progress::start(header, &mut r) {
+                Ok(p) => {
+                    used = r.offset() - self.offset;
+                    self.phase = Phase::Records(p);
+                }
+                Err(e) if !last && cut(&e) => return Ok(self.wait_for(&e)),
+                Err(e) => return self.stop(Some(e), piece, last, end),
+            }
+        }
+        let p = match &mut self.phase {
+            Phase::Records(p) => p,
+            Phase::Stopped(e) => {
+                let e = e.take();
+                return self.stop(e, piece, last, end);
+            }
+            Phase::Ended(_) if last && too_large => return self.stop(None, piece, last, end),
+            Phase::Ended(_) | Phase::Start => return Ok(piece.len()),
+        };
+        if too_large {
+            return self.stop(None, piece, last, end);
+        }
+        let base = self.offset + used;
+        let rest = piece.get(used..).unwrap_or_default();
+        let mut records = Records::new(
+            Reader::at(rest, base, p.notes.header.endian),
+            p.notes.header.version,
+        );
+        // The end of the last record decoded, from `base`.
+        let mut done = 0;
+        self.needed = 0;
+        loop {
+            let raw = match records.next() {
+                Some(Ok(raw)) => raw,
+                None => {
+                    done = rest.len();
+                    if records.saw_end_marker() {
+                        self.phase = match std::mem::replace(&mut self.phase, Phase::Start) {
+                            Phase::Records(p) => Phase::Ended(p),
+                            other => other,
+                        };
+                    }
+                    break;
+                }
+                // A record cut by the end of the piece: from its tag on,
+                // it waits for the next.
+                Some(Err(e)) if !last && cut(&e) => {
+                    self.needed = match e.kind {
+                        ErrorKind::LengthPastEnd { claimed, .. } => {
+                            usize::try_from(claimed.saturating_add(8)).unwrap_or(usize::MAX)
+                        }
+                        _ => 8,
+                    };
+                    break;
+                }
+                Some(Err(e)) => return self.stop(Some(e), piece, last, end),
+            };
+            match p.record(&raw, end) {
+                Ok(()) => done = raw.payload_offset() + raw.payload.len() - base,
+                Err(e) if !last && let Some(len) = budget_needs(&e) => {
+                    // Too many blocks for the bytes seen so far, maybe not
+                    // for the whole file: the record waits for them.
+                    self.needed = len.saturating_sub(base + done);
+                    break;
+                }
+                Err(e) => return self.stop(Some(e), piece, last, end),
+            }
+        }
+        Ok(used + done)
+    }
+
+    /// Waits for the bytes a read of the header cut by the piece's end
+    /// (error `e`) needs; nothing is consumed.
+    fn wait_for(&mut self, e: &Error) -> usize {
+        if let ErrorKind::Truncated { needed, .. } = e.kind {
+            let to = (e.offset as u64).saturating_add(needed);
+            self.needed = usize::try_from(to)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(self.offset);
+        }
+        0
+    }
+
+    /// Stops at error `e` (`None`: at the 4 GiB mark). At the end of the
+    /// file the error is returned, unless the file is of 4 GiB or more;
+    /// before, the rest of the file is consumed unread until its length is
+    /// known.
+    fn stop(&mut self, e: Option<Error>, piece: &[u8], last: bool, end: usize) -> Result<usize> {
+        match e {
+            Some(e) if last && u32::try_from(end).is_ok() => Err(e),
+            _ if last => Err(Error::new(0, NotesError::TooLarge { file_len: end }.into())),
+            e => {
+                self.phase = Phase::Stopped(e);
+                self.needed = 0;
+                Ok(piece.len())
+            }
+        }
+    }
+}
+
+/// Whether an error is a read past the end of the bytes given (which more
+/// bytes of the file may satisfy).
+fn cut(e: &Error) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::Truncated { .. } | ErrorKind::LengthPastEnd { .. }
+    )
+}
+
+/// The file length at which a block count refused for a shorter one would
+/// pass the first of the checks of [`blocks`] that refused it (the next may
+/// still refuse it), or `None` for another error.
+fn budget_needs(e: &Error) -> Option<usize> {
+    match &e.kind {
+        // Refused when blocks > file_len / 8 + 2.
+        ErrorKind::Notes(NotesError::TooManyBlocks { blocks, .. }) => {
+            Some(blocks.saturating_sub(2).saturating_mul(8))
+        }
+        // Refused when total > file_len / 8 + (limit - file_len / 8).
+        ErrorKind::Notes(NotesError::BlockBudget {
+            total,
+            file_len,
+            limit,
+            ..
+        }) => Some(
+            total
+                .saturating_sub(limit.saturating_sub(file_len / 8))
+                .saturating_mul(8),
+        ),
+        _ => None,
+    }
+}
+
+impl Progress {
+    /// The compilation directory and the unexecuted-blocks flag after the
+    /// header, and the empty model.
+    fn start(header: Header, r: &mut Reader<'_>) -> Result<Box<Progress>> {
         let v = header.version;
-        let mut strings = Strings {
+        let strings = Strings {
             bytes_length: v.at_least(12, 0),
             last_file: None,
             known: HashMap::new(),
@@ -343,7 +647,7 @@ impl Gcno {
         let cwd = if v.at_least(9, 0) {
             Some(
                 strings
-                    .read(&mut r, "the compilation directory")?
+                    .read(r, "the compilation directory")?
                     .unwrap_or_default(),
             )
         } else {
@@ -354,74 +658,93 @@ impl Gcno {
         } else {
             None
         };
-        let mut notes = Gcno {
-            header,
-            cwd,
-            has_unexecuted_blocks,
-            functions: Vec::new(),
-            blocks: Vec::new(),
-            arcs: Vec::new(),
-            locations: Vec::new(),
-            lines: Vec::new(),
-            files: Vec::new(),
-            conditions: Vec::new(),
-        };
-        // Blocks claimed so far by GCC 8+ BLOCKS records (a count, not a list).
-        let mut claimed_blocks: usize = 0;
-        let mut state = LinesState::default();
-        let mut records = Records::new(r, v);
-        for raw in &mut records {
-            let raw = raw?;
-            let mut p = raw.reader(header.endian);
-            if raw.tag == Tag::FUNCTION {
-                regroup(&mut notes, &mut state);
-                let f = function(
-                    &mut p,
-                    v,
-                    &mut strings,
-                    &mut notes.files,
-                    notes.blocks.len(),
-                    notes.conditions.len(),
-                )?;
-                notes.functions.push(f);
-                state.first_location = notes.locations.len();
-                state.first_line = notes.lines.len();
-                continue;
-            }
-            let known = match raw.tag {
-                Tag::CONDITIONS => v.at_least(14, 0),
-                Tag::BLOCKS | Tag::ARCS | Tag::LINES => true,
-                _ => false, // other notes (none defined today) carry nothing we use
-            };
-            if !known {
-                continue;
-            }
-            if notes.functions.is_empty() {
-                return Err(invalid(&raw, NotesError::BeforeFunction { tag: raw.tag }));
-            }
-            match raw.tag {
-                Tag::CONDITIONS => conditions(&mut notes, &raw, &mut p)?,
-                Tag::BLOCKS => {
-                    let budget = Budget {
-                        file_len: data.len(),
-                        functions: notes.functions.len(),
-                        claimed: &mut claimed_blocks,
-                    };
-                    blocks(&mut notes, &raw, &mut p, v, budget)?
-                }
-                Tag::ARCS => arcs(&mut notes, &raw, &mut p)?,
-                _ => lines(&mut notes, &raw, &mut p, &mut strings, &mut state)?,
-            }
+        Ok(Box::new(Progress {
+            notes: Gcno {
+                header,
+                cwd,
+                has_unexecuted_blocks,
+                functions: Vec::new(),
+                blocks: Vec::new(),
+                arcs: Vec::new(),
+                locations: Vec::new(),
+                lines: Vec::new(),
+                files: Vec::new(),
+                conditions: Vec::new(),
+            },
+            strings,
+            claimed_blocks: 0,
+            state: LinesState::default(),
+        }))
+    }
+
+    /// Decodes one record; `file_len` is the file's length (or, before its
+    /// end, the bytes known so far) for the blocks' budget.
+    fn record(&mut self, raw: &RawRecord<'_>, file_len: usize) -> Result<()> {
+        let Progress {
+            notes,
+            strings,
+            claimed_blocks,
+            state,
+        } = self;
+        let v = notes.header.version;
+        let mut p = raw.reader(notes.header.endian);
+        if raw.tag == Tag::FUNCTION {
+            regroup(notes, state);
+            let f = function(
+                &mut p,
+                v,
+                strings,
+                &mut notes.files,
+                notes.blocks.len(),
+                notes.conditions.len(),
+            )?;
+            notes.functions.push(f);
+            state.first_location = notes.locations.len();
+            state.first_line = notes.lines.len();
+            return Ok(());
         }
+        let known = match raw.tag {
+            Tag::CONDITIONS => v.at_least(14, 0),
+            Tag::BLOCKS | Tag::ARCS | Tag::LINES => true,
+            _ => false, // other notes (none defined today) carry nothing we use
+        };
+        if !known {
+            return Ok(());
+        }
+        if notes.functions.is_empty() {
+            return Err(invalid(raw, NotesError::BeforeFunction { tag: raw.tag }));
+        }
+        match raw.tag {
+            Tag::CONDITIONS => conditions(notes, raw, &mut p),
+            Tag::BLOCKS => {
+                let budget = Budget {
+                    file_len,
+                    functions: notes.functions.len(),
+                    claimed: claimed_blocks,
+                };
+                blocks(notes, raw, &mut p, v, budget)
+            }
+            Tag::ARCS => arcs(notes, raw, &mut p),
+            _ => lines(notes, raw, &mut p, strings, state),
+        }
+    }
+
+    /// The model, once the last function's locations are in block order.
+    fn finish(self: Box<Self>) -> Gcno {
+        let Progress {
+            mut notes,
+            mut state,
+            ..
+        } = *self;
         regroup(&mut notes, &mut state);
-        Ok(notes)
+        notes
     }
 }
 
-fn function<'a>(
-    p: &mut Reader<'a>,
+fn function(
+    p: &mut Reader<'_>,
     v: Version,
-    s: &mut Strings<'a>,
+    s: &mut Strings,
     files: &mut Vec<String>,
     blocks: usize,
     conditions: usize,
@@ -697,11 +1020,11 @@ fn word(endian: Endian, b: &[u8], at: usize) -> u32 {
 /// block's list, and a line before any file name continues the block's
 /// last location. Stored where they come, they are tagged with their
 /// block and moved into place when the function ends ([`regroup`]).
-fn lines<'a>(
+fn lines(
     notes: &mut Gcno,
-    raw: &RawRecord<'a>,
-    p: &mut Reader<'a>,
-    s: &mut Strings<'a>,
+    raw: &RawRecord<'_>,
+    p: &mut Reader<'_>,
+    s: &mut Strings,
     state: &mut LinesState,
 ) -> Result<()> {
     let Gcno {

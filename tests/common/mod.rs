@@ -443,3 +443,61 @@ pub fn gcovr() -> PathBuf {
     assert!(v.starts_with("gcovr 8.8"), "{}: {v}", p.display());
     p
 }
+
+/// A notes file through [`xencov::gcov::gcno::Decoder`] as a reader with a
+/// buffer of `size` bytes gives it: each piece holds the bytes from where
+/// the decoder stands, as many as the buffer holds (grown to what the
+/// decoder needs); the last one is fed, then given to `finish` once the
+/// reader finds the end.
+pub fn gcno_in_pieces(data: &[u8], size: usize) -> xencov::Result<xencov::gcov::gcno::Gcno> {
+    let mut d = xencov::gcov::gcno::Decoder::new();
+    loop {
+        let at = d.offset();
+        let to = at.saturating_add(size.max(d.needed())).min(data.len());
+        let used = d.feed(&data[at..to])?;
+        assert_eq!(d.offset(), at + used);
+        if to == data.len() {
+            let at = d.offset();
+            return d.finish(&data[at..]);
+        }
+        // A record decoded, or more bytes asked for than the piece had: a
+        // reader never loops on the same bytes.
+        assert!(used > 0 || d.needed() > to - at, "stuck at {at}");
+    }
+}
+
+/// A notes file fed up to `cut`, then from where the decoder stands to the
+/// end, then finished with what that left: the record across the cut waits.
+pub fn gcno_split(data: &[u8], cut: usize) -> xencov::Result<xencov::gcov::gcno::Gcno> {
+    let mut d = xencov::gcov::gcno::Decoder::new();
+    d.feed(&data[..cut])?;
+    d.feed(&data[d.offset()..])?;
+    let at = d.offset();
+    d.finish(&data[at..])
+}
+
+/// Whole, in pieces of 1, 3, 7, 64 and 4096 bytes, and split at each of
+/// `cuts`, a notes file decodes to the same model or fails with the same
+/// error (offset and kind); returns that result.
+pub fn gcno_same_in_pieces(
+    data: &[u8],
+    cuts: impl IntoIterator<Item = usize>,
+    what: &str,
+) -> xencov::Result<xencov::gcov::gcno::Gcno> {
+    let whole = xencov::gcov::gcno::Gcno::decode(data);
+    for size in [1, 3, 7, 64, 4096] {
+        assert!(
+            gcno_in_pieces(data, size) == whole,
+            "{what}: in pieces of {size}, not as whole ({:?})",
+            whole.as_ref().err()
+        );
+    }
+    for cut in cuts {
+        assert!(
+            gcno_split(data, cut) == whole,
+            "{what}: cut at {cut}, not as whole ({:?})",
+            whole.as_ref().err()
+        );
+    }
+    whole
+}

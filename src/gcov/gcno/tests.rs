@@ -222,3 +222,188 @@ fn lines_of_a_block_named_again() {
         .into()
     );
 }
+
+/// `data` through a [`Decoder`] as a reader with a buffer of `size` bytes
+/// gives it: each piece holds the bytes from where the decoder stands, as
+/// many as the buffer holds (grown to what the decoder needs); the last
+/// one is fed, then given to `finish` once the reader finds the end.
+fn in_pieces(data: &[u8], size: usize) -> Result<Gcno> {
+    let mut d = Decoder::new();
+    loop {
+        let at = d.offset();
+        let to = at.saturating_add(size.max(d.needed())).min(data.len());
+        let used = d.feed(&data[at..to])?;
+        assert_eq!(d.offset(), at + used);
+        if to == data.len() {
+            let at = d.offset();
+            return d.finish(&data[at..]);
+        }
+        // Either a record was decoded or the decoder asks for more than it
+        // had: a reader cannot loop on the same bytes forever.
+        assert!(used > 0 || d.needed() > to - at, "stuck at {at}");
+    }
+}
+
+/// `data` fed up to `cut`, then what follows what was consumed, then
+/// finished with the rest: a record across the cut waits for it.
+fn split(data: &[u8], cut: usize) -> Result<Gcno> {
+    let mut d = Decoder::new();
+    d.feed(&data[..cut])?;
+    d.feed(&data[d.offset()..])?;
+    let at = d.offset();
+    d.finish(&data[at..])
+}
+
+/// Whole, in pieces of every size given and cut at every byte, `data`
+/// decodes to the same model or fails with the same error.
+fn same_in_pieces(data: &[u8]) -> Result<Gcno> {
+    let whole = Gcno::decode(data);
+    for size in [1, 3, 7, 64, 4096] {
+        assert_eq!(in_pieces(data, size), whole, "pieces of {size}");
+    }
+    for cut in 0..=data.len() {
+        assert_eq!(split(data, cut), whole, "cut at {cut}");
+    }
+    whole
+}
+
+#[test]
+fn pieces_of_any_size_decode_as_the_whole() {
+    let g = same_in_pieces(&GCNO).unwrap();
+    assert_eq!(g.functions().count(), 1);
+    let [a0, a1] = file(b"a.c");
+    let [b0, b1] = file(b"b.c");
+    let two = with_lines(&[
+        (0, vec![0, a0, a1, 1, 2, 0, b0, b1, 3, 0, 0]),
+        (2, vec![0, a0, a1, 4, 0, 0]),
+        (0, vec![5, 0, b0, b1, 6, 0, 0]),
+    ]);
+    assert_eq!(same_in_pieces(&two).unwrap().files(), ["a.c", "b.c"]);
+}
+
+#[test]
+fn cut_and_corrupt_files_fail_in_pieces_as_whole() {
+    // A record cut by the end of the file, and a header cut short.
+    for cut in [0, 3, 4, 10, 12, 14, 16, 20, 51, 52, 55, 60, 70, 86] {
+        let boundary = [12, 52, 68].contains(&cut);
+        assert_eq!(
+            same_in_pieces(&GCNO[..cut]).is_ok(),
+            boundary,
+            "cut at {cut}"
+        );
+    }
+    let e = same_in_pieces(&GCNO[..86]).unwrap_err();
+    assert!(matches!(
+        e.kind,
+        ErrorKind::LengthPastEnd {
+            claimed: 12,
+            available: 10,
+            ..
+        }
+    ));
+    // A length past the end, and a negative one.
+    let mut b = GCNO;
+    b[72] = 0x40;
+    let e = same_in_pieces(&b).unwrap_err();
+    assert_eq!(
+        (e.offset, &e.kind),
+        (
+            72,
+            &ErrorKind::LengthPastEnd {
+                tag: Tag::ARCS,
+                claimed: 256,
+                available: 12
+            }
+        )
+    );
+    b[72..76].copy_from_slice(&[0xfe, 0xff, 0xff, 0xff]);
+    let e = same_in_pieces(&b).unwrap_err();
+    assert_eq!(
+        (e.offset, &e.kind),
+        (
+            72,
+            &ErrorKind::NegativeLength {
+                tag: Tag::ARCS,
+                length: -2
+            }
+        )
+    );
+    // A content error, then more records.
+    let mut b = GCNO.to_vec();
+    b[80] = 0x02;
+    b.extend_from_slice(&GCNO[52..]);
+    assert_eq!(same_in_pieces(&b).unwrap_err().offset, 68);
+    // A bad magic and an unknown version, refused from the first piece.
+    let mut b = GCNO;
+    b[0] = b'x';
+    assert!(matches!(
+        same_in_pieces(&b).unwrap_err().kind,
+        ErrorKind::BadMagic { .. }
+    ));
+    b = GCNO;
+    b[7] = b'!';
+    assert!(matches!(
+        same_in_pieces(&b).unwrap_err().kind,
+        ErrorKind::Version(_)
+    ));
+}
+
+#[test]
+fn an_end_marker_ends_the_records_in_pieces_as_whole() {
+    let mut b = GCNO[..68].to_vec();
+    b.extend_from_slice(&[0; 4]);
+    b.extend_from_slice(&GCNO[68..]);
+    b.extend_from_slice(b"after");
+    let g = same_in_pieces(&b).unwrap();
+    let f = g.functions().next().unwrap();
+    assert!(f.blocks().all(|b| b.arcs().is_empty()));
+}
+
+/// A notes file of GCC 4.9 whose records past its header make it `len`
+/// bytes long, fed through a decoder in pieces of 1 MiB: records of a tag
+/// the decoder skips, except where `first` puts its own record first.
+fn of_length(first: &[u8], len: u64) -> Result<Gcno> {
+    const MIB: usize = 1 << 20;
+    // Records of 1 MiB of the PATHS tag, which notes of GCC 4.9 do not use.
+    let mut skipped = Vec::with_capacity(MIB);
+    skipped.extend_from_slice(&0x0149_0000u32.to_le_bytes());
+    skipped.extend_from_slice(&((MIB as u32 - 8) / 4).to_le_bytes());
+    skipped.resize(MIB, 0);
+    let mut d = Decoder::new();
+    assert_eq!(d.feed(&GCNO[..12])?, 12);
+    assert_eq!(d.feed(first)?, first.len());
+    let mut left = len - 12 - first.len() as u64;
+    while left >= MIB as u64 {
+        assert_eq!(d.feed(&skipped)?, MIB);
+        left -= MIB as u64;
+    }
+    d.finish(&vec![0; left as usize])
+}
+
+/// The length of a file is known at its end, and a file of 4 GiB or more
+/// is refused as the whole file's decoder refuses it first, whatever
+/// came before: a record after the 4 GiB mark, an error before it, the
+/// bytes after an end marker.
+#[test]
+fn four_gib_or_more_is_refused_at_the_end() {
+    let four = 1u64 << 32;
+    let too_large = |len: u64| {
+        Error::new(
+            0,
+            NotesError::TooLarge {
+                file_len: len as usize,
+            }
+            .into(),
+        )
+    };
+    assert_eq!(of_length(&[], four + 12), Err(too_large(four + 12)));
+    let before_function = GCNO[52..68].to_vec();
+    assert_eq!(of_length(&before_function, four), Err(too_large(four)));
+    assert_eq!(
+        of_length(&before_function, four - 1).unwrap_err().kind,
+        NotesError::BeforeFunction { tag: Tag::BLOCKS }.into()
+    );
+    let end = [0; 4];
+    assert_eq!(of_length(&end, four), Err(too_large(four)));
+    assert!(of_length(&end, four - 1).is_ok());
+}
