@@ -711,3 +711,130 @@ fn dumps_read_in_pieces_merge_as_whole_ones() {
         assert_eq!(u.payload, s.payload, "{}", u.path_lossy());
     }
 }
+
+/// A dump of the size of the one before is read a piece of units at a time
+/// and added while it is read (crates/cli/src/merge.rs, `add_repeat`); one
+/// that differs from the dump before in a count that saturates, in its
+/// container's layout at the same size (two units swapped, a path
+/// renamed) or in a unit's build is finished by the whole read, its units
+/// added once. With one thread and with two, the merge equals the
+/// library's road for whole inputs over the same dumps.
+#[test]
+fn dumps_added_while_read_merge_as_whole_ones() {
+    use xencov::analysis::merge::profile::{Incoming, Profile};
+    use xencov::bytes::endian::Endian;
+    use xencov::xen::dump::{Container, ContainerWriter, encode_container};
+    let t = Tmp::new("merge-repeat");
+    let x = |rel: &str| common::samples().join("xen/gcc-12").join(rel);
+    let copies = 1000;
+    // (path, payload) of the 1,000 renamed copies of a sample dump's units.
+    let big = |run: &str| -> Vec<(Vec<u8>, Vec<u8>)> {
+        let bytes = std::fs::read(x(run)).unwrap();
+        let c = Container::parse(&bytes).unwrap();
+        (0..copies)
+            .flat_map(|k| {
+                c.units.iter().map(move |u| {
+                    (
+                        [format!("/copy{k}").as_bytes(), u.path].concat(),
+                        u.payload.to_vec(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let write = |name: &str, units: &[(Vec<u8>, Vec<u8>)]| -> PathBuf {
+        let p = t.p(name);
+        let dump = encode_container(
+            Endian::Little,
+            units.iter().map(|(a, b)| (a.as_slice(), b.as_slice())),
+        );
+        std::fs::write(&p, dump).unwrap();
+        p
+    };
+    let (run1, run2) = (big("calc-run1.xcov"), big("calc-run2.xcov"));
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    // Every count of one unit at the largest: the second add saturates.
+    let mut saturating = run2.clone();
+    let at = (2000..2004).max_by_key(|&i| run2[i].1.len()).unwrap();
+    let mut g = Gcda::decode(&saturating[at].1).unwrap();
+    for r in &mut g.records {
+        if let Record::Function(f) = r {
+            for c in &mut f.counters {
+                if let Values::Stored(v) = &mut c.values {
+                    v.iter_mut().for_each(|v| *v = u64::MAX);
+                }
+            }
+        }
+    }
+    assert_eq!(g.encode().len(), saturating[at].1.len());
+    saturating[at].1 = g.encode();
+    // Two units of different sizes swapped: the same size, another layout.
+    let mut swapped = run2.clone();
+    assert_ne!(swapped[1600].1.len(), swapped[1601].1.len());
+    swapped.swap(1600, 1601);
+    // A path renamed (a unit new to the merge), the same size.
+    let mut renamed = run2.clone();
+    renamed[1200].0[1] = b'k';
+    // Another build of one unit (its stamp): a conflict, skipped.
+    let mut rebuilt = run2.clone();
+    rebuilt[2800].1[8] ^= 0x40;
+    let (a, b) = (write("run1.xcov", &run1), write("run2.xcov", &run2));
+    let inputs = [
+        a.clone(),
+        b.clone(),
+        write("saturating.xcov", &saturating),
+        b.clone(),
+        write("swapped.xcov", &swapped),
+        b.clone(),
+        write("renamed.xcov", &renamed),
+        b.clone(),
+        write("rebuilt.xcov", &rebuilt),
+        b.clone(),
+    ];
+    assert!(size(&b) >= 4 << 18, "{} bytes: one piece", size(&b));
+    assert!(inputs[1..].iter().all(|p| size(p) == size(&b)));
+    // The library's road: every input read whole, batch, steps, finish.
+    let mut profile = Profile::new();
+    let plain = xencov::paths::PathMapping::default();
+    for p in &inputs {
+        let bytes = std::fs::read(p).unwrap();
+        let c = Container::parse(&bytes).unwrap();
+        let units = c
+            .units
+            .iter()
+            .map(|u| Incoming::new(u.path, u.payload, &plain))
+            .collect();
+        let (batch, _) = profile.batch(1, units).unwrap();
+        let done = profile
+            .steps(&batch, OnConflict::Skip)
+            .into_iter()
+            .map(|s| s.run())
+            .collect();
+        profile.finish(batch, done).unwrap();
+    }
+    let mut want = ContainerWriter::new(Vec::new(), Endian::Little).unwrap();
+    for u in profile.units() {
+        want.unit(&u.path, &u.encoded()).unwrap();
+    }
+    let want = want.into_inner();
+    assert_eq!(profile.len(), 4 * copies + 1);
+    for threads in ["1", "2"] {
+        let out = t.p(&format!("merged-{threads}.xcov"));
+        let o = umask_022(&mut Command::new(env!("CARGO_BIN_EXE_xencov-rs")))
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("merge")
+            .args(&inputs)
+            .args(["--on-conflict", "skip", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{stderr}");
+        assert!(stderr.contains("saturated"), "{stderr}");
+        assert!(stderr.contains("different object stamps"), "{stderr}");
+        assert!(
+            std::fs::read(&out).unwrap() == want,
+            "{threads} threads: the merge differs from the whole inputs'"
+        );
+    }
+}

@@ -1,7 +1,9 @@
 //! `xencov-rs merge`: many runs into one profile. Inputs are read one at a
 //! time (a dump, a .gcda, or a tree of them), decoded in parallel, and
 //! merged into the accumulated profile unit by unit in parallel, so memory
-//! stays near one input plus the result.
+//! stays near one input plus the result. A dump that repeats the one before
+//! (the next run of one build) is read a piece at a time by each thread and
+//! added while the piece is in the core's cache ([`add_repeat`]).
 
 use crate::diag::Diagnostics;
 use crate::output::{path_within, read_input_into, write_atomic, write_atomic_with};
@@ -11,8 +13,8 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use xencov::analysis::merge::profile::{
-    Cause, DisjointPair, Done, Incoming, InputWarning, Profile, ProfileError, ProfileWarning,
-    Saturation, Side, Step,
+    Added, Cause, DisjointPair, Done, Incoming, InputWarning, Profile, ProfileError,
+    ProfileWarning, Saturation, Side, Step,
 };
 use xencov::analysis::merge::{MAX_COUNT, OnConflict, Resolution};
 use xencov::paths::PathMapping;
@@ -69,6 +71,9 @@ struct RawUnits {
     buffer: Vec<u8>,
     /// (gcda path, byte range in the buffer)
     units: Vec<(Vec<u8>, std::ops::Range<usize>)>,
+    /// A container read from a file: the buffer is the file, the ranges
+    /// are its payloads in order, and what lies between them its framing.
+    container: bool,
 }
 
 impl RawUnits {
@@ -99,14 +104,20 @@ fn read_raw(input: &Input, mut buffer: Vec<u8>) -> Result<RawUnits> {
         // By the bytes of the relative path (the file list is sorted by
         // path components, which may order otherwise).
         units.sort_by(|a, b| a.0.cmp(&b.0));
-        return Ok(RawUnits { buffer, units });
+        return Ok(RawUnits {
+            buffer,
+            units,
+            container: false,
+        });
     }
-    if input.path == Path::new("-") {
+    let stdin = input.path == Path::new("-");
+    if stdin {
         read_input_into(&input.path, &mut buffer)?;
     } else {
         read_file_parallel(&input.path, &mut buffer)?;
     }
     let data = buffer.as_slice();
+    let mut container = false;
     let units = if matches!(xencov::input::recognise(data), xencov::input::Kind::Gcda(_)) {
         let base = input.path.file_name().unwrap_or(input.path.as_os_str());
         vec![(base.as_encoded_bytes().to_vec(), 0..data.len())]
@@ -118,6 +129,7 @@ fn read_raw(input: &Input, mut buffer: Vec<u8>) -> Result<RawUnits> {
         match identified {
             Identified::Container(_) => {
                 let c = Container::parse(data).with_context(|| name.clone())?;
+                container = !stdin;
                 c.units
                     .iter()
                     .map(|u| {
@@ -145,7 +157,224 @@ fn read_raw(input: &Input, mut buffer: Vec<u8>) -> Result<RawUnits> {
             Identified::LlvmProfile { .. } => return Err(crate::llvm::not_gcov(&name, data)),
         }
     };
-    Ok(RawUnits { buffer, units })
+    Ok(RawUnits {
+        buffer,
+        units,
+        container,
+    })
+}
+
+/// Where the units of a dump lie, to read the next dump of the same
+/// build piece by piece (see [`add_repeat`]): a hypervisor's dumps of one
+/// build are byte for byte alike but for the counts.
+struct Places {
+    /// The file's length.
+    len: u64,
+    /// The container's framing: its magic word and every unit's path and
+    /// size, in order (the bytes between the payloads).
+    framing: Vec<u8>,
+    /// Per unit: its payload's range in the file, and where its framing
+    /// (the bytes before the payload, from the end of the one before)
+    /// starts in `framing`.
+    units: Vec<(std::ops::Range<usize>, usize)>,
+    /// Runs of whole units of about [`PIECE`] bytes: the units' indices
+    /// and the bytes they span, the framing before each included.
+    pieces: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+/// The bytes read at a time by each thread of [`add_repeat`]: small enough
+/// that a piece stays in the core's cache (L2) from the read to the add,
+/// large enough that reads are few.
+const PIECE: usize = 256 << 10;
+
+impl Places {
+    /// The places of a container read whole (`None` for any other input).
+    fn of(raw: &RawUnits) -> Option<Places> {
+        if !raw.container {
+            return None;
+        }
+        let mut framing = Vec::new();
+        let mut units = Vec::with_capacity(raw.units.len());
+        let mut pieces = Vec::new();
+        let (mut from, mut piece) = (0, (0, 0));
+        for (i, (_, range)) in raw.units.iter().enumerate() {
+            units.push((range.clone(), framing.len()));
+            framing.extend_from_slice(raw.buffer.get(from..range.start)?);
+            from = range.end;
+            if from - piece.1 >= PIECE {
+                pieces.push((piece.0..i + 1, piece.1..from));
+                piece = (i + 1, from);
+            }
+        }
+        if from != raw.buffer.len() {
+            return None;
+        }
+        if piece.0 < units.len() {
+            pieces.push((piece.0..units.len(), piece.1..from));
+        }
+        Some(Places {
+            len: from as u64,
+            framing,
+            units,
+            pieces,
+        })
+    }
+
+    /// Whether `bytes`, read from `at` in a file, hold the framing of the
+    /// units `units` (their payloads between).
+    fn framing_matches(&self, units: std::ops::Range<usize>, bytes: &[u8], at: usize) -> bool {
+        units.into_iter().all(|i| {
+            let Some(((payload, f), next)) = self.units.get(i).map(|u| (u, self.units.get(i + 1)))
+            else {
+                return false;
+            };
+            let start = match i.checked_sub(1).and_then(|j| self.units.get(j)) {
+                Some((before, _)) => before.end,
+                None => 0,
+            };
+            let end = next.map_or(self.framing.len(), |n| n.1);
+            let (Some(want), Some(got)) = (
+                self.framing.get(*f..end),
+                bytes.get(start.wrapping_sub(at)..payload.start.wrapping_sub(at)),
+            ) else {
+                return false;
+            };
+            want == got
+        })
+    }
+}
+
+/// Turns of a busy wait of [`add_repeat`] before it yields (a few
+/// microseconds: a piece is read and checked in about 50).
+const SPINS: u32 = 4096;
+
+/// What [`add_repeat`] did with an input.
+enum Repeat {
+    /// Not tried (another size, not a regular file, a unit not kept as
+    /// an image, ...): read the input whole.
+    No,
+    /// Added, all of it.
+    Done,
+    /// Added in part: read the input whole and add the rest.
+    Partly(Added),
+}
+
+/// Adds an input that repeats the last one (a dump of the file size of the
+/// one before, whose units the profile keeps as images) while it is read:
+/// every thread reads a piece of whole units at a time into its own small
+/// buffer (`pieces`, kept from input to input), checks that its framing is
+/// the one before's and adds each unit into its image while the piece is
+/// still in the core's cache. Read whole, a dump is copied into a buffer
+/// larger than that cache and read back from memory by the adds.
+///
+/// A piece's units are added only once every piece before it has been
+/// found to be of the same framing, so the units added are always a run
+/// of the dump's first units laid out as before, whatever follows them
+/// (a dump of another layout is read whole from where it differs, and its
+/// first units are not added again). A unit whose image declines it
+/// (another stamp, a count that saturates) is left to the whole read, too.
+fn add_repeat(
+    input: &Input,
+    places: &Places,
+    profile: &mut Profile,
+    pieces: &mut Vec<Vec<u8>>,
+    whole: &mut Vec<u8>,
+) -> Repeat {
+    use std::os::unix::fs::FileExt;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    if input.weight != 1 || input.path == Path::new("-") {
+        return Repeat::No;
+    }
+    let Ok(file) = std::fs::File::open(&input.path) else {
+        return Repeat::No;
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.len() == places.len => {}
+        _ => return Repeat::No,
+    }
+    let Some(mut images) = profile.repeat() else {
+        return Repeat::No;
+    };
+    if images.len() != places.units.len() {
+        return Repeat::No;
+    }
+    // The buffer of the whole reads is not needed while dumps repeat (and
+    // is made again for one that does not): its pages, a dump's worth,
+    // go back before the pieces' are taken.
+    *whole = Vec::new();
+    // Each piece's images, taken by the thread that reads it.
+    let mut by_piece = Vec::with_capacity(places.pieces.len());
+    for (units, _) in places.pieces.iter().rev() {
+        by_piece.push(Mutex::new(images.split_off(units.start)));
+    }
+    by_piece.reverse();
+    let added: Vec<AtomicBool> = places
+        .units
+        .iter()
+        .map(|_| AtomicBool::new(false))
+        .collect();
+    let (next, checked, failed) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicBool::new(false),
+    );
+    pieces.resize_with(rayon::current_num_threads().max(1), Vec::new);
+    pieces.par_iter_mut().for_each(|buffer| {
+        loop {
+            let p = next.fetch_add(1, Ordering::Relaxed);
+            let Some((units, bytes)) = places.pieces.get(p) else {
+                return;
+            };
+            if buffer.len() < bytes.len() {
+                buffer.resize(bytes.len(), 0);
+            }
+            let Some(piece) = buffer.get_mut(..bytes.len()) else {
+                return;
+            };
+            let ok = file.read_exact_at(piece, bytes.start as u64).is_ok()
+                && places.framing_matches(units.clone(), piece, bytes.start);
+            // In order: the pieces before are taken by running threads,
+            // which check theirs without waiting for this one. Spun for
+            // a while (the other thread is a read behind at most), then
+            // the core given up: on a loaded machine that thread may be
+            // waiting for it.
+            let mut spins = 0u32;
+            while checked.load(Ordering::Acquire) != p {
+                if failed.load(Ordering::Acquire) {
+                    return;
+                }
+                if spins < SPINS {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+            if !ok {
+                failed.store(true, Ordering::Release);
+                return;
+            }
+            checked.store(p + 1, Ordering::Release);
+            let Some(mut images) = by_piece.get(p).and_then(|m| m.lock().ok()) else {
+                return;
+            };
+            for (i, image) in units.clone().zip(images.iter_mut()) {
+                if let (Some((payload, _)), Some(flag)) = (places.units.get(i), added.get(i))
+                    && let Some(src) =
+                        piece.get(payload.start - bytes.start..payload.end - bytes.start)
+                {
+                    flag.store(image.add_exact(src), Ordering::Relaxed);
+                }
+            }
+        }
+    });
+    drop(by_piece);
+    let added: Vec<bool> = added.into_iter().map(AtomicBool::into_inner).collect();
+    match profile.repeated(&added) {
+        None => Repeat::Done,
+        Some(a) => Repeat::Partly(a),
+    }
 }
 
 /// Files from this size on are read by every thread at once.
@@ -261,6 +490,10 @@ fn profile_error(e: ProfileError, names: &[String]) -> anyhow::Error {
             origin(names, &earlier),
             name(input)
         ),
+        ProfileError::Changed { input } => anyhow!(
+            "{}: changed while it was read (its units are not the ones read first)",
+            name(input)
+        ),
         e => anyhow!("{e}"),
     }
 }
@@ -288,12 +521,27 @@ pub fn merge_inputs(
     let mut resolved: Vec<String> = Vec::new();
     let mut buffer = Vec::new();
     let mut known = Vec::new();
+    let mut places = None;
+    let mut pieces = Vec::new();
     for (input, name) in inputs.iter().zip(&names) {
+        let added = match places
+            .as_ref()
+            .map(|p| add_repeat(input, p, &mut profile, &mut pieces, &mut buffer))
+        {
+            Some(Repeat::Done) => {
+                bar.inc(1);
+                continue;
+            }
+            Some(Repeat::Partly(added)) => Some(added),
+            Some(Repeat::No) | None => None,
+        };
         let raw = read_raw(input, buffer)?;
         let units = read_units(&raw, mapping, &mut known);
-        let (batch, warning) = profile
-            .batch(input.weight, units)
-            .map_err(|e| profile_error(e, &names))?;
+        let (batch, warning) = match added {
+            Some(added) => profile.batch_after(input.weight, units, added),
+            None => profile.batch(input.weight, units),
+        }
+        .map_err(|e| profile_error(e, &names))?;
         match warning {
             Some(InputWarning::Empty) => {
                 diag.warn(format!("{name} holds no units (no .gcda file below it)"))?;
@@ -324,6 +572,7 @@ pub fn merge_inputs(
                 r.conflict.kind
             ));
         }
+        places = Places::of(&raw);
         buffer = raw.into_buffer();
         bar.inc(1);
     }
@@ -639,6 +888,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, p)| (p.as_bytes().to_vec(), i..i + 1))
                 .collect(),
+            container: false,
         };
         let inputs = [
             raw(&["/build/a.gcda", "/build/b.gcda"]),

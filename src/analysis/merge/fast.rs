@@ -330,6 +330,53 @@ impl Image {
         Fast::Merged(overflows)
     }
 
+    /// As [`Image::add`], but only an input that adds without saturating
+    /// a count: otherwise (another framing, or a count past `MAX_COUNT`)
+    /// the image is left as it was and the answer is false. An add is then
+    /// exact, and what a caller adds unit by unit while it still reads the
+    /// rest of the input is what [`Image::add`] would have done; an input
+    /// that saturates takes the general road, which reports it.
+    pub fn add_exact(&mut self, src: &[u8]) -> bool {
+        let layout = &self.layout;
+        if src.len() != layout.len || !layout.same_framing(&self.bytes, src) {
+            return false;
+        }
+        let big = self.header.endian == Endian::Big;
+        for (i, s) in layout.sections.iter().map(wide).enumerate() {
+            let (Some(dst), Some(payload)) = (self.bytes.get_mut(s.clone()), src.get(s)) else {
+                continue;
+            };
+            let high = if big {
+                add_image_wrapping::<true>(dst, payload)
+            } else {
+                add_image_wrapping::<false>(dst, payload)
+            };
+            if high > MAX_COUNT {
+                // Taken back, this section and the ones before (a wrapping
+                // add undone by a wrapping subtract is exact).
+                for s in layout.sections.iter().take(i + 1).map(wide) {
+                    if let (Some(dst), Some(payload)) = (self.bytes.get_mut(s.clone()), src.get(s))
+                    {
+                        if big {
+                            sub_image_wrapping::<true>(dst, payload);
+                        } else {
+                            sub_image_wrapping::<false>(dst, payload);
+                        }
+                    }
+                }
+                return false;
+            }
+        }
+        // A hypervisor writes a zero checksum: the real one wins (as `add`).
+        if let Some(at) = layout.checksum
+            && let (Some(dst), Some(w)) = (self.bytes.get_mut(at..at + 4), src.get(at..at + 4))
+            && dst.iter().all(|&b| b == 0)
+        {
+            dst.copy_from_slice(w);
+        }
+        true
+    }
+
     /// The overflows of `saturations` (counter section in the image's
     /// order, values saturated), each naming the function and the counter
     /// kind of its section, read from the image's records: every section
@@ -369,17 +416,36 @@ impl Image {
 /// the section), the destination being the image's bytes in its byte
 /// order.
 fn add_image_counts<const BIG: bool>(dst: &mut [u8], payload: &[u8], saturated: &mut usize) {
+    if add_image_wrapping::<BIG>(dst, payload) > MAX_COUNT {
+        sub_image_wrapping::<BIG>(dst, payload);
+        let (dst, _) = dst.as_chunks_mut::<8>();
+        let (words, _) = payload.as_chunks::<8>();
+        add_image_checked::<BIG>(dst, words, saturated);
+    }
+}
+
+/// Counts of a section added into an image's bytes with wrapping adds;
+/// the top bits of the summands and sums gathered (past `MAX_COUNT` when
+/// the section must be added again by [`checked::add`], see [`sum`]).
+#[inline(always)]
+fn add_image_wrapping<const BIG: bool>(dst: &mut [u8], payload: &[u8]) -> u64 {
     let (dst, _) = dst.as_chunks_mut::<8>();
     let (words, _) = payload.as_chunks::<8>();
     let mut high = 0;
     for (a, &w) in dst.iter_mut().zip(words) {
         *a = unword::<BIG>(sum(word::<BIG>(*a), word::<BIG>(w), &mut high));
     }
-    if high > MAX_COUNT {
-        for (a, &w) in dst.iter_mut().zip(words) {
-            *a = unword::<BIG>(word::<BIG>(*a).wrapping_sub(word::<BIG>(w)));
-        }
-        add_image_checked::<BIG>(dst, words, saturated);
+    high
+}
+
+/// [`add_image_wrapping`] undone (exactly: wrapping arithmetic).
+#[cold]
+#[inline(never)]
+fn sub_image_wrapping<const BIG: bool>(dst: &mut [u8], payload: &[u8]) {
+    let (dst, _) = dst.as_chunks_mut::<8>();
+    let (words, _) = payload.as_chunks::<8>();
+    for (a, &w) in dst.iter_mut().zip(words) {
+        *a = unword::<BIG>(word::<BIG>(*a).wrapping_sub(word::<BIG>(w)));
     }
 }
 
@@ -758,13 +824,24 @@ mod tests {
                     let (mut image, mut model) = (image.clone(), dst.clone());
                     for input in [b, &big, &big] {
                         let before = image.clone();
+                        // The exact add: the same, or nothing when it saturates.
+                        let mut exact = image.clone();
+                        let took = exact.add_exact(input);
                         match image.add(input) {
                             Fast::Declined => {
                                 assert_eq!(image, before, "a declined input changed the image");
+                                assert!(!took);
+                                assert_eq!(exact, before, "add_exact changed the image");
                                 declined += 1;
                                 break;
                             }
                             Fast::Merged(over) => {
+                                assert_eq!(took, over.is_empty(), "add_exact took it");
+                                if took {
+                                    assert_eq!(exact, image, "add_exact added otherwise");
+                                } else {
+                                    assert_eq!(exact, before, "add_exact saturated");
+                                }
                                 let model_over = add_in_place(&mut model, input);
                                 saturated += usize::from(!over.is_empty());
                                 assert_eq!(model_over, Fast::Merged(over));

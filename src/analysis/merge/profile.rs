@@ -14,7 +14,7 @@
 //! matches the input's units, [`Profile::steps`] hands out one independent
 //! [`Step`] per unit, and [`Profile::finish`] takes their results back in.
 //!
-//! The file stays whole (about 600 lines, half of them the documented
+//! The file stays whole (about 950 lines, half of them the documented
 //! types of what a merge meets): the three steps share the batch's private
 //! state, and the types are only meaningful beside them.
 
@@ -222,6 +222,13 @@ pub enum ProfileError {
         /// What did not line up.
         kind: ConflictKind,
     },
+    /// An input of [`Profile::batch_after`] whose units are not the ones
+    /// added while it was read (it changed in between).
+    #[error("its units changed while it was read")]
+    Changed {
+        /// The input.
+        input: usize,
+    },
 }
 
 /// Something about one input that the caller should hear about (a warning).
@@ -343,6 +350,19 @@ pub struct Batch<'a> {
     keys: Arc<Vec<Vec<u8>>>,
     /// The profile's unit each incoming unit matches.
     slots: Vec<Option<usize>>,
+    /// Per incoming unit, whether it was added already (see [`Added`]);
+    /// empty when none was.
+    added: Vec<bool>,
+}
+
+/// The units of an input that repeats the last one's, as far as they were
+/// added to their images (see [`Profile::repeat`]): what is left of the
+/// input goes through [`Profile::batch_after`].
+#[derive(Debug)]
+#[must_use]
+pub struct Added {
+    /// Per unit of the input, the profile's unit it was added to.
+    slots: Vec<Option<usize>>,
 }
 
 /// The last input's units as [`Profile::batch`] matched them: runs of one
@@ -376,6 +396,8 @@ pub struct Step<'p, 'b, 'a> {
     input: usize,
     weight: u64,
     policy: OnConflict,
+    /// Added already (see [`Added`]): nothing to do.
+    added: bool,
 }
 
 /// What a [`Step`] did, for [`Profile::finish`].
@@ -414,8 +436,18 @@ impl Step<'_, '_, '_> {
             input,
             weight,
             policy,
+            added,
             ..
         } = self;
+        if added {
+            return Ok(StepResult::Merged {
+                scaled: Vec::new(),
+                outcome: Outcome {
+                    conflicts: Vec::new(),
+                    overflows: Vec::new(),
+                },
+            });
+        }
         match unit {
             Some((m, layout)) => {
                 if weight == 1
@@ -587,9 +619,94 @@ impl Profile {
                 units,
                 keys,
                 slots,
+                added: Vec::new(),
             },
             warning,
         ))
+    }
+
+    /// The images of the units the last input matched, in its order, when
+    /// they all are kept as images: an input that repeats the last one's
+    /// units (a hypervisor's next dump) can be added to them unit by unit
+    /// with [`Image::add_exact`] while the rest of it is still being read,
+    /// the caller checking that it is that (its units at the same places,
+    /// of the same paths). Then [`Profile::repeated`] says which were added.
+    /// `None` when there was no last input or one of its units is new to
+    /// the profile, or held as the model.
+    pub fn repeat(&mut self) -> Option<Vec<&mut Image>> {
+        if self.last.profile_units != self.units.len() {
+            // New units since (the last input's own): its slots again.
+            self.last.slots = self.slots(&self.last.keys);
+            self.last.profile_units = self.units.len();
+        }
+        if self.last.slots.is_empty() {
+            return None;
+        }
+        let mut by_slot: Vec<Option<&mut Image>> = self
+            .units
+            .iter_mut()
+            .map(|u| match &mut u.counts {
+                Counts::Image(i) => Some(&mut **i),
+                Counts::Model(_) => None,
+            })
+            .collect();
+        self.last
+            .slots
+            .iter()
+            .map(|s| by_slot.get_mut((*s)?)?.take())
+            .collect()
+    }
+
+    /// Takes in the input added through [`Profile::repeat`], `added` saying
+    /// for each of the last input's units whether it was added. All of
+    /// them: the input is done (`None`), as [`Profile::batch`] and
+    /// [`Profile::finish`] would have done it. Otherwise the input is not
+    /// counted yet: read it whole and give it, with the answer, to
+    /// [`Profile::batch_after`], which adds the rest.
+    pub fn repeated(&mut self, added: &[bool]) -> Option<Added> {
+        let slots = &self.last.slots;
+        if added.len() == slots.len() && added.iter().all(|&a| a) {
+            let input = self.inputs;
+            self.inputs += 1;
+            for &s in slots.iter().flatten() {
+                if let Some(u) = self.units.get_mut(s) {
+                    u.add_origin(input);
+                }
+            }
+            return None;
+        }
+        Some(Added {
+            slots: slots
+                .iter()
+                .zip(added)
+                .map(|(&s, &a)| s.filter(|_| a))
+                .collect(),
+        })
+    }
+
+    /// [`Profile::batch`] for the input that [`Profile::repeated`] left
+    /// unfinished: the units it added are not added again. An error when
+    /// those units are not this input's at their places.
+    pub fn batch_after<'a>(
+        &mut self,
+        weight: u64,
+        units: Vec<Incoming<'a>>,
+        added: Added,
+    ) -> Result<(Batch<'a>, Option<InputWarning>), ProfileError> {
+        let (mut batch, warning) = self.batch(weight, units)?;
+        let mut marks = vec![false; batch.slots.len()];
+        for (i, s) in added.slots.iter().enumerate() {
+            if let Some(s) = s {
+                match (batch.slots.get(i), marks.get_mut(i)) {
+                    (Some(Some(b)), Some(m)) if b == s && weight == 1 => *m = true,
+                    _ => {
+                        return Err(ProfileError::Changed { input: batch.input });
+                    }
+                }
+            }
+        }
+        batch.added = marks;
+        Ok((batch, warning))
     }
 
     /// The profile's unit of each key.
@@ -643,6 +760,7 @@ impl Profile {
             input: batch.input,
             weight: batch.weight,
             policy,
+            added: batch.added.get(at).copied().unwrap_or(false),
         };
         let mut steps = Vec::with_capacity(batch.units.len());
         self.layouts.resize(self.units.len(), None);
@@ -677,6 +795,7 @@ impl Profile {
             units,
             keys,
             slots,
+            ..
         } = batch;
         let mut results: Vec<Option<Result<StepResult, ProfileError>>> =
             (0..units.len()).map(|_| None).collect();

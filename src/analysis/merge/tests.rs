@@ -506,6 +506,88 @@ mod profile {
         );
     }
 
+    /// The units of a sample Xen dump: (recorded path, payload).
+    fn dump_units(bytes: &[u8]) -> Vec<(&str, &[u8])> {
+        crate::xen::dump::Container::parse(bytes)
+            .unwrap()
+            .units
+            .iter()
+            .map(|u| (std::str::from_utf8(u.path).unwrap(), u.payload))
+            .collect()
+    }
+
+    /// An input repeating the last one's units, any of them added to their
+    /// images through `repeat` and the rest through `batch_after`, gives
+    /// the profile that adding it whole gives: the same counts (none added
+    /// twice or left out), origins and inputs; units not at their places
+    /// are refused.
+    #[test]
+    fn a_repeat_added_in_part_is_the_input_added_whole() {
+        const RUN1: &[u8] = include_bytes!("../../../samples/xen/gcc-12/calc-run1.xcov");
+        const RUN2: &[u8] = include_bytes!("../../../samples/xen/gcc-12/calc-run2.xcov");
+        let (run1, run2) = (dump_units(RUN1), dump_units(RUN2));
+        let plain = PathMapping::default();
+        let state = |p: &Profile| -> Vec<_> {
+            p.units()
+                .iter()
+                .map(|u| (u.path.to_vec(), u.encoded().into_owned(), u.origins()))
+                .collect()
+        };
+        let mut whole = Profile::new();
+        for units in [&run1, &run2, &run1] {
+            add(&mut whole, 1, units, OnConflict::Error).unwrap();
+        }
+        for mask in 0..1u32 << run2.len() {
+            let mut p = Profile::new();
+            add(&mut p, 1, &run1, OnConflict::Error).unwrap();
+            let images = p.repeat().expect("the units kept as images");
+            assert_eq!(images.len(), run2.len());
+            let mut added = Vec::new();
+            for (i, (image, (_, bytes))) in images.into_iter().zip(&run2).enumerate() {
+                let take = mask & (1 << i) != 0;
+                added.push(take && image.add_exact(bytes));
+            }
+            assert_eq!(
+                added.iter().filter(|&&a| a).count(),
+                mask.count_ones() as usize
+            );
+            if let Some(rest) = p.repeated(&added) {
+                assert_ne!(mask, (1 << run2.len()) - 1);
+                let units = run2
+                    .iter()
+                    .map(|(path, bytes)| Incoming::new(path.as_bytes(), bytes, &plain))
+                    .collect();
+                let (batch, warning) = p.batch_after(1, units, rest).unwrap();
+                assert_eq!(warning, None);
+                let done = p
+                    .steps(&batch, OnConflict::Error)
+                    .into_iter()
+                    .map(|s| s.run())
+                    .collect();
+                assert!(p.finish(batch, done).unwrap().is_empty());
+            }
+            // The next input is counted as the third.
+            add(&mut p, 1, &run1, OnConflict::Error).unwrap();
+            assert_eq!(state(&p), state(&whole), "mask {mask:#b}");
+        }
+        // Units that are not at the places added: refused, nothing added.
+        let mut p = Profile::new();
+        add(&mut p, 1, &run1, OnConflict::Error).unwrap();
+        let images = p.repeat().unwrap();
+        let mut added = vec![false; run2.len()];
+        for ((image, (_, bytes)), a) in images.into_iter().zip(&run2).zip(&mut added).take(1) {
+            *a = image.add_exact(bytes);
+        }
+        let rest = p.repeated(&added).unwrap();
+        let mut moved: Vec<_> = run2
+            .iter()
+            .map(|(path, bytes)| Incoming::new(path.as_bytes(), bytes, &plain))
+            .collect();
+        moved.rotate_left(1);
+        let e = p.batch_after(1, moved, rest).unwrap_err();
+        assert!(matches!(e, ProfileError::Changed { input: 1 }), "{e:?}");
+    }
+
     #[test]
     fn mixed_compilers_and_saturation_are_profile_warnings() {
         let mut p = Profile::new();
