@@ -2,8 +2,8 @@
 //! (as `lcov` reads it, through a small buffer) as whole: pieces of 1 to
 //! 4096 bytes, and a cut at every byte of the small files (so that a piece
 //! ends inside every record), at an even spread of 100 in the large ones.
-//! The samples, the shared corpus, and the SQLite and Lua trees when
-//! tests/large_tree.rs has built them.
+//! The samples and the shared corpus (the SQLite and Lua trees: in
+//! tests/large_tree.rs, which builds them).
 
 mod common;
 
@@ -49,19 +49,4 @@ fn every_corpus_file_decodes_in_pieces_as_whole() {
     let mut seen = HashSet::new();
     let files = common::files_with_suffix(&corpus, ".gcno");
     assert!(check(&files, &mut seen) > 10);
-}
-
-#[test]
-fn the_large_trees_decode_in_pieces_as_whole() {
-    let large = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("large");
-    if !large.is_dir() {
-        common::not_run(&format!(
-            "the_large_trees_decode_in_pieces_as_whole: {} is missing (tests/large_tree.rs builds it)",
-            large.display()
-        ));
-        return;
-    }
-    let mut seen = HashSet::new();
-    let files = common::files_with_suffix(&large, ".gcno");
-    assert!(check(&files, &mut seen) > 0);
 }

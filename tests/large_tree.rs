@@ -155,3 +155,25 @@ fn a_region_marked_in_sqlite_s_source_is_taken_out() {
     };
     assert_eq!(kept(&with), kept(&plain));
 }
+
+/// The notes of SQLite and Lua, by gcc-11 and gcc-12, decode the same fed
+/// to `gcno::Decoder` in pieces (as `lcov` reads them, through a small
+/// buffer) as whole: cut at 101 places spread over each file, so that a
+/// piece ends inside records of every kind.
+#[test]
+fn the_large_trees_decode_in_pieces_as_whole() {
+    let mut checked = 0;
+    for compiler in ["gcc-11", "gcc-12"] {
+        let trees = build(compiler).join(format!("build-{compiler}"));
+        for path in common::files_with_suffix(&trees, ".gcno") {
+            let data = std::fs::read(&path).unwrap();
+            let len = data.len();
+            let cuts = (0..=100).map(|i| (len * i / 100 + i % 7).min(len));
+            let what = path.display().to_string();
+            common::gcno_same_in_pieces(&data, cuts, &what)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2 * 35, "{checked} notes files");
+}
