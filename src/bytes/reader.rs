@@ -101,6 +101,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Moves past the next `n` bytes, or to the end if fewer are left: for
+    /// a caller that has already checked them in [`Reader::rest`].
+    pub(crate) fn skip(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.data.len());
+    }
+
     /// Takes the next `len` bytes as a reader of their own whose offsets
     /// stay those of the whole input.
     pub fn sub(&mut self, len: u64, what: &'static str) -> Result<Reader<'a>> {

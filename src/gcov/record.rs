@@ -183,14 +183,48 @@ impl<'a> Records<'a> {
             compact_bytes: None,
         }))
     }
+
+    /// The usual record, read without a `Reader` call per field: a tag
+    /// other than 0, a length that is not negative and a payload the input
+    /// holds, found with one bounds check for the tag and length and one for
+    /// the payload. Anything else (`None`) goes to [`Records::next_record`],
+    /// which says what it is. SQLite's notes are 143,600 records, and the
+    /// checked reads of each (a `Result` per word, an offset kept for an
+    /// error never made) cost 77 instructions a record.
+    #[inline]
+    fn next_whole(&mut self) -> Option<RawRecord<'a>> {
+        let (head, body) = self.reader.rest().split_first_chunk::<8>()?;
+        let [t0, t1, t2, t3, l0, l1, l2, l3] = *head;
+        let endian = self.reader.endian();
+        let tag = endian.u32_from([t0, t1, t2, t3]);
+        let length = endian.u32_from([l0, l1, l2, l3]);
+        if tag == 0 || (length as i32) < 0 {
+            return None;
+        }
+        let claimed = usize::try_from(u64::from(length) * self.unit.bytes_per_unit()).ok()?;
+        let payload = body.get(..claimed)?;
+        let offset = self.reader.offset();
+        self.reader.skip(8 + claimed);
+        Some(RawRecord {
+            offset,
+            tag: Tag::from(tag),
+            length,
+            payload,
+            compact_bytes: None,
+        })
+    }
 }
 
 impl<'a> Iterator for Records<'a> {
     type Item = Result<RawRecord<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
             return None;
+        }
+        if let Some(raw) = self.next_whole() {
+            return Some(Ok(raw));
         }
         let item = self.next_record().transpose();
         if matches!(item, Some(Err(_))) {
@@ -289,6 +323,26 @@ pub(crate) mod tests {
         assert_eq!(got, [(12, Tag::FUNCTION, 12), (32, Tag::counter(0), 16)]);
         assert!(records.saw_end_marker());
         assert!(records.after_end().is_empty());
+    }
+
+    /// The fast path gives what the checked reads give, record for record,
+    /// and leaves the cursor where they do; it stands aside at the end marker.
+    #[test]
+    fn the_fast_path_reads_what_the_checked_reads_read() {
+        let (h, r) = read_header(&GCDA, b"gcda").unwrap();
+        let mut fast = Records::new(r, h.version);
+        let mut n = 0;
+        loop {
+            let mut checked = fast.clone();
+            let want = checked.next_record().unwrap();
+            let got = fast.next_whole();
+            assert_eq!(got, want);
+            let Some(_) = got else { break };
+            assert_eq!(fast.reader.offset(), checked.reader.offset());
+            n += 1;
+        }
+        assert_eq!(n, 2);
+        assert_eq!(fast.reader.offset(), 56);
     }
 
     fn records_of(data: &[u8]) -> Result<Vec<RawRecord<'_>>> {

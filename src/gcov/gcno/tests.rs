@@ -154,6 +154,24 @@ fn lines_one_record_per_block() {
     assert_eq!(g.files(), ["a.c", "b.c"]);
 }
 
+/// A function's source file is the last LINES file name when its bytes
+/// are the same (found without the table of names), another one else.
+#[test]
+fn a_function_in_the_file_of_the_last_lines_record() {
+    let [b0, b1] = file(b"b.c");
+    let mut data = with_lines(&[(0, vec![0, b0, b1, 3, 0, 0])]);
+    // The function of GCNO again, in a.c (not the last name, b.c), then
+    // in b.c.
+    data.extend_from_slice(&GCNO[12..52]);
+    let mut in_b = GCNO[12..52].to_vec();
+    in_b[32..36].copy_from_slice(b"b.c\0");
+    data.extend_from_slice(&in_b);
+    let g = Gcno::decode(&data).unwrap();
+    let sources: Vec<&str> = g.functions().map(|f| f.source()).collect();
+    assert_eq!(sources, ["a.c", "a.c", "b.c"]);
+    assert_eq!(g.files(), ["a.c", "b.c"]);
+}
+
 /// A block named again by a later record (GCC never writes it) keeps its
 /// locations in record order, and a line before any file name continues
 /// the block's last location, as when each block owned its lists:
