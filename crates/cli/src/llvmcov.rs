@@ -152,13 +152,15 @@ pub fn tracefile(reports: &[FileReport]) -> Tracefile {
             let e = rec.functions.entry(f.name.clone()).or_insert((f.line, 0));
             e.1 += u128::from(f.count);
         }
-        for (line, c) in &r.lines {
-            rec.lines.insert(*line, u128::from(*c));
-        }
-        for b in &r.branches {
-            rec.branches
-                .insert((b.line, b.pair, b.index), b.count.map(u128::from));
-        }
+        // Collected, not inserted one by one: the record's maps are sorted
+        // arrays, sorted once here whatever order llvm-cov's records come
+        // in (a key given twice keeps its last value, as an insert would).
+        rec.lines = r.lines.iter().map(|&(l, c)| (l, u128::from(c))).collect();
+        rec.branches = r
+            .branches
+            .iter()
+            .map(|b| ((b.line, b.pair, b.index), b.count.map(u128::from)))
+            .collect();
         t.files.insert(r.name.clone(), rec);
     }
     t
