@@ -13,16 +13,22 @@ use std::process::Command;
 use common::run;
 
 /// The trees built by `compiler` (see tests/large/build.sh), under the
-/// target directory, so that a second `cargo test` reuses the build.
+/// target directory, so that a second `cargo test` reuses the build. Built
+/// once per test process: build.sh deletes the .gcda files and runs the
+/// workload again on every call, which would pull them from under a test
+/// of the same compiler reading them in another thread.
 fn build(compiler: &str) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("large");
     // The builds share the fetched sources in `out`: one at a time.
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    run(Command::new("bash")
-        .arg(common::root().join("tests/large/build.sh"))
-        .arg(&out)
-        .arg(compiler));
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|c| c == compiler) {
+        run(Command::new("bash")
+            .arg(common::root().join("tests/large/build.sh"))
+            .arg(&out)
+            .arg(compiler));
+        built.push(compiler.to_string());
+    }
     out
 }
 
