@@ -9,7 +9,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use xencov::analysis::coverage::{LineCoverage, UnitCoverage, compute, compute_owned, count_owned};
+use xencov::analysis::coverage::{
+    InTurn, Join, LineCoverage, UnitCoverage, compute, compute_owned, count_owned, count_owned_in,
+};
 use xencov::gcov::gcda::Gcda;
 use xencov::gcov::gcno::Gcno;
 
@@ -321,4 +323,91 @@ fn compute_owned_gives_what_compute_gives() {
         units += usize::from(want.files.iter().any(|f| !f.lines.is_empty()));
     }
     assert!(units >= 8, "{units} sample units with lines");
+}
+
+/// [`Join`] on two threads, as the CLI lends it.
+struct Threads;
+
+impl Join for Threads {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        std::thread::scope(|s| {
+            let b = s.spawn(b);
+            let ra = a();
+            (ra, b.join().unwrap())
+        })
+    }
+}
+
+/// A unit's functions counted in two parts and joined (what `lcov` does
+/// with a large unit on two threads) count what one part counts, wherever
+/// they are cut: every sample unit and every unit of the shared corpus
+/// with notes and data beside each other (GCC 4.4 to 16, C and C++ with
+/// group functions, counts from before GCC 8 as the sum of a line's
+/// blocks and from 8 on as its flow), cut everywhere in a small unit and
+/// at about 40 places in a large one, in turn and on two threads.
+#[test]
+fn a_unit_counted_in_two_parts_is_counted_as_in_one() {
+    let mut dirs = vec![common::samples()];
+    match common::corpus_or_skip("a_unit_counted_in_two_parts_is_counted_as_in_one") {
+        Some(c) => dirs.push(c),
+        None => return,
+    }
+    let (mut units, mut cuts, mut grouped, mut summed) = (0, 0, 0, 0);
+    for gcda in dirs
+        .iter()
+        .flat_map(|d| common::files_with_suffix(d, ".gcda"))
+    {
+        let Ok(notes) = std::fs::read(gcda.with_extension("gcno")) else {
+            continue;
+        };
+        let (Ok(notes), Ok(data)) = (
+            Gcno::decode(&notes),
+            Gcda::decode(&std::fs::read(&gcda).unwrap()),
+        ) else {
+            continue;
+        };
+        let n = notes.functions().len();
+        if n < 2 {
+            continue;
+        }
+        let want = compute(&notes, Some(&data));
+        units += 1;
+        // Group functions start on one line of one file (C++ templates
+        // instantiated twice, constructors); their lines are kept apart.
+        let mut starts = std::collections::HashSet::new();
+        grouped += usize::from(
+            notes
+                .functions()
+                .filter(|f| !f.artificial)
+                .any(|f| !starts.insert((f.source_index(), f.start_line))),
+        );
+        summed += usize::from(!notes.header.version.at_least(8, 0));
+        let step = (n / 40).max(1);
+        for k in (1..n).step_by(step).chain([n - 1]) {
+            let got = count_owned_in(notes.clone(), Some(&data), &InTurn, Some(k));
+            assert_eq!(
+                got.into_coverage(),
+                want,
+                "{}: cut at {k} of {n}",
+                gcda.display()
+            );
+            cuts += 1;
+        }
+        let got = count_owned_in(notes, Some(&data), &Threads, None);
+        assert_eq!(
+            got.into_coverage(),
+            want,
+            "{}: halved, on two threads",
+            gcda.display()
+        );
+    }
+    assert!(units >= 100 && cuts >= 1000, "{units} units, {cuts} cuts");
+    assert!(grouped >= 2, "{grouped} units with group functions");
+    assert!(summed >= 2, "{summed} units from before GCC 8");
 }

@@ -13,7 +13,7 @@ use super::lines::Line;
 /// The search keeps its path on the heap, not the stack: a loop whose body
 /// is thousands of blocks on one line (a macro's expansion) is followed to
 /// its end, as gcov follows it.
-const CYCLE_STEPS: u64 = 1_000_000;
+pub(super) const CYCLE_STEPS: u64 = 1_000_000;
 
 /// A function's share of a line's count: the arcs entering the line's
 /// blocks of this function from elsewhere, plus the cycles among them
