@@ -462,6 +462,19 @@ impl Decoder {
         self.needed
     }
 
+    /// The compilation directory (GCC 9+) and the file names decoded so
+    /// far, in order of first mention ([`Gcno::cwd`], [`Gcno::files`]):
+    /// what a caller can start on before the whole file is read (`lcov`
+    /// reads a large unit's sources for exclusion markers while its notes
+    /// are still decoded). Nothing before the header; a file that turns
+    /// out to be bad is still reported by [`Decoder::finish`].
+    pub fn files_so_far(&self) -> (Option<&str>, &[String]) {
+        match &self.phase {
+            Phase::Records(p) | Phase::Ended(p) => (p.notes.cwd.as_deref(), &p.notes.files),
+            Phase::Start | Phase::Stopped(_) => (None, &[]),
+        }
+    }
+
     /// Decodes what `piece`, the file's bytes from [`Decoder::offset`],
     /// holds whole, and returns how many bytes of it were consumed. Only a
     /// bad header fails here; any other error waits for

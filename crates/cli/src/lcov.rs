@@ -482,9 +482,14 @@ thread_local! {
 /// read ([`xencov::gcov::gcno::Decoder`]): the model and the file's length
 /// (its weight in the fold's budget), or the error of the decoder (the
 /// whole file's: see the decoder), or that of opening or reading it.
-fn read_notes(path: &Path) -> std::io::Result<(xencov::Result<Gcno>, u64)> {
+/// `early` is shown the decoder and the file's size after each piece.
+fn read_notes(
+    path: &Path,
+    mut early: impl FnMut(&xencov::gcov::gcno::Decoder, u64),
+) -> std::io::Result<(xencov::Result<Gcno>, u64)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
     NOTES_BUFFER.with_borrow_mut(|buf| {
         if buf.len() != NOTES_PIECE {
             // New, or grown by a long record of the last file: memory stays
@@ -512,6 +517,7 @@ fn read_notes(path: &Path) -> std::io::Result<(xencov::Result<Gcno>, u64)> {
                 Ok(used) => used,
                 Err(e) => return Ok((Err(e), 0)),
             };
+            early(&decoder, size);
             buf.copy_within(used..filled, 0);
             filled -= used;
             // A record longer than the buffer: grown to it, but not past
@@ -539,6 +545,18 @@ fn one<T>(
     selection: &Selection,
     make: impl FnOnce(Counted) -> T,
 ) -> One<T> {
+    std::thread::scope(|scope| one_in(scope, m, gcno_dir, scans, selection, make))
+}
+
+/// [`one`], with the scope of the threads a large unit's scans run on.
+fn one_in<'scope, 'env, T>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    m: &Merged,
+    gcno_dir: &Path,
+    scans: Option<&'env crate::exclude::Scans<'env>>,
+    selection: &'env Selection,
+    make: impl FnOnce(Counted) -> T,
+) -> One<T> {
     let path = String::from_utf8_lossy(&m.path).into_owned();
     let left = |warnings| One {
         unit: None,
@@ -551,7 +569,23 @@ fn one<T>(
         Err(e) => return left(vec![format!("{path}: {e}")]),
     };
     let notes_path = gcno_dir.join(rel);
-    let read = match read_notes(&notes_path) {
+    // A large unit's sources named in the first piece of its notes (the
+    // unit's own source comes first) are scanned on a thread of their own
+    // while the rest of the notes are read and decoded, when the other
+    // core has nothing else to do; see SCAN_BESIDE for the others.
+    let mut early = scans;
+    let read = read_notes(&notes_path, |decoder, size| {
+        let (Some(s), (cwd, files)) = (early, decoder.files_so_far()) else {
+            return;
+        };
+        if size < SCAN_BESIDE || files.is_empty() {
+            return;
+        }
+        early = None;
+        let (cwd, names) = (cwd.map(str::to_string), files.to_vec());
+        scope.spawn(move || s.prefetch(cwd.as_deref(), &names, selection));
+    });
+    let read = match read {
         Ok(r) => r,
         Err(e) => {
             return One {
@@ -625,11 +659,11 @@ fn one<T>(
     };
     let counts = match scans {
         Some(s) if notes_bytes >= SCAN_BESIDE => {
+            // Those not scanned early (a file another thread is scanning
+            // is waited for there, not here).
             let (cwd, names) = (notes.cwd.clone(), notes.files().to_vec());
-            std::thread::scope(|scope| {
-                scope.spawn(|| s.prefetch(cwd.as_deref(), &names, selection));
-                count(notes)
-            })
+            scope.spawn(move || s.prefetch(cwd.as_deref(), &names, selection));
+            count(notes)
         }
         Some(s) => {
             s.prefetch(notes.cwd.as_deref(), notes.files(), selection);

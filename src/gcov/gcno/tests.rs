@@ -425,3 +425,35 @@ fn four_gib_or_more_is_refused_at_the_end() {
     assert_eq!(of_length(&end, four), Err(too_large(four)));
     assert!(of_length(&end, four - 1).is_ok());
 }
+
+/// What the decoder shows of the files before the end is what the whole
+/// model ends with, as far as it has gone: nothing before the header, the
+/// first file once its LINES record is in, then both, in the same order.
+#[test]
+fn files_so_far_are_the_models_files_as_far_as_decoded() {
+    let [a0, a1] = file(b"a.c");
+    let [b0, b1] = file(b"b.c");
+    let data = with_lines(&[
+        (0, vec![0, a0, a1, 1, 2, 0, 0]),
+        (2, vec![0, b0, b1, 4, 0, 0]),
+    ]);
+    let whole = Gcno::decode(&data).unwrap();
+    let mut d = Decoder::new();
+    assert_eq!(d.files_so_far(), (None, &[][..]));
+    let mut seen = Vec::new();
+    while d.offset() < data.len() {
+        let at = d.offset();
+        let to = (at + 4).max(at + d.needed()).min(data.len());
+        d.feed(&data[at..to]).unwrap();
+        let (cwd, files) = d.files_so_far();
+        assert_eq!(cwd, whole.cwd.as_deref());
+        assert!(whole.files().starts_with(files), "{files:?}");
+        if seen.last() != Some(&files.len()) {
+            seen.push(files.len());
+        }
+        if to == data.len() {
+            break;
+        }
+    }
+    assert_eq!(seen, [0, 1, 2], "no file, then a.c, then both");
+}
