@@ -259,6 +259,21 @@ impl<K: Ord, V> Run<K, V> {
         self.items.push((key, value));
     }
 
+    /// `other`'s entries after these, as if pushed one by one.
+    pub fn append(&mut self, mut other: Run<K, V>) {
+        if let (Some((last, _)), Some((first, _))) = (self.items.last(), other.items.first())
+            && *last >= *first
+        {
+            self.ascending = false;
+        }
+        self.ascending &= other.ascending;
+        if self.items.is_empty() {
+            self.items = other.items;
+        } else {
+            self.items.append(&mut other.items);
+        }
+    }
+
     /// The entries in ascending key order, each key once.
     fn into_sorted(self, combine: &mut impl FnMut(&mut V, V)) -> Vec<(K, V)> {
         if self.ascending {

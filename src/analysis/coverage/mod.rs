@@ -403,7 +403,7 @@ impl<'c> SourceOutput<'c> {
 
     /// How many of the file's own lines the table holds: about how many
     /// lines it has (group functions' lines come on top).
-    fn own_lines(&self) -> usize {
+    pub fn own_lines(&self) -> usize {
         self.counted.table.of(self.source).len()
     }
 
