@@ -296,16 +296,7 @@ fn gcc_4_4_files_agree_with_the_eclipse_plugins_listing() {
 #[test]
 fn compute_owned_gives_what_compute_gives() {
     let mut units = 0;
-    for gcda in common::files_with_suffix(&common::samples(), ".gcda") {
-        let Ok(notes) = std::fs::read(gcda.with_extension("gcno")) else {
-            continue;
-        };
-        let (Ok(notes), Ok(data)) = (
-            Gcno::decode(&notes),
-            Gcda::decode(&std::fs::read(&gcda).unwrap()),
-        ) else {
-            continue;
-        };
+    for (gcda, notes, data) in units_below(&[common::samples()]) {
         let want = compute(&notes, Some(&data));
         // The lines filled into one record again and again (what lcov's
         // fold reads) are those the iterator makes, field for field.
@@ -323,6 +314,27 @@ fn compute_owned_gives_what_compute_gives() {
         units += usize::from(want.files.iter().any(|f| !f.lines.is_empty()));
     }
     assert!(units >= 8, "{units} sample units with lines");
+}
+
+/// Every data file below `dirs` with its notes beside it, both decoded
+/// (those that do not decode are left to the decoders' own tests).
+fn units_below(dirs: &[std::path::PathBuf]) -> Vec<(std::path::PathBuf, Gcno, Gcda)> {
+    let mut out = Vec::new();
+    for gcda in dirs
+        .iter()
+        .flat_map(|d| common::files_with_suffix(d, ".gcda"))
+    {
+        let Ok(notes) = std::fs::read(gcda.with_extension("gcno")) else {
+            continue;
+        };
+        if let (Ok(notes), Ok(data)) = (
+            Gcno::decode(&notes),
+            Gcda::decode(&std::fs::read(&gcda).unwrap()),
+        ) {
+            out.push((gcda, notes, data));
+        }
+    }
+    out
 }
 
 /// [`Join`] on two threads, as the CLI lends it.
@@ -359,19 +371,7 @@ fn a_unit_counted_in_two_parts_is_counted_as_in_one() {
         None => return,
     }
     let (mut units, mut cuts, mut grouped, mut summed) = (0, 0, 0, 0);
-    for gcda in dirs
-        .iter()
-        .flat_map(|d| common::files_with_suffix(d, ".gcda"))
-    {
-        let Ok(notes) = std::fs::read(gcda.with_extension("gcno")) else {
-            continue;
-        };
-        let (Ok(notes), Ok(data)) = (
-            Gcno::decode(&notes),
-            Gcda::decode(&std::fs::read(&gcda).unwrap()),
-        ) else {
-            continue;
-        };
+    for (gcda, notes, data) in units_below(&dirs) {
         let n = notes.functions().len();
         if n < 2 {
             continue;

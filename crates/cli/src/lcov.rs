@@ -244,26 +244,17 @@ impl Gate<'_, '_> {
             if let Some(x) = excl {
                 functions.retain(|f| !x.excludes_function(f));
             }
-            let mut removed = xencov::analysis::exclude::Removed::default();
             let mut f2 = t2
                 .as_deref_mut()
                 .map(|t2| t2.add_file(name.clone(), &functions, block_ids));
             let mut f1 = t.add_file(name, &functions);
             // One record, filled line after line.
-            let mut lines = src.lines();
-            let mut l = LineCoverage::default();
-            while lines.next_into(&mut l) {
-                negative |= l.has_negative_counts();
-                if let Some(x) = excl
-                    && !x.apply_line(&mut l, &mut removed)
-                {
-                    continue;
-                }
-                f1.line(&l);
+            negative |= kept_lines(&src, excl, |l| {
+                f1.line(l);
                 if let Some(f2) = &mut f2 {
-                    f2.line(&l);
+                    f2.line(l);
                 }
-            }
+            });
         }
         if negative {
             self.negative.push(c.path.clone());
@@ -305,23 +296,39 @@ fn fold_beside(
             }
             made = Some((xencov::report::lcov::Functions::new(functions), negative));
         });
-        let mut removed = xencov::analysis::exclude::Removed::default();
-        let mut lines = src.lines();
-        let mut l = LineCoverage::default();
-        while lines.next_into(&mut l) {
-            negative |= l.has_negative_counts();
-            if let Some(x) = excl
-                && !x.apply_line(&mut l, &mut removed)
-            {
-                continue;
-            }
-            gathered.line(&l);
-        }
+        negative = kept_lines(src, excl, |l| gathered.line(l));
     });
     // `made` is set unless the worker panicked, and the scope re-raised that.
     let (functions, in_functions) = made.unwrap_or_default();
     t.add_file_with(name, functions).append(gathered);
     negative || in_functions
+}
+
+/// Hands `each` the lines of a source file the exclusion markers keep (one
+/// record filled again and again, see [`Lines::next_into`]), with their
+/// excluded branches and conditions taken out; whether any line of the
+/// file, kept or not, has negative counts.
+///
+/// [`Lines::next_into`]: xencov::analysis::coverage::Lines::next_into
+fn kept_lines(
+    src: &xencov::analysis::coverage::SourceOutput<'_>,
+    excl: Option<&xencov::analysis::exclude::Exclusions>,
+    mut each: impl FnMut(&LineCoverage),
+) -> bool {
+    let mut negative = false;
+    let mut removed = xencov::analysis::exclude::Removed::default();
+    let mut lines = src.lines();
+    let mut l = LineCoverage::default();
+    while lines.next_into(&mut l) {
+        negative |= l.has_negative_counts();
+        if let Some(x) = excl
+            && !x.apply_line(&mut l, &mut removed)
+        {
+            continue;
+        }
+        each(&l);
+    }
+    negative
 }
 
 /// Every unit (see [`each_unit`]), for the reports written per unit.
